@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS chain_meta;
+DROP TABLE IF EXISTS records;
+DROP TABLE IF EXISTS anchor_batches;
+DROP TABLE IF EXISTS api_keys;

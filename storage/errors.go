@@ -1,0 +1,76 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+var (
+	// ErrUnavailable means the database could not be reached or went away
+	// mid-request. The operation did not happen (or, for a commit, its outcome
+	// is unknown); retrying later is the right answer.
+	ErrUnavailable = errors.New("database unavailable")
+	// ErrNotFound means the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+)
+
+// classify wraps connectivity failures in ErrUnavailable and pgx.ErrNoRows in
+// ErrNotFound, keeping the original error in the chain.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errors.Join(ErrNotFound, err)
+	}
+	if isUnavailable(err) {
+		return errors.Join(ErrUnavailable, redactErr(err))
+	}
+	return err
+}
+
+func isUnavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-57P03: shutdown, crash
+		// shutdown, cannot connect now (starting up or shutting down).
+		return strings.HasPrefix(pgErr.Code, "08") ||
+			pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &connErr), errors.As(err, &netErr),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err):
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "conn closed") || strings.Contains(msg, "connection reset") ||
+		strings.Contains(msg, "broken pipe") || strings.Contains(msg, "failed to connect")
+}
+
+var passwordInURL = regexp.MustCompile(`(://[^:/@\s]+:)[^@\s]+@`)
+
+// redactErr removes a password that a connection error may quote from the
+// database URL, so that errors are safe to log.
+func redactErr(err error) error {
+	msg := err.Error()
+	clean := passwordInURL.ReplaceAllString(msg, "${1}xxxxx@")
+	if clean == msg {
+		return err
+	}
+	return errors.New(clean)
+}
+
+// Redact returns url with its password replaced, for logging.
+func Redact(url string) string {
+	return passwordInURL.ReplaceAllString(url, "${1}xxxxx@")
+}

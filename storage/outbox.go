@@ -1,0 +1,405 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/idsledger/idsledger/anchor"
+)
+
+// anchorLockKey is the PostgreSQL advisory lock that makes one anchoring
+// worker at a time across every instance sharing a database.
+const anchorLockKey int64 = 0x6964736c_616e6368 // "idsl" "anch"
+
+// Outbox is the PostgreSQL side of anchoring: it implements anchor.Outbox
+// for the worker and anchor.RecordSource for verification.
+type Outbox struct {
+	pool *pgxpool.Pool
+	// LockCheck is how often a held anchoring lock checks that its
+	// session is alive.
+	LockCheck time.Duration
+}
+
+var (
+	_ anchor.Outbox       = (*Outbox)(nil)
+	_ anchor.RecordSource = (*Outbox)(nil)
+)
+
+// NewOutbox returns the outbox over pool.
+func NewOutbox(pool *pgxpool.Pool) *Outbox {
+	return &Outbox{pool: pool, LockCheck: time.Second}
+}
+
+// TryLock takes the session-level advisory lock on a connection taken out
+// of the pool for as long as the lock is held. The lease reports the lock
+// lost as soon as that session stops answering.
+func (o *Outbox) TryLock(ctx context.Context) (anchor.Lease, error) {
+	pc, err := o.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("anchoring lock: %w", err)
+	}
+	conn := pc.Hijack()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, anchorLockKey).Scan(&got); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("anchoring lock: %w", err)
+	}
+	if !got {
+		conn.Close(context.Background())
+		return nil, anchor.ErrLockHeld
+	}
+	l := &lease{conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.watch(max(o.LockCheck, 10*time.Millisecond))
+	return l, nil
+}
+
+type lease struct {
+	conn     *pgx.Conn
+	lost     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	lostOnce sync.Once
+	relOnce  sync.Once
+}
+
+func (l *lease) Lost() <-chan struct{} { return l.lost }
+
+func (l *lease) watch(every time.Duration) {
+	defer close(l.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), max(every, 5*time.Second))
+			err := l.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				l.lostOnce.Do(func() { close(l.lost) })
+				return
+			}
+		}
+	}
+}
+
+// Release unlocks and closes the session. Closing the session alone would
+// release the lock too; the explicit unlock just makes it prompt.
+func (l *lease) Release() {
+	l.relOnce.Do(func() {
+		close(l.stop)
+		<-l.done
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, anchorLockKey)
+		_ = l.conn.Close(ctx)
+		l.lostOnce.Do(func() { close(l.lost) })
+	})
+}
+
+// Pending returns up to limit pending records, lowest seq first, with their
+// age by the database's clock.
+func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord, error) {
+	rows, err := o.pool.Query(ctx, `
+		SELECT id, seq, kind, leaf_hash, extract(epoch FROM clock_timestamp() - created_at)::float8
+		FROM records WHERE status = 'pending' ORDER BY seq LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]anchor.PendingRecord, 0, min(limit, 4096))
+	for rows.Next() {
+		var (
+			r    anchor.PendingRecord
+			leaf []byte
+			age  float64
+		)
+		if err := rows.Scan(&r.ID, &r.Seq, &r.Kind, &leaf, &age); err != nil {
+			return nil, err
+		}
+		if len(leaf) != 32 {
+			return nil, fmt.Errorf("record %x: leaf hash of %d bytes", r.ID, len(leaf))
+		}
+		r.Leaf = anchor.Hash(leaf)
+		r.Age = time.Duration(age * float64(time.Second))
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Prepare implements anchor.Outbox: two statements in one transaction,
+// whatever the number of plans.
+func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
+	if len(plans) == 0 {
+		return nil, nil
+	}
+	var (
+		modes     = make([]string, len(plans))
+		kinds     = make([]int16, len(plans))
+		roots     = make([][]byte, len(plans))
+		counts    = make([]int32, len(plans))
+		firstSeqs = make([]int64, len(plans))
+		lastSeqs  = make([]int64, len(plans))
+		leaves    = make([][]byte, len(plans))
+		ids       = make([][]byte, len(plans))
+		nrec      int
+	)
+	for i, p := range plans {
+		if len(p.Records) == 0 {
+			return nil, errors.New("prepare: empty batch plan")
+		}
+		modes[i], kinds[i], counts[i] = string(p.Mode), int16(p.Kind), int32(len(p.Records))
+		roots[i] = p.Root[:]
+		firstSeqs[i], lastSeqs[i] = p.Records[0].Seq, p.Records[len(p.Records)-1].Seq
+		lv := make([]byte, 0, 32*len(p.Records))
+		rid := make([]byte, 0, 16*len(p.Records))
+		for _, r := range p.Records {
+			lv = append(lv, r.Leaf[:]...)
+			rid = append(rid, r.ID[:]...)
+		}
+		leaves[i], ids[i] = lv, rid
+		nrec += len(p.Records)
+	}
+
+	batches := make([]anchor.Batch, len(plans))
+	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		// first_seq is unique among the plans (they share no record), so
+		// it maps each returned id back to its plan.
+		rows, err := tx.Query(ctx, `
+			INSERT INTO anchor_batches (mode, kind, root, leaf_count, first_seq, last_seq, status, leaves, record_ids)
+			SELECT u.mode, u.kind, u.root, u.n, u.first_seq, u.last_seq, 'prepared', u.leaves, u.ids
+			FROM unnest($1::text[], $2::int2[], $3::bytea[], $4::int4[], $5::int8[], $6::int8[], $7::bytea[], $8::bytea[])
+			     WITH ORDINALITY AS u(mode, kind, root, n, first_seq, last_seq, leaves, ids, ord)
+			ORDER BY u.ord
+			RETURNING id, first_seq`,
+			modes, kinds, roots, counts, firstSeqs, lastSeqs, leaves, ids)
+		if err != nil {
+			return fmt.Errorf("insert batches: %w", err)
+		}
+		byFirst := make(map[int64]uint64, len(plans))
+		for rows.Next() {
+			var (
+				id    int64
+				first int64
+			)
+			if err := rows.Scan(&id, &first); err != nil {
+				rows.Close()
+				return err
+			}
+			byFirst[first] = uint64(id)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("insert batches: %w", err)
+		}
+
+		recIDs := make([][16]byte, 0, nrec)
+		batchIDs := make([]int64, 0, nrec)
+		idx := make([]int32, 0, nrec)
+		for i, p := range plans {
+			id, ok := byFirst[firstSeqs[i]]
+			if !ok {
+				return fmt.Errorf("insert batches: no id returned for plan %d", i)
+			}
+			b := anchor.Batch{
+				ID: id, Mode: p.Mode, Kind: p.Kind, Root: p.Root, LeafCount: len(p.Records),
+				Status: anchor.BatchPrepared,
+				Leaves: make([]anchor.Hash, len(p.Records)), RecordIDs: make([]anchor.RecordID, len(p.Records)),
+			}
+			for j, r := range p.Records {
+				b.Leaves[j], b.RecordIDs[j] = r.Leaf, r.ID
+				recIDs = append(recIDs, r.ID)
+				batchIDs = append(batchIDs, int64(id))
+				idx = append(idx, int32(j))
+			}
+			batches[i] = b
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE records r SET status = 'batched', batch_id = u.batch_id, leaf_index = u.idx
+			FROM unnest($1::uuid[], $2::int8[], $3::int4[]) AS u(id, batch_id, idx)
+			WHERE r.id = u.id AND r.status = 'pending'`, recIDs, batchIDs, idx)
+		if err != nil {
+			return fmt.Errorf("assign records: %w", err)
+		}
+		if tag.RowsAffected() != int64(nrec) {
+			return anchor.ErrOutboxChanged
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return batches, nil
+}
+
+// MarkSent implements anchor.Outbox.
+func (o *Outbox) MarkSent(ctx context.Context, batchID uint64, sent anchor.Sent) error {
+	tag, err := o.pool.Exec(ctx, `
+		UPDATE anchor_batches SET status = 'sent', tx_hash = $2, tx_nonce = $3, sent_at = now()
+		WHERE id = $1 AND status <> 'confirmed'`, int64(batchID), sent.Tx[:], int64(sent.Nonce))
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("batch %d: not found or already confirmed", batchID)
+	}
+	return nil
+}
+
+// Confirm implements anchor.Outbox.
+func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	var (
+		ids    = make([]int64, len(cs))
+		txs    = make([][]byte, len(cs))
+		nums   = make([]int64, len(cs))
+		hashes = make([][]byte, len(cs))
+		times  = make([]time.Time, len(cs))
+		gas    = make([]int64, len(cs))
+	)
+	for i, c := range cs {
+		inc := c.Inclusion
+		ids[i], nums[i], times[i], gas[i] = int64(c.BatchID), int64(inc.BlockNumber), inc.BlockTime, int64(inc.GasUsed)
+		txs[i], hashes[i] = inc.Tx[:], inc.BlockHash[:]
+	}
+	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			UPDATE anchor_batches b SET status = 'confirmed', tx_hash = u.tx, block_number = u.num,
+				block_hash = u.hash, block_time = u.t, gas_used = u.gas, confirmed_at = now()
+			FROM unnest($1::int8[], $2::bytea[], $3::int8[], $4::bytea[], $5::timestamptz[], $6::int8[])
+			     AS u(id, tx, num, hash, t, gas)
+			WHERE b.id = u.id AND b.status <> 'confirmed'`, ids, txs, nums, hashes, times, gas); err != nil {
+			return fmt.Errorf("confirm batches: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE records SET status = 'anchored', anchored_at = now()
+			WHERE batch_id = ANY($1::int8[]) AND status = 'batched'`, ids); err != nil {
+			return fmt.Errorf("mark records anchored: %w", err)
+		}
+		return nil
+	})
+}
+
+const batchColumns = `id, mode, kind, root, leaf_count, status, leaves, record_ids,
+	tx_hash, tx_nonce, block_number, block_hash, block_time, gas_used`
+
+// Unconfirmed implements anchor.Outbox.
+func (o *Outbox) Unconfirmed(ctx context.Context) ([]anchor.Batch, error) {
+	rows, err := o.pool.Query(ctx, `SELECT `+batchColumns+` FROM anchor_batches WHERE status <> 'confirmed' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanBatch)
+}
+
+// Batch returns one batch row with its leaves, or anchor.ErrNotFound.
+func (o *Outbox) Batch(ctx context.Context, id uint64) (anchor.Batch, error) {
+	rows, err := o.pool.Query(ctx, `SELECT `+batchColumns+` FROM anchor_batches WHERE id = $1`, int64(id))
+	if err != nil {
+		return anchor.Batch{}, err
+	}
+	b, err := pgx.CollectExactlyOneRow(rows, scanBatch)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, anchor.ErrNotFound
+	}
+	return b, err
+}
+
+func scanBatch(row pgx.CollectableRow) (anchor.Batch, error) {
+	var (
+		b                 anchor.Batch
+		id                int64
+		mode, status      string
+		kind              int16
+		root, leaves, ids []byte
+		txHash, blockHash []byte
+		nonce, num, gas   *int64
+		blockTime         *time.Time
+		leafCount         int32
+	)
+	if err := row.Scan(&id, &mode, &kind, &root, &leafCount, &status, &leaves, &ids,
+		&txHash, &nonce, &num, &blockHash, &blockTime, &gas); err != nil {
+		return b, err
+	}
+	if len(root) != 32 || len(leaves) != 32*int(leafCount) || len(ids) != 16*int(leafCount) {
+		return b, fmt.Errorf("batch %d: malformed root, leaves or record ids", id)
+	}
+	b.ID, b.Mode, b.Kind, b.LeafCount, b.Status = uint64(id), anchor.Mode(mode), uint8(kind), int(leafCount), anchor.BatchStatus(status)
+	b.Root = anchor.Hash(root)
+	b.Leaves = make([]anchor.Hash, leafCount)
+	b.RecordIDs = make([]anchor.RecordID, leafCount)
+	for i := range b.Leaves {
+		b.Leaves[i] = anchor.Hash(leaves[32*i : 32*i+32])
+		b.RecordIDs[i] = anchor.RecordID(ids[16*i : 16*i+16])
+	}
+	if len(txHash) == 32 {
+		b.HasTx, b.Tx = true, anchor.Hash(txHash)
+		b.Inclusion.Tx = b.Tx
+	}
+	if nonce != nil {
+		b.TxNonce = uint64(*nonce)
+	}
+	if num != nil {
+		b.Inclusion.BlockNumber = uint64(*num)
+	}
+	if len(blockHash) == 32 {
+		b.Inclusion.BlockHash = anchor.Hash(blockHash)
+	}
+	if blockTime != nil {
+		b.Inclusion.BlockTime = *blockTime
+	}
+	if gas != nil {
+		b.Inclusion.GasUsed = uint64(*gas)
+	}
+	return b, nil
+}
+
+const recordColumns = `id, kind, body, status, batch_id, leaf_index, created_at`
+
+// Record returns one record, or anchor.ErrNotFound.
+func (o *Outbox) Record(ctx context.Context, id anchor.RecordID) (anchor.StoredRecord, error) {
+	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+` FROM records WHERE id = $1`, id)
+	if err != nil {
+		return anchor.StoredRecord{}, err
+	}
+	r, err := pgx.CollectExactlyOneRow(rows, scanStoredRecord)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, anchor.ErrNotFound
+	}
+	return r, err
+}
+
+// BatchRecords returns every record row naming the batch, by leaf index.
+func (o *Outbox) BatchRecords(ctx context.Context, batchID uint64) ([]anchor.StoredRecord, error) {
+	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+` FROM records WHERE batch_id = $1 ORDER BY leaf_index`, int64(batchID))
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, scanStoredRecord)
+}
+
+func scanStoredRecord(row pgx.CollectableRow) (anchor.StoredRecord, error) {
+	var (
+		r       anchor.StoredRecord
+		batchID *int64
+		index   *int32
+	)
+	if err := row.Scan(&r.ID, &r.Kind, &r.Body, &r.Status, &batchID, &index, &r.CreatedAt); err != nil {
+		return r, err
+	}
+	if batchID != nil {
+		r.BatchID = uint64(*batchID)
+	}
+	if index != nil {
+		r.LeafIndex = int(*index)
+	}
+	return r, nil
+}

@@ -1,0 +1,34 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// RowQuerier runs a query that returns one row; *pgxpool.Pool,
+// *pgxpool.Conn, *pgx.Conn and pgx.Tx all satisfy it.
+type RowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// AppendRecord adds a record to the outbox as pending and returns its new
+// id (UUIDv7) and its seq (arrival order). canonical must be the record's
+// RFC 8785 form and leaf its anchor.LeafHash; they are stored as given.
+// Run it inside the caller's transaction to make the record part of a
+// larger change.
+func AppendRecord(ctx context.Context, q RowQuerier, kind string, canonical []byte, leaf [32]byte) (uuid.UUID, int64, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.Nil, 0, fmt.Errorf("new record id: %w", err)
+	}
+	var seq int64
+	err = q.QueryRow(ctx, `INSERT INTO records (id, kind, body, leaf_hash) VALUES ($1, $2, $3, $4) RETURNING seq`,
+		[16]byte(id), kind, canonical, leaf[:]).Scan(&seq)
+	if err != nil {
+		return uuid.Nil, 0, fmt.Errorf("append %s record: %w", kind, err)
+	}
+	return id, seq, nil
+}

@@ -1,0 +1,99 @@
+// Package storage is idsledger's PostgreSQL access layer (pgx/v5): API keys,
+// the record outbox, anchoring batches and the queries behind reports.
+//
+// Every method takes a context and honours its deadline. A method whose change
+// spans rows runs in one transaction: it either happens whole or not at all.
+// Errors that mean "the database cannot be reached right now" wrap
+// ErrUnavailable, so callers can answer 503 and retry instead of failing hard.
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DB is a pool of connections to one idsledger database. It is safe for
+// concurrent use.
+type DB struct {
+	Pool *pgxpool.Pool
+}
+
+// Options tune the pool. Zero values take the defaults in DefaultOptions.
+type Options struct {
+	MaxConns          int32
+	ConnectTimeout    time.Duration
+	HealthCheckPeriod time.Duration
+}
+
+// DefaultOptions are used for every zero field of Options.
+func DefaultOptions() Options {
+	return Options{MaxConns: 16, ConnectTimeout: 5 * time.Second, HealthCheckPeriod: 5 * time.Second}
+}
+
+// Open returns a pool for the database at url without connecting: the first
+// connection is made on first use, so Open succeeds while PostgreSQL is still
+// starting. Use Ping to wait for it.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", redactErr(err))
+	}
+	def := DefaultOptions()
+	if opts.MaxConns == 0 {
+		opts.MaxConns = def.MaxConns
+	}
+	if opts.ConnectTimeout == 0 {
+		opts.ConnectTimeout = def.ConnectTimeout
+	}
+	if opts.HealthCheckPeriod == 0 {
+		opts.HealthCheckPeriod = def.HealthCheckPeriod
+	}
+	cfg.MaxConns = opts.MaxConns
+	cfg.ConnConfig.ConnectTimeout = opts.ConnectTimeout
+	cfg.HealthCheckPeriod = opts.HealthCheckPeriod
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", classify(err))
+	}
+	return &DB{Pool: pool}, nil
+}
+
+// Ping checks that the database answers a query now.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.Pool.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", classify(err))
+	}
+	return nil
+}
+
+// WaitReady pings with exponential backoff (from 100 ms up to max) until the
+// database answers or ctx ends. onRetry, if not nil, is told of each failure.
+func (db *DB) WaitReady(ctx context.Context, max time.Duration, onRetry func(error, time.Duration)) error {
+	delay := 100 * time.Millisecond
+	for {
+		err := db.Ping(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return errors.Join(ctx.Err(), err)
+		}
+		if onRetry != nil {
+			onRetry(err, delay)
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, max)
+	}
+}
+
+// Close waits for checked-out connections to be returned, then closes them.
+func (db *DB) Close() { db.Pool.Close() }

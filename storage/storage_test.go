@@ -1,0 +1,142 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/storage/pgtest"
+)
+
+// Migrations must apply from nothing, revert completely and apply again.
+func TestMigrationsUpDownUp(t *testing.T) {
+	u := pgtest.EmptyURL(t)
+	m, err := storage.NewMigrator(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	tables := func() int {
+		db, err := storage.Open(context.Background(), u, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		if err := db.Pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if err := m.Up(); err != nil {
+		t.Fatal(err)
+	}
+	v, dirty, err := m.Version()
+	if err != nil || dirty || v == 0 {
+		t.Fatalf("after up: version %d dirty %v err %v", v, dirty, err)
+	}
+	up := tables()
+	if up < 4 {
+		t.Fatalf("after up: %d tables, want at least 4", up)
+	}
+	if err := m.Down(0); err != nil {
+		t.Fatal(err)
+	}
+	if n := tables(); n != 0 {
+		t.Fatalf("after down: %d tables left", n)
+	}
+	if v, _, _ := m.Version(); v != 0 {
+		t.Fatalf("after down: version %d, want 0", v)
+	}
+	if err := m.Up(); err != nil {
+		t.Fatal(err)
+	}
+	if n := tables(); n != up {
+		t.Fatalf("after up again: %d tables, want %d", n, up)
+	}
+	// Up with nothing to do is not an error.
+	if err := m.Up(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAPIKeyLifecycle(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	clear, k, err := db.CreateAPIKey(ctx, "sensor-1", storage.RoleIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.AuthenticateAPIKey(ctx, clear)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != k.ID || got.Role != storage.RoleIngest || got.Name != "sensor-1" {
+		t.Fatalf("authenticated %+v, want %+v", got, k)
+	}
+	// The clear key is never stored.
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM api_keys WHERE secret_hash::text LIKE '%' || $1 || '%' OR prefix = $2`,
+		clear[len(k.Prefix)+1:], clear).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatal("the clear key is stored")
+	}
+	// A key with the right prefix but a wrong secret fails.
+	wrong := clear[:len(clear)-1] + string("0123456789abcdef"[(int(clear[len(clear)-1])+1)%16])
+	if _, err := db.AuthenticateAPIKey(ctx, wrong); !errors.Is(err, storage.ErrBadKey) {
+		t.Fatalf("wrong secret: %v, want ErrBadKey", err)
+	}
+	for _, bad := range []string{"", "idsl_", "Bearer " + clear, clear + "0", "idsl_zzzzzzzzzzzz_" + clear[18:]} {
+		if _, err := db.AuthenticateAPIKey(ctx, bad); !errors.Is(err, storage.ErrBadKey) {
+			t.Fatalf("malformed %q: %v, want ErrBadKey", bad, err)
+		}
+	}
+	r1, err := db.RevokeAPIKey(ctx, k.Prefix)
+	if err != nil || r1.RevokedAt == nil {
+		t.Fatalf("revoke: %+v %v", r1, err)
+	}
+	r2, err := db.RevokeAPIKey(ctx, k.ID.String())
+	if err != nil || !r2.RevokedAt.Equal(*r1.RevokedAt) {
+		t.Fatalf("second revoke changed the time: %v %v", r2.RevokedAt, err)
+	}
+	if _, err := db.AuthenticateAPIKey(ctx, clear); !errors.Is(err, storage.ErrBadKey) {
+		t.Fatalf("revoked key: %v, want ErrBadKey", err)
+	}
+	if _, err := db.RevokeAPIKey(ctx, "idsl_000000000000"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("revoke unknown: %v, want ErrNotFound", err)
+	}
+	keys, err := db.ListAPIKeys(ctx)
+	if err != nil || len(keys) != 1 || keys[0].RevokedAt == nil {
+		t.Fatalf("list: %+v %v", keys, err)
+	}
+	if _, _, err := db.CreateAPIKey(ctx, "x", storage.Role("root")); err == nil {
+		t.Fatal("unknown role accepted")
+	}
+}
+
+// A stopped database gives ErrUnavailable, and the pool recovers by itself
+// once the database is back.
+func TestUnavailableAndRecovery(t *testing.T) {
+	ctx := context.Background()
+	c := pgtest.StartCluster(t)
+	db, err := storage.Open(ctx, c.URL, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop(t)
+	if err := db.Ping(ctx); !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("ping with the database stopped: %v, want ErrUnavailable", err)
+	}
+	c.Start(t)
+	if err := db.WaitReady(ctx, 200_000_000, nil); err != nil {
+		t.Fatalf("no recovery after restart: %v", err)
+	}
+}
