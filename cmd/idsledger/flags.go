@@ -25,18 +25,24 @@ func isUsage(err error) bool {
 	return errors.As(err, &u)
 }
 
-// newFlagSet returns a flag set that reports errors instead of exiting and
-// prints its usage to stderr on --help.
+// synopses holds each flag set's one-line usage, printed by --help.
+var synopses = map[*flag.FlagSet]string{}
+
+// newFlagSet returns a flag set that reports errors instead of exiting. Its
+// usage is printed only on --help: a bad flag gets a one-line error.
 func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet("idsledger "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: idsledger %s\n\n", synopsis)
-		fs.SetOutput(os.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
+	fs.Usage = func() {}
+	synopses[fs] = synopsis
 	return fs
+}
+
+func printHelp(fs *flag.FlagSet) {
+	fmt.Fprintf(os.Stderr, "usage: idsledger %s\n\nflags (each also read from the environment variable named in brackets):\n", synopses[fs])
+	fs.SetOutput(os.Stderr)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // envName is the environment variable that sets a flag when the flag is not
@@ -53,15 +59,31 @@ func envName(flagName string) string {
 
 // parseFlags parses args, then fills every flag not given on the command line
 // from its environment variable. A bad value, on the command line or in the
-// environment, is a usage error that names the setting.
+// environment, is a usage error that names the setting. Flags may come before
+// or after positional arguments (`apikey revoke ID --database-url U`); after
+// it returns, fs.Args() holds the positional ones.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return errHelp
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printHelp(fs)
+				return errHelp
+			}
+			return &usageError{err.Error()}
 		}
-		return &usageError{err.Error()}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest := fs.Args()
+		if rest[0] == "--" || len(args) > 0 && len(rest) == len(args) && args[0] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error

@@ -1,0 +1,319 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idsledger/idsledger/api"
+	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/storage/pgtest"
+)
+
+// testServer is an api.Server over a fresh real database, with one key per role.
+type testServer struct {
+	srv  *api.Server
+	db   *storage.DB
+	keys map[storage.Role]string
+}
+
+func newTestServer(t *testing.T, cfg api.Config) *testServer {
+	t.Helper()
+	db := pgtest.DB(t)
+	health := api.NewHealth(db.Ping)
+	health.SetDatabaseReady()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	ts := &testServer{db: db, keys: map[storage.Role]string{}}
+	ts.srv = api.New(cfg, api.Deps{Keys: db, Health: health})
+	for _, r := range storage.Roles {
+		clear, _, err := db.CreateAPIKey(context.Background(), "test "+string(r), r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.keys[r] = clear
+	}
+	return ts
+}
+
+// do sends one request and returns the recorded response. A request that does
+// not finish within 2 s (a stream) is cut off by its context.
+func (ts *testServer) do(t *testing.T, method, path, key, contentType string, body io.Reader) *httptest.ResponseRecorder {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, method, path, body)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	rec := httptest.NewRecorder()
+	ts.srv.Handler().ServeHTTP(rec, req)
+	return rec
+}
+
+// concretePath fills path parameters with a plausible value.
+func concretePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if strings.HasPrefix(s, ":") || strings.HasPrefix(s, "*") {
+			parts[i] = "0190d7a0-0000-7000-8000-000000000001"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) api.Problem {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("content type %q, want application/problem+json (body %s)", ct, rec.Body)
+	}
+	var p api.Problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
+		t.Fatalf("problem body: %v: %s", err, rec.Body)
+	}
+	if p.Status != rec.Code || p.Type == "" || p.Title == "" || p.Instance == "" {
+		t.Fatalf("incomplete problem for status %d: %+v", rec.Code, p)
+	}
+	return p
+}
+
+// Every route × no key / malformed key / each wrong role / each right role.
+func TestAuthMatrix(t *testing.T) {
+	ts := newTestServer(t, api.Config{})
+	for _, r := range ts.srv.Routes() {
+		path := concretePath(r.Path)
+		name := r.Method + " " + r.Path
+		if r.Public() {
+			rec := ts.do(t, r.Method, path, "", "", nil)
+			if rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden {
+				t.Errorf("%s is public but answered %d", name, rec.Code)
+			}
+			continue
+		}
+		rec := ts.do(t, r.Method, path, "", "", nil)
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("%s without a key: %d, want 401", name, rec.Code)
+		} else {
+			decodeProblem(t, rec)
+			if rec.Header().Get("WWW-Authenticate") == "" {
+				t.Errorf("%s: 401 without WWW-Authenticate", name)
+			}
+		}
+		bad := ts.keys[storage.RoleAdmin][:len(ts.keys[storage.RoleAdmin])-4] + "0000"
+		if rec := ts.do(t, r.Method, path, bad, "", nil); rec.Code != http.StatusUnauthorized {
+			t.Errorf("%s with a wrong key: %d, want 401", name, rec.Code)
+		}
+		for _, role := range storage.Roles {
+			rec := ts.do(t, r.Method, path, ts.keys[role], "application/json", strings.NewReader("{}"))
+			allowed := slices.Contains(r.Roles, role)
+			switch {
+			case allowed && (rec.Code == http.StatusUnauthorized || rec.Code == http.StatusForbidden):
+				t.Errorf("%s as %s: %d, want access", name, role, rec.Code)
+			case !allowed && rec.Code != http.StatusForbidden:
+				t.Errorf("%s as %s: %d, want 403", name, role, rec.Code)
+			case !allowed:
+				decodeProblem(t, rec)
+			}
+			if rec.Code >= 500 {
+				t.Errorf("%s as %s: %d: %s", name, role, rec.Code, rec.Body)
+			}
+		}
+	}
+}
+
+// The OpenAPI document lists exactly the registered routes, with their roles.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPIDocument(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	documented := map[string][]string{}
+	for path, ops := range doc.Paths {
+		for method, raw := range ops {
+			if method == "parameters" {
+				continue
+			}
+			var op struct {
+				Roles    []string          `json:"x-roles"`
+				Security []json.RawMessage `json:"security"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			documented[strings.ToUpper(method)+" "+path] = op.Roles
+		}
+	}
+	srv := api.New(api.Config{}, api.Deps{})
+	registered := map[string]bool{}
+	for _, r := range srv.Routes() {
+		key := r.Method + " " + api.OpenAPIPath(r.Path)
+		registered[key] = true
+		roles, ok := documented[key]
+		if !ok {
+			t.Errorf("route %s is not in api/openapi.yaml", key)
+			continue
+		}
+		want := make([]string, len(r.Roles))
+		for i, role := range r.Roles {
+			want[i] = string(role)
+		}
+		sort.Strings(want)
+		sort.Strings(roles)
+		if !slices.Equal(want, roles) {
+			t.Errorf("%s: x-roles %v in the document, %v in the route table", key, roles, want)
+		}
+	}
+	for key := range documented {
+		if !registered[key] {
+			t.Errorf("api/openapi.yaml documents %s, which is not a route", key)
+		}
+	}
+}
+
+func TestOpenAPIServed(t *testing.T) {
+	ts := newTestServer(t, api.Config{})
+	rec := ts.do(t, http.MethodGet, "/v1/openapi.json", ts.keys[storage.RoleAnalyst], "", nil)
+	if rec.Code != http.StatusOK || !json.Valid(rec.Body.Bytes()) {
+		t.Fatalf("%d %q", rec.Code, rec.Body.String()[:min(200, rec.Body.Len())])
+	}
+}
+
+func TestRouterProblems(t *testing.T) {
+	ts := newTestServer(t, api.Config{MaxBodyBytes: 1024})
+	admin := ts.keys[storage.RoleAdmin]
+	cases := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		body        string
+		want        int
+		wantType    string
+	}{
+		{"unknown route", "GET", "/v1/nope", "", "", 404, "not-found"},
+		{"wrong method", "PUT", "/v1/apikeys", "application/json", "{}", 405, "method-not-allowed"},
+		{"oversize", "POST", "/v1/apikeys", "application/json", `{"name":"` + strings.Repeat("x", 2000) + `","role":"admin"}`, 413, "payload-too-large"},
+		{"wrong content type", "POST", "/v1/apikeys", "text/plain", `{"name":"a","role":"admin"}`, 415, "unsupported-media-type"},
+		{"malformed json", "POST", "/v1/apikeys", "application/json", `{"name":`, 400, "bad-request"},
+		{"unknown field", "POST", "/v1/apikeys", "application/json", `{"name":"a","role":"admin","x":1}`, 400, "bad-request"},
+		{"wrong type", "POST", "/v1/apikeys", "application/json", `{"name":5,"role":"admin"}`, 400, "bad-request"},
+		{"trailing data", "POST", "/v1/apikeys", "application/json", `{"name":"a","role":"admin"} {}`, 400, "bad-request"},
+		{"empty body", "POST", "/v1/apikeys", "application/json", ``, 400, "bad-request"},
+		{"bad role", "POST", "/v1/apikeys", "application/json", `{"name":"a","role":"root"}`, 422, "validation"},
+		{"missing name", "POST", "/v1/apikeys", "application/json", `{"role":"admin"}`, 422, "validation"},
+		{"revoke unknown", "DELETE", "/v1/apikeys/idsl_000000000000", "", "", 404, "not-found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := ts.do(t, c.method, c.path, admin, c.contentType, strings.NewReader(c.body))
+			if rec.Code != c.want {
+				t.Fatalf("status %d, want %d: %s", rec.Code, c.want, rec.Body)
+			}
+			p := decodeProblem(t, rec)
+			if !strings.HasSuffix(p.Type, "/"+c.wantType) {
+				t.Fatalf("type %q, want .../%s", p.Type, c.wantType)
+			}
+			if p.RequestID == "" || p.RequestID != rec.Header().Get("X-Request-ID") {
+				t.Fatalf("request id %q vs header %q", p.RequestID, rec.Header().Get("X-Request-ID"))
+			}
+		})
+	}
+}
+
+func TestAPIKeyEndpoints(t *testing.T) {
+	ts := newTestServer(t, api.Config{})
+	admin := ts.keys[storage.RoleAdmin]
+	rec := ts.do(t, "POST", "/v1/apikeys", admin, "application/json", strings.NewReader(`{"name":"wazuh","role":"analyst"}`))
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	var created struct {
+		Key    string         `json:"key"`
+		APIKey storage.APIKey `json:"api_key"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &created); err != nil {
+		t.Fatal(err)
+	}
+	if rec := ts.do(t, "GET", "/v1/whoami", created.Key, "", nil); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"wazuh"`) {
+		t.Fatalf("whoami with the new key: %d %s", rec.Code, rec.Body)
+	}
+	if rec := ts.do(t, "DELETE", "/v1/apikeys/"+created.APIKey.ID.String(), admin, "", nil); rec.Code != 200 {
+		t.Fatalf("revoke: %d %s", rec.Code, rec.Body)
+	}
+	if rec := ts.do(t, "GET", "/v1/whoami", created.Key, "", nil); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("whoami with the revoked key: %d", rec.Code)
+	}
+	rec = ts.do(t, "GET", "/v1/apikeys", admin, "", nil)
+	if rec.Code != 200 || strings.Contains(rec.Body.String(), created.Key) || strings.Contains(rec.Body.String(), "secret") {
+		t.Fatalf("list leaks secrets or failed: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// With the database gone, requests that need it get 503 problem+json and
+// /readyz says so; /healthz stays 200.
+func TestDatabaseDownGives503(t *testing.T) {
+	c := pgtest.StartCluster(t)
+	if err := storage.MigrateUp(c.URL); err != nil {
+		t.Fatal(err)
+	}
+	db, err := storage.Open(context.Background(), c.URL, storage.Options{ConnectTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	key, _, err := db.CreateAPIKey(context.Background(), "k", storage.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	health := api.NewHealth(db.Ping)
+	health.SetDatabaseReady()
+	ts := &testServer{db: db, srv: api.New(api.Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}, api.Deps{Keys: db, Health: health})}
+	if rec := ts.do(t, "GET", "/v1/whoami", key, "", nil); rec.Code != 200 {
+		t.Fatalf("before: %d", rec.Code)
+	}
+	c.Stop(t)
+	rec := ts.do(t, "GET", "/v1/whoami", key, "", nil)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("database down: %d %s, want 503", rec.Code, rec.Body)
+	}
+	decodeProblem(t, rec)
+	if rec.Header().Get("Retry-After") == "" {
+		t.Fatal("503 without Retry-After")
+	}
+	if rec := ts.do(t, "GET", "/readyz", "", "", nil); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("readyz with the database down: %d", rec.Code)
+	}
+	if rec := ts.do(t, "GET", "/healthz", "", "", nil); rec.Code != http.StatusOK {
+		t.Fatalf("healthz with the database down: %d", rec.Code)
+	}
+	c.Start(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rec := ts.do(t, "GET", "/v1/whoami", key, "", nil)
+		if rec.Code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery after the database came back: %d %s", rec.Code, rec.Body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Checker reports whether a dependency answers now. A nil error means ok.
+type Checker func(ctx context.Context) error
+
+// Health tracks what /readyz reports: the database (reachable and migrated)
+// and the chain (reachable, or not configured).
+type Health struct {
+	db      Checker
+	chain   atomic.Pointer[Checker]
+	dbReady atomic.Bool // set once migrations are applied
+}
+
+// NewHealth makes a Health that pings the database with db.
+func NewHealth(db Checker) *Health { return &Health{db: db} }
+
+// SetDatabaseReady records that the schema is migrated and the service may
+// use the database.
+func (h *Health) SetDatabaseReady() { h.dbReady.Store(true) }
+
+// SetChain installs the chain check (until then the chain is "not configured").
+func (h *Health) SetChain(c Checker) { h.chain.Store(&c) }
+
+type checkResult struct {
+	Status string `json:"status"` // ok, unavailable, starting, not_configured
+	Detail string `json:"detail,omitempty"`
+}
+
+type readiness struct {
+	Status string                 `json:"status"` // ok or unavailable
+	Checks map[string]checkResult `json:"checks"`
+}
+
+// Check runs every check with a short deadline.
+func (h *Health) Check(ctx context.Context) readiness {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	r := readiness{Status: "ok", Checks: map[string]checkResult{}}
+	switch {
+	case !h.dbReady.Load():
+		r.Checks["database"] = checkResult{Status: "starting", Detail: "waiting for the database and its migrations"}
+		r.Status = "unavailable"
+	default:
+		if err := h.db(ctx); err != nil {
+			r.Checks["database"] = checkResult{Status: "unavailable", Detail: err.Error()}
+			r.Status = "unavailable"
+		} else {
+			r.Checks["database"] = checkResult{Status: "ok"}
+		}
+	}
+	if c := h.chain.Load(); c == nil {
+		r.Checks["chain"] = checkResult{Status: "not_configured"}
+	} else if err := (*c)(ctx); err != nil {
+		r.Checks["chain"] = checkResult{Status: "unavailable", Detail: err.Error()}
+		r.Status = "unavailable"
+	} else {
+		r.Checks["chain"] = checkResult{Status: "ok"}
+	}
+	return r
+}
+
+func (s *Server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": s.cfg.Version})
+}
+
+func (s *Server) readyz(c *gin.Context) {
+	r := s.deps.Health.Check(c.Request.Context())
+	status := http.StatusOK
+	if r.Status != "ok" {
+		status = http.StatusServiceUnavailable
+	}
+	c.JSON(status, r)
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/idsledger/idsledger/storage"
+)
+
+func init() {
+	register(command{name: "apikey", summary: "create, list or revoke API keys", run: runAPIKey})
+}
+
+func runAPIKey(ctx context.Context, args []string) error {
+	fs := newFlagSet("apikey", "apikey create --role ROLE [--name NAME] | list [--json] | revoke ID|PREFIX")
+	databaseURL := fs.String("database-url", "", "PostgreSQL URL (DATABASE_URL)")
+	role := fs.String("role", "", "with create: ingest, analyst, fl-node or admin")
+	name := fs.String("name", "", "with create: who or what the key is for (default: the role and date)")
+	asJSON := fs.Bool("json", false, "with list: print JSON")
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		printHelp(fs)
+		if len(args) == 0 {
+			return usagef("missing action: create, list or revoke")
+		}
+		return errHelp
+	}
+	action := args[0]
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := requireDatabaseURL(*databaseURL); err != nil {
+		return err
+	}
+	var r storage.Role
+	switch action {
+	case "create":
+		var err error
+		if r, err = storage.ParseRole(*role); err != nil {
+			return usagef("--role: %v", err)
+		}
+		if fs.NArg() > 0 {
+			return usagef("unexpected argument %q", fs.Arg(0))
+		}
+	case "list":
+		if fs.NArg() > 0 {
+			return usagef("unexpected argument %q", fs.Arg(0))
+		}
+	case "revoke":
+		if fs.NArg() != 1 {
+			return usagef("revoke takes one key id or prefix")
+		}
+	default:
+		return usagef("unknown action %q: want create, list or revoke", action)
+	}
+
+	// Keys can be made before the first `serve`: bring the schema up first.
+	if err := storage.MigrateUp(*databaseURL); err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, *databaseURL, storage.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	switch action {
+	case "create":
+		n := *name
+		if n == "" {
+			n = string(r) + " key " + time.Now().UTC().Format(time.DateOnly)
+		}
+		clear, k, err := db.CreateAPIKey(ctx, n, r)
+		if err != nil {
+			return err
+		}
+		printf("created %s key %q (id %s, prefix %s); it is shown only now:\n", k.Role, k.Name, k.ID, k.Prefix)
+		printf("%s\n", clear)
+	case "list":
+		keys, err := db.ListAPIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if keys == nil {
+				keys = []storage.APIKey{}
+			}
+			return json.NewEncoder(os.Stdout).Encode(keys)
+		}
+		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		printfW(w, "ID\tPREFIX\tROLE\tNAME\tCREATED\tREVOKED\n")
+		for _, k := range keys {
+			rev := "-"
+			if k.RevokedAt != nil {
+				rev = k.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			printfW(w, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Role, k.Name, k.CreatedAt.UTC().Format(time.RFC3339), rev)
+		}
+		return w.Flush()
+	case "revoke":
+		k, err := db.RevokeAPIKey(ctx, fs.Arg(0))
+		if errors.Is(err, storage.ErrNotFound) {
+			return usagef("no API key with id or prefix %q", fs.Arg(0))
+		}
+		if err != nil {
+			return err
+		}
+		printf("revoked %s key %q (prefix %s)\n", k.Role, k.Name, k.Prefix)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/idsledger/idsledger/storage"
+)
+
+func init() {
+	register(command{name: "migrate", summary: "apply or revert database migrations (up, down, version)", run: runMigrate})
+}
+
+func runMigrate(ctx context.Context, args []string) error {
+	fs := newFlagSet("migrate", "migrate up|down|version [flags]")
+	databaseURL := fs.String("database-url", "", "PostgreSQL URL (DATABASE_URL)")
+	steps := fs.Int("steps", 1, "with down: how many migrations to revert")
+	all := fs.Bool("all", false, "with down: revert every migration (drops all data)")
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		printHelp(fs)
+		if len(args) == 0 {
+			return usagef("missing action: up, down or version")
+		}
+		return errHelp
+	}
+	action := args[0]
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := requireDatabaseURL(*databaseURL); err != nil {
+		return err
+	}
+	if action != "up" && action != "down" && action != "version" {
+		return usagef("unknown action %q: want up, down or version", action)
+	}
+	if action == "down" && !*all && *steps < 1 {
+		return usagef("invalid value %d for --steps: must be at least 1 (or use --all)", *steps)
+	}
+	m, err := storage.NewMigrator(*databaseURL)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch action {
+	case "up":
+		err = m.Up()
+	case "down":
+		n := *steps
+		if *all {
+			n = 0
+		}
+		err = m.Down(n)
+	}
+	if err != nil {
+		return err
+	}
+	v, dirty, err := m.Version()
+	if err != nil {
+		return err
+	}
+	if dirty {
+		printf("version %d (dirty: a migration failed half-way; fix the schema, then force)\n", v)
+		return errors.New("schema is dirty")
+	}
+	printf("version %d\n", v)
+	return nil
+}

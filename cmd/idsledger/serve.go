@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/idsledger/idsledger/api"
+	"github.com/idsledger/idsledger/storage"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func init() {
+	register(command{name: "serve", summary: "run the REST service", run: runServe})
+}
+
+type serveConfig struct {
+	addr              string
+	databaseURL       string
+	migrate           bool
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
+	shutdownTimeout   time.Duration
+	maxBodyBytes      int64
+	dbMaxConns        int
+	logLevel          string
+}
+
+func parseServe(args []string) (serveConfig, error) {
+	var c serveConfig
+	fs := newFlagSet("serve", "serve [flags]")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address (IDSLEDGER_ADDR)")
+	fs.StringVar(&c.databaseURL, "database-url", "", "PostgreSQL URL (DATABASE_URL)")
+	fs.BoolVar(&c.migrate, "migrate", true, "apply pending migrations at start (IDSLEDGER_MIGRATE)")
+	fs.DurationVar(&c.readHeaderTimeout, "read-header-timeout", 5*time.Second, "time to read request headers (IDSLEDGER_READ_HEADER_TIMEOUT)")
+	fs.DurationVar(&c.readTimeout, "read-timeout", 30*time.Second, "time to read a whole request (IDSLEDGER_READ_TIMEOUT)")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time to write a response (IDSLEDGER_WRITE_TIMEOUT)")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle time (IDSLEDGER_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to drain requests and workers on SIGINT/SIGTERM (IDSLEDGER_SHUTDOWN_TIMEOUT)")
+	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", 8<<20, "largest request body accepted (IDSLEDGER_MAX_BODY_BYTES)")
+	fs.IntVar(&c.dbMaxConns, "db-max-conns", 16, "PostgreSQL pool size (IDSLEDGER_DB_MAX_CONNS)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (IDSLEDGER_LOG_LEVEL)")
+	if err := parseFlags(fs, args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return c, usagef("invalid value %q for --addr (IDSLEDGER_ADDR): want host:port", c.addr)
+	}
+	for name, d := range map[string]time.Duration{
+		"read-header-timeout": c.readHeaderTimeout, "read-timeout": c.readTimeout, "write-timeout": c.writeTimeout,
+		"idle-timeout": c.idleTimeout, "shutdown-timeout": c.shutdownTimeout,
+	} {
+		if d <= 0 {
+			return c, usagef("invalid value %s for --%s (%s): must be positive", d, name, envName(name))
+		}
+	}
+	if c.maxBodyBytes <= 0 {
+		return c, usagef("invalid value %d for --max-body-bytes (IDSLEDGER_MAX_BODY_BYTES): must be positive", c.maxBodyBytes)
+	}
+	if c.dbMaxConns <= 0 || c.dbMaxConns > 1000 {
+		return c, usagef("invalid value %d for --db-max-conns (IDSLEDGER_DB_MAX_CONNS): want 1..1000", c.dbMaxConns)
+	}
+	return c, requireDatabaseURL(c.databaseURL)
+}
+
+func runServe(ctx context.Context, args []string) error {
+	cfg, err := parseServe(args)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, cfg.databaseURL, storage.Options{MaxConns: int32(cfg.dbMaxConns)})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer db.Close()
+
+	health := api.NewHealth(db.Ping)
+	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, Logger: log, Version: version},
+		api.Deps{Keys: db, Health: health})
+	httpSrv := &http.Server{
+		Addr:              cfg.addr,
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: cfg.readHeaderTimeout,
+		ReadTimeout:       cfg.readTimeout,
+		WriteTimeout:      cfg.writeTimeout,
+		IdleTimeout:       cfg.idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	log.Info("listening", "addr", ln.Addr().String(), "database", storage.Redact(cfg.databaseURL), "version", version)
+
+	// Background work stops when workCtx ends; each worker finishes its
+	// current unit of work first, and shutdown waits for it.
+	workCtx, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	var workers sync.WaitGroup
+	workers.Go(func() { prepareDatabase(workCtx, log, db, cfg, health) })
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		stopWork()
+		workers.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests and workers", "timeout", cfg.shutdownTimeout.String())
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	shutErr := httpSrv.Shutdown(shutCtx)
+	stopWork()
+	done := make(chan struct{})
+	go func() { workers.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-shutCtx.Done():
+		shutErr = errors.Join(shutErr, errors.New("background workers did not stop in time"))
+	}
+	if shutErr != nil {
+		return fmt.Errorf("shutdown: %w", shutErr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// prepareDatabase waits for PostgreSQL with backoff, applies migrations and
+// then marks the database ready. The service answers (with 503) meanwhile.
+func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig, health *api.Health) {
+	for attempt := 1; ; attempt++ {
+		err := db.WaitReady(ctx, 5*time.Second, func(err error, next time.Duration) {
+			log.Warn("database not reachable; retrying", "error", err.Error(), "retry_in", next.String())
+		})
+		if err != nil {
+			return // shutting down
+		}
+		if cfg.migrate {
+			if err := storage.MigrateUp(cfg.databaseURL); err != nil {
+				log.Error("migrations failed; retrying", "error", err.Error(), "attempt", attempt)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+				}
+				continue
+			}
+		}
+		health.SetDatabaseReady()
+		log.Info("database ready", "migrated", cfg.migrate)
+		return
+	}
+}
