@@ -48,9 +48,10 @@ CREATE TABLE records (
     body        bytea       NOT NULL,
     leaf_hash   bytea       NOT NULL CHECK (length(leaf_hash) = 32),
     created_at  timestamptz NOT NULL DEFAULT now(),
-    -- pending: in the outbox; batched: assigned to a batch whose transaction
-    -- is not yet confirmed; anchored: confirmed on chain.
-    status      text        NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'batched', 'anchored')),
+    -- pending: in the outbox, or in a batch whose transaction is not yet
+    -- confirmed (the batch row lists its record ids; see 000002); anchored:
+    -- confirmed on chain, with batch_id and leaf_index set.
+    status      text        NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'anchored')),
     batch_id    bigint      REFERENCES anchor_batches (id),
     leaf_index  integer,
     anchored_at timestamptz,

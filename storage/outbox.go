@@ -134,8 +134,8 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord
 	return out, rows.Err()
 }
 
-// Prepare implements anchor.Outbox: two statements in one transaction,
-// whatever the number of plans.
+// Prepare implements anchor.Outbox: one statement, whatever the number of
+// plans. The records themselves are not touched until Confirm.
 func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
 	if len(plans) == 0 {
 		return nil, nil
@@ -149,7 +149,6 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 		lastSeqs  = make([]int64, len(plans))
 		leaves    = make([][]byte, len(plans))
 		ids       = make([][]byte, len(plans))
-		nrec      int
 	)
 	for i, p := range plans {
 		if len(p.Records) == 0 {
@@ -165,7 +164,6 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 			rid = append(rid, r.ID[:]...)
 		}
 		leaves[i], ids[i] = lv, rid
-		nrec += len(p.Records)
 	}
 
 	batches := make([]anchor.Batch, len(plans))
@@ -185,10 +183,7 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 		}
 		byFirst := make(map[int64]uint64, len(plans))
 		for rows.Next() {
-			var (
-				id    int64
-				first int64
-			)
+			var id, first int64
 			if err := rows.Scan(&id, &first); err != nil {
 				rows.Close()
 				return err
@@ -198,10 +193,6 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("insert batches: %w", err)
 		}
-
-		recIDs := make([][16]byte, 0, nrec)
-		batchIDs := make([]int64, 0, nrec)
-		idx := make([]int32, 0, nrec)
 		for i, p := range plans {
 			id, ok := byFirst[firstSeqs[i]]
 			if !ok {
@@ -214,21 +205,8 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 			}
 			for j, r := range p.Records {
 				b.Leaves[j], b.RecordIDs[j] = r.Leaf, r.ID
-				recIDs = append(recIDs, r.ID)
-				batchIDs = append(batchIDs, int64(id))
-				idx = append(idx, int32(j))
 			}
 			batches[i] = b
-		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE records r SET status = 'batched', batch_id = u.batch_id, leaf_index = u.idx
-			FROM unnest($1::uuid[], $2::int8[], $3::int4[]) AS u(id, batch_id, idx)
-			WHERE r.id = u.id AND r.status = 'pending'`, recIDs, batchIDs, idx)
-		if err != nil {
-			return fmt.Errorf("assign records: %w", err)
-		}
-		if tag.RowsAffected() != int64(nrec) {
-			return anchor.ErrOutboxChanged
 		}
 		return nil
 	})
@@ -265,7 +243,17 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 		times  = make([]time.Time, len(cs))
 		gas    = make([]int64, len(cs))
 	)
+	var (
+		recIDs   [][16]byte
+		batchIDs []int64
+		idx      []int32
+	)
 	for i, c := range cs {
+		for j, id := range c.RecordIDs {
+			recIDs = append(recIDs, id)
+			batchIDs = append(batchIDs, int64(c.BatchID))
+			idx = append(idx, int32(j))
+		}
 		inc := c.Inclusion
 		ids[i], nums[i], times[i], gas[i] = int64(c.BatchID), int64(inc.BlockNumber), inc.BlockTime, int64(inc.GasUsed)
 		txs[i], hashes[i] = inc.Tx[:], inc.BlockHash[:]
@@ -280,8 +268,9 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 			return fmt.Errorf("confirm batches: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE records SET status = 'anchored', anchored_at = now()
-			WHERE batch_id = ANY($1::int8[]) AND status = 'batched'`, ids); err != nil {
+			UPDATE records r SET status = 'anchored', batch_id = u.batch_id, leaf_index = u.idx, anchored_at = now()
+			FROM unnest($1::uuid[], $2::int8[], $3::int4[]) AS u(id, batch_id, idx)
+			WHERE r.id = u.id AND r.status <> 'anchored'`, recIDs, batchIDs, idx); err != nil {
 			return fmt.Errorf("mark records anchored: %w", err)
 		}
 		return nil
@@ -354,7 +343,7 @@ func scanBatch(row pgx.CollectableRow) (anchor.Batch, error) {
 		b.Inclusion.BlockHash = anchor.Hash(blockHash)
 	}
 	if blockTime != nil {
-		b.Inclusion.BlockTime = *blockTime
+		b.Inclusion.BlockTime = blockTime.UTC()
 	}
 	if gas != nil {
 		b.Inclusion.GasUsed = uint64(*gas)

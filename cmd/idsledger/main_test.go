@@ -82,7 +82,9 @@ func TestHelpOnEveryCommand(t *testing.T) {
 func TestAPIKeyCommands(t *testing.T) {
 	u := pgtest.EmptyURL(t) // apikey applies migrations itself
 	var code int
-	stdout, stderr := capture(t, func() { code = runMain([]string{"apikey", "create", "--role", "analyst", "--name", "siem", "--database-url", u}) })
+	stdout, stderr := capture(t, func() {
+		code = runMain([]string{"apikey", "create", "--role", "analyst", "--name", "siem", "--database-url", u})
+	})
 	if code != 0 {
 		t.Fatalf("create: exit %d: %s", code, stderr)
 	}

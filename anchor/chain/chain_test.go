@@ -1,0 +1,253 @@
+package chain
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/idsledger/idsledger/anchor"
+)
+
+// memMeta is an in-memory anchor.ChainMetaStore.
+type memMeta struct {
+	mu sync.Mutex
+	m  *anchor.ChainMeta
+}
+
+func (s *memMeta) LoadChainMeta(context.Context) (anchor.ChainMeta, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		return anchor.ChainMeta{}, false, nil
+	}
+	return *s.m, true, nil
+}
+
+func (s *memMeta) SaveChainMeta(_ context.Context, m anchor.ChainMeta) (anchor.ChainMeta, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = &m
+	}
+	return *s.m, nil
+}
+
+func newSim(t *testing.T) *Simulated {
+	t.Helper()
+	sim, err := NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestRegistryAnchorBatchRoundTrip(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	meta := &memMeta{}
+	c, err := sim.Open(ctx, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := c.Registry
+	if meta.m == nil || meta.m.Registry != reg.Address() || meta.m.ChainID != 1337 {
+		t.Fatalf("chain meta not saved: %+v", meta.m)
+	}
+
+	root := anchor.Hash{1, 2, 3}
+	if _, ok, err := reg.Batch(ctx, 7); err != nil || ok {
+		t.Fatalf("Batch(7) before anchoring: ok=%v err=%v", ok, err)
+	}
+	sent, err := reg.AnchorBatch(ctx, 7, root, 16, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Tx != sent.Tx || inc.BlockNumber == 0 || inc.GasUsed == 0 || inc.BlockTime.IsZero() {
+		t.Fatalf("inclusion %+v", inc)
+	}
+	b, ok, err := reg.Batch(ctx, 7)
+	if err != nil || !ok {
+		t.Fatalf("Batch(7): ok=%v err=%v", ok, err)
+	}
+	if b.Root != root || b.LeafCount != 16 || b.Kind != 1 || b.BlockNumber != inc.BlockNumber {
+		t.Fatalf("Batch(7) = %+v, inclusion %+v", b, inc)
+	}
+	found, ok, err := reg.BatchInclusion(ctx, 7)
+	if err != nil || !ok || found.Tx != inc.Tx || found.BlockHash != inc.BlockHash {
+		t.Fatalf("BatchInclusion = %+v %v %v, want %+v", found, ok, err, inc)
+	}
+
+	if _, err := reg.AnchorBatch(ctx, 7, anchor.Hash{9}, 1, 1); !errors.Is(err, anchor.ErrAlreadyAnchored) {
+		t.Fatalf("duplicate batch: err = %v, want ErrAlreadyAnchored", err)
+	}
+	// A refusal that is not a duplicate is reported as such.
+	if _, err := reg.AnchorBatch(ctx, 8, anchor.Hash{9}, 1, 0); err == nil || errors.Is(err, anchor.ErrAlreadyAnchored) {
+		t.Fatalf("kind 0: err = %v, want a revert", err)
+	}
+}
+
+func TestRegistryAnchorRecordRoundTrip(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	c, err := sim.Open(ctx, &memMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := c.Registry
+	id := anchor.RecordID{0xaa, 0xbb}
+	leaf := anchor.Hash{0xcc}
+	sent, err := reg.AnchorRecord(ctx, id, leaf, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok, err := reg.Record(ctx, id)
+	if err != nil || !ok || r.Hash != leaf || r.Kind != 2 {
+		t.Fatalf("Record = %+v %v %v", r, ok, err)
+	}
+	found, ok, err := reg.RecordInclusion(ctx, id)
+	if err != nil || !ok || found.Tx != inc.Tx {
+		t.Fatalf("RecordInclusion = %+v %v %v, want tx %x", found, ok, err, inc.Tx)
+	}
+	if _, err := reg.AnchorRecord(ctx, id, leaf, 2); !errors.Is(err, anchor.ErrAlreadyAnchored) {
+		t.Fatalf("duplicate record: err = %v", err)
+	}
+}
+
+func TestOpenRefusesAnotherChain(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	meta := &memMeta{}
+	c, err := sim.Open(ctx, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reopening against the same chain finds the same registry.
+	c2, err := sim.Open(ctx, meta)
+	if err != nil || c2.Registry.Address() != c.Registry.Address() {
+		t.Fatalf("reopen: %v, registry %x want %x", err, c2.Registry.Address(), c.Registry.Address())
+	}
+
+	tests := []struct {
+		name string
+		edit func(*anchor.ChainMeta)
+	}{
+		{"other genesis", func(m *anchor.ChainMeta) { m.GenesisHash[0] ^= 1 }},
+		{"other chain id", func(m *anchor.ChainMeta) { m.ChainID = 1 }},
+		{"registry gone", func(m *anchor.ChainMeta) { m.Registry = anchor.Address(common.HexToAddress("0x1234")) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := *meta.m
+			tt.edit(&m)
+			_, err := sim.Open(ctx, &memMeta{m: &m})
+			if !errors.Is(err, ErrChainMismatch) {
+				t.Fatalf("err = %v, want ErrChainMismatch", err)
+			}
+		})
+	}
+}
+
+func TestEmbeddedKeepsAnchorsAcrossRestart(t *testing.T) {
+	ctx := ctxT(t)
+	dir := t.TempDir()
+	meta := &memMeta{}
+	c, err := Open(ctx, Config{DataDir: dir}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := c.Registry.AnchorBatch(ctx, 1, anchor.Hash{1}, 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1); err != nil {
+		t.Fatal(err)
+	}
+	addr := c.Registry.Address()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err = Open(ctx, Config{DataDir: dir}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Registry.Address() != addr {
+		t.Fatalf("registry moved: %x, want %x", c.Registry.Address(), addr)
+	}
+	b, ok, err := c.Registry.Batch(ctx, 1)
+	if err != nil || !ok || b.Root != (anchor.Hash{1}) {
+		t.Fatalf("batch after restart: %+v %v %v", b, ok, err)
+	}
+	if _, err := c.Registry.AnchorBatch(ctx, 1, anchor.Hash{1}, 4, 1); !errors.Is(err, anchor.ErrAlreadyAnchored) {
+		t.Fatalf("duplicate after restart: %v", err)
+	}
+}
+
+// TestDevGenesisFile keeps testdata/geth-dev-genesis.json, the genesis to
+// `geth init` before `geth --dev` (dev account funded, no post-Osaka fork),
+// in step with DevGenesis. IDSLEDGER_UPDATE_GENESIS=1 rewrites it.
+func TestDevGenesisFile(t *testing.T) {
+	key, err := crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291") // geth's DeveloperKey
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crypto.PubkeyToAddress(key.PublicKey) != gethDevAccount {
+		t.Fatalf("geth's dev account is %s", crypto.PubkeyToAddress(key.PublicKey).Hex())
+	}
+	want, err := json.MarshalIndent(GethDevGenesis(), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, '\n')
+	const path = "testdata/geth-dev-genesis.json"
+	if os.Getenv("IDSLEDGER_UPDATE_GENESIS") == "1" {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is out of date; run IDSLEDGER_UPDATE_GENESIS=1 go test ./anchor/chain -run TestDevGenesisFile", path)
+	}
+	var g struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := g.Config["osakaTime"]; !ok {
+		t.Fatal("genesis does not enable Osaka")
+	}
+	for _, fork := range []string{"amsterdamTime", "bogotaTime", "ubtTime"} {
+		if _, ok := g.Config[fork]; ok {
+			t.Fatalf("genesis enables %s", fork)
+		}
+	}
+}

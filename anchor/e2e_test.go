@@ -1,0 +1,488 @@
+package anchor_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/storage/pgtest"
+)
+
+// Environment of the worker child process of TestGethDev.
+const (
+	envChild     = "IDSLEDGER_E2E_WORKER"       // "1" in the child
+	envRPC       = "IDSLEDGER_E2E_RPC"          // geth endpoint
+	envKeyFile   = "IDSLEDGER_E2E_KEY_FILE"     // service key
+	envPauseFile = "IDSLEDGER_E2E_PAUSE_FILE"   // written when the child stops mid-batch
+	envPauseAt   = "IDSLEDGER_E2E_PAUSE_AT"     // stop after sending this many batches
+	envDB        = "IDSLEDGER_E2E_DATABASE_URL" // database
+)
+
+const (
+	e2eRecords   = 20_000
+	e2eBatchSize = 1_000
+)
+
+// TestGethDev runs the whole anchoring path against a real `geth --dev`:
+// deploy the registry through the bindings, anchor 20,000 records with a
+// worker process that is killed with SIGKILL in the middle of a batch and
+// restarted, check that every record is anchored exactly once (contract
+// and database), verify every record, detect an altered and a deleted row,
+// then stop geth by its pid.
+func TestGethDev(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test against geth; skipped with -short")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+
+	rpcURL := startGethDev(t, gethBinary(t))
+	dbURL := pgtest.URL(t)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	// First start: deploys the registry through the bindings and funds
+	// the service key from the dev account.
+	keyFile := filepath.Join(t.TempDir(), "service.key")
+	c, err := chain.Open(ctx, chain.Config{RPC: rpcURL, KeyFile: keyFile, FundFromDev: true}, storage.NewChainMeta(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	reg := c.Registry
+	t.Logf("registry %x on chain %d", reg.Address(), reg.ChainID())
+	// geth runs on the genesis given to `geth init` (today's mainnet rules),
+	// not on the one --dev would have made.
+	if want := chain.GethDevGenesis().ToBlock().Hash(); c.Meta.GenesisHash != want {
+		t.Fatalf("geth genesis %x, want %x (the dev genesis given to geth init)", c.Meta.GenesisHash, want)
+	}
+
+	ids := fillRecords(t, pool, e2eRecords)
+
+	// Worker process 1 stops for good right after handing its 5th batch's
+	// transaction to geth, before recording it: the most delicate moment.
+	// Then it is killed with SIGKILL.
+	pause := filepath.Join(t.TempDir(), "paused")
+	child := startWorkerProcess(t, dbURL, rpcURL, keyFile, pause, 5)
+	waitFile(t, pause, 5*time.Minute)
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	var open int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed'`).Scan(&open); err != nil {
+		t.Fatal(err)
+	}
+	if open == 0 {
+		t.Fatal("the killed worker left no batch in flight")
+	}
+	t.Logf("worker killed with %d batch(es) in flight", open)
+
+	// Worker process 2 reconciles and finishes.
+	child = startWorkerProcess(t, dbURL, rpcURL, keyFile, "", 0)
+	if err := waitProcess(child, 10*time.Minute); err != nil {
+		t.Fatalf("second worker: %v", err)
+	}
+
+	checkExactlyOnce(t, ctx, pool, reg)
+
+	// Verify every record against the registry.
+	v := anchor.NewVerifier(storage.NewOutbox(pool), reg)
+	verifyIDs(t, ctx, v, ids)
+
+	// Alter one record: verify says tampered.
+	altered := ids[1234]
+	if _, err := pool.Exec(ctx, `UPDATE records SET body = convert_to('{"forged":true}', 'UTF8') WHERE id = $1`, altered); err != nil {
+		t.Fatal(err)
+	}
+	p, err := v.Verify(ctx, altered)
+	if err != nil || p.Status != anchor.StatusTampered {
+		t.Fatalf("altered record: %+v, %v", p, err)
+	}
+
+	// Delete one record: the batch audit names it.
+	deleted := ids[4321]
+	var batchID int64
+	if err := pool.QueryRow(ctx, `DELETE FROM records WHERE id = $1 RETURNING batch_id`, deleted).Scan(&batchID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := v.Audit(ctx, uint64(batchID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK || len(rep.Missing) != 1 || rep.Missing[0].RecordID != uuid.UUID(deleted).String() {
+		t.Fatalf("audit of batch %d after a delete: %+v", batchID, rep)
+	}
+}
+
+// checkExactlyOnce checks that every record is anchored, each batch once,
+// and that the registry holds exactly the database's batches.
+func checkExactlyOnce(t *testing.T, ctx context.Context, pool *pgxpool.Pool, reg *chain.Registry) {
+	t.Helper()
+	var notAnchored, batches, leaves int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status <> 'anchored') FROM records`).Scan(&notAnchored); err != nil {
+		t.Fatal(err)
+	}
+	if notAnchored != 0 {
+		t.Fatalf("%d records not anchored", notAnchored)
+	}
+	rows, err := pool.Query(ctx, `SELECT id, root, leaf_count, status FROM anchor_batches ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		id     int64
+		root   []byte
+		n      int
+		status string
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.root, &x.n, &x.status)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maxID int64
+	for _, b := range all {
+		ob, ok, err := reg.Batch(ctx, uint64(b.id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok || !bytes.Equal(ob.Root[:], b.root) || int(ob.LeafCount) != b.n || b.status != "confirmed" {
+			t.Fatalf("batch %d: db %x/%d/%s, chain %x/%d/%v", b.id, b.root, b.n, b.status, ob.Root, ob.LeafCount, ok)
+		}
+		batches++
+		leaves += b.n
+		maxID = max(maxID, b.id)
+	}
+	if leaves != e2eRecords {
+		t.Fatalf("batches hold %d leaves, want %d", leaves, e2eRecords)
+	}
+	if _, ok, _ := reg.Batch(ctx, uint64(maxID+1)); ok {
+		t.Fatalf("registry holds a batch %d the database does not know", maxID+1)
+	}
+	// Each record is in exactly one batch at one position.
+	var dup int
+	if err := pool.QueryRow(ctx, `
+		SELECT count(*) FROM (
+			SELECT substring(b.record_ids FROM 16*i+1 FOR 16) AS rid
+			FROM anchor_batches b, generate_series(0, b.leaf_count-1) AS i
+			GROUP BY 1 HAVING count(*) > 1) d`).Scan(&dup); err != nil {
+		t.Fatal(err)
+	}
+	if dup != 0 {
+		t.Fatalf("%d records appear in more than one batch", dup)
+	}
+	t.Logf("%d records in %d batches, each anchored once", leaves, batches)
+}
+
+func verifyIDs(t *testing.T, ctx context.Context, v *anchor.Verifier, ids []anchor.RecordID) {
+	t.Helper()
+	const workers = 4
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		fails []string
+	)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ids); i += workers {
+				p, err := v.Verify(ctx, ids[i])
+				if err == nil && p.Status == anchor.StatusVerified {
+					continue
+				}
+				mu.Lock()
+				if err != nil {
+					fails = append(fails, err.Error())
+				} else {
+					fails = append(fails, fmt.Sprintf("%s: %s %s", p.RecordID, p.Status, p.Reason))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(fails) > 0 {
+		t.Fatalf("%d of %d records not verified, first: %s", len(fails), len(ids), fails[0])
+	}
+}
+
+// fillRecords puts n alerts in the outbox and returns their ids in order.
+func fillRecords(t *testing.T, pool *pgxpool.Pool, n int) []anchor.RecordID {
+	t.Helper()
+	ids := make([]anchor.RecordID, n)
+	rows := make([][]any, n)
+	for i := range n {
+		body := fmt.Sprintf(`{"dst":"10.0.%d.%d","kind":"alert","label":"ddos","n":%d,"score":0.%04d}`, i%250, i%200, i, i%9999)
+		c, err := anchor.Canonicalize([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf := anchor.LeafHash(c)
+		ids[i] = anchor.RecordID(id)
+		rows[i] = []any{ids[i], "alert", c, leaf[:]}
+	}
+	if _, err := pool.CopyFrom(context.Background(), pgx.Identifier{"records"},
+		[]string{"id", "kind", "body", "leaf_hash"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// TestGethDevWorkerProcess is the worker child of TestGethDev; it does
+// nothing unless started by it.
+func TestGethDevWorkerProcess(t *testing.T) {
+	if os.Getenv(envChild) != "1" {
+		t.Skip("worker child of TestGethDev")
+	}
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv(envDB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	c, err := chain.Open(ctx, chain.Config{RPC: os.Getenv(envRPC), KeyFile: os.Getenv(envKeyFile)}, storage.NewChainMeta(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var reg anchor.Registry = c.Registry
+	if at, _ := strconv.Atoi(os.Getenv(envPauseAt)); at > 0 {
+		reg = &pausingRegistry{Registry: reg, at: at, file: os.Getenv(envPauseFile)}
+	}
+	out := storage.NewOutbox(pool)
+	cfg := anchor.DefaultWorkerConfig()
+	cfg.MaxBatch = e2eBatchSize
+	cfg.MaxWait = 50 * time.Millisecond
+	cfg.RetryMin = 20 * time.Millisecond
+	cfg.RetryMax = time.Second
+	w, err := anchor.NewWorker(out, reg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- w.Run(wctx) }()
+	for {
+		var left int
+		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM records WHERE status <> 'anchored')
+			+ (SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed')`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		select {
+		case err := <-errc:
+			t.Fatalf("worker stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pausingRegistry stops the process's anchoring for good right after the
+// at-th batch transaction was handed to the node, and says so in file.
+type pausingRegistry struct {
+	anchor.Registry
+	at   int
+	file string
+	mu   sync.Mutex
+	n    int
+}
+
+func (p *pausingRegistry) AnchorBatch(ctx context.Context, id uint64, root anchor.Hash, n uint32, kind uint8) (anchor.Sent, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, err := p.Registry.AnchorBatch(ctx, id, root, n, kind)
+	if err != nil {
+		return s, err
+	}
+	p.n++
+	if p.n == p.at {
+		if err := os.WriteFile(p.file, []byte(strconv.FormatUint(id, 10)), 0o600); err != nil {
+			return s, err
+		}
+		select {} // wait for SIGKILL
+	}
+	return s, nil
+}
+
+func startWorkerProcess(t *testing.T, dbURL, rpcURL, keyFile, pauseFile string, pauseAt int) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGethDevWorkerProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(),
+		envChild+"=1", envDB+"="+dbURL, envRPC+"="+rpcURL, envKeyFile+"="+keyFile,
+		envPauseFile+"="+pauseFile, envPauseAt+"="+strconv.Itoa(pauseAt))
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return cmd
+}
+
+func waitProcess(cmd *exec.Cmd, timeout time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(timeout):
+		_ = cmd.Process.Kill()
+		return errors.New("timed out")
+	}
+}
+
+func waitFile(t *testing.T, path string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear within %v", path, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// gethBinary returns IDSLEDGER_GETH, or builds geth with scripts/geth.sh.
+func gethBinary(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("IDSLEDGER_GETH"); p != "" {
+		return p
+	}
+	out, err := exec.Command("../scripts/geth.sh").Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("scripts/geth.sh: %v\n%s", err, ee.Stderr)
+		}
+		t.Fatalf("scripts/geth.sh: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// startGethDev initialises a data directory with the dev genesis under
+// today's mainnet rules (see chain.DevGenesis), starts `geth --dev` on it
+// with HTTP on a free loopback port, and stops it by pid when the test
+// ends. It returns the HTTP endpoint.
+func startGethDev(t *testing.T, geth string) string {
+	t.Helper()
+	dir := t.TempDir()
+	genesis := chain.GethDevGenesis()
+	gj, err := json.Marshal(genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpath := filepath.Join(dir, "genesis.json")
+	if err := os.WriteFile(gpath, gj, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	datadir := filepath.Join(dir, "data")
+	if out, err := exec.Command(geth, "init", "--datadir", datadir, gpath).CombinedOutput(); err != nil {
+		t.Fatalf("geth init: %v\n%s", err, out)
+	}
+	port, authPort := freePort(t), freePort(t)
+	logf, err := os.Create(filepath.Join(dir, "geth.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(geth, "--dev", "--datadir", datadir,
+		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(port), "--http.api", "eth,net,web3",
+		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(authPort),
+		"--ipcdisable", "--nodiscover", "--maxpeers", "0", "--port", "0", "--verbosity", "2")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	t.Cleanup(func() {
+		// Stop geth by its pid: SIGTERM, then SIGKILL if it lingers.
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		if err := waitProcess(cmd, 30*time.Second); err != nil {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		logf.Close()
+		if t.Failed() {
+			if b, err := os.ReadFile(logf.Name()); err == nil {
+				t.Logf("geth log (tail):\n%s", tail(b, 4000))
+			}
+		}
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := ethclient.Dial(url)
+		if err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			_, err = c.ChainID(ctx)
+			cancel()
+			c.Close()
+			if err == nil {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("geth --dev did not answer on %s: %v", url, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}

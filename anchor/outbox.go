@@ -1,0 +1,144 @@
+package anchor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Mode is how records reach the chain.
+type Mode string
+
+const (
+	// ModeBatch anchors a Merkle root per batch of records (anchorBatch).
+	ModeBatch Mode = "batch"
+	// ModeRecord anchors each record's leaf hash with its own transaction
+	// (anchor); a batch row then holds exactly one record.
+	ModeRecord Mode = "record"
+)
+
+// BatchStatus is the life cycle of a batch row.
+type BatchStatus string
+
+const (
+	// BatchPrepared: the batch's records are fixed; a transaction may or may
+	// not have been sent (a crash can happen between the two).
+	BatchPrepared BatchStatus = "prepared"
+	// BatchSent: a transaction was sent and its hash recorded.
+	BatchSent BatchStatus = "sent"
+	// BatchConfirmed: mined, confirmed and recorded on every record.
+	BatchConfirmed BatchStatus = "confirmed"
+)
+
+// Record kinds and the code each has on chain.
+var kindCodes = map[string]uint8{
+	"alert":        1,
+	"model_update": 2,
+	"global_model": 3,
+	"audit_event":  4,
+}
+
+// KindMixed is the on-chain kind of a batch that holds records of more than
+// one kind.
+const KindMixed uint8 = 255
+
+// KindCode returns the registry's code for a record kind.
+func KindCode(kind string) (uint8, error) {
+	c, ok := kindCodes[kind]
+	if !ok {
+		return 0, fmt.Errorf("unknown record kind %q", kind)
+	}
+	return c, nil
+}
+
+// PendingRecord is a record waiting in the outbox.
+type PendingRecord struct {
+	ID   RecordID
+	Seq  int64
+	Kind string
+	Leaf Hash
+	// Age is how long the record has waited, by the database's clock.
+	Age time.Duration
+}
+
+// BatchPlan is a batch the worker is about to anchor: records in leaf order.
+type BatchPlan struct {
+	Mode    Mode
+	Kind    uint8
+	Root    Hash
+	Records []PendingRecord
+}
+
+// Batch is a batch row as stored.
+type Batch struct {
+	ID        uint64
+	Mode      Mode
+	Kind      uint8
+	Root      Hash
+	LeafCount int
+	Status    BatchStatus
+	// Leaves and RecordIDs are the batch's leaf hashes and record ids in leaf
+	// order, as written when the batch was prepared.
+	Leaves    []Hash
+	RecordIDs []RecordID
+	// Tx and TxNonce are set once a transaction was sent (Status sent or
+	// confirmed); HasTx says whether they are.
+	HasTx   bool
+	Tx      Hash
+	TxNonce uint64
+	// Inclusion is set for confirmed batches.
+	Inclusion Inclusion
+}
+
+// Confirmation is what the worker records once a batch is on chain.
+type Confirmation struct {
+	BatchID   uint64
+	Inclusion Inclusion
+	// RecordIDs are the batch's records in leaf order, as prepared.
+	RecordIDs []RecordID
+}
+
+// ErrLockHeld is returned by Outbox.TryLock when another worker holds the
+// anchoring lock.
+var ErrLockHeld = errors.New("anchoring lock held by another worker")
+
+// Lease is the anchoring lock held by this worker.
+type Lease interface {
+	// Lost is closed when the lock can no longer be trusted (its database
+	// session ended); the worker must stop sending transactions.
+	Lost() <-chan struct{}
+	// Release gives the lock back; it is safe to call more than once.
+	Release()
+}
+
+// Outbox is what the anchoring worker needs from storage. Implementations
+// must make each method atomic: it either happens completely or not at all.
+//
+// A record stays pending until the batch holding it is confirmed: the batch
+// row alone (its record ids and leaves) says which records a batch in flight
+// holds. That costs one write per record instead of two, and is safe because
+// the worker settles every unconfirmed batch (Reconcile) before it reads
+// Pending again, under a lock that admits one worker at a time.
+type Outbox interface {
+	// TryLock takes the single-worker anchoring lock, or returns ErrLockHeld.
+	TryLock(ctx context.Context) (Lease, error)
+	// Pending returns up to limit pending records, lowest seq first. It
+	// includes records of unconfirmed batches; call it only when there are
+	// none.
+	Pending(ctx context.Context, limit int) ([]PendingRecord, error)
+	// Prepare writes the plans as batch rows with status prepared, each with
+	// its records' ids and leaves in leaf order, in one transaction. The
+	// returned batches carry the ids the database gave them, in plan order.
+	Prepare(ctx context.Context, plans []BatchPlan) ([]Batch, error)
+	// MarkSent records the transaction sent for a prepared batch (status
+	// sent). Calling it again with a new transaction replaces the old one.
+	MarkSent(ctx context.Context, batchID uint64, sent Sent) error
+	// Confirm marks batches confirmed with their inclusion and every record
+	// in them anchored with its batch id and leaf index, in one transaction.
+	// Confirming a confirmed batch again changes nothing; a record deleted
+	// meanwhile is skipped (a batch audit reports it).
+	Confirm(ctx context.Context, cs []Confirmation) error
+	// Unconfirmed returns every batch not yet confirmed, lowest id first.
+	Unconfirmed(ctx context.Context) ([]Batch, error)
+}

@@ -1,0 +1,521 @@
+package anchor
+
+import (
+	"container/list"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Status is the outcome of verifying one record.
+type Status string
+
+const (
+	// StatusVerified: the record hashes to a leaf whose inclusion proof
+	// checks against the root the registry holds on chain.
+	StatusVerified Status = "verified"
+	// StatusTampered: the record, or the proof material it was anchored
+	// with, no longer matches what the registry holds.
+	StatusTampered Status = "tampered"
+	// StatusPending: the record is accepted but not yet anchored.
+	StatusPending Status = "pending"
+	// StatusNotAnchored: the database says the record was anchored, but the
+	// registry holds no such batch or record anchor.
+	StatusNotAnchored Status = "not_anchored"
+)
+
+// ErrNotFound is returned when a record or batch does not exist.
+var ErrNotFound = errors.New("not found")
+
+// HexHash is a 32-byte hash that reads and writes as 0x-prefixed hex in JSON.
+type HexHash Hash
+
+// MarshalText implements encoding.TextMarshaler.
+func (h HexHash) MarshalText() ([]byte, error) {
+	return []byte("0x" + hex.EncodeToString(h[:])), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (h *HexHash) UnmarshalText(b []byte) error {
+	s := strings.TrimPrefix(strings.TrimPrefix(string(b), "0x"), "0X")
+	if len(s) != 64 {
+		return fmt.Errorf("hash %q: want 32 bytes of hex", b)
+	}
+	_, err := hex.Decode(h[:], []byte(s))
+	return err
+}
+
+// HexAddress is a 20-byte address that reads and writes as 0x-prefixed hex.
+type HexAddress Address
+
+// MarshalText implements encoding.TextMarshaler.
+func (a HexAddress) MarshalText() ([]byte, error) {
+	return []byte("0x" + hex.EncodeToString(a[:])), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (a *HexAddress) UnmarshalText(b []byte) error {
+	s := strings.TrimPrefix(strings.TrimPrefix(string(b), "0x"), "0X")
+	if len(s) != 40 {
+		return fmt.Errorf("address %q: want 20 bytes of hex", b)
+	}
+	_, err := hex.Decode(a[:], []byte(s))
+	return err
+}
+
+// Proof is the result of verifying a record together with everything a
+// third party needs to check it again without the server: it is the JSON
+// document the API returns and the --proof file of `idsledger verify`.
+//
+// A client MUST recompute Leaf from the record itself (RFC 8785 canonical
+// form, then LeafHash) and MUST check the audit path against the root it
+// reads from the registry at Registry on chain ChainID — Root here is only
+// what the server saw.
+type Proof struct {
+	Status   Status `json:"status"`
+	Reason   string `json:"reason,omitempty"`
+	RecordID string `json:"record_id"`
+	Kind     string `json:"kind,omitempty"`
+	Mode     Mode   `json:"mode,omitempty"`
+
+	Leaf      HexHash   `json:"leaf"`
+	LeafIndex uint64    `json:"leaf_index"`
+	LeafCount uint64    `json:"leaf_count,omitempty"`
+	AuditPath []HexHash `json:"audit_path"`
+	Root      *HexHash  `json:"root,omitempty"`
+
+	BatchID     uint64     `json:"batch_id,omitempty"`
+	TxHash      *HexHash   `json:"tx_hash,omitempty"`
+	BlockNumber uint64     `json:"block_number,omitempty"`
+	BlockTime   *time.Time `json:"block_time,omitempty"`
+	ChainID     uint64     `json:"chain_id"`
+	Registry    HexAddress `json:"registry"`
+}
+
+// StoredRecord is a record as the database holds it.
+type StoredRecord struct {
+	ID     RecordID
+	Kind   string
+	Body   []byte // canonical JSON, as hashed
+	Status string // pending, batched or anchored
+	// BatchID and LeafIndex are set unless Status is pending.
+	BatchID   uint64
+	LeafIndex int
+	CreatedAt time.Time
+}
+
+// RecordSource is what verification needs from storage.
+type RecordSource interface {
+	// Record returns one record, or ErrNotFound.
+	Record(ctx context.Context, id RecordID) (StoredRecord, error)
+	// Batch returns one batch row with its leaves, or ErrNotFound.
+	Batch(ctx context.Context, id uint64) (Batch, error)
+	// BatchRecords returns every record row that names the batch, in leaf
+	// index order.
+	BatchRecords(ctx context.Context, id uint64) ([]StoredRecord, error)
+}
+
+// Verifier checks records in the database against the registry on chain.
+// It is safe for concurrent use.
+//
+// It keeps the Merkle trees of recently used confirmed batches in memory,
+// built from the leaves stored when each batch was prepared, so that a proof
+// costs O(log n) instead of a database read and O(n) hashing. That changes no
+// answer that matters: the record's leaf is always recomputed from its
+// stored body and the root is always read from the registry, so a cached
+// tree can only lead to "verified" for the very bytes that were anchored.
+// Changes to other rows are the batch audit's business (Audit reads the
+// database afresh).
+type Verifier struct {
+	src   RecordSource
+	reg   RegistryReader
+	cache *batchCache
+}
+
+// NewVerifier returns a verifier reading records from src and roots from reg.
+func NewVerifier(src RecordSource, reg RegistryReader) *Verifier {
+	return &Verifier{src: src, reg: reg, cache: newBatchCache(64)}
+}
+
+// batch returns a confirmed batch with its tree, from the cache or src.
+func (v *Verifier) batch(ctx context.Context, id uint64) (Batch, *Tree, error) {
+	if e, ok := v.cache.get(id); ok {
+		return e.b, e.t, nil
+	}
+	b, err := v.src.Batch(ctx, id)
+	if err != nil {
+		return b, nil, err
+	}
+	if len(b.Leaves) == 0 {
+		return b, nil, nil
+	}
+	t, err := NewTree(b.Leaves)
+	if err != nil {
+		return b, nil, err
+	}
+	if b.Status == BatchConfirmed {
+		v.cache.put(id, cachedBatch{b: b, t: t})
+	}
+	return b, t, nil
+}
+
+type cachedBatch struct {
+	b Batch
+	t *Tree
+}
+
+// batchCache is a small LRU of confirmed batches.
+type batchCache struct {
+	mu    sync.Mutex
+	max   int
+	order *list.List // front = most recent; values are uint64 ids
+	items map[uint64]*list.Element
+	data  map[uint64]cachedBatch
+}
+
+func newBatchCache(n int) *batchCache {
+	return &batchCache{max: n, order: list.New(), items: map[uint64]*list.Element{}, data: map[uint64]cachedBatch{}}
+}
+
+func (c *batchCache) get(id uint64) (cachedBatch, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.items[id]
+	if !ok {
+		return cachedBatch{}, false
+	}
+	c.order.MoveToFront(e)
+	return c.data[id], true
+}
+
+func (c *batchCache) put(id uint64, b cachedBatch) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.items[id]; ok {
+		c.order.MoveToFront(e)
+		c.data[id] = b
+		return
+	}
+	c.items[id] = c.order.PushFront(id)
+	c.data[id] = b
+	for c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.items, old.Value.(uint64))
+		delete(c.data, old.Value.(uint64))
+	}
+}
+
+// Verify checks one record. It returns ErrNotFound when there is no such
+// record; any other error means the check could not be made (database or
+// chain unreachable), never that the record failed it.
+func (v *Verifier) Verify(ctx context.Context, id RecordID) (*Proof, error) {
+	rec, err := v.src.Record(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", uuid.UUID(id), err)
+	}
+	p := &Proof{
+		RecordID:  uuid.UUID(id).String(),
+		Kind:      rec.Kind,
+		Leaf:      HexHash(LeafHash(rec.Body)),
+		AuditPath: []HexHash{},
+		ChainID:   v.reg.ChainID(),
+		Registry:  HexAddress(v.reg.Address()),
+	}
+	if rec.Status != "anchored" {
+		p.Status = StatusPending
+		return p, nil
+	}
+	b, tree, err := v.batch(ctx, rec.BatchID)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: batch %d: %w", p.RecordID, rec.BatchID, err)
+	}
+	p.Mode = b.Mode
+	p.BatchID = b.ID
+	p.LeafIndex = uint64(rec.LeafIndex)
+	if b.HasTx {
+		tx := HexHash(b.Tx)
+		p.TxHash = &tx
+	}
+	if b.Mode == ModeRecord {
+		return v.verifyRecordMode(ctx, p, id)
+	}
+	return v.verifyBatchMode(ctx, p, b, tree, rec)
+}
+
+func (v *Verifier) verifyRecordMode(ctx context.Context, p *Proof, id RecordID) (*Proof, error) {
+	oc, ok, err := v.reg.Record(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: read registry: %w", p.RecordID, err)
+	}
+	if !ok {
+		p.Status = StatusNotAnchored
+		p.Reason = "the registry holds no anchor for this record"
+		return p, nil
+	}
+	root := HexHash(oc.Hash)
+	p.Root = &root
+	p.LeafCount = 1
+	p.BlockNumber = oc.BlockNumber
+	bt := oc.BlockTime.UTC()
+	p.BlockTime = &bt
+	if oc.Hash != Hash(p.Leaf) {
+		p.Status = StatusTampered
+		p.Reason = "the record does not hash to the anchored value"
+		return p, nil
+	}
+	p.Status = StatusVerified
+	return p, nil
+}
+
+func (v *Verifier) verifyBatchMode(ctx context.Context, p *Proof, b Batch, tree *Tree, rec StoredRecord) (*Proof, error) {
+	oc, ok, err := v.reg.Batch(ctx, b.ID)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: read registry batch %d: %w", p.RecordID, b.ID, err)
+	}
+	if !ok {
+		p.Status = StatusNotAnchored
+		p.Reason = fmt.Sprintf("the registry holds no batch %d", b.ID)
+		return p, nil
+	}
+	root := HexHash(oc.Root)
+	p.Root = &root
+	p.LeafCount = uint64(oc.LeafCount)
+	p.BlockNumber = oc.BlockNumber
+	bt := oc.BlockTime.UTC()
+	p.BlockTime = &bt
+	if tree == nil || rec.LeafIndex < 0 || rec.LeafIndex >= len(b.Leaves) || len(b.Leaves) != int(oc.LeafCount) {
+		p.Status = StatusTampered
+		p.Reason = fmt.Sprintf("leaf index %d or the batch's %d stored leaves do not fit the %d leaves on chain",
+			rec.LeafIndex, len(b.Leaves), oc.LeafCount)
+		return p, nil
+	}
+	path, err := tree.InclusionProof(uint64(rec.LeafIndex))
+	if err != nil {
+		return nil, fmt.Errorf("record %s: inclusion proof: %w", p.RecordID, err)
+	}
+	p.AuditPath = hexHashes(path)
+	if err := VerifyInclusion(p.LeafIndex, p.LeafCount, Hash(p.Leaf), path, oc.Root); err != nil {
+		p.Status = StatusTampered
+		if Hash(p.Leaf) != b.Leaves[rec.LeafIndex] {
+			p.Reason = "the record does not hash to the leaf that was anchored"
+		} else {
+			p.Reason = "the batch's stored leaves do not lead to the root on chain"
+		}
+		return p, nil
+	}
+	p.Status = StatusVerified
+	return p, nil
+}
+
+// VerifyOffline checks a record body against a proof document and the
+// registry, with no database: it recomputes the leaf from body (any JSON;
+// it is canonicalized first), checks that the proof names the chain and
+// registry reg reads, reads the root from the registry and checks the audit
+// path against it. The returned proof is p with Status, Reason and the
+// on-chain Root, LeafCount and block filled in from the chain.
+func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof) (*Proof, error) {
+	out := p
+	canonical, err := Canonicalize(body)
+	if err != nil {
+		return nil, fmt.Errorf("record is not valid JSON: %w", err)
+	}
+	leaf := LeafHash(canonical)
+	if p.ChainID != reg.ChainID() {
+		return nil, fmt.Errorf("proof is for chain %d, the endpoint serves chain %d", p.ChainID, reg.ChainID())
+	}
+	if Address(p.Registry) != reg.Address() {
+		return nil, fmt.Errorf("proof is for registry %x, not %x", p.Registry, reg.Address())
+	}
+	out.Root, out.BlockTime = nil, nil
+	out.Reason = ""
+	var (
+		root  Hash
+		count uint64
+		ok    bool
+	)
+	if p.Mode == ModeRecord {
+		id, err := uuid.Parse(p.RecordID)
+		if err != nil {
+			return nil, fmt.Errorf("proof record_id: %w", err)
+		}
+		oc, found, err := reg.Record(ctx, RecordID(id))
+		if err != nil {
+			return nil, fmt.Errorf("read registry: %w", err)
+		}
+		root, count, ok = oc.Hash, 1, found
+		out.BlockNumber, out.BlockTime = oc.BlockNumber, timePtr(oc.BlockTime)
+	} else {
+		oc, found, err := reg.Batch(ctx, p.BatchID)
+		if err != nil {
+			return nil, fmt.Errorf("read registry: %w", err)
+		}
+		root, count, ok = oc.Root, uint64(oc.LeafCount), found
+		out.BlockNumber, out.BlockTime = oc.BlockNumber, timePtr(oc.BlockTime)
+	}
+	if !ok {
+		out.Status = StatusNotAnchored
+		out.Reason = "the registry holds no such anchor"
+		out.BlockNumber, out.BlockTime = 0, nil
+		return &out, nil
+	}
+	r := HexHash(root)
+	out.Root = &r
+	out.LeafCount = count
+	switch {
+	case leaf != Hash(p.Leaf):
+		out.Status = StatusTampered
+		out.Reason = "the record does not hash to the proof's leaf"
+	case VerifyInclusion(p.LeafIndex, count, leaf, hashes(p.AuditPath), root) != nil:
+		out.Status = StatusTampered
+		out.Reason = "the audit path does not lead to the root on chain"
+	default:
+		out.Status = StatusVerified
+	}
+	out.Leaf = HexHash(leaf)
+	return &out, nil
+}
+
+// AuditEntry names one record position in a batch audit.
+type AuditEntry struct {
+	LeafIndex int     `json:"leaf_index"`
+	RecordID  string  `json:"record_id,omitempty"`
+	Leaf      HexHash `json:"leaf"`
+}
+
+// AuditReport is the result of recomputing a batch from the database.
+type AuditReport struct {
+	BatchID uint64 `json:"batch_id"`
+	Mode    Mode   `json:"mode"`
+	// OnChain is false when the registry holds no such batch.
+	OnChain     bool     `json:"on_chain"`
+	LeafCount   uint64   `json:"leaf_count"`
+	RootOnChain *HexHash `json:"root_on_chain,omitempty"`
+	// RootFromRows is the root recomputed from the record rows' bodies;
+	// absent when rows are missing.
+	RootFromRows *HexHash `json:"root_from_rows,omitempty"`
+	// OK is true when the rows reproduce the root on chain exactly.
+	OK bool `json:"ok"`
+	// Missing: positions the batch was anchored with that no row fills
+	// (deleted records), named by the id recorded when the batch was made.
+	Missing []AuditEntry `json:"missing"`
+	// Extra: rows that claim the batch but were not anchored in it.
+	Extra []AuditEntry `json:"extra"`
+	// Altered: rows whose body no longer hashes to the anchored leaf.
+	Altered []AuditEntry `json:"altered"`
+}
+
+// Audit recomputes a batch's root from the record rows in the database and
+// compares it with the root on chain, naming missing, extra and altered
+// records. It returns ErrNotFound when there is no such batch row.
+func (v *Verifier) Audit(ctx context.Context, batchID uint64) (*AuditReport, error) {
+	b, err := v.src.Batch(ctx, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("batch %d: %w", batchID, err)
+	}
+	rows, err := v.src.BatchRecords(ctx, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("batch %d records: %w", batchID, err)
+	}
+	rep := &AuditReport{BatchID: b.ID, Mode: b.Mode, Missing: []AuditEntry{}, Extra: []AuditEntry{}, Altered: []AuditEntry{}}
+
+	var chainRoot Hash
+	if b.Mode == ModeRecord {
+		if len(b.RecordIDs) == 1 {
+			oc, ok, err := v.reg.Record(ctx, b.RecordIDs[0])
+			if err != nil {
+				return nil, fmt.Errorf("batch %d: read registry: %w", batchID, err)
+			}
+			rep.OnChain, rep.LeafCount, chainRoot = ok, 1, oc.Hash
+		}
+	} else {
+		oc, ok, err := v.reg.Batch(ctx, batchID)
+		if err != nil {
+			return nil, fmt.Errorf("batch %d: read registry: %w", batchID, err)
+		}
+		rep.OnChain, rep.LeafCount, chainRoot = ok, uint64(oc.LeafCount), oc.Root
+	}
+	if rep.OnChain {
+		r := HexHash(chainRoot)
+		rep.RootOnChain = &r
+	}
+
+	// The positions to account for: what the batch was anchored with, as
+	// recorded at prepare time; the chain's leaf count wins if it differs.
+	n := len(b.Leaves)
+	if rep.OnChain && int(rep.LeafCount) > n {
+		n = int(rep.LeafCount)
+	}
+	leaves := make([]Hash, n)
+	filled := make([]bool, n)
+	for _, r := range rows {
+		leaf := LeafHash(r.Body)
+		e := AuditEntry{LeafIndex: r.LeafIndex, RecordID: uuid.UUID(r.ID).String(), Leaf: HexHash(leaf)}
+		switch {
+		case r.LeafIndex < 0 || r.LeafIndex >= n || filled[r.LeafIndex]:
+			rep.Extra = append(rep.Extra, e)
+			continue
+		case r.LeafIndex < len(b.RecordIDs) && r.ID != b.RecordIDs[r.LeafIndex]:
+			rep.Extra = append(rep.Extra, e)
+			continue
+		}
+		filled[r.LeafIndex] = true
+		leaves[r.LeafIndex] = leaf
+		if r.LeafIndex < len(b.Leaves) && leaf != b.Leaves[r.LeafIndex] {
+			rep.Altered = append(rep.Altered, e)
+		}
+	}
+	for i, ok := range filled {
+		if ok {
+			continue
+		}
+		e := AuditEntry{LeafIndex: i}
+		if i < len(b.RecordIDs) {
+			e.RecordID = uuid.UUID(b.RecordIDs[i]).String()
+		}
+		if i < len(b.Leaves) {
+			e.Leaf = HexHash(b.Leaves[i])
+		}
+		rep.Missing = append(rep.Missing, e)
+	}
+	if len(rep.Missing) == 0 && n > 0 {
+		root, err := Root(leaves)
+		if err != nil {
+			return nil, fmt.Errorf("batch %d: root: %w", batchID, err)
+		}
+		r := HexHash(root)
+		rep.RootFromRows = &r
+		rep.OK = rep.OnChain && root == chainRoot && len(rep.Extra) == 0 && uint64(n) == rep.LeafCount
+	}
+	return rep, nil
+}
+
+func hexHashes(hs []Hash) []HexHash {
+	out := make([]HexHash, len(hs))
+	for i, h := range hs {
+		out[i] = HexHash(h)
+	}
+	return out
+}
+
+func hashes(hs []HexHash) []Hash {
+	out := make([]Hash, len(hs))
+	for i, h := range hs {
+		out[i] = Hash(h)
+	}
+	return out
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

@@ -1,0 +1,220 @@
+package anchor_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/storage/pgtest"
+)
+
+// runPG runs a worker over PostgreSQL until no record is pending and no
+// batch unconfirmed.
+func runPG(t testing.TB, pool *pgxpool.Pool, reg anchor.Registry, cfg anchor.WorkerConfig) {
+	t.Helper()
+	w, err := anchor.NewWorker(storage.NewOutbox(pool), reg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var left int
+		if err := pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM records WHERE status <> 'anchored')
+			+ (SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed')`).Scan(&left); err != nil {
+			t.Fatal(err)
+		}
+		if left == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d records or batches left", left)
+		}
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("worker stopped: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWorkerOnPostgres anchors through storage.Outbox on real PostgreSQL,
+// with a crash right after a send, and verifies every record.
+func TestWorkerOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	c, err := sim.Open(ctx, storage.NewChainMeta(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 1000
+	var ids []anchor.RecordID
+	for i := range n {
+		can, err := anchor.Canonicalize([]byte(fmt.Sprintf(`{"flow":%d,"kind":"alert"}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _, err := storage.AppendRecord(ctx, pool, "alert", can, anchor.LeafHash(can))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, anchor.RecordID(id))
+	}
+	cfg := testConfig(anchor.ModeBatch)
+	cfg.MaxBatch = 128
+
+	// The first worker dies right after handing its first transaction to
+	// the chain, before recording it.
+	crash := &crashingRegistry{Registry: c.Registry, afterSend: true}
+	w, err := anchor.NewWorker(storage.NewOutbox(pool), crash, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	for !crash.isDead() {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+
+	runPG(t, pool, c.Registry, cfg)
+
+	var batches, leaves int
+	if err := pool.QueryRow(ctx, `SELECT count(*), sum(leaf_count) FROM anchor_batches`).Scan(&batches, &leaves); err != nil {
+		t.Fatal(err)
+	}
+	if leaves != n || batches != (n+127)/128 {
+		t.Fatalf("%d batches with %d leaves, want %d with %d", batches, leaves, (n+127)/128, n)
+	}
+	for id := 1; id <= batches; id++ {
+		if _, ok, err := c.Registry.Batch(ctx, uint64(id)); !ok || err != nil {
+			t.Fatalf("batch %d not on chain: %v", id, err)
+		}
+	}
+	if _, ok, _ := c.Registry.Batch(ctx, uint64(batches+1)); ok {
+		t.Fatal("an extra batch is on chain")
+	}
+
+	v := anchor.NewVerifier(storage.NewOutbox(pool), c.Registry)
+	for _, id := range ids {
+		p, err := v.Verify(ctx, id)
+		if err != nil || p.Status != anchor.StatusVerified {
+			t.Fatalf("verify %x: %+v %v", id, p, err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `UPDATE records SET body = '{"flow":-1}' WHERE id = $1`, ids[10]); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := v.Verify(ctx, ids[10]); err != nil || p.Status != anchor.StatusTampered {
+		t.Fatalf("tampered record: %+v %v", p, err)
+	}
+	rep, err := v.Audit(ctx, 1)
+	if err != nil || rep.OK || len(rep.Altered) != 1 || rep.Altered[0].LeafIndex != 10 {
+		t.Fatalf("audit: %+v %v", rep, err)
+	}
+}
+
+// benchSetup is a migrated database and a simulated chain with n anchored
+// records, for the benchmarks below.
+func benchSetup(b *testing.B, n int) (*pgxpool.Pool, *chain.Registry, []anchor.RecordID) {
+	b.Helper()
+	pool := pgtest.Pool(b)
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sim.Close() })
+	c, err := sim.Open(context.Background(), storage.NewChainMeta(pool))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pool, c.Registry, copyRecords(b, pool, n)
+}
+
+func copyRecords(b *testing.B, pool *pgxpool.Pool, n int) []anchor.RecordID {
+	b.Helper()
+	ids := make([]anchor.RecordID, n)
+	rows := make([][]any, n)
+	for i := range n {
+		can, err := anchor.Canonicalize([]byte(fmt.Sprintf(`{"flow":%d,"kind":"alert","nonce":%d}`, i, time.Now().UnixNano())))
+		if err != nil {
+			b.Fatal(err)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			b.Fatal(err)
+		}
+		leaf := anchor.LeafHash(can)
+		ids[i] = anchor.RecordID(id)
+		rows[i] = []any{ids[i], "alert", can, leaf[:]}
+	}
+	if _, err := pool.CopyFrom(context.Background(), pgx.Identifier{"records"},
+		[]string{"id", "kind", "body", "leaf_hash"}, pgx.CopyFromRows(rows)); err != nil {
+		b.Fatal(err)
+	}
+	return ids
+}
+
+// BenchmarkWorkerBatch measures end-to-end anchoring (outbox → simulated
+// chain → recorded) of 4096-record batches on PostgreSQL.
+func BenchmarkWorkerBatch(b *testing.B) {
+	const per = 4096
+	pool, reg, _ := benchSetup(b, 0)
+	cfg := testConfig(anchor.ModeBatch)
+	cfg.MaxBatch = per
+	cfg.Logger = quietLog()
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		copyRecords(b, pool, per)
+		b.StartTimer()
+		runPG(b, pool, reg, cfg)
+	}
+	b.ReportMetric(float64(per*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkVerify measures Verifier.Verify of records in 4096-leaf batches.
+func BenchmarkVerify(b *testing.B) {
+	pool, reg, ids := benchSetup(b, 3*4096)
+	cfg := testConfig(anchor.ModeBatch)
+	cfg.MaxBatch = 4096
+	cfg.Logger = quietLog()
+	runPG(b, pool, reg, cfg)
+	v := anchor.NewVerifier(storage.NewOutbox(pool), reg)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := range b.N {
+		p, err := v.Verify(ctx, ids[(i*7919)%len(ids)])
+		if err != nil || p.Status != anchor.StatusVerified {
+			b.Fatalf("%+v %v", p, err)
+		}
+	}
+}
+
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}

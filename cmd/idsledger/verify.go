@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
+)
+
+func init() {
+	register(command{
+		name:    "verify",
+		summary: "check a record and its proof against the registry on chain (no database, no server)",
+		run:     runVerify,
+	})
+}
+
+// errNotVerified is a completed check whose answer is "no": the record is
+// tampered or not anchored. It exits with status 1 like any failure.
+var errNotVerified = errors.New("record not verified")
+
+func runVerify(ctx context.Context, args []string) error {
+	fs := newFlagSet("verify", "verify --record r.json --proof p.json --eth-rpc URL --registry ADDR [--json]")
+	recordPath := fs.String("record", "", "the record: its body as JSON, or an object with the body under \"body\"")
+	proofPath := fs.String("proof", "", "the proof document the server returned for the record")
+	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path) of the chain the record was anchored on")
+	registry := fs.String("registry", "", "address of the AuditRegistry you trust; the proof must name the same one")
+	asJSON := fs.Bool("json", false, "print the checked proof as JSON on stdout")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *recordPath == "":
+		return usagef("--record is required")
+	case *proofPath == "":
+		return usagef("--proof is required")
+	case *rpcURL == "":
+		return usagef("--eth-rpc is required")
+	case !common.IsHexAddress(*registry):
+		return usagef("--registry must be a 0x-prefixed contract address")
+	}
+
+	doc, err := os.ReadFile(*recordPath)
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(*proofPath)
+	if err != nil {
+		return err
+	}
+	var p anchor.Proof
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return fmt.Errorf("proof %s: %w", *proofPath, err)
+	}
+	want := common.HexToAddress(*registry)
+	if common.Address(p.Registry) != want {
+		return fmt.Errorf("the proof names registry %x, not the trusted %s", p.Registry, want.Hex())
+	}
+
+	client, err := ethclient.DialContext(ctx, *rpcURL)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", *rpcURL, err)
+	}
+	defer client.Close()
+	reg, err := chain.NewReader(ctx, client, want)
+	if err != nil {
+		return err
+	}
+	body := recordBody(doc, p.Leaf)
+	out, err := anchor.VerifyOffline(ctx, reg, body, p)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	}
+	if out.Status != anchor.StatusVerified {
+		return fmt.Errorf("%w: %s: %s", errNotVerified, out.Status, out.Reason)
+	}
+	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d, anchored in block %d of chain %d by registry %x\n",
+		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, out.BlockNumber, out.ChainID, out.Registry)
+	return nil
+}
+
+// recordBody returns what was hashed: the document itself, or its "body"
+// member when the document is a record envelope (as the API returns it)
+// and the member, not the envelope, hashes to the proof's leaf.
+func recordBody(doc []byte, leaf anchor.HexHash) []byte {
+	if c, err := anchor.Canonicalize(doc); err == nil && anchor.LeafHash(c) == anchor.Hash(leaf) {
+		return doc
+	}
+	var env struct {
+		Body json.RawMessage `json:"body"`
+	}
+	if json.Unmarshal(doc, &env) == nil && len(env.Body) > 0 {
+		if c, err := anchor.Canonicalize(env.Body); err == nil && anchor.LeafHash(c) == anchor.Hash(leaf) {
+			return env.Body
+		}
+	}
+	return doc
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/google/uuid"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
+)
+
+// verifyTestMeta is an in-memory anchor.ChainMetaStore.
+type verifyTestMeta struct{ m *anchor.ChainMeta }
+
+func (s *verifyTestMeta) LoadChainMeta(context.Context) (anchor.ChainMeta, bool, error) {
+	if s.m == nil {
+		return anchor.ChainMeta{}, false, nil
+	}
+	return *s.m, true, nil
+}
+
+func (s *verifyTestMeta) SaveChainMeta(_ context.Context, m anchor.ChainMeta) (anchor.ChainMeta, error) {
+	if s.m == nil {
+		s.m = &m
+	}
+	return *s.m, nil
+}
+
+// TestVerifyCommand anchors a batch on an embedded chain that serves HTTP,
+// then runs `idsledger verify` against it as an auditor would.
+func TestVerifyCommand(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := chain.Open(ctx, chain.Config{DataDir: t.TempDir(), EmbeddedHTTP: "127.0.0.1:0"}, &verifyTestMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	bodies := []string{`{"a":1}`, `{"a":2}`, `{"score":0.75,"label":"ddos"}`, `{"a":4}`, `{"a":5}`}
+	leaves := make([]anchor.Hash, len(bodies))
+	for i, b := range bodies {
+		can, err := anchor.Canonicalize([]byte(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves[i] = anchor.LeafHash(can)
+	}
+	root, err := anchor.Root(leaves)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := c.Registry.AnchorBatch(ctx, 1, root, uint32(len(leaves)), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1); err != nil {
+		t.Fatal(err)
+	}
+	path, err := anchor.InclusionProof(2, leaves)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := anchor.Proof{
+		Status: anchor.StatusVerified, RecordID: uuid.NewString(), Mode: anchor.ModeBatch,
+		Leaf: anchor.HexHash(leaves[2]), LeafIndex: 2, LeafCount: 5, BatchID: 1,
+		ChainID: c.Registry.ChainID(), Registry: anchor.HexAddress(c.Registry.Address()),
+	}
+	for _, h := range path {
+		p.AuditPath = append(p.AuditPath, anchor.HexHash(h))
+	}
+
+	dir := t.TempDir()
+	write := func(name string, v any) string {
+		t.Helper()
+		var b []byte
+		if s, ok := v.(string); ok {
+			b = []byte(s)
+		} else if b, err = json.Marshal(v); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	proofFile := write("p.json", p)
+	registry := common.Address(c.Registry.Address()).Hex()
+	run := func(record string, reg string) error {
+		return runVerify(ctx, []string{"--record", record, "--proof", proofFile, "--eth-rpc", c.Endpoint, "--registry", reg})
+	}
+
+	tests := []struct {
+		name    string
+		record  string
+		reg     string
+		wantErr error // nil: verified
+	}{
+		{"the record, formatted differently", `{ "label": "ddos", "score": 0.75 }`, registry, nil},
+		{"a record envelope", fmt.Sprintf(`{"id":%q,"kind":"alert","body":{"label":"ddos","score":0.75}}`, p.RecordID), registry, nil},
+		{"an altered record", `{"label":"ddos","score":0.76}`, registry, errNotVerified},
+		{"another record of the batch", bodies[1], registry, errNotVerified},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(write(fmt.Sprintf("r%d.json", i), tt.record), tt.reg)
+			if tt.wantErr == nil && err != nil {
+				t.Fatalf("verify: %v", err)
+			}
+			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+				t.Fatalf("verify: err = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+	t.Run("an untrusted registry", func(t *testing.T) {
+		err := run(write("r.json", bodies[2]), "0x00000000000000000000000000000000000000aa")
+		if err == nil {
+			t.Fatal("verify accepted a proof for another registry")
+		}
+	})
+	t.Run("missing flags", func(t *testing.T) {
+		if err := runVerify(ctx, []string{"--record", "x"}); !isUsage(err) {
+			t.Fatalf("err = %v, want a usage error", err)
+		}
+	})
+}

@@ -1,0 +1,191 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/storage/pgtest"
+)
+
+func appendN(t *testing.T, ctx context.Context, pool storage.RowQuerier, n int) []anchor.RecordID {
+	t.Helper()
+	ids := make([]anchor.RecordID, n)
+	for i := range n {
+		c, err := anchor.Canonicalize([]byte(fmt.Sprintf(`{"i":%d}`, i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _, err := storage.AppendRecord(ctx, pool, "alert", c, anchor.LeafHash(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = anchor.RecordID(id)
+	}
+	return ids
+}
+
+func TestOutboxBatchLifeCycle(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	o := storage.NewOutbox(pool)
+	ids := appendN(t, ctx, pool, 5)
+
+	pend, err := o.Pending(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pend) != 3 || pend[0].ID != ids[0] || pend[2].ID != ids[2] || pend[0].Seq >= pend[1].Seq {
+		t.Fatalf("Pending(3) = %+v", pend)
+	}
+	if pend[0].Kind != "alert" || pend[0].Age < 0 {
+		t.Fatalf("pending record %+v", pend[0])
+	}
+	leaves := []anchor.Hash{pend[0].Leaf, pend[1].Leaf, pend[2].Leaf}
+	root, err := anchor.Root(leaves)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := o.Prepare(ctx, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: root, Records: pend}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != 1 || bs[0].ID == 0 || bs[0].LeafCount != 3 || bs[0].Status != anchor.BatchPrepared {
+		t.Fatalf("Prepare = %+v", bs)
+	}
+	id := bs[0].ID
+
+	open, err := o.Unconfirmed(ctx)
+	if err != nil || len(open) != 1 || open[0].ID != id || open[0].HasTx || open[0].Root != root ||
+		open[0].Leaves[1] != leaves[1] || open[0].RecordIDs[2] != ids[2] {
+		t.Fatalf("Unconfirmed = %+v, %v", open, err)
+	}
+	sent := anchor.Sent{Tx: anchor.Hash{7}, Nonce: 42}
+	if err := o.MarkSent(ctx, id, sent); err != nil {
+		t.Fatal(err)
+	}
+	open, _ = o.Unconfirmed(ctx)
+	if len(open) != 1 || !open[0].HasTx || open[0].Tx != sent.Tx || open[0].TxNonce != 42 || open[0].Status != anchor.BatchSent {
+		t.Fatalf("after MarkSent: %+v", open)
+	}
+	if r, _ := o.Record(ctx, ids[0]); r.Status != "pending" {
+		t.Fatalf("record of an unconfirmed batch: %+v", r)
+	}
+
+	inc := anchor.Inclusion{Tx: sent.Tx, BlockNumber: 9, BlockHash: anchor.Hash{9}, BlockTime: time.Unix(1700000000, 0).UTC(), GasUsed: 50000}
+	c := []anchor.Confirmation{{BatchID: id, Inclusion: inc, RecordIDs: open[0].RecordIDs}}
+	if err := o.Confirm(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Confirm(ctx, c); err != nil { // idempotent
+		t.Fatal(err)
+	}
+	if open, _ := o.Unconfirmed(ctx); len(open) != 0 {
+		t.Fatalf("still unconfirmed: %+v", open)
+	}
+	b, err := o.Batch(ctx, id)
+	if err != nil || b.Status != anchor.BatchConfirmed || b.Inclusion != inc {
+		t.Fatalf("Batch = %+v, %v", b, err)
+	}
+	for i := range 3 {
+		r, err := o.Record(ctx, ids[i])
+		if err != nil || r.Status != "anchored" || r.BatchID != id || r.LeafIndex != i {
+			t.Fatalf("record %d: %+v %v", i, r, err)
+		}
+	}
+	rows, err := o.BatchRecords(ctx, id)
+	if err != nil || len(rows) != 3 || rows[2].ID != ids[2] {
+		t.Fatalf("BatchRecords = %+v, %v", rows, err)
+	}
+	pend, _ = o.Pending(ctx, 10)
+	if len(pend) != 2 || pend[0].ID != ids[3] {
+		t.Fatalf("pending after confirm: %+v", pend)
+	}
+	if _, err := o.Record(ctx, anchor.RecordID(uuid.New())); !errors.Is(err, anchor.ErrNotFound) {
+		t.Fatalf("unknown record: %v", err)
+	}
+	if _, err := o.Batch(ctx, 999); !errors.Is(err, anchor.ErrNotFound) {
+		t.Fatalf("unknown batch: %v", err)
+	}
+}
+
+func TestOutboxPrepareManyRecordModeBatches(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	o := storage.NewOutbox(pool)
+	appendN(t, ctx, pool, 4)
+	pend, err := o.Pending(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := make([]anchor.BatchPlan, len(pend))
+	for i := range pend {
+		plans[i] = anchor.BatchPlan{Mode: anchor.ModeRecord, Kind: 1, Root: pend[i].Leaf, Records: pend[i : i+1]}
+	}
+	bs, err := o.Prepare(ctx, plans)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range bs {
+		if b.RecordIDs[0] != pend[i].ID || b.Mode != anchor.ModeRecord || (i > 0 && b.ID <= bs[i-1].ID) {
+			t.Fatalf("batch %d = %+v", i, b)
+		}
+	}
+}
+
+func TestOutboxLockIsExclusive(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	o := storage.NewOutbox(pool)
+	o.LockCheck = 20 * time.Millisecond
+	l1, err := o.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.TryLock(ctx); !errors.Is(err, anchor.ErrLockHeld) {
+		t.Fatalf("second TryLock: %v", err)
+	}
+	l1.Release()
+	l1.Release()
+	l2, err := o.TryLock(ctx)
+	if err != nil {
+		t.Fatalf("TryLock after Release: %v", err)
+	}
+	// Killing the lock's session is noticed.
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-l2.Lost():
+	case <-time.After(10 * time.Second):
+		t.Fatal("lost lock not noticed")
+	}
+	l2.Release()
+}
+
+func TestChainMetaFirstWriterWins(t *testing.T) {
+	ctx := context.Background()
+	m := storage.NewChainMeta(pgtest.Pool(t))
+	if _, ok, err := m.LoadChainMeta(ctx); ok || err != nil {
+		t.Fatalf("empty: %v %v", ok, err)
+	}
+	a := anchor.ChainMeta{ChainID: 1337, GenesisHash: anchor.Hash{1}, Registry: anchor.Address{2}, DeployBlock: 3}
+	got, err := m.SaveChainMeta(ctx, a)
+	if err != nil || got != a {
+		t.Fatalf("save: %+v %v", got, err)
+	}
+	b := a
+	b.Registry = anchor.Address{9}
+	if got, err := m.SaveChainMeta(ctx, b); err != nil || got != a {
+		t.Fatalf("second save: %+v %v, want %+v", got, err, a)
+	}
+	if got, ok, err := m.LoadChainMeta(ctx); !ok || err != nil || got != a {
+		t.Fatalf("load: %+v %v %v", got, ok, err)
+	}
+}
