@@ -12,5 +12,12 @@ if [ -z "${DATABASE_URL:-}" ]; then
   echo "run: private PostgreSQL at $DATABASE_URL (make stop stops it)" >&2
 fi
 export IDSLEDGER_DATA_DIR=${IDSLEDGER_DATA_DIR:-.data}
+# Serve the embedded chain's JSON-RPC on loopback too, so that auditors can
+# check proofs with `idsledger verify --eth-rpc http://127.0.0.1:8545` — unless
+# something else already holds that port.
+if [ -z "${IDSLEDGER_ETH_RPC:-}" ] && [ -z "${IDSLEDGER_CHAIN_HTTP:-}" ] &&
+   ! (exec 3<>/dev/tcp/127.0.0.1/8545) 2>/dev/null; then
+  export IDSLEDGER_CHAIN_HTTP=127.0.0.1:8545
+fi
 echo "run: create a key with: DATABASE_URL='$DATABASE_URL' bin/idsledger apikey create --role admin" >&2
 exec bin/idsledger serve "$@"

@@ -37,7 +37,7 @@ func (c *ChainMeta) LoadChainMeta(ctx context.Context) (anchor.ChainMeta, bool, 
 		return m, false, nil
 	}
 	if err != nil {
-		return m, false, fmt.Errorf("read chain_meta: %w", err)
+		return m, false, fmt.Errorf("read chain_meta: %w", classify(err))
 	}
 	if _, err := fmt.Sscan(chainID, &m.ChainID); err != nil {
 		return m, false, fmt.Errorf("chain_meta chain id %q: %w", chainID, err)
@@ -57,7 +57,7 @@ func (c *ChainMeta) SaveChainMeta(ctx context.Context, m anchor.ChainMeta) (anch
 		VALUES ($1::text::numeric, $2, $3, $4) ON CONFLICT (singleton) DO NOTHING`,
 		fmt.Sprint(m.ChainID), m.GenesisHash[:], m.Registry[:], int64(m.DeployBlock))
 	if err != nil {
-		return m, fmt.Errorf("write chain_meta: %w", err)
+		return m, fmt.Errorf("write chain_meta: %w", classify(err))
 	}
 	stored, ok, err := c.LoadChainMeta(ctx)
 	if err != nil {

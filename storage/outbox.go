@@ -284,22 +284,24 @@ const batchColumns = `id, mode, kind, root, leaf_count, status, leaves, record_i
 func (o *Outbox) Unconfirmed(ctx context.Context) ([]anchor.Batch, error) {
 	rows, err := o.pool.Query(ctx, `SELECT `+batchColumns+` FROM anchor_batches WHERE status <> 'confirmed' ORDER BY id`)
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
-	return pgx.CollectRows(rows, scanBatch)
+	bs, err := pgx.CollectRows(rows, scanBatch)
+	return bs, classify(err)
 }
 
-// Batch returns one batch row with its leaves, or anchor.ErrNotFound.
+// Batch returns one batch row with its leaves, or anchor.ErrNotFound;
+// connectivity failures wrap ErrUnavailable (so do the other reads here).
 func (o *Outbox) Batch(ctx context.Context, id uint64) (anchor.Batch, error) {
 	rows, err := o.pool.Query(ctx, `SELECT `+batchColumns+` FROM anchor_batches WHERE id = $1`, int64(id))
 	if err != nil {
-		return anchor.Batch{}, err
+		return anchor.Batch{}, classify(err)
 	}
 	b, err := pgx.CollectExactlyOneRow(rows, scanBatch)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, anchor.ErrNotFound
 	}
-	return b, err
+	return b, classify(err)
 }
 
 func scanBatch(row pgx.CollectableRow) (anchor.Batch, error) {
@@ -357,22 +359,23 @@ const recordColumns = `id, kind, body, status, batch_id, leaf_index, created_at`
 func (o *Outbox) Record(ctx context.Context, id anchor.RecordID) (anchor.StoredRecord, error) {
 	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+` FROM records WHERE id = $1`, id)
 	if err != nil {
-		return anchor.StoredRecord{}, err
+		return anchor.StoredRecord{}, classify(err)
 	}
 	r, err := pgx.CollectExactlyOneRow(rows, scanStoredRecord)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, anchor.ErrNotFound
 	}
-	return r, err
+	return r, classify(err)
 }
 
 // BatchRecords returns every record row naming the batch, by leaf index.
 func (o *Outbox) BatchRecords(ctx context.Context, batchID uint64) ([]anchor.StoredRecord, error) {
 	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+` FROM records WHERE batch_id = $1 ORDER BY leaf_index`, int64(batchID))
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
-	return pgx.CollectRows(rows, scanStoredRecord)
+	rs, err := pgx.CollectRows(rows, scanStoredRecord)
+	return rs, classify(err)
 }
 
 func scanStoredRecord(row pgx.CollectableRow) (anchor.StoredRecord, error) {

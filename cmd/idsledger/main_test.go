@@ -47,6 +47,10 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": ""}, "DATABASE_URL"},
 		{[]string{"serve", "--no-such-flag"}, nil, "no-such-flag"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--log-level", "loud"}, nil, "--log-level"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--anchor-mode", "sideways"}, nil, "--anchor-mode"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_REGISTRY": "0x12"}, "IDSLEDGER_REGISTRY"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--batch-size", "0"}, nil, "--batch-size"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_BATCH_INTERVAL": "-1s"}, "IDSLEDGER_BATCH_INTERVAL"},
 		{[]string{"apikey", "create", "--role", "root", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "--role"},
 		{[]string{"apikey", "frobnicate", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "frobnicate"},
 		{[]string{"migrate", "sideways", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "sideways"},
@@ -195,12 +199,22 @@ func TestServeSurvivesDatabaseOutages(t *testing.T) {
 
 	addr := freeAddr(t)
 	base := "http://" + addr
+	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
+	logsDone := make(chan struct{})
+	t.Cleanup(func() {
+		cancel()
+		<-logsDone
+		if t.Failed() {
+			t.Logf("service log:\n%s", logs.String())
+		}
+	})
 	go func() {
+		defer close(logsDone)
 		_, stderr := capture(t, func() {
-			done <- runServe(ctx, []string{"--addr", addr, "--database-url", c.URL, "--shutdown-timeout", "10s"})
+			done <- runServe(ctx, []string{"--addr", addr, "--database-url", c.URL, "--shutdown-timeout", "10s", "--data-dir", dataDir})
 		})
 		logs.WriteString(stderr)
 	}()

@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/api"
 	"github.com/idsledger/idsledger/storage"
 )
@@ -33,6 +37,17 @@ type serveConfig struct {
 	maxBodyBytes      int64
 	dbMaxConns        int
 	logLevel          string
+
+	dataDir       string
+	ethRPC        string
+	ethKey        string // from the environment only: a secret has no flag
+	ethKeyFile    string
+	registry      string
+	chainHTTP     string
+	anchorMode    string
+	batchSize     int
+	batchInterval time.Duration
+	confirmations uint64
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -49,9 +64,19 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", 8<<20, "largest request body accepted (IDSLEDGER_MAX_BODY_BYTES)")
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", 16, "PostgreSQL pool size (IDSLEDGER_DB_MAX_CONNS)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (IDSLEDGER_LOG_LEVEL)")
+	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
+	fs.StringVar(&c.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path); empty: the embedded dev chain (IDSLEDGER_ETH_RPC)")
+	fs.StringVar(&c.ethKeyFile, "eth-key-file", "", "file holding the service's hex private key, created when missing; default DATA_DIR/chain/service.key for the embedded chain (IDSLEDGER_ETH_KEY_FILE)")
+	fs.StringVar(&c.registry, "registry", "", "AuditRegistry address; empty: the one this database remembers, or deploy one (IDSLEDGER_REGISTRY)")
+	fs.StringVar(&c.chainHTTP, "chain-http", "", "also serve the embedded chain's JSON-RPC at this loopback address, for offline verification (IDSLEDGER_CHAIN_HTTP)")
+	fs.StringVar(&c.anchorMode, "anchor-mode", "batch", "batch (one Merkle root per transaction) or record (one transaction per record) (IDSLEDGER_ANCHOR_MODE)")
+	fs.IntVar(&c.batchSize, "batch-size", 4096, "close an anchoring batch at this many records (IDSLEDGER_BATCH_SIZE)")
+	fs.DurationVar(&c.batchInterval, "batch-interval", time.Second, "close an anchoring batch once its oldest record waited this long (IDSLEDGER_BATCH_INTERVAL)")
+	fs.Uint64Var(&c.confirmations, "confirmations", 1, "blocks (including the one with the transaction) before a batch counts as anchored; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
+	c.ethKey = os.Getenv("IDSLEDGER_ETH_KEY")
 	if fs.NArg() > 0 {
 		return c, usagef("unexpected argument %q", fs.Arg(0))
 	}
@@ -68,6 +93,23 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if c.maxBodyBytes <= 0 {
 		return c, usagef("invalid value %d for --max-body-bytes (IDSLEDGER_MAX_BODY_BYTES): must be positive", c.maxBodyBytes)
+	}
+	if c.anchorMode != string(anchor.ModeBatch) && c.anchorMode != string(anchor.ModeRecord) {
+		return c, usagef("invalid value %q for --anchor-mode (IDSLEDGER_ANCHOR_MODE): want batch or record", c.anchorMode)
+	}
+	if c.batchSize < 1 || c.batchSize > 1<<20 {
+		return c, usagef("invalid value %d for --batch-size (IDSLEDGER_BATCH_SIZE): want 1..1048576", c.batchSize)
+	}
+	if c.batchInterval <= 0 {
+		return c, usagef("invalid value %s for --batch-interval (IDSLEDGER_BATCH_INTERVAL): must be positive", c.batchInterval)
+	}
+	if c.registry != "" && !common.IsHexAddress(c.registry) {
+		return c, usagef("invalid value %q for --registry (IDSLEDGER_REGISTRY): want a 0x-prefixed address", c.registry)
+	}
+	if c.chainHTTP != "" {
+		if _, _, err := net.SplitHostPort(c.chainHTTP); err != nil {
+			return c, usagef("invalid value %q for --chain-http (IDSLEDGER_CHAIN_HTTP): want host:port", c.chainHTTP)
+		}
 	}
 	if c.dbMaxConns <= 0 || c.dbMaxConns > 1000 {
 		return c, usagef("invalid value %d for --db-max-conns (IDSLEDGER_DB_MAX_CONNS): want 1..1000", c.dbMaxConns)
@@ -91,6 +133,7 @@ func runServe(ctx context.Context, args []string) error {
 	defer db.Close()
 
 	health := api.NewHealth(db.Ping)
+	verifier, worker := &lateVerifier{}, &lateWorker{}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, Logger: log, Version: version},
 		api.Deps{Keys: db, Health: health})
 	httpSrv := &http.Server{
@@ -113,7 +156,15 @@ func runServe(ctx context.Context, args []string) error {
 	workCtx, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	var workers sync.WaitGroup
-	workers.Go(func() { prepareDatabase(workCtx, log, db, cfg, health) })
+	fatal := make(chan error, 1)
+	workers.Go(func() {
+		if !prepareDatabase(workCtx, log, db, cfg, health) {
+			return
+		}
+		if err := runAnchoring(workCtx, log, db, cfg, health, verifier, worker); err != nil {
+			fatal <- err
+		}
+	})
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
@@ -123,6 +174,12 @@ func runServe(ctx context.Context, args []string) error {
 		stopWork()
 		workers.Wait()
 		return fmt.Errorf("http server: %w", err)
+	case err := <-fatal:
+		log.Error("stopping", "error", err.Error())
+		_ = httpSrv.Close()
+		stopWork()
+		workers.Wait()
+		return err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining requests and workers", "timeout", cfg.shutdownTimeout.String())
@@ -146,20 +203,21 @@ func runServe(ctx context.Context, args []string) error {
 
 // prepareDatabase waits for PostgreSQL with backoff, applies migrations and
 // then marks the database ready. The service answers (with 503) meanwhile.
-func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig, health *api.Health) {
+// It returns false when ctx ends first.
+func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig, health *api.Health) bool {
 	for attempt := 1; ; attempt++ {
 		err := db.WaitReady(ctx, 5*time.Second, func(err error, next time.Duration) {
 			log.Warn("database not reachable; retrying", "error", err.Error(), "retry_in", next.String())
 		})
 		if err != nil {
-			return // shutting down
+			return false // shutting down
 		}
 		if cfg.migrate {
 			if err := storage.MigrateUp(cfg.databaseURL); err != nil {
 				log.Error("migrations failed; retrying", "error", err.Error(), "attempt", attempt)
 				select {
 				case <-ctx.Done():
-					return
+					return false
 				case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
 				}
 				continue
@@ -167,6 +225,6 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 		}
 		health.SetDatabaseReady()
 		log.Info("database ready", "migrated", cfg.migrate)
-		return
+		return true
 	}
 }

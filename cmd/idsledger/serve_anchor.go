@@ -1,0 +1,178 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/api"
+	"github.com/idsledger/idsledger/storage"
+)
+
+// lateVerifier is the API's verifier before the chain is open: until set, it
+// answers storage.ErrUnavailable, which the API turns into 503.
+type lateVerifier struct {
+	v atomic.Pointer[api.ChainVerifier]
+}
+
+var errChainNotReady = errors.Join(storage.ErrUnavailable, errors.New("the chain is not connected yet"))
+
+func (l *lateVerifier) get() (*api.ChainVerifier, error) {
+	if v := l.v.Load(); v != nil {
+		return v, nil
+	}
+	return nil, errChainNotReady
+}
+
+func (l *lateVerifier) Verify(ctx context.Context, id anchor.RecordID) (*anchor.Proof, error) {
+	v, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return v.Verify(ctx, id)
+}
+
+func (l *lateVerifier) VerifyOffline(ctx context.Context, body []byte, p anchor.Proof) (*anchor.Proof, error) {
+	v, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return v.VerifyOffline(ctx, body, p)
+}
+
+func (l *lateVerifier) Audit(ctx context.Context, batchID uint64) (*anchor.AuditReport, error) {
+	v, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return v.Audit(ctx, batchID)
+}
+
+func (l *lateVerifier) Batch(ctx context.Context, id uint64) (anchor.Batch, error) {
+	v, err := l.get()
+	if err != nil {
+		return anchor.Batch{}, err
+	}
+	return v.Batch(ctx, id)
+}
+
+// lateWorker lets request handlers wake the anchoring worker once it exists.
+type lateWorker struct{ w atomic.Pointer[anchor.Worker] }
+
+// Notify wakes the worker early (new records are in the outbox); before the
+// worker exists it does nothing: the worker reads the outbox when it starts.
+func (l *lateWorker) Notify() {
+	if w := l.w.Load(); w != nil {
+		w.Notify()
+	}
+}
+
+// runAnchoring opens the chain, then runs the anchoring worker until ctx
+// ends. It returns an error only when the service must not go on: the chain
+// is not the one this database anchors on, or the registry holds a different
+// anchor under one of our batch ids.
+func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig,
+	health *api.Health, verifier *lateVerifier, worker *lateWorker) error {
+	ch, err := openChain(ctx, log, db, cfg)
+	if err != nil || ch == nil {
+		return err
+	}
+	// Close only after the worker has stopped: it flushes the embedded chain.
+	defer ch.Close()
+	client := ch.Client()
+	health.SetChain(func(ctx context.Context) error {
+		_, err := client.BlockNumber(ctx)
+		return err
+	})
+	out := storage.NewOutbox(db.Pool)
+	verifier.v.Store(api.NewChainVerifier(anchor.NewVerifier(out, ch.Registry), ch.Registry, out))
+
+	wcfg := anchor.DefaultWorkerConfig()
+	wcfg.Mode = anchor.Mode(cfg.anchorMode)
+	wcfg.MaxBatch = cfg.batchSize
+	wcfg.MaxWait = cfg.batchInterval
+	wcfg.Confirmations = cfg.confirmations
+	wcfg.Logger = log
+	w, err := anchor.NewWorker(out, ch.Registry, wcfg)
+	if err != nil {
+		return err
+	}
+	worker.w.Store(w)
+	log.Info("anchoring", "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex(),
+		"endpoint", ch.Endpoint, "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String())
+	for {
+		err := w.Run(ctx)
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return nil
+		case errors.Is(err, anchor.ErrChainConflict):
+			return fmt.Errorf("anchoring stopped: %w", err)
+		}
+		// Lost the advisory lock (the database went away, or another
+		// instance took over): try again; only one worker will hold it.
+		log.Warn("anchoring worker stopped; restarting", "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+// openChain connects to the configured chain, retrying a JSON-RPC endpoint
+// that is not reachable yet. It returns (nil, nil) when ctx ends first, and an
+// error when retrying cannot help (a different chain, an embedded chain that
+// cannot start, a bad key).
+func openChain(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig) (*chain.Chain, error) {
+	ccfg := chain.Config{
+		RPC:          cfg.ethRPC,
+		DataDir:      filepath.Join(cfg.dataDir, "chain"),
+		EmbeddedHTTP: cfg.chainHTTP,
+		KeyFile:      cfg.ethKeyFile,
+		FundFromDev:  true,
+		Logger:       log,
+	}
+	if cfg.registry != "" {
+		ccfg.Registry = common.HexToAddress(cfg.registry)
+	}
+	if cfg.ethKey != "" {
+		key, err := chain.ParseKey(cfg.ethKey)
+		if err != nil {
+			return nil, usagef("invalid IDSLEDGER_ETH_KEY: %v", err)
+		}
+		ccfg.Key = key
+	}
+	meta := storage.NewChainMeta(db.Pool)
+	delay := time.Second
+	for {
+		ch, err := chain.Open(ctx, ccfg, meta)
+		if err == nil {
+			return ch, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil
+		}
+		// A database outage is waited out whatever the chain; an embedded
+		// chain that fails for another reason (its folder locked by another
+		// process, a bad key) will not heal by retrying.
+		retry := errors.Is(err, storage.ErrUnavailable) || cfg.ethRPC != ""
+		if !retry || errors.Is(err, chain.ErrChainMismatch) || errors.Is(err, chain.ErrNoRegistry) {
+			return nil, fmt.Errorf("chain: %w", err)
+		}
+		log.Warn("chain not reachable; retrying", "error", err.Error(), "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
