@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idsledger/idsledger/detector"
+)
+
+func init() {
+	register(command{
+		name:    "train",
+		summary: "train a detector model from labelled flow files",
+		run:     runTrain,
+	})
+}
+
+// listFlag collects a repeatable flag; each value may also hold several
+// comma-separated items when split is set.
+type listFlag struct {
+	vals  []string
+	split bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.vals, ",") }
+func (l *listFlag) Set(v string) error {
+	if l.split {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				l.vals = append(l.vals, s)
+			}
+		}
+		return nil
+	}
+	l.vals = append(l.vals, v)
+	return nil
+}
+
+// datasetFlags are the flags train and eval share to read flow files.
+type datasetFlags struct {
+	dataset       string
+	data          listFlag
+	skipMalformed bool
+	limit         int
+	labelColumn   string
+	benignLabels  listFlag
+	identifiers   listFlag
+	categorical   listFlag
+}
+
+func (d *datasetFlags) register(fs *flag.FlagSet, defaultDataset string) {
+	fs.StringVar(&d.dataset, "dataset", defaultDataset, "dataset KIND: "+strings.Join(detector.DatasetKinds(), ", "))
+	fs.Var(&d.data, "data", "flow file to read (repeatable; more files may follow the flags)")
+	fs.BoolVar(&d.skipMalformed, "skip-malformed", false, "count and skip malformed rows instead of failing on the first")
+	fs.IntVar(&d.limit, "limit", 0, "read at most this many rows per file (0: all)")
+	d.benignLabels.split, d.identifiers.split, d.categorical.split = true, true, true
+	fs.StringVar(&d.labelColumn, "label-column", "", "csv kind: the column holding the class")
+	fs.Var(&d.benignLabels, "benign-labels", "csv kind: class values meaning benign (comma-separated; default benign,normal,0)")
+	fs.Var(&d.identifiers, "identifiers", "csv kind: identifier columns, never features (comma-separated)")
+	fs.Var(&d.categorical, "categorical", "csv kind: categorical columns (comma-separated)")
+}
+
+func (d *datasetFlags) loadOptions() detector.LoadOptions {
+	return detector.LoadOptions{SkipMalformed: d.skipMalformed, Limit: d.limit, LabelColumn: d.labelColumn,
+		BenignLabels: d.benignLabels.vals, Identifiers: d.identifiers.vals, Categorical: d.categorical.vals}
+}
+
+// load reads every file with a row counter on stderr.
+func (d *datasetFlags) load(ctx context.Context, opt detector.LoadOptions, quiet bool) ([]*detector.Flow, detector.LoadStats, error) {
+	var all []*detector.Flow
+	total := detector.LoadStats{ByClass: map[string]int{}}
+	for _, path := range d.data.vals {
+		r, err := detector.OpenDataset(d.dataset, path, opt)
+		if err != nil {
+			return nil, total, err
+		}
+		for {
+			if len(all)%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					r.Close()
+					return nil, total, err
+				}
+				if !quiet && isTerminal(os.Stderr) {
+					fmt.Fprintf(os.Stderr, "\r\033[Kreading %s: %d flows", path, len(all))
+				}
+			}
+			f, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				r.Close()
+				return nil, total, err
+			}
+			all = append(all, f)
+		}
+		st := r.Stats()
+		r.Close()
+		total.Files++
+		total.Rows += st.Rows
+		total.Skipped += st.Skipped
+		total.Unlabeled += st.Unlabeled
+		for k, v := range st.ByClass {
+			total.ByClass[k] += v
+		}
+	}
+	if !quiet {
+		if isTerminal(os.Stderr) {
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}
+		fmt.Fprintf(os.Stderr, "read %d flows from %d file(s), %d malformed skipped\n", total.Rows, total.Files, total.Skipped)
+	}
+	return all, total, nil
+}
+
+// paramFlag collects name=value model parameters.
+type paramFlag map[string]float64
+
+func (p paramFlag) String() string { return fmt.Sprint(map[string]float64(p)) }
+func (p paramFlag) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok {
+		return fmt.Errorf("want name=value, got %q", v)
+	}
+	x, err := strconv.ParseFloat(val, 64)
+	if err != nil {
+		return fmt.Errorf("param %s: %v", k, err)
+	}
+	p[k] = x
+	return nil
+}
+
+func runTrain(ctx context.Context, args []string) error {
+	fs := newFlagSet("train", "train --dataset KIND --data FILE... --model KIND --out MODEL [flags]")
+	var ds datasetFlags
+	ds.register(fs, "")
+	model := fs.String("model", "", "model kind: "+strings.Join(detector.ModelKinds(), ", "))
+	out := fs.String("out", "", "model file to write")
+	testFrac := fs.Float64("test-fraction", 0.3, "fraction of each class held out for testing (0: train on everything)")
+	validFrac := fs.Float64("valid-fraction", 0.2, "fraction of the training split held out for early stopping and thresholds")
+	seed := fs.Int64("seed", 1, "seed of the split, initialisation and shuffling")
+	epochs := fs.Int("epochs", 0, "training epochs (0: the model's default)")
+	batch := fs.Int("batch", 0, "mini-batch size (0: the model's default)")
+	lr := fs.Float64("lr", 0, "learning rate (0: the model's default)")
+	patience := fs.Int("patience", 10, "early-stopping patience in epochs (0: off)")
+	hidden := fs.Int("hidden", 0, "hidden size of neural models (0: default)")
+	targetFPR := fs.Float64("target-fpr", 0.04, "benign false-positive rate at which unsupervised models set their threshold")
+	dedup := fs.Bool("dedup", false, "drop repeated feature vectors before splitting")
+	input := fs.String("input", "", "sequence mode: row, flow (per-flow sequences) or window (default: the model's)")
+	window := fs.Int("window", 10, "T for --input window")
+	maxFeat := fs.Int("max-features", 0, "keep at most this many features (0: all selected)")
+	corr := fs.Float64("corr", 0.95, "prune features correlated at |r| >= this with a more relevant one")
+	logScale := fs.Bool("log-scale", true, "log1p-compress heavy-tailed numeric features before min-max scaling (--log-scale=false: plain min-max)")
+	weights := fs.String("class-weights", "sqrt", "supervised class weights: sqrt or inverse (of class frequency, capped at 10) or none")
+	quiet := fs.Bool("quiet", false, "no progress output on stderr")
+	asJSON := fs.Bool("json", false, "print the model id and test metrics as one JSON object")
+	params := paramFlag{}
+	fs.Var(params, "param", "model parameter name=value (repeatable), e.g. trees=200, k=8")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	ds.data.vals = append(ds.data.vals, fs.Args()...)
+	switch {
+	case ds.dataset == "":
+		return usagef("--dataset is required (%s)", strings.Join(detector.DatasetKinds(), ", "))
+	case len(ds.data.vals) == 0:
+		return usagef("--data is required")
+	case *model == "":
+		return usagef("--model is required (%s)", strings.Join(detector.ModelKinds(), ", "))
+	case *out == "":
+		return usagef("--out is required")
+	case *testFrac < 0 || *testFrac >= 1:
+		return usagef("--test-fraction must be in [0,1)")
+	case *input != "" && *input != "row" && *input != "flow" && *input != "window":
+		return usagef("--input must be row, flow or window")
+	case *weights != "sqrt" && *weights != "inverse" && *weights != "none":
+		return usagef("--class-weights must be sqrt, inverse or none")
+	}
+	if _, ok := detector.LookupModel(*model); !ok {
+		return usagef("unknown model %q (have %s)", *model, strings.Join(detector.ModelKinds(), ", "))
+	}
+	if _, err := detector.LookupSchema(ds.dataset, ds.loadOptions()); err != nil {
+		return usagef("%v", err)
+	}
+	opt := ds.loadOptions()
+	flows, stats, err := ds.load(ctx, opt, *quiet)
+	if err != nil {
+		return err
+	}
+	vf := *validFrac
+	if vf == 0 {
+		vf = -1
+	}
+	bar := newProgressBar(os.Stderr, *quiet)
+	start := time.Now()
+	res, err := detector.Train(flows, detector.TrainOptions{
+		Dataset: ds.dataset, Load: opt, Files: ds.data.vals, Model: *model, Hidden: *hidden, Params: params,
+		Pipeline: detector.PipelineConfig{MaxFeatures: *maxFeat, CorrThreshold: *corr, Input: detector.InputMode(*input), Window: *window, LogScale: *logScale},
+		Train: detector.TrainConfig{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, Patience: *patience,
+			TargetFPR: *targetFPR, Seed: *seed},
+		TestFraction: *testFrac, ValidFraction: vf, Dedup: *dedup, ClassWeights: *weights, Seed: *seed,
+		Progress: bar.epoch,
+	})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	res.Detector.Meta.Training.Load = stats
+	id, err := res.Detector.WriteFile(*out)
+	if err != nil {
+		return err
+	}
+	d := res.Detector
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			ModelID  string                 `json:"model_id"`
+			Out      string                 `json:"out"`
+			Training *detector.TrainingInfo `json:"training"`
+			Features []string               `json:"features"`
+		}{id, *out, d.Meta.Training, d.Pipeline.FeatureNames()})
+	}
+	fmt.Printf("model %s written to %s\n", id, *out)
+	fmt.Printf("kind %s, dataset %s, %d features (%s), input %s, classes %s, trained in %s\n",
+		d.Model.Kind(), ds.dataset, len(d.Pipeline.Features), strings.Join(d.Pipeline.FeatureNames(), " "),
+		d.Pipeline.Input, strings.Join(d.Classes(), ","), time.Since(start).Round(time.Millisecond))
+	if res.Test != nil {
+		printMetrics(os.Stdout, *res.Test)
+	}
+	return nil
+}
+
+// progressBar prints one line per epoch with its loss and validation
+// figures and, on a terminal, keeps a bar with the elapsed and remaining
+// time on the line below.
+type progressBar struct {
+	w     io.Writer
+	quiet bool
+	tty   bool
+	start time.Time
+	drawn bool
+}
+
+func newProgressBar(w *os.File, quiet bool) *progressBar {
+	return &progressBar{w: w, quiet: quiet, tty: isTerminal(w), start: time.Now()}
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progressBar) epoch(s detector.EpochStats) {
+	if p.quiet {
+		return
+	}
+	total := max(s.Epochs, 1)
+	const width = 30
+	fill := width * s.Epoch / total
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintf(p.w, "epoch %3d/%d  loss %.4f  val_loss %.4f  val_acc %.4f  val_macro_f1 %.4f\n",
+		s.Epoch, total, s.TrainLoss, s.ValidLoss, s.ValidAcc, s.ValidF1)
+	if !p.tty {
+		return
+	}
+	el := time.Since(p.start)
+	eta := time.Duration(float64(el) / float64(s.Epoch) * float64(total-s.Epoch))
+	fmt.Fprintf(p.w, "[%s%s] %d/%d  %s elapsed, up to %s left",
+		strings.Repeat("#", fill), strings.Repeat(".", width-fill), s.Epoch, total,
+		el.Round(100*time.Millisecond), eta.Round(time.Second))
+	p.drawn = true
+}
+
+func (p *progressBar) done() {
+	if p.drawn && !p.quiet {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// printMetrics writes a human-readable summary of m.
+func printMetrics(w io.Writer, m detector.Metrics) {
+	fmt.Fprintf(w, "test rows %d (%s task)\n", m.N, m.Task)
+	fmt.Fprintf(w, "accuracy %.4f  binary_accuracy %.4f  macro_f1 %.4f  benign_fpr %.4f  roc_auc %.4f  binary P/R/F1 %.4f/%.4f/%.4f\n",
+		m.Accuracy, m.BinaryAccuracy, m.MacroF1, m.BenignFPR, m.ROCAUC, m.BinaryPrecision, m.BinaryRecall, m.BinaryF1)
+	fmt.Fprintf(w, "%-16s %9s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "detected", "support")
+	for _, c := range m.ConfusionRows {
+		pc := m.PerClass[c]
+		fmt.Fprintf(w, "%-16s %9.4f %9.4f %9.4f %9.4f %9d\n", c, pc.Precision, pc.Recall, pc.F1, pc.DetectionRate, pc.Support)
+	}
+	fmt.Fprintf(w, "confusion (rows true, columns predicted: %s)\n", strings.Join(m.ConfusionCols, ", "))
+	for i, r := range m.Confusion {
+		fmt.Fprintf(w, "%-16s %v\n", m.ConfusionRows[i], r)
+	}
+}

@@ -1,0 +1,442 @@
+package detector
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	gg "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+func init() {
+	registerModel(ModelKind{
+		Name:       "bilstm",
+		Supervised: true,
+		Input:      InputPerFlow,
+		New:        func(cfg ModelConfig) (Model, error) { return NewBiLSTM(cfg) },
+	})
+}
+
+// Defaults of the BiLSTM when ModelConfig / TrainConfig leave them zero.
+const (
+	BiLSTMDefaultHidden    = 32
+	BiLSTMDefaultEpochs    = 80
+	BiLSTMDefaultBatch     = 64
+	BiLSTMDefaultLR        = 0.01
+	bilstmMaxGorgoniaBound = 255 // largest slice bound gorgonia v0.9.18 hashes correctly
+)
+
+// bilstmDims are the BiLSTM's sizes: T steps of F features, H hidden units
+// per direction, C classes, and P = T when the steps carry a positional
+// input (0 otherwise).
+//
+// The positional input is a one-hot of the step's position appended to its
+// features, so each gate has a bias per position. In per-flow mode (F=1,
+// one selected feature per step) the input weights are shared by every step,
+// and without it the LSTM can only tell which feature it is reading by
+// counting steps in its state; with it, step t's bias says "this is feature
+// t". It is on by default (ModelConfig.Params "positional" = 1) and costs
+// nothing at serving time (one more bias row added per step).
+//
+// The flat weight vector (Weights, SetWeights, federated averaging) is, in
+// order:
+//
+//	for dir in forward, backward:
+//	  for gate in input i, forget f, cell g, output o:
+//	    W[dir][gate]: (F+1+P+H) × H, row-major. Rows 0..F-1 multiply the
+//	    step's features, row F is the bias, rows F+1..F+P the positional
+//	    one-hot (row F+1+t is added at position t, in both directions), rows
+//	    F+1+P..F+P+H multiply the previous h.
+//	dense: (2H+1) × C, row-major. Rows 0..H-1 multiply the forward LSTM's
+//	last state (after step T-1), rows H..2H-1 the backward LSTM's last state
+//	(after reading step 0), row 2H is the bias.
+//
+// The cell is c_t = f⊙c_{t-1} + i⊙g, h_t = o⊙tanh(c_t), with h_0 = c_0 = 0,
+// i, f, o = sigmoid and g = tanh; the output is softmax(dense).
+type bilstmDims struct{ T, F, H, C, P int }
+
+func (d bilstmDims) inRows() int               { return d.F + 1 + d.P }
+func (d bilstmDims) gateRows() int             { return d.inRows() + d.H }
+func (d bilstmDims) gateSize() int             { return d.gateRows() * d.H }
+func (d bilstmDims) gateOff(dir, gate int) int { return (dir*4 + gate) * d.gateSize() }
+func (d bilstmDims) denseOff() int             { return 8 * d.gateSize() }
+func (d bilstmDims) size() int                 { return d.denseOff() + (2*d.H+1)*d.C }
+
+// validate refuses sizes the gorgonia graph cannot represent correctly: a
+// slice bound of 256 or more (steps, and the widths Concat's gradient
+// slices) would collide with a smaller one in gorgonia's node hashing.
+func (d bilstmDims) validate() error {
+	switch {
+	case d.T <= 0 || d.F <= 0 || d.H <= 0 || d.C < 2 || (d.P != 0 && d.P != d.T):
+		return fmt.Errorf("%w: bilstm needs T, F, H > 0 and C >= 2 (got %+v)", ErrShape, d)
+	case d.T > bilstmMaxGorgoniaBound:
+		return fmt.Errorf("%w: bilstm T=%d exceeds %d (gorgonia slice-bound limit)", ErrShape, d.T, bilstmMaxGorgoniaBound)
+	case d.gateRows() > bilstmMaxGorgoniaBound || 2*d.H+1 > bilstmMaxGorgoniaBound:
+		return fmt.Errorf("%w: bilstm F+1+P+H=%d or 2H+1=%d exceeds %d (gorgonia slice-bound limit)",
+			ErrShape, d.gateRows(), 2*d.H+1, bilstmMaxGorgoniaBound)
+	}
+	return nil
+}
+
+// initWeights returns seeded initial weights: Glorot-uniform matrices, zero
+// biases except the forget gate's, which starts at 1 so that early training
+// keeps the cell state.
+func (d bilstmDims) initWeights(seed int64) []float32 {
+	w := make([]float32, d.size())
+	r := newRand(seed, 1)
+	for dir := 0; dir < 2; dir++ {
+		for gate := 0; gate < 4; gate++ {
+			m := w[d.gateOff(dir, gate) : d.gateOff(dir, gate)+d.gateSize()]
+			glorotFill(m, d.F+d.H, d.H, r)
+			bias := m[d.F*d.H : (d.F+1)*d.H]
+			for j := range bias {
+				bias[j] = 0
+				if gate == 1 {
+					bias[j] = 1
+				}
+			}
+			clear(m[(d.F+1)*d.H : d.inRows()*d.H]) // positional biases
+		}
+	}
+	dense := w[d.denseOff():]
+	glorotFill(dense, 2*d.H, d.C, r)
+	clear(dense[2*d.H*d.C:])
+	return w
+}
+
+// BiLSTM is a bidirectional LSTM classifier: a forward and a backward LSTM
+// read the sequence, their last hidden states are concatenated and a dense
+// layer with softmax gives the class probabilities. It is trained with
+// gorgonia (Adam, class-weighted cross-entropy, early stopping on the
+// validation loss) and served by a plain-Go forward pass over the same
+// weights.
+//
+// Predict is safe for concurrent use; Fit, SetWeights and UnmarshalBinary
+// are not safe to call concurrently with anything else.
+type BiLSTM struct {
+	cfg  ModelConfig
+	d    bilstmDims
+	w    []float32 // nil until fitted or set
+	net  *bilstmNet
+	hist []EpochStats
+}
+
+// NewBiLSTM returns an unfitted BiLSTM for cfg (Hidden 0 means
+// BiLSTMDefaultHidden; Params "positional" 0 turns the positional input
+// off, see bilstmDims). The sizes must respect gorgonia's slice-bound limit:
+// T <= 255, F+1+P+Hidden <= 255 (P = T with the positional input, else 0),
+// 2·Hidden+1 <= 255.
+func NewBiLSTM(cfg ModelConfig) (*BiLSTM, error) {
+	if cfg.Hidden == 0 {
+		cfg.Hidden = BiLSTMDefaultHidden
+	}
+	d := bilstmDims{T: cfg.T, F: cfg.F, H: cfg.Hidden, C: len(cfg.Classes)}
+	if cfg.Param("positional", 1) != 0 {
+		d.P = d.T
+	}
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.BenignClass < 0 || cfg.BenignClass >= d.C {
+		return nil, fmt.Errorf("%w: bilstm benign class %d of %d", ErrShape, cfg.BenignClass, d.C)
+	}
+	return &BiLSTM{cfg: cfg, d: d}, nil
+}
+
+// Kind is "bilstm".
+func (m *BiLSTM) Kind() string { return "bilstm" }
+
+// Config returns the configuration, with Hidden resolved.
+func (m *BiLSTM) Config() ModelConfig { return m.cfg }
+
+// Threshold is 0.5. A BiLSTM alerts when its arg-max class is not benign,
+// so every alert has Score >= 0.5; a row with Score >= 0.5 can still be
+// classified benign when its attack probability is split over several
+// classes (with two classes the two rules coincide).
+func (m *BiLSTM) Threshold() float64 { return 0.5 }
+
+// History returns the per-epoch statistics of the last Fit.
+func (m *BiLSTM) History() []EpochStats { return append([]EpochStats(nil), m.hist...) }
+
+// Weights returns a copy of the flat weights in the bilstmDims layout, or nil
+// when the model has none.
+func (m *BiLSTM) Weights() []float32 { return append([]float32(nil), m.w...) }
+
+// SetWeights replaces the weights with a copy of w (bilstmDims layout).
+func (m *BiLSTM) SetWeights(w []float32) error {
+	net, err := newBiLSTMNet(m.d, w)
+	if err != nil {
+		return err
+	}
+	m.w = append([]float32(nil), w...)
+	m.net = net
+	return nil
+}
+
+// Predict scores x with the plain-Go forward pass. Score is 1 − P(benign);
+// Alert is Class != BenignClass.
+func (m *BiLSTM) Predict(x Seqs) ([]Prediction, error) {
+	if m.net == nil {
+		return nil, ErrNotFitted
+	}
+	if err := x.Validate(); err != nil {
+		return nil, err
+	}
+	if x.T != m.d.T || x.F != m.d.F {
+		return nil, fmt.Errorf("%w: bilstm expects T=%d F=%d, got T=%d F=%d", ErrShape, m.d.T, m.d.F, x.T, x.F)
+	}
+	C := m.d.C
+	probs := make([]float32, x.N*C)
+	cls := make([]int, x.N)
+	m.net.probs(x.Data, probs, cls)
+	out := make([]Prediction, x.N)
+	for i := range out {
+		p := probs[i*C : (i+1)*C : (i+1)*C]
+		out[i] = Prediction{
+			Class: cls[i],
+			Probs: p,
+			Score: 1 - float64(p[m.cfg.BenignClass]),
+			Alert: cls[i] != m.cfg.BenignClass,
+		}
+	}
+	return out, nil
+}
+
+// MarshalBinary encodes config and weights (modelBlob layout).
+func (m *BiLSTM) MarshalBinary() ([]byte, error) {
+	if m.w == nil {
+		return nil, ErrNotFitted
+	}
+	return marshalModelBlob(m.Kind(), m.cfg, m.Threshold(), nil, m.w)
+}
+
+// UnmarshalBinary restores a model encoded by MarshalBinary.
+func (m *BiLSTM) UnmarshalBinary(data []byte) error {
+	h, w, err := unmarshalModelBlob("bilstm", data, nil)
+	if err != nil {
+		return err
+	}
+	n, err := NewBiLSTM(h.Config)
+	if err != nil {
+		return err
+	}
+	if err := n.SetWeights(w); err != nil {
+		return err
+	}
+	*m = *n
+	return nil
+}
+
+// Fit trains with gorgonia. It starts from the current weights when the
+// model has any (SetWeights, an earlier Fit, UnmarshalBinary: what a
+// federated round needs) and from a seeded initialisation otherwise.
+//
+// Mini-batches of cfg.BatchSize rows are drawn from a seeded shuffle each
+// epoch; a remainder smaller than a batch is skipped in that epoch (the
+// graph has a fixed batch size), so every row is seen over the epochs. The
+// loss is the cross-entropy weighted by cfg.ClassWeights (uniform when nil),
+// normalised by the batch's total weight. After each epoch the validation
+// loss, accuracy and macro-F1 are computed with the serving path; with
+// cfg.Patience > 0 and a non-empty valid set, the learning rate is halved
+// after every max(2, Patience/3) epochs without a lower validation loss
+// (down to 1/16 of the initial rate), training stops after Patience such
+// epochs, and the best weights are restored.
+func (m *BiLSTM) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochStats)) error {
+	if err := m.checkLabeled(train); err != nil {
+		return fmt.Errorf("bilstm fit: train: %w", err)
+	}
+	if valid.Len() > 0 {
+		if err := m.checkLabeled(valid); err != nil {
+			return fmt.Errorf("bilstm fit: valid: %w", err)
+		}
+	}
+	epochs := nnOr(cfg.Epochs, BiLSTMDefaultEpochs)
+	batch := min(nnOr(cfg.BatchSize, BiLSTMDefaultBatch), train.Len())
+	lr := cfg.LearningRate
+	if lr == 0 {
+		lr = BiLSTMDefaultLR
+	}
+	classW := cfg.ClassWeights
+	if classW == nil {
+		classW = make([]float32, m.d.C)
+		for i := range classW {
+			classW[i] = 1
+		}
+	}
+	if len(classW) != m.d.C {
+		return fmt.Errorf("%w: bilstm fit: %d class weights for %d classes", ErrShape, len(classW), m.d.C)
+	}
+
+	g, err := newBiLSTMGraph(m.d, batch, tensor.Float32, true)
+	if err != nil {
+		return fmt.Errorf("bilstm fit: %w", err)
+	}
+	start := m.w
+	if start == nil {
+		start = m.d.initWeights(m.cfg.Seed)
+	}
+	w64 := make([]float64, len(start))
+	for i, v := range start {
+		w64[i] = float64(v)
+	}
+	g.setWeights(w64)
+	solver := gg.NewAdamSolver(gg.WithLearnRate(lr))
+	lrNow := lr
+	rng := newRand(cfg.Seed, 2)
+	perm := make([]int, train.Len())
+	for i := range perm {
+		perm[i] = i
+	}
+
+	m.hist = m.hist[:0]
+	bestLoss := math.Inf(1)
+	var best []float32
+	sinceBest := 0
+	t0 := time.Now()
+	for epoch := 1; epoch <= epochs; epoch++ {
+		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		var sum float64
+		var steps int
+		for lo := 0; lo+batch <= len(perm); lo += batch {
+			g.load(train.X, perm[lo:lo+batch], train.Y, classW)
+			loss, err := g.run()
+			if err != nil {
+				return fmt.Errorf("bilstm fit: epoch %d: %w", epoch, err)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("bilstm fit: epoch %d: loss diverged (%v); lower the learning rate", epoch, loss)
+			}
+			if err := solver.Step(gg.NodesToValueGrads(g.params)); err != nil {
+				return fmt.Errorf("bilstm fit: epoch %d: adam: %w", epoch, err)
+			}
+			sum += loss
+			steps++
+		}
+		if err := m.SetWeights(nnFloat32(g.weights())); err != nil {
+			return fmt.Errorf("bilstm fit: %w", err)
+		}
+		st := EpochStats{Epoch: epoch, Epochs: epochs, TrainLoss: sum / float64(max(steps, 1)), Elapsed: time.Since(t0)}
+		if valid.Len() > 0 {
+			st.ValidLoss, st.ValidAcc, st.ValidF1 = m.evaluate(valid, classW)
+		}
+		m.hist = append(m.hist, st)
+		if progress != nil {
+			progress(st)
+		}
+		if valid.Len() == 0 || cfg.Patience <= 0 {
+			continue
+		}
+		if st.ValidLoss < bestLoss {
+			bestLoss, best, sinceBest = st.ValidLoss, m.Weights(), 0
+			continue
+		}
+		if sinceBest++; sinceBest >= cfg.Patience {
+			break
+		}
+		// Reduce on plateau: halve the learning rate after every third of
+		// the patience without improvement, down to lr/16. The solver keeps
+		// its moment estimates.
+		if plateau := max(2, cfg.Patience/3); sinceBest%plateau == 0 && lrNow > lr/16 {
+			lrNow /= 2
+			gg.WithLearnRate(lrNow)(solver)
+		}
+	}
+	if best != nil {
+		return m.SetWeights(best)
+	}
+	return nil
+}
+
+// evaluate returns the class-weighted mean cross-entropy, accuracy and
+// macro-F1 of the current weights on l.
+func (m *BiLSTM) evaluate(l Labeled, classW []float32) (loss, acc, f1 float64) {
+	C := m.d.C
+	probs := make([]float32, l.Len()*C)
+	cls := make([]int, l.Len())
+	m.net.probs(l.X.Data, probs, cls)
+	var wsum float64
+	conf := make([]int, C*C)
+	for i, y := range l.Y {
+		p := max(float64(probs[i*C+y]), 1e-12)
+		loss -= float64(classW[y]) * math.Log(p)
+		wsum += float64(classW[y])
+		conf[y*C+cls[i]]++
+	}
+	return loss / wsum, nnAccuracy(conf, C), nnMacroF1(conf, C)
+}
+
+func (m *BiLSTM) checkLabeled(l Labeled) error {
+	if err := l.X.Validate(); err != nil {
+		return err
+	}
+	if l.X.T != m.d.T || l.X.F != m.d.F || len(l.Y) != l.X.N || l.X.N == 0 {
+		return fmt.Errorf("%w: want T=%d F=%d and one label per row, got T=%d F=%d N=%d labels=%d",
+			ErrShape, m.d.T, m.d.F, l.X.T, l.X.F, l.X.N, len(l.Y))
+	}
+	for i, y := range l.Y {
+		if y < 0 || y >= m.d.C {
+			return fmt.Errorf("%w: row %d has class %d of %d", ErrShape, i, y, m.d.C)
+		}
+	}
+	return nil
+}
+
+// nnAccuracy and nnMacroF1 read a C×C confusion matrix (true class major).
+// Classes absent from both truth and prediction are left out of the mean.
+func nnAccuracy(conf []int, C int) float64 {
+	var ok, n int
+	for i := 0; i < C; i++ {
+		for j := 0; j < C; j++ {
+			n += conf[i*C+j]
+			if i == j {
+				ok += conf[i*C+j]
+			}
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(ok) / float64(n)
+}
+
+func nnMacroF1(conf []int, C int) float64 {
+	var sum float64
+	var k int
+	for c := 0; c < C; c++ {
+		var tp, fp, fn int
+		tp = conf[c*C+c]
+		for j := 0; j < C; j++ {
+			if j != c {
+				fn += conf[c*C+j]
+				fp += conf[j*C+c]
+			}
+		}
+		if tp+fp+fn == 0 {
+			continue
+		}
+		sum += 2 * float64(tp) / float64(2*tp+fp+fn)
+		k++
+	}
+	if k == 0 {
+		return 0
+	}
+	return sum / float64(k)
+}
+
+func nnOr(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func nnFloat32(w []float64) []float32 {
+	out := make([]float32, len(w))
+	for i, v := range w {
+		out[i] = float32(v)
+	}
+	return out
+}
+
+var _ Model = (*BiLSTM)(nil)

@@ -1,0 +1,52 @@
+// Package detector scores network-flow records with intrusion detectors.
+//
+// It owns the flow schemas and dataset loaders, the preprocessing pipeline
+// (fitted on training data only and saved with the model), the models behind
+// one Model interface (BiLSTM and autoencoder trained with gorgonia and
+// served by a plain-Go forward pass; isolation forest, PCA/Mahalanobis,
+// k-means and CBLOF), the metrics, and the versioned model file whose
+// keccak256 is the model id. It imports no other package of idsledger.
+//
+// # Data in
+//
+// Dataset kinds (LookupSchema, DatasetKinds): "bot-iot-argus" (original
+// Argus columns, full or "10 best" release, tab, semicolon or comma
+// separated, with or without a header), "nf-bot-iot-v2" (any NetFlow-v2
+// set), "ton-iot-telemetry" (UTF-8 BOM, CRLF), "n-baiot" (class from the
+// file name) and "csv" (generic, LoadOptions.LabelColumn). Each Schema names
+// its identifier columns, which are never features (addresses, ports,
+// timestamps, sequence and row ids: they identify or date a flow and leak
+// the label), its label and categorical columns, and its 5-tuple columns:
+// every Flow carries its FiveTuple for Community ID hashing.
+//
+// Reader streams one file with bounded memory. A malformed row is an error
+// wrapping ErrMalformed that names file and line, or, with
+// LoadOptions.SkipMalformed, is counted in LoadStats and skipped.
+//
+// # Preprocessing
+//
+// FitPipeline fits on the training split only: label encoding of
+// categorical columns with an "unknown" slot (code 0), min-max scaling to
+// [0,1] (optionally after log1p compression), and feature selection by
+// mutual information with the class and pruning of correlated features;
+// the chosen features, their scaling and their relevance are saved in the
+// model file. Value policy at transform time, counted in ValueStats:
+// missing or unparseable numbers and NaN take the training median; ±Inf
+// scale to 1 / 0; scaled values outside [0,1] are clipped; unseen
+// categories take the unknown slot. Nothing panics on odd values (a
+// FLOW_DURATION_MILLISECONDS near 2^32 is just a large number).
+//
+// StratifiedSplit gives seeded stratified splits (70:30 by default in
+// Train); Dedup drops repeated feature vectors before splitting.
+// Sequences (InputMode): one flow per row (T=1), per-flow sequences (the
+// selected features of one flow as T steps of F=1, the research's BiLSTM
+// setup) or windows of T consecutive flows of one source (Pipeline.Transform
+// within a batch; Stream across calls).
+//
+// # Honest evaluation
+//
+// Evaluate reports multi-class accuracy beside binary accuracy, macro-F1,
+// per-class precision, recall and F1, benign false-positive rate, ROC-AUC
+// and the confusion matrix. Anomaly detectors, which only say benign or
+// not, are evaluated as such (Metrics.Task "anomaly").
+package detector

@@ -1,0 +1,52 @@
+package detector
+
+import (
+	"time"
+)
+
+// Perf is the scoring speed of a detector measured by MeasurePerf.
+type Perf struct {
+	// WindowsPerSecond is the throughput of Detect over all flows in
+	// batches of BatchSize (pipeline transform included), one goroutine.
+	WindowsPerSecond float64 `json:"windows_per_second"`
+	BatchSize        int     `json:"batch_size"`
+	// Single is the latency of Detect on one flow at a time.
+	Single       Latency `json:"single_window_latency"`
+	LatencyP50us float64 `json:"latency_p50_us"`
+	LatencyP99us float64 `json:"latency_p99_us"`
+}
+
+// MeasurePerf times d.Detect on flows in batches of batch, then on up to
+// singles flows one by one. The predictions of the batched pass are
+// returned so callers need not score twice.
+func MeasurePerf(d *Detector, flows []*Flow, batch, singles int) ([]Prediction, Perf, error) {
+	if batch <= 0 {
+		batch = 256
+	}
+	p := Perf{BatchSize: batch}
+	preds := make([]Prediction, 0, len(flows))
+	start := time.Now()
+	for lo := 0; lo < len(flows); lo += batch {
+		out, err := d.Detect(flows[lo:min(lo+batch, len(flows))])
+		if err != nil {
+			return nil, p, err
+		}
+		preds = append(preds, out...)
+	}
+	if el := time.Since(start); el > 0 {
+		p.WindowsPerSecond = float64(len(flows)) / el.Seconds()
+	}
+	n := min(singles, len(flows))
+	lat := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if _, err := d.Detect(flows[i : i+1]); err != nil {
+			return nil, p, err
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	p.Single = LatencyOf(lat)
+	p.LatencyP50us = float64(p.Single.P50) / 1e3
+	p.LatencyP99us = float64(p.Single.P99) / 1e3
+	return preds, p, nil
+}

@@ -1,0 +1,562 @@
+package detector
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Feature is one selected input column and how it is scaled.
+//
+// Numeric values are min-max scaled with the training Min and Max and
+// clipped to [0,1]. Categorical values are label-encoded: the i-th training
+// category has code i+1, anything unseen in training has code 0 (the
+// "unknown" slot); the code is scaled by dividing by len(Categories).
+type Feature struct {
+	Name        string   `json:"name"`
+	Categorical bool     `json:"categorical,omitempty"`
+	Categories  []string `json:"categories,omitempty"`
+	// Log compresses numeric values with sign(x)·log1p(|x|) before
+	// scaling; Min and Max are then in the compressed units.
+	Log bool    `json:"log,omitempty"`
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
+	// Impute replaces a missing or unparseable numeric value (the training
+	// median, in raw units).
+	Impute float64 `json:"impute"`
+	// MI is the mutual information (nats) with the class on the training
+	// split, the relevance used for selection.
+	MI float64 `json:"mutual_information"`
+}
+
+// PipelineConfig controls FitPipeline. Zero values take the defaults.
+type PipelineConfig struct {
+	// MaxFeatures caps the number of selected features (0: no cap).
+	MaxFeatures int `json:"max_features,omitempty"`
+	// CorrThreshold prunes a feature whose |Pearson r| with an already
+	// selected, more relevant feature is at least this (default 0.95;
+	// 1 or more disables pruning).
+	CorrThreshold float64 `json:"corr_threshold"`
+	// MinMI drops features whose mutual information with the class is
+	// below this (default 1e-3 nats).
+	MinMI float64 `json:"min_mi"`
+	// Input is how flows become sequences (default InputRow).
+	Input InputMode `json:"input"`
+	// Window is T in window mode (default 10).
+	Window int `json:"window,omitempty"`
+	// LogScale compresses every numeric feature with sign(x)·log1p(|x|)
+	// before min-max scaling (heavy-tailed byte and packet counts).
+	LogScale bool `json:"log_scale,omitempty"`
+}
+
+func (c *PipelineConfig) defaults() {
+	if c.CorrThreshold == 0 {
+		c.CorrThreshold = 0.95
+	}
+	if c.MinMI == 0 {
+		c.MinMI = 1e-3
+	}
+	if c.Input == "" {
+		c.Input = InputRow
+	}
+	if c.Window <= 0 {
+		c.Window = 10
+	}
+}
+
+// ValueStats count how values were handled by the value policy:
+//   - Missing: empty, "-", "?", "NaN", "null" or unparseable numeric cells
+//     and absent columns, replaced by the feature's Impute value;
+//   - Inf: ±Inf, replaced by the training Max / Min;
+//   - Clipped: scaled values outside [0,1] (unseen at training), clipped;
+//   - Unknown: categorical values not seen in training (code 0).
+type ValueStats struct {
+	Missing int64 `json:"missing"`
+	Inf     int64 `json:"inf"`
+	Clipped int64 `json:"clipped"`
+	Unknown int64 `json:"unknown_category"`
+}
+
+// Pipeline turns raw flows into model inputs. It is fitted on the training
+// split only (FitPipeline) and saved in the model file; after fitting it is
+// read-only and safe for concurrent use.
+type Pipeline struct {
+	Dataset string `json:"dataset"`
+	// Dropped lists the identifier, label and ignored columns that were
+	// present and never used as features.
+	Dropped []string `json:"dropped"`
+	// Candidates are the columns that were considered as features.
+	Candidates []string `json:"candidates"`
+	// Features are the selected features, in column order.
+	Features []Feature `json:"features"`
+	// Classes are the class names; index 0 is BenignClass.
+	Classes []string        `json:"classes"`
+	Input   InputMode       `json:"input"`
+	Window  int             `json:"window,omitempty"`
+	Config  PipelineConfig  `json:"config"`
+	Options LoadOptionsMeta `json:"load_options,omitempty"`
+
+	stats   ValueStats
+	cacheMu sync.RWMutex
+	cache   map[*Header][]int
+}
+
+// LoadOptionsMeta are the options of the generic csv kind a model needs to
+// parse flows again at inference.
+type LoadOptionsMeta struct {
+	LabelColumn  string   `json:"label_column,omitempty"`
+	BenignLabels []string `json:"benign_labels,omitempty"`
+	Identifiers  []string `json:"identifiers,omitempty"`
+	Categorical  []string `json:"categorical,omitempty"`
+	ExtraLabels  []string `json:"extra_labels,omitempty"`
+	WindowKey    string   `json:"window_key,omitempty"`
+	TimeColumn   string   `json:"time_column,omitempty"`
+}
+
+// LoadOptions returns the options to read this pipeline's dataset kind.
+func (p *Pipeline) LoadOptions() LoadOptions {
+	o := p.Options
+	return LoadOptions{LabelColumn: o.LabelColumn, BenignLabels: o.BenignLabels, Identifiers: o.Identifiers,
+		Categorical: o.Categorical, ExtraLabels: o.ExtraLabels, WindowKey: o.WindowKey, TimeColumn: o.TimeColumn}
+}
+
+// Shape is the (T, F) of the sequences this pipeline produces.
+func (p *Pipeline) Shape() (t, f int) {
+	nf := len(p.Features)
+	switch p.Input {
+	case InputPerFlow:
+		return nf, 1
+	case InputWindow:
+		return p.Window, nf
+	}
+	return 1, nf
+}
+
+// BenignIndex is the index of BenignClass in Classes (always 0).
+func (p *Pipeline) BenignIndex() int { return 0 }
+
+// ClassIndex returns the index of a class name, or -1.
+func (p *Pipeline) ClassIndex(name string) int {
+	for i, c := range p.Classes {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Stats returns the value-policy counts since the pipeline was built.
+func (p *Pipeline) Stats() ValueStats {
+	return ValueStats{
+		Missing: atomic.LoadInt64(&p.stats.Missing),
+		Inf:     atomic.LoadInt64(&p.stats.Inf),
+		Clipped: atomic.LoadInt64(&p.stats.Clipped),
+		Unknown: atomic.LoadInt64(&p.stats.Unknown),
+	}
+}
+
+// ClassList returns BenignClass followed by the other classes of flows,
+// sorted.
+func ClassList(flows []*Flow) []string {
+	seen := map[string]bool{}
+	for _, f := range flows {
+		if f.Class != "" && f.Class != BenignClass {
+			seen[f.Class] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return append([]string{BenignClass}, out...)
+}
+
+// FitPipeline fits scaling, encoding and feature selection on flows[train]
+// only. Class names come from all flows (labels are not features), so the
+// test split's classes have indices too. kind and opt name the dataset
+// schema; every flow must be labelled.
+func FitPipeline(kind string, opt LoadOptions, flows []*Flow, train []int, cfg PipelineConfig) (*Pipeline, error) {
+	s, err := LookupSchema(kind, opt)
+	if err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	if len(train) == 0 {
+		return nil, fmt.Errorf("fit pipeline: no training rows")
+	}
+	p := &Pipeline{Dataset: kind, Classes: ClassList(flows), Input: cfg.Input, Config: cfg,
+		Options: LoadOptionsMeta{LabelColumn: opt.LabelColumn, BenignLabels: opt.BenignLabels, Identifiers: opt.Identifiers,
+			Categorical: opt.Categorical, ExtraLabels: opt.ExtraLabels, WindowKey: opt.WindowKey, TimeColumn: opt.TimeColumn}}
+	if cfg.Input == InputWindow {
+		p.Window = cfg.Window
+	}
+	// Columns: union over the headers of the training flows, first seen first.
+	var cols []string
+	seenCol := map[string]bool{}
+	seenHdr := map[*Header]bool{}
+	for _, i := range train {
+		h := flows[i].Header
+		if seenHdr[h] {
+			continue
+		}
+		seenHdr[h] = true
+		for _, n := range h.Names {
+			if seenCol[n] {
+				continue
+			}
+			seenCol[n] = true
+			if s.RoleOf(n) != RoleFeature {
+				p.Dropped = append(p.Dropped, n)
+				continue
+			}
+			cols = append(cols, n)
+		}
+	}
+	p.Candidates = cols
+	y := make([]int, len(train))
+	for j, i := range train {
+		y[j] = p.ClassIndex(flows[i].Class)
+		if y[j] < 0 {
+			return nil, fmt.Errorf("fit pipeline: %s:%d has no class label", flows[i].Source, flows[i].Line)
+		}
+	}
+
+	// Fit each candidate on the training rows.
+	var feats []Feature
+	var scaled [][]float64 // per kept candidate, the scaled training column
+	raw := make([]string, len(train))
+	for _, name := range cols {
+		for j, i := range train {
+			v, _ := flows[i].Get(name)
+			raw[j] = v
+		}
+		ft, ok := fitFeature(name, raw, s.IsCategorical(name), cfg.LogScale)
+		if !ok {
+			continue // constant on the training split
+		}
+		col := make([]float64, len(train))
+		for j := range raw {
+			col[j] = ft.scaleValue(raw[j], nil)
+		}
+		ft.MI = mutualInformation(col, y, len(p.Classes), 16)
+		feats = append(feats, ft)
+		scaled = append(scaled, col)
+	}
+	sel := selectFeatures(feats, scaled, cfg)
+	if len(sel) == 0 {
+		return nil, fmt.Errorf("fit pipeline: no informative feature among %d candidates", len(cols))
+	}
+	for _, k := range sel {
+		p.Features = append(p.Features, feats[k])
+	}
+	return p, nil
+}
+
+// fitFeature fits one column on its training values; ok is false for a
+// column with no usable variation.
+func fitFeature(name string, raw []string, categorical, logScale bool) (Feature, bool) {
+	ft := Feature{Name: name}
+	if !categorical {
+		// A column whose present values are mostly non-numeric is categorical.
+		present, bad := 0, 0
+		for _, v := range raw {
+			if isMissing(v) {
+				continue
+			}
+			present++
+			if _, ok := parseNumber(v); !ok {
+				bad++
+			}
+		}
+		categorical = present > 0 && bad*2 > present
+	}
+	if categorical {
+		seen := map[string]bool{}
+		for _, v := range raw {
+			if !isMissing(v) {
+				seen[v] = true
+			}
+		}
+		for v := range seen {
+			ft.Categories = append(ft.Categories, v)
+		}
+		sort.Strings(ft.Categories)
+		ft.Categorical = true
+		ft.Min, ft.Max = 0, float64(len(ft.Categories))
+		return ft, len(ft.Categories) > 1
+	}
+	ft.Log = logScale
+	vals := make([]float64, 0, len(raw))
+	for _, v := range raw {
+		if x, ok := parseNumber(v); ok && !math.IsInf(x, 0) {
+			vals = append(vals, x)
+		}
+	}
+	if len(vals) == 0 {
+		return ft, false
+	}
+	sort.Float64s(vals)
+	ft.Impute = vals[len(vals)/2]
+	ft.Min, ft.Max = ft.compress(vals[0]), ft.compress(vals[len(vals)-1])
+	return ft, ft.Max > ft.Min
+}
+
+// isMissing reports the cell values the value policy treats as missing.
+func isMissing(v string) bool {
+	switch strings.ToLower(v) {
+	case "", "-", "?", "nan", "null", "none", "na", "n/a":
+		return true
+	}
+	return false
+}
+
+// parseNumber parses a decimal, exponent or 0x-hex number; NaN is not a
+// number here (it is missing).
+func parseNumber(v string) (float64, bool) {
+	if x, err := strconv.ParseFloat(v, 64); err == nil {
+		if math.IsNaN(x) {
+			return 0, false
+		}
+		return x, true
+	} else if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+		return x, true // ±Inf or ±0 for out-of-range literals
+	}
+	if strings.HasPrefix(v, "0x") || strings.HasPrefix(v, "0X") {
+		if n, err := strconv.ParseInt(v, 0, 64); err == nil {
+			return float64(n), true
+		}
+	}
+	return 0, false
+}
+
+// scaleValue maps a raw cell to [0,1] under the value policy, counting into
+// st when non-nil.
+func (ft *Feature) scaleValue(v string, st *ValueStats) float64 {
+	if ft.Categorical {
+		i := sort.SearchStrings(ft.Categories, v)
+		if i < len(ft.Categories) && ft.Categories[i] == v {
+			return float64(i+1) / ft.Max
+		}
+		if st != nil {
+			atomic.AddInt64(&st.Unknown, 1)
+		}
+		return 0
+	}
+	x, ok := parseNumber(v)
+	switch {
+	case !ok:
+		x = ft.Impute
+		if st != nil {
+			atomic.AddInt64(&st.Missing, 1)
+		}
+	case math.IsInf(x, 0):
+		if st != nil {
+			atomic.AddInt64(&st.Inf, 1)
+		}
+		if x > 0 {
+			return 1
+		}
+		return 0
+	}
+	z := (ft.compress(x) - ft.Min) / (ft.Max - ft.Min)
+	if z < 0 || z > 1 {
+		if st != nil {
+			atomic.AddInt64(&st.Clipped, 1)
+		}
+		z = math.Min(1, math.Max(0, z))
+	}
+	return z
+}
+
+// compress applies the feature's optional log compression.
+func (ft *Feature) compress(x float64) float64 {
+	if !ft.Log {
+		return x
+	}
+	if x < 0 {
+		return -math.Log1p(-x)
+	}
+	return math.Log1p(x)
+}
+
+// selectFeatures ranks features by mutual information, drops those below
+// MinMI, then greedily keeps each one whose |r| with every kept feature is
+// below CorrThreshold, up to MaxFeatures. It returns indices in column
+// order.
+func selectFeatures(feats []Feature, cols [][]float64, cfg PipelineConfig) []int {
+	order := make([]int, len(feats))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return feats[order[a]].MI > feats[order[b]].MI })
+	var kept []int
+	for _, k := range order {
+		if feats[k].MI < cfg.MinMI {
+			continue
+		}
+		redundant := false
+		for _, j := range kept {
+			if math.Abs(pearson(cols[k], cols[j])) >= cfg.CorrThreshold {
+				redundant = true
+				break
+			}
+		}
+		if redundant {
+			continue
+		}
+		kept = append(kept, k)
+		if cfg.MaxFeatures > 0 && len(kept) == cfg.MaxFeatures {
+			break
+		}
+	}
+	sort.Ints(kept)
+	return kept
+}
+
+// mutualInformation estimates I(X;Y) in nats, X discretised into at most
+// bins equal-frequency bins (ties share a bin).
+func mutualInformation(x []float64, y []int, classes, bins int) float64 {
+	n := len(x)
+	if n == 0 {
+		return 0
+	}
+	sorted := append([]float64(nil), x...)
+	sort.Float64s(sorted)
+	joint := make([]float64, bins*classes)
+	px := make([]float64, bins)
+	py := make([]float64, classes)
+	for i, v := range x {
+		first := sort.SearchFloat64s(sorted, v)
+		b := first * bins / n
+		joint[b*classes+y[i]]++
+		px[b]++
+		py[y[i]]++
+	}
+	mi := 0.0
+	for b := 0; b < bins; b++ {
+		for c := 0; c < classes; c++ {
+			j := joint[b*classes+c]
+			if j == 0 {
+				continue
+			}
+			mi += j / float64(n) * math.Log(j*float64(n)/(px[b]*py[c]))
+		}
+	}
+	return mi
+}
+
+func pearson(a, b []float64) float64 {
+	n := float64(len(a))
+	var ma, mb float64
+	for i := range a {
+		ma += a[i]
+		mb += b[i]
+	}
+	ma /= n
+	mb /= n
+	var sab, saa, sbb float64
+	for i := range a {
+		da, db := a[i]-ma, b[i]-mb
+		sab += da * db
+		saa += da * da
+		sbb += db * db
+	}
+	if saa == 0 || sbb == 0 {
+		return 0
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+// columns returns, for a header, the position of each selected feature
+// (-1 when the header lacks it), cached per header.
+func (p *Pipeline) columns(h *Header) []int {
+	p.cacheMu.RLock()
+	idx, ok := p.cache[h]
+	p.cacheMu.RUnlock()
+	if ok {
+		return idx
+	}
+	idx = make([]int, len(p.Features))
+	for k, ft := range p.Features {
+		idx[k] = h.Index(ft.Name)
+	}
+	p.cacheMu.Lock()
+	if p.cache == nil || len(p.cache) > 1024 {
+		p.cache = map[*Header][]int{} // API flows bring a header each
+	}
+	p.cache[h] = idx
+	p.cacheMu.Unlock()
+	return idx
+}
+
+// Row writes flow f's scaled, clipped features into dst
+// (len(dst) == len(Features)). Safe for concurrent use.
+func (p *Pipeline) Row(f *Flow, dst []float32) {
+	idx := p.columns(f.Header)
+	for k := range p.Features {
+		v := ""
+		if i := idx[k]; i >= 0 && i < len(f.Values) {
+			v = f.Values[i]
+		}
+		dst[k] = float32(p.Features[k].scaleValue(v, &p.stats))
+	}
+}
+
+// Transform turns flows into the model's sequences (see InputMode). In
+// window mode, flow i's sequence is the last Window flows with the same Key
+// up to and including i, in the given order, left-padded by repeating the
+// earliest one; there is one sequence per flow in every mode.
+func (p *Pipeline) Transform(flows []*Flow) Seqs {
+	nf := len(p.Features)
+	rows := make([]float32, len(flows)*nf)
+	for i, f := range flows {
+		p.Row(f, rows[i*nf:(i+1)*nf])
+	}
+	t, fdim := p.Shape()
+	if p.Input != InputWindow {
+		return Seqs{N: len(flows), T: t, F: fdim, Data: rows}
+	}
+	out := NewSeqs(len(flows), t, fdim)
+	hist := map[string][]int{}
+	for i, f := range flows {
+		h := append(hist[f.Key], i)
+		if len(h) > t {
+			h = h[len(h)-t:]
+		}
+		hist[f.Key] = h
+		seq := out.At(i)
+		pad := t - len(h)
+		for s := 0; s < t; s++ {
+			src := h[0]
+			if s >= pad {
+				src = h[s-pad]
+			}
+			copy(seq[s*nf:(s+1)*nf], rows[src*nf:(src+1)*nf])
+		}
+	}
+	return out
+}
+
+// Labels returns each flow's class index (-1 for an unlabelled flow or a
+// class the pipeline does not know).
+func (p *Pipeline) Labels(flows []*Flow) []int {
+	y := make([]int, len(flows))
+	for i, f := range flows {
+		y[i] = p.ClassIndex(f.Class)
+	}
+	return y
+}
+
+// FeatureNames lists the selected features in order.
+func (p *Pipeline) FeatureNames() []string {
+	out := make([]string, len(p.Features))
+	for i, f := range p.Features {
+		out[i] = f.Name
+	}
+	return out
+}

@@ -1,0 +1,209 @@
+package detector
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// TrainOptions configure Train. Zero values take the defaults noted.
+type TrainOptions struct {
+	Dataset string
+	Load    LoadOptions
+	Files   []string // recorded in the metadata (base names)
+	Model   string   // model kind
+	// Hidden and Params go to ModelConfig (architecture).
+	Hidden int
+	Params map[string]float64
+	// Pipeline configures preprocessing; Input defaults to the model
+	// kind's input mode.
+	Pipeline PipelineConfig
+	Train    TrainConfig
+	// TestFraction of each class is held out for the test metrics (0: train
+	// on everything, no test metrics).
+	TestFraction float64
+	// ValidFraction of the training split is held out for early stopping
+	// and for anomaly thresholds (default 0.2; negative: none).
+	ValidFraction float64
+	// Dedup drops repeated feature vectors before splitting.
+	Dedup bool
+	// ClassWeights for supervised kinds: "sqrt" (default: the square root
+	// of inverse class frequency), "inverse" (inverse class frequency), both
+	// capped at 10, or "none"; ignored when Train.ClassWeights is set.
+	ClassWeights string
+	Seed         int64
+	Progress     func(EpochStats)
+}
+
+// TrainResult is a trained detector and its held-out test split.
+type TrainResult struct {
+	Detector  *Detector
+	TestFlows []*Flow
+	Test      *Metrics // nil when TestFraction is 0
+}
+
+// Train fits a pipeline on the training split of flows, trains a model on
+// it and measures it on the test split. The whole run is determined by
+// the options and the flows (in their order). The returned detector is the
+// saved form (encoded then decoded), so its test metrics are those of the
+// model file.
+func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
+	kind, ok := LookupModel(opt.Model)
+	if !ok {
+		return nil, fmt.Errorf("%w: model %q (have %v)", ErrUnknownKind, opt.Model, ModelKinds())
+	}
+	info := &TrainingInfo{Dataset: opt.Dataset, Seed: opt.Seed, TestFraction: opt.TestFraction, Dedup: opt.Dedup}
+	for _, f := range opt.Files {
+		info.Files = append(info.Files, filepath.Base(f))
+	}
+	var labelled []*Flow
+	for _, f := range flows {
+		if f.Class != "" {
+			labelled = append(labelled, f)
+		}
+	}
+	if len(labelled) == 0 {
+		return nil, fmt.Errorf("train: no labelled flows")
+	}
+	if opt.Dedup {
+		var err error
+		labelled, info.DuplicatesSeen, err = Dedup(opt.Dataset, opt.Load, labelled)
+		if err != nil {
+			return nil, err
+		}
+	}
+	classes := ClassList(labelled)
+	y := make([]int, len(labelled))
+	ci := map[string]int{}
+	for i, c := range classes {
+		ci[c] = i
+	}
+	for i, f := range labelled {
+		y[i] = ci[f.Class]
+	}
+	trainIdx, testIdx := StratifiedSplit(y, opt.TestFraction, opt.Seed)
+	vf := opt.ValidFraction
+	if vf == 0 {
+		vf = 0.2
+	}
+	var fitIdx, validIdx []int
+	if vf > 0 {
+		sub := make([]int, len(trainIdx))
+		for j, i := range trainIdx {
+			sub[j] = y[i]
+		}
+		a, b := StratifiedSplit(sub, vf, opt.Seed+1)
+		for _, j := range a {
+			fitIdx = append(fitIdx, trainIdx[j])
+		}
+		for _, j := range b {
+			validIdx = append(validIdx, trainIdx[j])
+		}
+		info.ValidFraction = vf
+	} else {
+		fitIdx = trainIdx
+	}
+	pc := opt.Pipeline
+	if pc.Input == "" {
+		pc.Input = kind.Input
+	}
+	pipe, err := FitPipeline(opt.Dataset, opt.Load, labelled, trainIdx, pc)
+	if err != nil {
+		return nil, err
+	}
+	pick := func(idx []int) []*Flow {
+		out := make([]*Flow, len(idx))
+		for j, i := range idx {
+			out[j] = labelled[i]
+		}
+		return out
+	}
+	labelledSet := func(fl []*Flow) Labeled {
+		return Labeled{X: pipe.Transform(fl), Y: pipe.Labels(fl)}
+	}
+	fitL, validL := labelledSet(pick(fitIdx)), labelledSet(pick(validIdx))
+	if pipe.Input == InputWindow {
+		// Windows must follow the original order: build them over all
+		// training flows, then split.
+		all := labelledSet(pick(trainIdx))
+		pos := map[int]int{}
+		for j, i := range trainIdx {
+			pos[i] = j
+		}
+		sel := func(idx []int) []int {
+			out := make([]int, len(idx))
+			for j, i := range idx {
+				out[j] = pos[i]
+			}
+			return out
+		}
+		fitL, validL = all.Subset(sel(fitIdx)), all.Subset(sel(validIdx))
+	}
+	info.TrainRows, info.ValidRows, info.TestRows = fitL.Len(), validL.Len(), len(testIdx)
+
+	t, f := pipe.Shape()
+	m, err := NewModel(opt.Model, ModelConfig{T: t, F: f, Classes: pipe.Classes, BenignClass: pipe.BenignIndex(),
+		Hidden: opt.Hidden, Params: opt.Params, Seed: opt.Seed})
+	if err != nil {
+		return nil, err
+	}
+	tc := opt.Train
+	if tc.Seed == 0 {
+		tc.Seed = opt.Seed
+	}
+	if kind.Supervised && tc.ClassWeights == nil {
+		switch opt.ClassWeights {
+		case "", "sqrt":
+			tc.ClassWeights = InverseFrequencyWeights(fitL.Y, len(pipe.Classes), 0.5, 10)
+		case "inverse":
+			tc.ClassWeights = InverseFrequencyWeights(fitL.Y, len(pipe.Classes), 1, 10)
+		case "none":
+		default:
+			return nil, fmt.Errorf("train: class weights %q: want sqrt, inverse or none", opt.ClassWeights)
+		}
+	}
+	info.Config = tc
+	var hist []EpochStats
+	progress := func(s EpochStats) {
+		hist = append(hist, s)
+		if opt.Progress != nil {
+			opt.Progress(s)
+		}
+	}
+	if err := m.Fit(fitL, validL, tc, progress); err != nil {
+		return nil, fmt.Errorf("train %s: %w", opt.Model, err)
+	}
+	info.History = hist
+	d, err := NewDetector(pipe, m, info)
+	if err != nil {
+		return nil, err
+	}
+	res := &TrainResult{TestFlows: pick(testIdx)}
+	if len(testIdx) > 0 {
+		// Measure the saved form: encode, decode, then predict.
+		b, err := d.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		saved, err := DecodeDetector(b)
+		if err != nil {
+			return nil, err
+		}
+		preds, err := saved.Detect(res.TestFlows)
+		if err != nil {
+			return nil, err
+		}
+		mt := Evaluate(pipe.Classes, pipe.BenignIndex(), pipe.Labels(res.TestFlows), preds)
+		info.Test = &mt
+		res.Test = &mt
+	}
+	// Re-encode with the test metrics in the metadata, and return the
+	// decoded form so callers use exactly what the file holds.
+	b, err := d.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	if res.Detector, err = DecodeDetector(b); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
