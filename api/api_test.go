@@ -13,12 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/api"
+	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
 
-// testServer is an api.Server over a fresh real database, with one key per role.
+// testServer is an api.Server with every part real: a fresh database, the
+// default model, a verifier over go-ethereum's simulated chain, metrics and
+// webhooks; and one key per role.
 type testServer struct {
 	srv  *api.Server
 	db   *storage.DB
@@ -33,8 +38,31 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
+	d, err := detector.DefaultDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := api.NewModels()
+	if _, err := models.Activate(d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	ch, err := sim.Open(context.Background(), storage.NewChainMeta(db.Pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := storage.NewOutbox(db.Pool)
+	metrics := api.NewMetrics(db)
 	ts := &testServer{db: db, keys: map[storage.Role]string{}}
-	ts.srv = api.New(cfg, api.Deps{Keys: db, Health: health})
+	ts.srv = api.New(cfg, api.Deps{
+		Keys: db, Health: health, Alerts: db, Models: models, Metrics: metrics,
+		Verifier: api.NewChainVerifier(anchor.NewVerifier(out, ch.Registry), ch.Registry, out),
+		Webhooks: api.NewWebhooks(db, api.WebhookOptions{Logger: cfg.Logger, Metrics: metrics}),
+	})
 	for _, r := range storage.Roles {
 		clear, _, err := db.CreateAPIKey(context.Background(), "test "+string(r), r)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,12 +18,25 @@ import (
 
 // Config tunes the HTTP layer. Zero values take the defaults.
 type Config struct {
-	// MaxBodyBytes caps every request body (default 8 MiB).
-	MaxBodyBytes int64
+	// MaxBodyBytes caps every request body (default 1 MiB) but those of
+	// upload routes (flow batches, model files), which MaxUploadBytes caps
+	// (default 64 MiB).
+	MaxBodyBytes   int64
+	MaxUploadBytes int64
 	// Logger receives one line per request (default slog.Default()).
 	Logger *slog.Logger
 	// Version is reported by /healthz.
 	Version string
+	// MaxFlowsPerRequest caps the flow records of one POST /v1/flows
+	// (default 10000); VerdictLimit is the most flows whose verdicts are
+	// listed one by one in its answer (default 1000; above it, a summary).
+	MaxFlowsPerRequest int
+	VerdictLimit       int
+	// StreamPoll is how often GET /v1/alerts/stream looks for new alerts
+	// (default 1 s); StreamSettle how old an alert must be to be streamed
+	// (default 2 s), so that slower concurrent inserts are not skipped.
+	StreamPoll   time.Duration
+	StreamSettle time.Duration
 }
 
 // KeyStore is what the key-management endpoints and authentication need.
@@ -38,6 +52,22 @@ type KeyStore interface {
 type Deps struct {
 	Keys   KeyStore
 	Health *Health
+	// Alerts stores and queries alerts (*storage.DB).
+	Alerts AlertStore
+	// Models holds the active detector; without one, POST /v1/flows
+	// answers 503.
+	Models *Models
+	// Verifier checks records against the chain (NewChainVerifier); nil
+	// makes the verification endpoints answer 503.
+	Verifier RecordVerifier
+	// Metrics backs /metrics (nil: not enabled).
+	Metrics *Metrics
+	// Webhooks delivers alerts to subscribers (nil: not enabled).
+	Webhooks *Webhooks
+	// OnRecords, when set, is called after a request committed records to
+	// the anchoring outbox (serve wakes the anchoring worker with it). It
+	// must not block.
+	OnRecords func()
 }
 
 // Server holds the router and what its handlers need.
@@ -55,6 +85,7 @@ type Route struct {
 	Path    string
 	Roles   []storage.Role
 	handler gin.HandlerFunc
+	upload  bool // takes bulk bodies: capped by MaxUploadBytes instead of MaxBodyBytes
 }
 
 // Public reports whether the route needs no API key.
@@ -65,7 +96,10 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // New builds the server.
 func New(cfg Config, deps Deps) *Server {
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 8 << 20
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 64 << 20
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -74,7 +108,7 @@ func New(cfg Config, deps Deps) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
-	e.Use(withRequestID(), accessLog(cfg.Logger), recoverProblem(cfg.Logger), limitBody(cfg.MaxBodyBytes))
+	e.Use(withRequestID(), accessLog(cfg.Logger), recoverProblem(cfg.Logger), deps.Metrics.Middleware())
 	e.NoRoute(func(c *gin.Context) { abort(c, probNotFound, "no route "+c.Request.URL.Path) })
 	e.NoMethod(func(c *gin.Context) {
 		abort(c, probMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
@@ -86,7 +120,12 @@ func New(cfg Config, deps Deps) *Server {
 		if !r.Public() {
 			handlers = append(handlers, requireRole(deps.Keys, r.Roles...))
 		}
-		e.Handle(r.Method, r.Path, append(handlers, r.handler)...)
+		limit := cfg.MaxBodyBytes
+		if r.upload {
+			limit = cfg.MaxUploadBytes
+		}
+		handlers = append(handlers, limitBody(limit), r.handler)
+		e.Handle(r.Method, r.Path, handlers...)
 	}
 	s.engine = e
 	return s
@@ -95,6 +134,9 @@ func New(cfg Config, deps Deps) *Server {
 var (
 	anyRole   = storage.Roles
 	adminOnly = []storage.Role{storage.RoleAdmin}
+	// ingestRoles post flows; analystRoles query, verify, report, export.
+	ingestRoles  = []storage.Role{storage.RoleIngest}
+	analystRoles = []storage.Role{storage.RoleAnalyst, storage.RoleAdmin}
 )
 
 // routeTable is every endpoint of the service, in one place. The OpenAPI
@@ -112,6 +154,27 @@ func (s *Server) routeTable() []Route {
 		{Method: http.MethodGet, Path: "/v1/apikeys", Roles: adminOnly, handler: s.listAPIKeys},
 		{Method: http.MethodPost, Path: "/v1/apikeys", Roles: adminOnly, handler: s.createAPIKey},
 		{Method: http.MethodDelete, Path: "/v1/apikeys/:id", Roles: adminOnly, handler: s.revokeAPIKey},
+
+		{Method: http.MethodPost, Path: "/v1/flows", Roles: ingestRoles, handler: s.ingestFlows, upload: true},
+		{Method: http.MethodGet, Path: "/v1/models/active", Roles: anyRole, handler: s.getActiveModel},
+		{Method: http.MethodPut, Path: "/v1/models/active", Roles: adminOnly, handler: s.putActiveModel, upload: true},
+		{Method: http.MethodGet, Path: "/v1/alerts", Roles: analystRoles, handler: s.listAlerts},
+		{Method: http.MethodGet, Path: "/v1/alerts/export", Roles: analystRoles, handler: s.exportAlerts},
+		{Method: http.MethodGet, Path: "/v1/alerts/stream", Roles: analystRoles, handler: s.streamAlerts},
+		{Method: http.MethodGet, Path: "/v1/alerts/:id", Roles: analystRoles, handler: s.getAlert},
+		{Method: http.MethodPatch, Path: "/v1/alerts/:id", Roles: analystRoles, handler: s.patchAlert},
+		{Method: http.MethodGet, Path: "/v1/alerts/:id/proof", Roles: analystRoles, handler: s.alertProof},
+		{Method: http.MethodGet, Path: "/v1/alerts/:id/verify", Roles: analystRoles, handler: s.verifyAlert},
+		{Method: http.MethodPost, Path: "/v1/verify", Roles: analystRoles, handler: s.verifyRecord},
+		{Method: http.MethodGet, Path: "/v1/batches/:id", Roles: analystRoles, handler: s.getBatch},
+		{Method: http.MethodGet, Path: "/v1/batches/:id/audit", Roles: analystRoles, handler: s.auditBatch},
+		{Method: http.MethodGet, Path: "/v1/reports/summary", Roles: analystRoles, handler: s.summaryReport},
+		{Method: http.MethodGet, Path: "/v1/webhooks", Roles: adminOnly, handler: s.listWebhooks},
+		{Method: http.MethodPost, Path: "/v1/webhooks", Roles: adminOnly, handler: s.createWebhook},
+		{Method: http.MethodDelete, Path: "/v1/webhooks/:id", Roles: adminOnly, handler: s.deleteWebhook},
+		{Method: http.MethodGet, Path: "/v1/webhooks/dead-letters", Roles: adminOnly, handler: s.listDeadLetters},
+		{Method: http.MethodPost, Path: "/v1/webhooks/dead-letters/:id/replay", Roles: adminOnly, handler: s.replayDeadLetter},
+		{Method: http.MethodGet, Path: "/metrics", Roles: analystRoles, handler: s.serveMetrics},
 	}
 }
 

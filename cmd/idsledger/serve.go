@@ -15,6 +15,7 @@ import (
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/api"
+	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -35,6 +36,8 @@ type serveConfig struct {
 	idleTimeout       time.Duration
 	shutdownTimeout   time.Duration
 	maxBodyBytes      int64
+	maxUploadBytes    int64
+	model             string
 	dbMaxConns        int
 	logLevel          string
 
@@ -61,7 +64,9 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.DurationVar(&c.writeTimeout, "write-timeout", 60*time.Second, "time to write a response (IDSLEDGER_WRITE_TIMEOUT)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", 120*time.Second, "keep-alive idle time (IDSLEDGER_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to drain requests and workers on SIGINT/SIGTERM (IDSLEDGER_SHUTDOWN_TIMEOUT)")
-	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", 8<<20, "largest request body accepted (IDSLEDGER_MAX_BODY_BYTES)")
+	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted (IDSLEDGER_MAX_BODY_BYTES)")
+	fs.Int64Var(&c.maxUploadBytes, "max-upload-bytes", 64<<20, "largest flow batch or model file accepted (IDSLEDGER_MAX_UPLOAD_BYTES)")
+	fs.StringVar(&c.model, "model", "", "detector model file scoring flows; empty: the default model built into the binary (IDSLEDGER_MODEL)")
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", 16, "PostgreSQL pool size (IDSLEDGER_DB_MAX_CONNS)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (IDSLEDGER_LOG_LEVEL)")
 	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
@@ -93,6 +98,9 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if c.maxBodyBytes <= 0 {
 		return c, usagef("invalid value %d for --max-body-bytes (IDSLEDGER_MAX_BODY_BYTES): must be positive", c.maxBodyBytes)
+	}
+	if c.maxUploadBytes <= 0 {
+		return c, usagef("invalid value %d for --max-upload-bytes (IDSLEDGER_MAX_UPLOAD_BYTES): must be positive", c.maxUploadBytes)
 	}
 	if c.anchorMode != string(anchor.ModeBatch) && c.anchorMode != string(anchor.ModeRecord) {
 		return c, usagef("invalid value %q for --anchor-mode (IDSLEDGER_ANCHOR_MODE): want batch or record", c.anchorMode)
@@ -132,10 +140,19 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 
+	models, err := loadModel(cfg.model)
+	if err != nil {
+		return err
+	}
 	health := api.NewHealth(db.Ping)
 	verifier, worker := &lateVerifier{}, &lateWorker{}
-	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, Logger: log, Version: version},
-		api.Deps{Keys: db, Health: health})
+	metrics := api.NewMetrics(db)
+	hooks := api.NewWebhooks(db, api.WebhookOptions{Logger: log, Metrics: metrics})
+	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version},
+		api.Deps{
+			Keys: db, Health: health, Alerts: db, Models: models, Verifier: verifier,
+			Metrics: metrics, Webhooks: hooks, OnRecords: worker.Notify,
+		})
 	httpSrv := &http.Server{
 		Addr:              cfg.addr,
 		Handler:           srv.Handler(),
@@ -157,6 +174,7 @@ func runServe(ctx context.Context, args []string) error {
 	defer stopWork()
 	var workers sync.WaitGroup
 	fatal := make(chan error, 1)
+	workers.Go(func() { hooks.Run(workCtx) })
 	workers.Go(func() {
 		if !prepareDatabase(workCtx, log, db, cfg, health) {
 			return
@@ -227,4 +245,24 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 		log.Info("database ready", "migrated", cfg.migrate)
 		return true
 	}
+}
+
+// loadModel loads the detector that scores flows: the file at path, or the
+// default model built into the binary when path is empty.
+func loadModel(path string) (*api.Models, error) {
+	var d *detector.Detector
+	var err error
+	if path == "" {
+		d, err = detector.DefaultDetector()
+	} else {
+		d, err = detector.LoadDetector(path)
+	}
+	if err != nil {
+		return nil, usagef("invalid value %q for --model (IDSLEDGER_MODEL): %v", path, err)
+	}
+	models := api.NewModels()
+	if _, err := models.Activate(d, ""); err != nil {
+		return nil, err
+	}
+	return models, nil
 }

@@ -1,0 +1,217 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/idsledger/idsledger/storage"
+)
+
+func readFlowsCSV(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/flows.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// csvToObjects turns the CSV fixture into flow objects (string values).
+func csvToObjects(t *testing.T, b []byte) []map[string]string {
+	t.Helper()
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for _, r := range rows[1:] {
+		m := map[string]string{}
+		for i, h := range rows[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Flows posted as CSV are scored; attacks become alerts, stored with their
+// record, and the verdicts name them.
+func TestIngestCSVRaisesAlerts(t *testing.T) {
+	env := newEnv(t, true)
+	body := readFlowsCSV(t)
+	var resp IngestResponse
+	env.decode(env.do(storage.RoleIngest, http.MethodPost, "/v1/flows?schema=nf-bot-iot-v2&sensor=plant-1", "text/csv", body), http.StatusOK, &resp)
+	if resp.Received != 200 || resp.Accepted != 200 || resp.Rejected != 0 {
+		t.Fatalf("received %d accepted %d rejected %d: %+v", resp.Received, resp.Accepted, resp.Rejected, resp.Errors)
+	}
+	if len(resp.Verdicts) != 200 {
+		t.Fatalf("%d verdicts", len(resp.Verdicts))
+	}
+	// The shipped model must catch most of the attacks of its own dataset.
+	objs := csvToObjects(t, body)
+	hit, attacks := 0, 0
+	for i, v := range resp.Verdicts {
+		if objs[i]["Attack"] != "Benign" {
+			attacks++
+			if v.Alert {
+				hit++
+			}
+		}
+		if v.Alert != (v.AlertID != nil) {
+			t.Fatalf("verdict %d: alert %v but alert id %v", i, v.Alert, v.AlertID)
+		}
+	}
+	if hit < attacks*8/10 {
+		t.Fatalf("only %d of %d attacks raised alerts", hit, attacks)
+	}
+	var n int
+	if err := env.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM alerts a JOIN records r ON r.id = a.id AND r.kind = 'alert' WHERE a.sensor = 'plant-1'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != resp.Alerts {
+		t.Fatalf("%d alerts with records stored, response says %d", n, resp.Alerts)
+	}
+	// An alert carries its 5-tuple and Community ID.
+	for _, v := range resp.Verdicts {
+		if v.AlertID == nil {
+			continue
+		}
+		var d storage.AlertDetail
+		env.decode(env.do(storage.RoleAnalyst, http.MethodGet, "/v1/alerts/"+v.AlertID.String(), "", nil), http.StatusOK, &d)
+		if !d.Flow.SrcAddr.IsValid() || d.Flow.Proto == 0 || !strings.HasPrefix(d.CommunityID, "1:") {
+			t.Fatalf("alert without tuple or community id: %+v", d.Alert)
+		}
+		if d.Model.ID != loadDefaultModel(t).ID() || d.Model.Version != "test" || len(d.Features) == 0 {
+			t.Fatalf("alert model/features: %+v", d.Alert)
+		}
+		break
+	}
+}
+
+// Bad records are listed by index while good ones go through, in every
+// format.
+func TestIngestPerRecordErrors(t *testing.T) {
+	env := newEnv(t, true)
+	objs := csvToObjects(t, readFlowsCSV(t))[:3]
+	good, _ := json.Marshal(objs[0])
+	good2, _ := json.Marshal(objs[1])
+
+	cases := []struct {
+		name, ctype, body string
+		wantBad           []int
+	}{
+		{"json array", "application/json", fmt.Sprintf(`[%s, {"IN_BYTES": {"x": 1}}, 17, %s, {}]`, good, good2), []int{1, 2, 4}},
+		{"ndjson", "application/x-ndjson", fmt.Sprintf("%s\n{not json\n\n%s\n[1,2]\n", good, good2), []int{1, 3}},
+		{"csv", "text/csv", "IN_BYTES,OUT_BYTES,PROTOCOL\n100,200,6\n1,2\n\"bad\"quote,1,6\n300,400,17\n", []int{1, 2}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var resp IngestResponse
+			env.decode(env.do(storage.RoleIngest, http.MethodPost, "/v1/flows", c.ctype, []byte(c.body)), http.StatusOK, &resp)
+			var got []int
+			for _, e := range resp.Errors {
+				got = append(got, e.Index)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.wantBad) {
+				t.Fatalf("bad records %v, want %v: %+v", got, c.wantBad, resp.Errors)
+			}
+			if resp.Accepted+resp.Rejected != resp.Received || resp.Accepted == 0 {
+				t.Fatalf("counts %+v", resp)
+			}
+		})
+	}
+}
+
+func TestIngestWithoutModelIs503(t *testing.T) {
+	env := newEnv(t, false)
+	w := env.do(storage.RoleIngest, http.MethodPost, "/v1/flows", "text/csv", readFlowsCSV(t))
+	if w.Code != http.StatusServiceUnavailable || !isProblem(w) || !strings.Contains(w.Body.String(), "no detector model") {
+		t.Fatalf("status %d: %s", w.Code, w.Body.String())
+	}
+}
+
+// Large batches get a summary instead of per-flow verdicts.
+func TestIngestSummaryForLargeBatches(t *testing.T) {
+	env := newEnv(t, true)
+	env.srv.cfg.VerdictLimit = 50
+	var resp IngestResponse
+	env.decode(env.do(storage.RoleIngest, http.MethodPost, "/v1/flows", "text/csv", readFlowsCSV(t)), http.StatusOK, &resp)
+	if !resp.Summarized || resp.Verdicts != nil || len(resp.AlertIDs) != resp.Alerts || resp.Alerts == 0 {
+		t.Fatalf("summary: summarized %v verdicts %d alert ids %d alerts %d", resp.Summarized, len(resp.Verdicts), len(resp.AlertIDs), resp.Alerts)
+	}
+	total := 0
+	for _, n := range resp.ByClass {
+		total += n
+	}
+	if total != 200 {
+		t.Fatalf("by_class sums to %d", total)
+	}
+}
+
+// An admin swaps the model; ingest keys may not.
+func TestModelSwap(t *testing.T) {
+	env := newEnv(t, false)
+	file, err := os.ReadFile(defaultModelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := env.do(storage.RoleIngest, http.MethodPut, "/v1/models/active", "application/octet-stream", file); w.Code != http.StatusForbidden {
+		t.Fatalf("ingest key swapped the model: %d", w.Code)
+	}
+	if w := env.do(storage.RoleAdmin, http.MethodPut, "/v1/models/active", "application/octet-stream", []byte("not a model")); w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("junk model: %d %s", w.Code, w.Body.String())
+	}
+	var info modelInfo
+	env.decode(env.do(storage.RoleAdmin, http.MethodPut, "/v1/models/active?version=v2", "application/octet-stream", file), http.StatusOK, &info)
+	if info.Version != "v2" || info.ID != loadDefaultModel(t).ID() || info.Dataset != "nf-bot-iot-v2" {
+		t.Fatalf("info %+v", info)
+	}
+	// The swap is an audit event naming the model, appended to the outbox.
+	var n int
+	if err := env.db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM records WHERE kind = 'audit_event'
+		AND convert_from(body, 'UTF8') LIKE '%"action":"model.activate"%' AND convert_from(body, 'UTF8') LIKE '%"version":"v2"%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Fatalf("%d model.activate audit events, want 1", n)
+	}
+	var resp IngestResponse
+	env.decode(env.do(storage.RoleIngest, http.MethodPost, "/v1/flows", "text/csv", readFlowsCSV(t)), http.StatusOK, &resp)
+	if resp.Model.Version != "v2" {
+		t.Fatalf("scored by %+v", resp.Model)
+	}
+}
+
+// BenchmarkIngestCSV1000 posts batches of 1,000 NF-BoT-IoT-v2 flows (CSV)
+// through the handler: parse, score with the default model, store alerts.
+func BenchmarkIngestCSV1000(b *testing.B) {
+	env := newEnv(b, true)
+	fixture, err := os.ReadFile("testdata/flows.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	header, rows, _ := bytes.Cut(fixture, []byte("\n"))
+	lines := bytes.Split(bytes.TrimSpace(rows), []byte("\n"))
+	var body bytes.Buffer
+	body.Write(header)
+	body.WriteByte('\n')
+	for i := range 1000 {
+		body.Write(lines[i%len(lines)])
+		body.WriteByte('\n')
+	}
+	b.SetBytes(int64(body.Len()))
+	b.ResetTimer()
+	for b.Loop() {
+		w := env.do(storage.RoleIngest, http.MethodPost, "/v1/flows", "text/csv", body.Bytes())
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", w.Code, w.Body.String())
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "flows/s")
+}

@@ -1,0 +1,154 @@
+package api
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/idsledger/idsledger/storage"
+)
+
+// BacklogReader reports the anchoring outbox: how many records wait and how
+// long the oldest has waited. *storage.DB implements it.
+type BacklogReader interface {
+	AnchorBacklog(ctx context.Context) (storage.Backlog, error)
+}
+
+// Metrics are the service's Prometheus metrics, in a registry of their own
+// (so tests can make as many as they like). All methods are safe on a nil
+// *Metrics, which records nothing.
+type Metrics struct {
+	reg          *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	flows        prometheus.Counter
+	scoring      prometheus.Histogram
+	alerts       *prometheus.CounterVec
+	verification *prometheus.CounterVec
+	webhooks     *prometheus.CounterVec
+}
+
+// NewMetrics registers every metric, the Go runtime and process collectors,
+// and, when backlog is not nil, the anchoring backlog gauges (read from the
+// database at each scrape, with a 2 s limit).
+func NewMetrics(backlog BacklogReader) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		reg: reg,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idsledger_http_requests_total", Help: "HTTP requests by method, route and status.",
+		}, []string{"method", "route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "idsledger_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+		flows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "idsledger_flows_scored_total", Help: "Flows scored by the active model.",
+		}),
+		scoring: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "idsledger_scoring_duration_seconds", Help: "Time to parse and score one ingest request's flows.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idsledger_alerts_raised_total", Help: "Alerts stored, by class and severity.",
+		}, []string{"class", "severity"}),
+		verification: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idsledger_verifications_total", Help: "Record verifications by outcome.",
+		}, []string{"status"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idsledger_webhook_deliveries_total", Help: "Webhook deliveries by outcome (delivered, retried, dead).",
+		}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.flows, m.scoring, m.alerts, m.verification, m.webhooks,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if backlog != nil {
+		reg.MustRegister(&backlogCollector{r: backlog,
+			count: prometheus.NewDesc("idsledger_anchor_backlog_records", "Records waiting in the anchoring outbox.", nil, nil),
+			lag:   prometheus.NewDesc("idsledger_anchor_lag_seconds", "Age of the oldest record waiting to be anchored.", nil, nil),
+		})
+	}
+	return m
+}
+
+// Middleware counts and times every request by its route template (never
+// by raw path, so ids do not explode the label set). Install it on the
+// engine before the routes.
+func (m *Metrics) Middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if m == nil {
+			c.Next()
+			return
+		}
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Inc()
+		m.latency.WithLabelValues(c.Request.Method, route).Observe(time.Since(start).Seconds())
+	}
+}
+
+func (m *Metrics) flowsScored(n int, took time.Duration) {
+	if m == nil {
+		return
+	}
+	m.flows.Add(float64(n))
+	m.scoring.Observe(took.Seconds())
+}
+
+func (m *Metrics) alertsRaised(bodies []storage.AlertBody) {
+	if m == nil {
+		return
+	}
+	for _, b := range bodies {
+		m.alerts.WithLabelValues(b.Class, string(b.Severity)).Inc()
+	}
+}
+
+func (m *Metrics) verified(status string) {
+	if m != nil {
+		m.verification.WithLabelValues(status).Inc()
+	}
+}
+
+func (m *Metrics) webhook(outcome string) {
+	if m != nil {
+		m.webhooks.WithLabelValues(outcome).Inc()
+	}
+}
+
+// serveMetrics is GET /metrics in the Prometheus text format.
+func (s *Server) serveMetrics(c *gin.Context) {
+	m := s.deps.Metrics
+	if m == nil {
+		abort(c, probNotFound, "metrics are not enabled on this server")
+		return
+	}
+	promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}).ServeHTTP(c.Writer, c.Request)
+}
+
+type backlogCollector struct {
+	r          BacklogReader
+	count, lag *prometheus.Desc
+}
+
+func (b *backlogCollector) Describe(ch chan<- *prometheus.Desc) { ch <- b.count; ch <- b.lag }
+
+func (b *backlogCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	bl, err := b.r.AnchorBacklog(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(b.count, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(b.count, prometheus.GaugeValue, float64(bl.Pending))
+	ch <- prometheus.MustNewConstMetric(b.lag, prometheus.GaugeValue, bl.OldestAge.Seconds())
+}

@@ -1,0 +1,139 @@
+package api
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/idsledger/idsledger/storage"
+)
+
+// receiver is a webhook endpoint that checks signatures and fails its first
+// failFirst deliveries.
+type receiver struct {
+	t         *testing.T
+	secret    atomic.Value // string
+	failFirst atomic.Int64
+	mu        sync.Mutex
+	got       map[string]bool // alert ids delivered
+	badSig    atomic.Int64
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	sig := req.Header.Get("X-Idsledger-Signature")
+	ts, _, _ := strings.Cut(strings.TrimPrefix(sig, "t="), ",")
+	sec, _ := r.secret.Load().(string)
+	unix, _ := strconv.ParseInt(ts, 10, 64)
+	want := SignWebhook(sec, time.Unix(unix, 0), body)
+	if !hmac.Equal([]byte(sig), []byte(want)) {
+		r.badSig.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if r.failFirst.Add(-1) >= 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	var p webhookPayload
+	if err := json.Unmarshal(body, &p); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	r.got[p.AlertID.String()] = true
+	r.mu.Unlock()
+}
+
+func (r *receiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
+// Deliveries are signed, retried past failures, dead-lettered when they keep
+// failing, and replayable by an admin.
+func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
+	env := newEnv(t, true)
+	wh := NewWebhooks(env.db, WebhookOptions{Backoff: 5 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second})
+	env.srv.deps.Webhooks = wh
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { wh.Run(ctx); close(done) }()
+
+	rcv := &receiver{t: t, got: map[string]bool{}}
+	rcv.failFirst.Store(2) // two failures, then success: within 3 attempts
+	hs := httptest.NewServer(rcv)
+	defer hs.Close()
+	var created createWebhookResponse
+	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json",
+		[]byte(`{"url":"`+hs.URL+`","min_severity":"low"}`)), http.StatusCreated, &created)
+	rcv.secret.Store(created.Secret)
+
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) }))
+	var deadHook createWebhookResponse
+	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json",
+		[]byte(`{"url":"`+dead.URL+`","min_severity":"critical"}`)), http.StatusCreated, &deadHook)
+
+	ids := ingestFixture(t, env)
+	waitFor(t, 10*time.Second, func() bool { return rcv.count() == len(ids) })
+	if rcv.badSig.Load() != 0 {
+		t.Fatalf("%d deliveries with a bad signature", rcv.badSig.Load())
+	}
+
+	// The always-failing hook's deliveries end up as dead letters.
+	var dl page[storage.DeadLetter]
+	waitFor(t, 10*time.Second, func() bool {
+		env.decode(env.do(storage.RoleAdmin, http.MethodGet, "/v1/webhooks/dead-letters?limit=1000", "", nil), http.StatusOK, &dl)
+		return len(dl.Items) > 0 && len(dl.Items) == countSeverity(t, env, storage.SeverityCritical)
+	})
+	if dl.Items[0].Attempts != 3 || dl.Items[0].WebhookID != deadHook.Webhook.ID {
+		t.Fatalf("dead letter %+v", dl.Items[0])
+	}
+	// Point the dead hook's letters at a working endpoint and replay one.
+	dead.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})
+	var res replayResult
+	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks/dead-letters/"+itoa(dl.Items[0].ID)+"/replay", "", nil), http.StatusOK, &res)
+	if !res.Delivered {
+		t.Fatalf("replay: %+v", res)
+	}
+	var after page[storage.DeadLetter]
+	env.decode(env.do(storage.RoleAdmin, http.MethodGet, "/v1/webhooks/dead-letters?limit=1000", "", nil), http.StatusOK, &after)
+	if len(after.Items) != len(dl.Items)-1 {
+		t.Fatalf("%d dead letters after replaying one of %d", len(after.Items), len(dl.Items))
+	}
+	dead.Close()
+	cancel()
+	<-done
+}
+
+func countSeverity(t *testing.T, env *testEnv, s storage.Severity) int {
+	var n int
+	if err := env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM alerts WHERE severity = $1`, string(s)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func waitFor(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met in time")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

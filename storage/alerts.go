@@ -1,0 +1,738 @@
+package storage
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/idsledger/idsledger/anchor"
+)
+
+// Severity ranks an alert. The order is low < medium < high < critical.
+type Severity string
+
+const (
+	SeverityLow      Severity = "low"
+	SeverityMedium   Severity = "medium"
+	SeverityHigh     Severity = "high"
+	SeverityCritical Severity = "critical"
+)
+
+// Severities lists every severity, lowest first.
+var Severities = []Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+
+// ParseSeverity returns the severity named s, or an error listing the valid ones.
+func ParseSeverity(s string) (Severity, error) {
+	for _, v := range Severities {
+		if string(v) == s {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("unknown severity %q (want low, medium, high or critical)", s)
+}
+
+// Rank is the position of the severity in Severities (-1 when unknown).
+func (s Severity) Rank() int {
+	for i, v := range Severities {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// FlowTuple is a flow's 5-tuple as an alert records it. A zero address or
+// protocol means the flow did not carry it.
+type FlowTuple struct {
+	SrcAddr netip.Addr `json:"src_addr"`
+	SrcPort uint16     `json:"src_port"`
+	DstAddr netip.Addr `json:"dst_addr"`
+	DstPort uint16     `json:"dst_port"`
+	Proto   uint8      `json:"proto"`
+}
+
+// ModelRef names the model that decided: its id (hex keccak256 of the model
+// file) and the version label it was activated with.
+type ModelRef struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+}
+
+// AlertBody is the immutable part of an alert: exactly what is hashed and
+// anchored. Its JSON encoding, canonicalized with anchor.Canonicalize, is
+// the record body; changing any field changes the leaf hash. Workflow state
+// (acknowledgement, assignee, notes) is deliberately not part of it.
+//
+// The alert id is the record id, not a body field: the record id is made by
+// the outbox when the record is appended.
+type AlertBody struct {
+	Type       string    `json:"type"` // always "alert"
+	ObservedAt time.Time `json:"observed_at"`
+	Sensor     string    `json:"sensor"`
+	Flow       FlowTuple `json:"flow"`
+	// CommunityID is the Community ID v1 flow hash ("1:..."), empty when
+	// the flow lacks addresses or protocol.
+	CommunityID string `json:"community_id,omitempty"`
+	// Features are the raw values of the model's input features, by name.
+	Features map[string]string `json:"features,omitempty"`
+	Class    string            `json:"class"`
+	Score    float64           `json:"score"`
+	Severity Severity          `json:"severity"`
+	Model    ModelRef          `json:"model"`
+}
+
+// AnchorState is where an alert's record stands in anchoring.
+type AnchorState struct {
+	// Status is pending, anchored, or missing (the record row is gone).
+	Status     string     `json:"status"`
+	BatchID    *int64     `json:"batch_id,omitempty"`
+	LeafIndex  *int32     `json:"leaf_index,omitempty"`
+	AnchoredAt *time.Time `json:"anchored_at,omitempty"`
+}
+
+// Workflow is the analyst state of an alert. It is not hashed; every change
+// to it is an audit_event record.
+type Workflow struct {
+	Acknowledged bool       `json:"acknowledged"`
+	Assignee     string     `json:"assignee,omitempty"`
+	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
+	UpdatedBy    string     `json:"updated_by,omitempty"`
+}
+
+// Alert is an alert as listed: the query columns, its anchoring state and
+// its workflow. Features are empty in listings (they live in the body).
+type Alert struct {
+	ID uuid.UUID `json:"id"`
+	AlertBody
+	Anchor   AnchorState `json:"anchor"`
+	Workflow Workflow    `json:"workflow"`
+}
+
+// Note is one analyst note on an alert.
+type Note struct {
+	Author    string    `json:"author"`
+	Body      string    `json:"body"`
+	EventID   uuid.UUID `json:"event_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AlertDetail is one alert with its record body as stored and its notes.
+type AlertDetail struct {
+	Alert
+	// Record is the stored canonical body: the bytes that are hashed
+	// (absent when the record row is gone).
+	Record json.RawMessage `json:"record,omitempty"`
+	Notes  []Note          `json:"notes"`
+}
+
+// AlertCursor is a position in the listing order (observed_at, id).
+type AlertCursor struct {
+	ObservedAt time.Time
+	ID         uuid.UUID
+}
+
+// AlertFilter selects alerts. Zero fields do not filter.
+type AlertFilter struct {
+	From, To     time.Time // From inclusive, To exclusive
+	Classes      []string
+	Severities   []Severity
+	Sensors      []string
+	ModelIDs     []string
+	Src, Dst     netip.Prefix
+	AnchorStatus string // "pending" or "anchored"
+	// After continues a listing after this position.
+	After *AlertCursor
+	// Ascending lists oldest first (the live stream); the default is
+	// newest first.
+	Ascending bool
+	// Limit caps the page (default 100, at most 1000).
+	Limit int
+	// WithFeatures also reads each alert's features from its record body.
+	WithFeatures bool
+}
+
+// ErrInvalidAlert reports an alert that cannot be stored as given.
+var ErrInvalidAlert = errors.New("invalid alert")
+
+// AlertCanonical returns the canonical record body of b and its leaf hash.
+func AlertCanonical(b AlertBody) ([]byte, anchor.Hash, error) {
+	if math.IsNaN(b.Score) || math.IsInf(b.Score, 0) {
+		return nil, anchor.Hash{}, fmt.Errorf("%w: score %v is not finite", ErrInvalidAlert, b.Score)
+	}
+	if b.Severity.Rank() < 0 {
+		return nil, anchor.Hash{}, fmt.Errorf("%w: severity %q", ErrInvalidAlert, b.Severity)
+	}
+	canon, ok := fastCanonical(b)
+	if !ok {
+		raw, err := json.Marshal(b)
+		if err != nil {
+			return nil, anchor.Hash{}, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
+		}
+		if canon, err = anchor.Canonicalize(raw); err != nil {
+			return nil, anchor.Hash{}, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
+		}
+	}
+	return canon, anchor.LeafHash(canon), nil
+}
+
+// canonicalAlert mirrors AlertBody with its members in RFC 8785 order
+// (sorted by name), so that encoding/json writes the canonical form
+// directly for the common case.
+type canonicalAlert struct {
+	Class       string            `json:"class"`
+	CommunityID string            `json:"community_id,omitempty"`
+	Features    map[string]string `json:"features,omitempty"`
+	Flow        canonicalFlow     `json:"flow"`
+	Model       ModelRef          `json:"model"` // id, version: already in order
+	ObservedAt  time.Time         `json:"observed_at"`
+	Score       float64           `json:"score"`
+	Sensor      string            `json:"sensor"`
+	Severity    Severity          `json:"severity"`
+	Type        string            `json:"type"`
+}
+
+type canonicalFlow struct {
+	DstAddr netip.Addr `json:"dst_addr"`
+	DstPort uint16     `json:"dst_port"`
+	Proto   uint8      `json:"proto"`
+	SrcAddr netip.Addr `json:"src_addr"`
+	SrcPort uint16     `json:"src_port"`
+}
+
+// fastCanonical encodes b in canonical form without a parse-and-rewrite
+// pass. encoding/json (HTML escaping off) agrees with RFC 8785 on ASCII
+// strings, on member order when the members are sorted, on map keys (byte
+// order equals UTF-16 order for ASCII) and on float64 numbers (both use the
+// ECMAScript shortest form). Any non-ASCII string, where the two can differ
+// (U+2028/U+2029 escaping, UTF-16 key order), returns ok false and the caller
+// takes the general path. TestFastCanonicalMatchesJCS holds it to
+// anchor.Canonicalize.
+func fastCanonical(b AlertBody) ([]byte, bool) {
+	ascii := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	if !ascii(b.Class) || !ascii(b.CommunityID) || !ascii(b.Sensor) || !ascii(string(b.Severity)) ||
+		!ascii(b.Type) || !ascii(b.Model.ID) || !ascii(b.Model.Version) {
+		return nil, false
+	}
+	for k, v := range b.Features {
+		if !ascii(k) || !ascii(v) {
+			return nil, false
+		}
+	}
+	c := canonicalAlert{Class: b.Class, CommunityID: b.CommunityID, Features: b.Features,
+		Flow:  canonicalFlow{DstAddr: b.Flow.DstAddr, DstPort: b.Flow.DstPort, Proto: b.Flow.Proto, SrcAddr: b.Flow.SrcAddr, SrcPort: b.Flow.SrcPort},
+		Model: b.Model, ObservedAt: b.ObservedAt, Score: b.Score, Sensor: b.Sensor, Severity: b.Severity, Type: b.Type}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return nil, false
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
+}
+
+// normalize fixes the fields the database would otherwise change: the type
+// tag, and the time in UTC at microsecond precision (PostgreSQL's), so the
+// hashed body and the query columns agree exactly.
+func normalize(b *AlertBody) {
+	b.Type = "alert"
+	b.ObservedAt = b.ObservedAt.UTC().Truncate(time.Microsecond)
+}
+
+// InsertAlerts stores alerts in one transaction: for each, its canonical
+// body as a pending 'alert' record in the outbox and its query row. Either
+// all are stored or none. The ids (UUIDv7, also the record ids) are returned
+// in input order. An alert that cannot be encoded fails the whole call with
+// ErrInvalidAlert before anything is written.
+func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID, error) {
+	if len(alerts) == 0 {
+		return nil, nil
+	}
+	n := len(alerts)
+	var (
+		ids                 = make([]uuid.UUID, n)
+		bodies              = make([][]byte, n)
+		leaves              = make([][]byte, n)
+		times               = make([]time.Time, n)
+		sensors             = make([]string, n)
+		srcs, dsts          = make([]*string, n), make([]*string, n)
+		sports, dports      = make([]*int32, n), make([]*int32, n)
+		protos              = make([]*int16, n)
+		cids                = make([]*string, n)
+		classes, sevs       = make([]string, n), make([]string, n)
+		scores              = make([]float64, n)
+		modelIDs, modelVers = make([]string, n), make([]string, n)
+		kinds               = make([]string, n)
+	)
+	for i := range alerts {
+		b := alerts[i]
+		normalize(&b)
+		canon, leaf, err := AlertCanonical(b)
+		if err != nil {
+			return nil, fmt.Errorf("alert %d: %w", i, err)
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, fmt.Errorf("new alert id: %w", err)
+		}
+		ids[i], bodies[i], leaves[i], kinds[i] = id, canon, leaf[:], "alert"
+		times[i], sensors[i] = b.ObservedAt, b.Sensor
+		srcs[i], dsts[i] = addrText(b.Flow.SrcAddr), addrText(b.Flow.DstAddr)
+		if b.Flow.SrcAddr.IsValid() || b.Flow.SrcPort != 0 {
+			p := int32(b.Flow.SrcPort)
+			sports[i] = &p
+		}
+		if b.Flow.DstAddr.IsValid() || b.Flow.DstPort != 0 {
+			p := int32(b.Flow.DstPort)
+			dports[i] = &p
+		}
+		if b.Flow.Proto != 0 {
+			p := int16(b.Flow.Proto)
+			protos[i] = &p
+		}
+		if b.CommunityID != "" {
+			c := b.CommunityID
+			cids[i] = &c
+		}
+		classes[i], sevs[i], scores[i] = b.Class, string(b.Severity), b.Score
+		modelIDs[i], modelVers[i] = b.Model.ID, b.Model.Version
+	}
+	// Both statements keep input order (WITH ORDINALITY), so records.seq
+	// follows the order of the request.
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO records (id, kind, body, leaf_hash)
+			SELECT u.id, u.kind, u.body, u.leaf
+			FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[]) WITH ORDINALITY AS u(id, kind, body, leaf, ord)
+			ORDER BY u.ord`, ids, kinds, bodies, leaves); err != nil {
+			return fmt.Errorf("append alert records: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO alerts (id, observed_at, sensor, src_addr, dst_addr, src_port, dst_port, proto,
+			                    community_id, class, score, severity, model_id, model_version)
+			SELECT u.id, u.t, u.sensor, u.src::inet, u.dst::inet, u.sport, u.dport, u.proto,
+			       u.cid, u.class, u.score, u.sev, u.mid, u.mver
+			FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int4[], $7::int4[],
+			            $8::int2[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[])
+			     AS u(id, t, sensor, src, dst, sport, dport, proto, cid, class, score, sev, mid, mver)`,
+			ids, times, sensors, srcs, dsts, sports, dports, protos, cids, classes, scores, sevs, modelIDs, modelVers); err != nil {
+			return fmt.Errorf("insert alerts: %w", err)
+		}
+		return addCounts(ctx, tx, alerts)
+	})
+	if err != nil {
+		return nil, classify(err)
+	}
+	return ids, nil
+}
+
+// addCounts adds alerts to the hourly and daily report counts. Keys are
+// upserted in sorted order, so concurrent inserts lock shared rows in the
+// same order and cannot deadlock; the rows stay locked only until the
+// caller commits.
+func addCounts(ctx context.Context, tx pgx.Tx, alerts []AlertBody) error {
+	type key struct {
+		grain                   string
+		bucket                  time.Time
+		class, severity, sensor string
+	}
+	type srcKey struct {
+		grain  string
+		bucket time.Time
+		src    netip.Addr
+	}
+	counts := map[key]int64{}
+	srcs := map[srcKey]int64{}
+	for _, b := range alerts {
+		t := b.ObservedAt.UTC()
+		for _, g := range [2]struct {
+			name string
+			unit time.Duration
+		}{{"hour", time.Hour}, {"day", 24 * time.Hour}} {
+			bucket := t.Truncate(g.unit)
+			counts[key{g.name, bucket, b.Class, string(b.Severity), b.Sensor}]++
+			if b.Flow.SrcAddr.IsValid() {
+				srcs[srcKey{g.name, bucket, b.Flow.SrcAddr}]++
+			}
+		}
+	}
+	keys := make([]key, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.grain, b.grain), a.bucket.Compare(b.bucket), cmp.Compare(a.class, b.class),
+			cmp.Compare(a.severity, b.severity), cmp.Compare(a.sensor, b.sensor))
+	})
+	n := len(keys)
+	grains, buckets, ns := make([]string, n), make([]time.Time, n), make([]int64, n)
+	classes, sevs, sensors := make([]string, n), make([]string, n), make([]string, n)
+	for i, k := range keys {
+		grains[i], buckets[i], classes[i], sevs[i], sensors[i], ns[i] = k.grain, k.bucket, k.class, k.severity, k.sensor, counts[k]
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO alert_counts (grain, bucket, class, severity, sensor, n)
+		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int8[])
+		ON CONFLICT (grain, bucket, class, severity, sensor) DO UPDATE SET n = alert_counts.n + excluded.n`,
+		grains, buckets, classes, sevs, sensors, ns); err != nil {
+		return fmt.Errorf("add alert counts: %w", err)
+	}
+	skeys := make([]srcKey, 0, len(srcs))
+	for k := range srcs {
+		skeys = append(skeys, k)
+	}
+	slices.SortFunc(skeys, func(a, b srcKey) int {
+		return cmp.Or(cmp.Compare(a.grain, b.grain), a.bucket.Compare(b.bucket), a.src.Compare(b.src))
+	})
+	m := len(skeys)
+	sg, sb, sa, sn := make([]string, m), make([]time.Time, m), make([]string, m), make([]int64, m)
+	for i, k := range skeys {
+		sg[i], sb[i], sa[i], sn[i] = k.grain, k.bucket, k.src.String(), srcs[k]
+	}
+	if _, err := tx.Exec(ctx, `
+		INSERT INTO alert_src_counts (grain, bucket, src_addr, n)
+		SELECT g, b, a::inet, n FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::int8[]) AS u(g, b, a, n)
+		ON CONFLICT (grain, bucket, src_addr) DO UPDATE SET n = alert_src_counts.n + excluded.n`, sg, sb, sa, sn); err != nil {
+		return fmt.Errorf("add source counts: %w", err)
+	}
+	return nil
+}
+
+func addrText(a netip.Addr) *string {
+	if !a.IsValid() {
+		return nil
+	}
+	s := a.String()
+	return &s
+}
+
+const alertColumns = `a.id, a.observed_at, a.sensor, host(a.src_addr), host(a.dst_addr), a.src_port, a.dst_port, a.proto,
+	a.community_id, a.class, a.score, a.severity, a.model_id, a.model_version,
+	r.status, r.batch_id, r.leaf_index, r.anchored_at,
+	w.acknowledged, w.assignee, w.updated_at, w.updated_by`
+
+const alertFrom = ` FROM alerts a
+	LEFT JOIN records r ON r.id = a.id
+	LEFT JOIN alert_workflow w ON w.alert_id = a.id`
+
+func scanAlert(row pgx.Row, extra ...any) (Alert, error) {
+	var (
+		a               Alert
+		src, dst, cid   *string
+		sport, dport    *int32
+		proto           *int16
+		sev             string
+		status          *string
+		ack             *bool
+		assignee, updBy *string
+	)
+	dest := []any{&a.ID, &a.ObservedAt, &a.Sensor, &src, &dst, &sport, &dport, &proto,
+		&cid, &a.Class, &a.Score, &sev, &a.Model.ID, &a.Model.Version,
+		&status, &a.Anchor.BatchID, &a.Anchor.LeafIndex, &a.Anchor.AnchoredAt,
+		&ack, &assignee, &a.Workflow.UpdatedAt, &updBy}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return a, err
+	}
+	a.Type = "alert"
+	a.ObservedAt = a.ObservedAt.UTC()
+	if src != nil {
+		a.Flow.SrcAddr, _ = netip.ParseAddr(*src)
+	}
+	if dst != nil {
+		a.Flow.DstAddr, _ = netip.ParseAddr(*dst)
+	}
+	if sport != nil {
+		a.Flow.SrcPort = uint16(*sport)
+	}
+	if dport != nil {
+		a.Flow.DstPort = uint16(*dport)
+	}
+	if proto != nil {
+		a.Flow.Proto = uint8(*proto)
+	}
+	if cid != nil {
+		a.CommunityID = *cid
+	}
+	a.Severity = Severity(sev)
+	switch {
+	case status == nil:
+		a.Anchor.Status = "missing"
+	case *status == "anchored":
+		a.Anchor.Status = "anchored"
+	default:
+		a.Anchor.Status = "pending"
+	}
+	if ack != nil {
+		a.Workflow.Acknowledged = *ack
+	}
+	if assignee != nil {
+		a.Workflow.Assignee = *assignee
+	}
+	if updBy != nil {
+		a.Workflow.UpdatedBy = *updBy
+	}
+	return a, nil
+}
+
+// ListAlerts returns one page of alerts matching f in a stable order
+// (observed_at, then id; newest first unless f.Ascending) and the cursor of
+// the next page, nil when this page is the last. Alerts inserted between
+// pages appear on later pages only if they sort after the cursor.
+func (db *DB) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, *AlertCursor, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "a.observed_at >= "+arg(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "a.observed_at < "+arg(f.To))
+	}
+	if len(f.Classes) > 0 {
+		where = append(where, "a.class = ANY("+arg(f.Classes)+"::text[])")
+	}
+	if len(f.Severities) > 0 {
+		s := make([]string, len(f.Severities))
+		for i, v := range f.Severities {
+			s[i] = string(v)
+		}
+		where = append(where, "a.severity = ANY("+arg(s)+"::text[])")
+	}
+	if len(f.Sensors) > 0 {
+		where = append(where, "a.sensor = ANY("+arg(f.Sensors)+"::text[])")
+	}
+	if len(f.ModelIDs) > 0 {
+		where = append(where, "a.model_id = ANY("+arg(f.ModelIDs)+"::text[])")
+	}
+	for col, p := range map[string]netip.Prefix{"a.src_addr": f.Src, "a.dst_addr": f.Dst} {
+		switch {
+		case !p.IsValid():
+		case p.IsSingleIP():
+			where = append(where, col+" = "+arg(p.Addr().String())+"::inet")
+		default:
+			where = append(where, col+" <<= "+arg(p.Masked().String())+"::inet")
+		}
+	}
+	switch f.AnchorStatus {
+	case "":
+	case "anchored":
+		where = append(where, "r.status = 'anchored'")
+	case "pending":
+		where = append(where, "r.status <> 'anchored'")
+	default:
+		return nil, nil, fmt.Errorf("%w: anchor status %q", ErrInvalidAlert, f.AnchorStatus)
+	}
+	dir, cmp := "DESC", "<"
+	if f.Ascending {
+		dir, cmp = "ASC", ">"
+	}
+	if f.After != nil {
+		where = append(where, "(a.observed_at, a.id) "+cmp+" ("+arg(f.After.ObservedAt)+"::timestamptz, "+arg(f.After.ID)+"::uuid)")
+	}
+	cols := alertColumns
+	if f.WithFeatures {
+		cols += ", r.body"
+	}
+	q := "SELECT " + cols + alertFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY a.observed_at " + dir + ", a.id " + dir + " LIMIT " + arg(limit+1)
+
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
+	}
+	defer rows.Close()
+	out := make([]Alert, 0, min(limit+1, 256))
+	for rows.Next() {
+		var body []byte
+		var extra []any
+		if f.WithFeatures {
+			extra = append(extra, &body)
+		}
+		a, err := scanAlert(rows, extra...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
+		}
+		if len(body) > 0 {
+			a.Features = bodyFeatures(body)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
+	}
+	var next *AlertCursor
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = &AlertCursor{ObservedAt: last.ObservedAt, ID: last.ID}
+	}
+	return out, next, nil
+}
+
+// bodyFeatures reads the features of a stored alert body (nil when the
+// body is not an alert body any more).
+func bodyFeatures(body []byte) map[string]string {
+	var b struct {
+		Features map[string]string `json:"features"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return nil
+	}
+	return b.Features
+}
+
+// GetAlert returns one alert with its stored record body and its notes, or
+// ErrNotFound.
+func (db *DB) GetAlert(ctx context.Context, id uuid.UUID) (AlertDetail, error) {
+	var d AlertDetail
+	var body []byte
+	row := db.Pool.QueryRow(ctx, "SELECT "+alertColumns+", r.body"+alertFrom+" WHERE a.id = $1", id)
+	a, err := scanAlert(row, &body)
+	if err != nil {
+		return d, fmt.Errorf("alert %s: %w", id, classify(err))
+	}
+	d.Alert = a
+	if len(body) > 0 {
+		d.Record = json.RawMessage(body)
+		d.Features = bodyFeatures(body)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT author, body, event_id, created_at FROM alert_notes WHERE alert_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return d, fmt.Errorf("alert %s notes: %w", id, classify(err))
+	}
+	d.Notes, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) {
+		var n Note
+		err := r.Scan(&n.Author, &n.Body, &n.EventID, &n.CreatedAt)
+		n.CreatedAt = n.CreatedAt.UTC()
+		return n, err
+	})
+	if err != nil {
+		return d, fmt.Errorf("alert %s notes: %w", id, classify(err))
+	}
+	if d.Notes == nil {
+		d.Notes = []Note{}
+	}
+	return d, nil
+}
+
+// WorkflowChange is an analyst's change to an alert's workflow; nil fields
+// are left as they are. Assignee "" unassigns.
+type WorkflowChange struct {
+	Acknowledged *bool   `json:"acknowledged,omitempty"`
+	Assignee     *string `json:"assignee,omitempty"`
+	Note         *string `json:"note,omitempty"`
+}
+
+// AuditEvent is the body of an 'audit_event' record: who did what, when.
+// Exactly one of the detail fields is set, by Action:
+//   - "alert.workflow": AlertID and Change;
+//   - "model.activate": Model (the model that decides from now on).
+type AuditEvent struct {
+	Type    string          `json:"type"` // always "audit_event"
+	Action  string          `json:"action"`
+	Actor   string          `json:"actor"`
+	At      time.Time       `json:"at"`
+	AlertID *uuid.UUID      `json:"alert_id,omitempty"`
+	Change  *WorkflowChange `json:"change,omitempty"`
+	Model   *ModelRef       `json:"model,omitempty"`
+}
+
+// appendAuditEvent appends ev (Type and At filled in) to the outbox
+// through q, which may be a transaction.
+func appendAuditEvent(ctx context.Context, q RowQuerier, ev AuditEvent) (uuid.UUID, time.Time, error) {
+	ev.Type = "audit_event"
+	ev.At = time.Now().UTC().Truncate(time.Microsecond)
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return uuid.Nil, ev.At, err
+	}
+	canon, err := anchor.Canonicalize(raw)
+	if err != nil {
+		return uuid.Nil, ev.At, err
+	}
+	id, _, err := AppendRecord(ctx, q, "audit_event", canon, anchor.LeafHash(canon))
+	return id, ev.At, err
+}
+
+// RecordModelActivation appends a "model.activate" audit event naming the
+// model and the actor, and returns its record id. Call it before the model
+// takes over, so that no alert is decided by an unrecorded model.
+func (db *DB) RecordModelActivation(ctx context.Context, model ModelRef, actor string) (uuid.UUID, error) {
+	id, _, err := appendAuditEvent(ctx, db.Pool, AuditEvent{Action: "model.activate", Actor: actor, Model: &model})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("record model activation: %w", classify(err))
+	}
+	return id, nil
+}
+
+// UpdateWorkflow applies change to alert id on behalf of actor and appends
+// the change as an 'audit_event' record, in one transaction. It returns the
+// audit event's record id, or ErrNotFound when there is no such alert.
+// Changes to one alert are serialized (the alert row is locked).
+func (db *DB) UpdateWorkflow(ctx context.Context, id uuid.UUID, change WorkflowChange, actor string) (uuid.UUID, error) {
+	var eventID uuid.UUID
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var one int
+		if err := tx.QueryRow(ctx, `SELECT 1 FROM alerts WHERE id = $1 FOR UPDATE`, id).Scan(&one); err != nil {
+			return err
+		}
+		var at time.Time
+		var err error
+		eventID, at, err = appendAuditEvent(ctx, tx, AuditEvent{Action: "alert.workflow", Actor: actor, AlertID: &id, Change: &change})
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO alert_workflow (alert_id, acknowledged, assignee, updated_at, updated_by)
+			VALUES ($1, coalesce($2, false), nullif($3, ''), $4, $5)
+			ON CONFLICT (alert_id) DO UPDATE SET
+				acknowledged = coalesce($2, alert_workflow.acknowledged),
+				assignee = CASE WHEN $3::text IS NULL THEN alert_workflow.assignee ELSE nullif($3, '') END,
+				updated_at = $4, updated_by = $5`,
+			id, change.Acknowledged, change.Assignee, at, actor); err != nil {
+			return fmt.Errorf("update workflow: %w", err)
+		}
+		if change.Note != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO alert_notes (alert_id, author, body, event_id, created_at) VALUES ($1, $2, $3, $4, $5)`,
+				id, actor, *change.Note, eventID, at); err != nil {
+				return fmt.Errorf("add note: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("alert %s workflow: %w", id, classify(err))
+	}
+	return eventID, nil
+}

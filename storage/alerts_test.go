@@ -1,0 +1,247 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/storage/pgtest"
+)
+
+func testAlert(i int, t0 time.Time) storage.AlertBody {
+	classes := []string{"DoS", "DDoS", "Reconnaissance"}
+	return storage.AlertBody{
+		ObservedAt: t0.Add(time.Duration(i) * time.Second),
+		Sensor:     fmt.Sprintf("sensor-%d", i%2),
+		Flow: storage.FlowTuple{
+			SrcAddr: netip.MustParseAddr(fmt.Sprintf("192.168.100.%d", 100+i%5)), SrcPort: uint16(1000 + i),
+			DstAddr: netip.MustParseAddr("192.168.100.3"), DstPort: 80, Proto: 6,
+		},
+		CommunityID: "1:abc",
+		Features:    map[string]string{"IN_BYTES": fmt.Sprint(100 + i)},
+		Class:       classes[i%3],
+		Score:       0.5 + float64(i%5)/10,
+		Severity:    storage.Severities[i%4],
+		Model:       storage.ModelRef{ID: "deadbeef", Version: "v1"},
+	}
+}
+
+// Stored alerts hash exactly as AlertCanonical says, list in a stable order
+// across pages, and filter by every column.
+func TestAlertsInsertListFilter(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	var in []storage.AlertBody
+	for i := range 25 {
+		in = append(in, testAlert(i, t0))
+	}
+	ids, err := db.InsertAlerts(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 25 {
+		t.Fatalf("got %d ids", len(ids))
+	}
+
+	// The record body is the canonical form of the normalized alert.
+	d, err := db.GetAlert(ctx, ids[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := in[3]
+	want.Type = "alert"
+	want.ObservedAt = want.ObservedAt.Truncate(time.Microsecond)
+	canon, _, err := storage.AlertCanonical(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(d.Record) != string(canon) {
+		t.Fatalf("record body\n got %s\nwant %s", d.Record, canon)
+	}
+	if !d.ObservedAt.Equal(want.ObservedAt) || d.Class != want.Class || d.Flow != want.Flow || d.Features["IN_BYTES"] != "103" {
+		t.Fatalf("detail %+v", d.Alert)
+	}
+	if d.Anchor.Status != "pending" {
+		t.Fatalf("anchor status %q", d.Anchor.Status)
+	}
+	var leaf []byte
+	if err := db.Pool.QueryRow(ctx, `SELECT leaf_hash FROM records WHERE id = $1`, ids[3]).Scan(&leaf); err != nil {
+		t.Fatal(err)
+	}
+	if h := anchor.LeafHash(canon); string(leaf) != string(h[:]) {
+		t.Fatal("stored leaf hash is not LeafHash(body)")
+	}
+
+	// Pages of 10, newest first, cover everything once.
+	var seen []uuid.UUID
+	var cur *storage.AlertCursor
+	for page := 0; ; page++ {
+		items, next, err := db.ListAlerts(ctx, storage.AlertFilter{Limit: 10, After: cur})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range items {
+			seen = append(seen, a.ID)
+		}
+		if next == nil {
+			break
+		}
+		cur = next
+	}
+	if len(seen) != 25 {
+		t.Fatalf("pages gave %d alerts", len(seen))
+	}
+	for i, id := range seen {
+		if id != ids[24-i] {
+			t.Fatalf("page order: position %d is %s, want %s", i, id, ids[24-i])
+		}
+	}
+
+	cases := []struct {
+		name string
+		f    storage.AlertFilter
+		want int
+	}{
+		{"class", storage.AlertFilter{Classes: []string{"DoS"}}, 9},
+		{"severity", storage.AlertFilter{Severities: []storage.Severity{storage.SeverityCritical}}, 6},
+		{"sensor", storage.AlertFilter{Sensors: []string{"sensor-1"}}, 12},
+		{"model", storage.AlertFilter{ModelIDs: []string{"nope"}}, 0},
+		{"src host", storage.AlertFilter{Src: netip.MustParsePrefix("192.168.100.101/32")}, 5},
+		{"src net", storage.AlertFilter{Src: netip.MustParsePrefix("192.168.100.0/24")}, 25},
+		{"dst", storage.AlertFilter{Dst: netip.MustParsePrefix("10.0.0.0/8")}, 0},
+		{"time", storage.AlertFilter{From: t0.Add(10 * time.Second), To: t0.Add(20 * time.Second)}, 10},
+		{"pending", storage.AlertFilter{AnchorStatus: "pending"}, 25},
+		{"anchored", storage.AlertFilter{AnchorStatus: "anchored"}, 0},
+		{"injection-shaped", storage.AlertFilter{Classes: []string{"DoS' OR '1'='1"}}, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			items, _, err := db.ListAlerts(ctx, c.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != c.want {
+				t.Fatalf("got %d alerts, want %d", len(items), c.want)
+			}
+		})
+	}
+}
+
+func TestAlertsInvalidNothingStored(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	a := testAlert(0, time.Now())
+	b := testAlert(1, time.Now())
+	b.Score = math.NaN()
+	if _, err := db.InsertAlerts(ctx, []storage.AlertBody{a, b}); !errors.Is(err, storage.ErrInvalidAlert) {
+		t.Fatalf("err = %v, want ErrInvalidAlert", err)
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM alerts) + (SELECT count(*) FROM records)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d rows stored after a failed insert", n)
+	}
+}
+
+// Workflow changes are applied, noted and each appended as an audit_event.
+func TestAlertWorkflowAudited(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	ids, err := db.InsertAlerts(ctx, []storage.AlertBody{testAlert(0, time.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, who, note := true, "alice", "looks like a scan"
+	if _, err := db.UpdateWorkflow(ctx, ids[0], storage.WorkflowChange{Acknowledged: &yes, Assignee: &who}, "key-1"); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := db.UpdateWorkflow(ctx, ids[0], storage.WorkflowChange{Note: &note}, "key-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.GetAlert(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Workflow.Acknowledged || d.Workflow.Assignee != "alice" || d.Workflow.UpdatedBy != "key-2" {
+		t.Fatalf("workflow %+v", d.Workflow)
+	}
+	if len(d.Notes) != 1 || d.Notes[0].Body != note || d.Notes[0].EventID != ev {
+		t.Fatalf("notes %+v", d.Notes)
+	}
+	var n int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE kind = 'audit_event'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Fatalf("%d audit events, want 2", n)
+	}
+	if _, err := db.UpdateWorkflow(ctx, uuid.New(), storage.WorkflowChange{Acknowledged: &yes}, "k"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("unknown alert: err = %v", err)
+	}
+}
+
+// BenchmarkInsertAlerts1000 stores batches of 1,000 alerts (records and
+// query rows, one transaction each).
+func BenchmarkInsertAlerts1000(b *testing.B) {
+	ctx := context.Background()
+	db := pgtest.DB(b)
+	batch := make([]storage.AlertBody, 1000)
+	for i := range batch {
+		batch[i] = testAlert(i, time.Now())
+	}
+	for b.Loop() {
+		if _, err := db.InsertAlerts(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "alerts/s")
+}
+
+// The summary's rollup counts agree with the alerts stored.
+func TestSummaryMatchesAlerts(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	t0 := time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
+	var in []storage.AlertBody
+	for i := range 25 {
+		a := testAlert(i, t0)
+		a.ObservedAt = t0.Add(time.Duration(i) * 10 * time.Minute) // spans 5 hours
+		in = append(in, a)
+	}
+	// Two inserts touching the same hourly rows.
+	if _, err := db.InsertAlerts(ctx, in[:12]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.InsertAlerts(ctx, in[12:]); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := db.Summary(ctx, storage.ReportQuery{From: t0, To: t0.Add(5 * time.Hour), Bucket: "hour"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total != 25 || rep.ByClass["DoS"] != 9 || rep.BySensor["sensor-1"] != 12 || rep.Anchoring["pending"] != 25 {
+		t.Fatalf("report %+v", rep)
+	}
+	if len(rep.Series) != 5 || !rep.From.Equal(t0.Truncate(time.Hour)) {
+		t.Fatalf("series %d from %s", len(rep.Series), rep.From)
+	}
+	if len(rep.TopSources) != 5 || rep.TopSources[0].Count != 5 || rep.LatencySample != 25 {
+		t.Fatalf("top sources %+v sample %d", rep.TopSources, rep.LatencySample)
+	}
+	day, err := db.Summary(ctx, storage.ReportQuery{From: t0, To: t0.Add(time.Hour), Bucket: "day"})
+	if err != nil || day.Total != 25 || len(day.Series) != 1 {
+		t.Fatalf("daily: %+v %v", day, err)
+	}
+}

@@ -1,0 +1,88 @@
+package storage_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/storage"
+)
+
+// reference is the definition: RFC 8785 of the body's JSON.
+func reference(t testing.TB, b storage.AlertBody) []byte {
+	raw, err := json.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := anchor.Canonicalize(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func bodyFrom(sensor, class, key, val string, score float64, at int64) storage.AlertBody {
+	return storage.AlertBody{
+		Type: "alert", ObservedAt: time.UnixMicro(at).UTC(), Sensor: sensor,
+		Flow:        storage.FlowTuple{SrcAddr: netip.MustParseAddr("10.0.0.1"), SrcPort: 1, DstAddr: netip.MustParseAddr("::1"), DstPort: 65535, Proto: 6},
+		CommunityID: "1:abc+/=", Features: map[string]string{key: val, "IN_BYTES": "1e400", "z": "<&>"},
+		Class: class, Score: score, Severity: storage.SeverityHigh, Model: storage.ModelRef{ID: "ab", Version: "v\"1\\"},
+	}
+}
+
+// AlertCanonical's fast path gives exactly anchor.Canonicalize's bytes.
+func TestFastCanonicalMatchesJCS(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("aZ09 \"\\/<>&\x00\x01\x08\x09\x0a\x0c\x0d\x1f\x7f{}[]:,'é\u2028")
+	str := func() string {
+		n := r.IntN(12)
+		var b bytes.Buffer
+		for range n {
+			b.WriteByte(alphabet[r.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	scores := []float64{0, 1, 0.5, 1e-7, 1e-6, 123456789012345680000, 1e21, 5e-324, math.MaxFloat64, 0.1 + 0.2, 0.999999940395355, 1.0 / 3}
+	for i := range 5000 {
+		score := scores[i%len(scores)]
+		if i >= len(scores) {
+			score = r.Float64() * math.Pow(10, float64(r.IntN(40)-20))
+		}
+		b := bodyFrom(str(), str(), str()+"k", str(), score, r.Int64N(1<<50))
+		got, _, err := storage.AlertCanonical(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := reference(t, b); !bytes.Equal(got, want) {
+			t.Fatalf("body %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
+
+func FuzzAlertCanonical(f *testing.F) {
+	f.Add("s", "DoS", "k", "v", 0.5, int64(0))
+	f.Add("\u2028", "\ud7ff", "\U0001F600", "\ue000", 1e21, int64(1))
+	f.Fuzz(func(t *testing.T, sensor, class, key, val string, score float64, at int64) {
+		if math.IsNaN(score) || math.IsInf(score, 0) || at < 0 || at > 1<<55 {
+			return
+		}
+		b := bodyFrom(sensor, class, key, val, score, at)
+		got, _, err := storage.AlertCanonical(b)
+		if err != nil {
+			return
+		}
+		raw, _ := json.Marshal(b)
+		want, err := anchor.Canonicalize(raw)
+		if err != nil {
+			t.Fatalf("AlertCanonical accepted what Canonicalize refuses: %v", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("\n got %s\nwant %s", got, want)
+		}
+	})
+}
