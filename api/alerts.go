@@ -415,6 +415,20 @@ func (s *Server) verifyAlert(c *gin.Context) {
 		abort(c, probNotFound, "record "+id.String()+" is not an alert")
 		return
 	}
+	// The record is what was anchored; the alert row is the copy that
+	// listings, reports and exports read. A verified record whose row was
+	// changed is still a tampered alert.
+	if p.Status == anchor.StatusVerified {
+		d, err := store.GetAlert(c.Request.Context(), id)
+		if err != nil {
+			abortErr(c, err)
+			return
+		}
+		if diff := d.RowMismatch(); len(diff) > 0 {
+			p.Status = anchor.StatusTampered
+			p.Reason = "the alert row differs from its anchored record in: " + strings.Join(diff, ", ")
+		}
+	}
 	s.deps.Metrics.verified(string(p.Status))
 	c.JSON(http.StatusOK, p)
 }

@@ -736,3 +736,32 @@ func (db *DB) UpdateWorkflow(ctx context.Context, id uuid.UUID, change WorkflowC
 	}
 	return eventID, nil
 }
+
+// RowMismatch lists the fields in which an alert's query columns (what
+// listings, filters, reports and exports read) differ from its stored record
+// body (what was hashed and anchored). An empty result means the row is a
+// faithful copy of the body; a non-empty one means someone changed the row,
+// so the alert must not be reported as verified. A body that does not parse
+// is reported as the field "record".
+func (d AlertDetail) RowMismatch() []string {
+	var body AlertBody
+	if err := json.Unmarshal(d.Record, &body); err != nil {
+		return []string{"record"}
+	}
+	row := d.AlertBody
+	var diff []string
+	check := func(name string, same bool) {
+		if !same {
+			diff = append(diff, name)
+		}
+	}
+	check("observed_at", row.ObservedAt.Equal(body.ObservedAt))
+	check("sensor", row.Sensor == body.Sensor)
+	check("flow", row.Flow == body.Flow)
+	check("community_id", row.CommunityID == body.CommunityID)
+	check("class", row.Class == body.Class)
+	check("score", row.Score == body.Score)
+	check("severity", row.Severity == body.Severity)
+	check("model", row.Model == body.Model)
+	return diff
+}
