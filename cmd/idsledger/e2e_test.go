@@ -91,7 +91,7 @@ func TestEndToEnd(t *testing.T) {
 	ingest := createKey(t, databaseURL, "ingest")
 	analyst := createKey(t, databaseURL, "analyst")
 
-	addr := freeAddr(t)
+	addr, rpcAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
@@ -100,7 +100,7 @@ func TestEndToEnd(t *testing.T) {
 		defer close(logsDone)
 		_, stderr := capture(t, func() {
 			done <- runServe(ctx, []string{"--addr", addr, "--database-url", databaseURL,
-				"--data-dir", t.TempDir(), "--batch-interval", "200ms"})
+				"--data-dir", t.TempDir(), "--batch-interval", "200ms", "--chain-http", rpcAddr})
 		})
 		logs.WriteString(stderr)
 	}()
@@ -250,6 +250,38 @@ func TestEndToEnd(t *testing.T) {
 	an.getJSON(t, "/v1/alerts/"+victim+"/verify", &v)
 	if v.Status != "tampered" {
 		t.Fatalf("altered alert: %s, want tampered", v.Status)
+	}
+
+	// An auditor checks alerts offline: the proof bundle from the API, the
+	// chain's JSON-RPC, and the registry address they trust; no database.
+	offline := func(id string) int {
+		code, b := an.do(t, "GET", "/v1/alerts/"+id+"/proof", "", nil)
+		if code != 200 {
+			t.Fatalf("proof %s: %d %s", id, code, b)
+		}
+		var bundle struct {
+			Proof struct {
+				Registry string `json:"registry"`
+			} `json:"proof"`
+		}
+		if err := json.Unmarshal(b, &bundle); err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(t.TempDir(), "bundle.json")
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var rc int
+		_, _ = capture(t, func() {
+			rc = runMain([]string{"verify", "--bundle", f, "--eth-rpc", "http://" + rpcAddr, "--registry", "0x" + strings.TrimPrefix(bundle.Proof.Registry, "0x")})
+		})
+		return rc
+	}
+	if rc := offline(ids[0]); rc != 0 {
+		t.Fatalf("offline verify of an intact alert: exit %d", rc)
+	}
+	if rc := offline(victim); rc == 0 {
+		t.Fatal("offline verify accepted the tampered alert")
 	}
 
 	// Alter the queryable copy of another alert (what listings and exports

@@ -149,15 +149,15 @@ func runTrain(ctx context.Context, args []string) error {
 	epochs := fs.Int("epochs", 0, "training epochs (0: the model's default)")
 	batch := fs.Int("batch", 0, "mini-batch size (0: the model's default)")
 	lr := fs.Float64("lr", 0, "learning rate (0: the model's default)")
-	patience := fs.Int("patience", 10, "early-stopping patience in epochs (0: off)")
+	patience := fs.Int("patience", 10, "early-stopping patience in epochs (0: off; default 15 for bilstm)")
 	hidden := fs.Int("hidden", 0, "hidden size of neural models (0: default)")
 	targetFPR := fs.Float64("target-fpr", 0.04, "benign false-positive rate at which unsupervised models set their threshold")
 	dedup := fs.Bool("dedup", false, "drop repeated feature vectors before splitting")
 	input := fs.String("input", "", "sequence mode: row, flow (per-flow sequences) or window (default: the model's)")
 	window := fs.Int("window", 10, "T for --input window")
 	maxFeat := fs.Int("max-features", 0, "keep at most this many features (0: all selected)")
-	corr := fs.Float64("corr", 0.95, "prune features correlated at |r| >= this with a more relevant one")
-	logScale := fs.Bool("log-scale", true, "log1p-compress heavy-tailed numeric features before min-max scaling (--log-scale=false: plain min-max)")
+	corr := fs.Float64("corr", 0.95, "prune features correlated at |r| >= this with a more relevant one (default 1, no pruning, for bilstm and autoencoder)")
+	logScale := fs.Bool("log-scale", true, "log1p-compress heavy-tailed numeric features before min-max scaling (--log-scale=false: plain min-max; default false for autoencoder, which applies its own log)")
 	weights := fs.String("class-weights", "sqrt", "supervised class weights: sqrt or inverse (of class frequency, capped at 10) or none")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
 	asJSON := fs.Bool("json", false, "print the model id and test metrics as one JSON object")
@@ -186,6 +186,7 @@ func runTrain(ctx context.Context, args []string) error {
 	if _, ok := detector.LookupModel(*model); !ok {
 		return usagef("unknown model %q (have %s)", *model, strings.Join(detector.ModelKinds(), ", "))
 	}
+	applyModelDefaults(fs, *model, corr, logScale, patience)
 	if _, err := detector.LookupSchema(ds.dataset, ds.loadOptions()); err != nil {
 		return usagef("%v", err)
 	}
@@ -301,5 +302,32 @@ func printMetrics(w io.Writer, m detector.Metrics) {
 	fmt.Fprintf(w, "confusion (rows true, columns predicted: %s)\n", strings.Join(m.ConfusionCols, ", "))
 	for i, r := range m.Confusion {
 		fmt.Fprintf(w, "%-16s %v\n", m.ConfusionRows[i], r)
+	}
+}
+
+// applyModelDefaults sets the preprocessing that suits each neural model
+// where the user did not choose (on the command line or in the
+// environment). Measured on nf-bot-iot-v2/dev.csv (BENCHMARKS.md): the
+// BiLSTM and the autoencoder do better with every feature than with
+// correlation pruning, the BiLSTM needs more patience to reach its best
+// epoch, and the autoencoder applies its own log transform.
+func applyModelDefaults(fs *flag.FlagSet, model string, corr *float64, logScale *bool, patience *int) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch model {
+	case "bilstm":
+		if !set["corr"] {
+			*corr = 1
+		}
+		if !set["patience"] {
+			*patience = 15
+		}
+	case "autoencoder":
+		if !set["corr"] {
+			*corr = 1
+		}
+		if !set["log-scale"] {
+			*logScale = false
+		}
 	}
 }

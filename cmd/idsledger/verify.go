@@ -30,6 +30,7 @@ func runVerify(ctx context.Context, args []string) error {
 	fs := newFlagSet("verify", "verify --record r.json --proof p.json --eth-rpc URL --registry ADDR [--json]")
 	recordPath := fs.String("record", "", "the record: its body as JSON, or an object with the body under \"body\"")
 	proofPath := fs.String("proof", "", "the proof document the server returned for the record")
+	bundlePath := fs.String("bundle", "", "instead of --record and --proof: the {\"record\", \"proof\"} document of GET /v1/alerts/{id}/proof")
 	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path) of the chain the record was anchored on")
 	registry := fs.String("registry", "", "address of the AuditRegistry you trust; the proof must name the same one")
 	asJSON := fs.Bool("json", false, "print the checked proof as JSON on stdout")
@@ -37,27 +38,21 @@ func runVerify(ctx context.Context, args []string) error {
 		return err
 	}
 	switch {
-	case *recordPath == "":
-		return usagef("--record is required")
-	case *proofPath == "":
-		return usagef("--proof is required")
+	case *bundlePath != "" && (*recordPath != "" || *proofPath != ""):
+		return usagef("give either --bundle or --record and --proof")
+	case *bundlePath == "" && *recordPath == "":
+		return usagef("--record (or --bundle) is required")
+	case *bundlePath == "" && *proofPath == "":
+		return usagef("--proof (or --bundle) is required")
 	case *rpcURL == "":
 		return usagef("--eth-rpc is required")
 	case !common.IsHexAddress(*registry):
 		return usagef("--registry must be a 0x-prefixed contract address")
 	}
 
-	doc, err := os.ReadFile(*recordPath)
+	doc, p, err := readRecordAndProof(*bundlePath, *recordPath, *proofPath)
 	if err != nil {
 		return err
-	}
-	raw, err := os.ReadFile(*proofPath)
-	if err != nil {
-		return err
-	}
-	var p anchor.Proof
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return fmt.Errorf("proof %s: %w", *proofPath, err)
 	}
 	want := common.HexToAddress(*registry)
 	if common.Address(p.Registry) != want {
@@ -109,4 +104,36 @@ func recordBody(doc []byte, leaf anchor.HexHash) []byte {
 		}
 	}
 	return doc
+}
+
+// readRecordAndProof reads the record document and its proof, from one
+// bundle file or from two files.
+func readRecordAndProof(bundlePath, recordPath, proofPath string) ([]byte, anchor.Proof, error) {
+	var p anchor.Proof
+	if bundlePath != "" {
+		raw, err := os.ReadFile(bundlePath)
+		if err != nil {
+			return nil, p, err
+		}
+		var b struct {
+			Record json.RawMessage `json:"record"`
+			Proof  *anchor.Proof   `json:"proof"`
+		}
+		if err := json.Unmarshal(raw, &b); err != nil || len(b.Record) == 0 || b.Proof == nil {
+			return nil, p, usagef("bundle %s: want a JSON object with \"record\" and \"proof\" (as GET /v1/alerts/{id}/proof returns)", bundlePath)
+		}
+		return b.Record, *b.Proof, nil
+	}
+	doc, err := os.ReadFile(recordPath)
+	if err != nil {
+		return nil, p, err
+	}
+	raw, err := os.ReadFile(proofPath)
+	if err != nil {
+		return nil, p, err
+	}
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return nil, p, fmt.Errorf("proof %s: %w", proofPath, err)
+	}
+	return doc, p, nil
 }
