@@ -87,9 +87,9 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Skipf("the shared dataset sample is not beside the checkout (%v); CI provides it", err)
 	}
+	// As with make run: the service starts on an empty database and
+	// migrates it; keys are made afterwards.
 	databaseURL := pgtest.EmptyURL(t)
-	ingest := createKey(t, databaseURL, "ingest")
-	analyst := createKey(t, databaseURL, "analyst")
 
 	addr, rpcAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -113,6 +113,8 @@ func TestEndToEnd(t *testing.T) {
 	})
 	base := "http://" + addr
 	waitFor(t, "readyz", func() bool { code, _ := get(base+"/readyz", ""); return code == 200 })
+	ingest := createKey(t, databaseURL, "ingest")
+	analyst := createKey(t, databaseURL, "analyst")
 	in, an := e2eClient{base, ingest}, e2eClient{base, analyst}
 
 	// Post the flows in batches of 1,000, keeping each flow's true class.
@@ -340,5 +342,11 @@ func TestEndToEnd(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+	<-logsDone
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, "does not exist") {
+			t.Errorf("the service logged a failure during a clean run: %s", line)
+		}
 	}
 }

@@ -174,11 +174,13 @@ func runServe(ctx context.Context, args []string) error {
 	defer stopWork()
 	var workers sync.WaitGroup
 	fatal := make(chan error, 1)
-	workers.Go(func() { hooks.Run(workCtx) })
 	workers.Go(func() {
 		if !prepareDatabase(workCtx, log, db, cfg, health) {
 			return
 		}
+		// Webhook delivery reads its subscriptions from the database, so it
+		// starts once the schema is there.
+		workers.Go(func() { hooks.Run(workCtx) })
 		if err := runAnchoring(workCtx, log, db, cfg, health, verifier, worker); err != nil {
 			fatal <- err
 		}
