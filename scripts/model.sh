@@ -21,6 +21,7 @@ if [ -z "$BIN" ]; then
 	BIN=bin/idsledger
 fi
 "$BIN" train --dataset nf-bot-iot-v2 --data "$DATA" --model "$KIND" \
-	--test-fraction 0.3 --seed 1 --epochs 60 --patience 10 --lr 0.02 --out "$OUT.tmp"
+	--test-fraction 0.3 --seed 1 --epochs 60 --patience 10 --lr 0.02 --corr 0.95 --log-scale=true \
+	--out "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
 echo "default model: $OUT"
