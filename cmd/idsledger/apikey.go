@@ -21,15 +21,8 @@ func runAPIKey(ctx context.Context, args []string) error {
 	role := fs.String("role", "", "with create: ingest, analyst, fl-node or admin")
 	name := fs.String("name", "", "with create: who or what the key is for (default: the role and date)")
 	asJSON := fs.Bool("json", false, "with list: print JSON")
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		printHelp(fs)
-		if len(args) == 0 {
-			return usagef("missing action: create, list or revoke")
-		}
-		return errHelp
-	}
-	action := args[0]
-	if err := parseFlags(fs, args[1:]); err != nil {
+	action, err := parseAction(fs, args, "create", "list", "revoke")
+	if err != nil {
 		return err
 	}
 	if err := requireDatabaseURL(*databaseURL); err != nil {
@@ -38,7 +31,6 @@ func runAPIKey(ctx context.Context, args []string) error {
 	var r storage.Role
 	switch action {
 	case "create":
-		var err error
 		if r, err = storage.ParseRole(*role); err != nil {
 			return usagef("--role: %v", err)
 		}
@@ -53,8 +45,6 @@ func runAPIKey(ctx context.Context, args []string) error {
 		if fs.NArg() != 1 {
 			return usagef("revoke takes one key id or prefix")
 		}
-	default:
-		return usagef("unknown action %q: want create, list or revoke", action)
 	}
 
 	// Keys can be made before the first `serve`: bring the schema up first.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -99,4 +100,21 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	return err
+}
+
+// parseAction parses `<action> [flags]`, as apikey and migrate take them: the
+// first argument names what to do (one of actions), the rest are flags.
+// --help alone prints the usage.
+func parseAction(fs *flag.FlagSet, args []string, actions ...string) (string, error) {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		printHelp(fs)
+		if len(args) == 0 {
+			return "", usagef("missing action: %s", strings.Join(actions, ", "))
+		}
+		return "", errHelp
+	}
+	if !slices.Contains(actions, args[0]) {
+		return "", usagef("unknown action %q: want %s", args[0], strings.Join(actions, ", "))
+	}
+	return args[0], parseFlags(fs, args[1:])
 }

@@ -16,22 +16,12 @@ func runMigrate(ctx context.Context, args []string) error {
 	databaseURL := fs.String("database-url", "", "PostgreSQL URL (DATABASE_URL)")
 	steps := fs.Int("steps", 1, "with down: how many migrations to revert")
 	all := fs.Bool("all", false, "with down: revert every migration (drops all data)")
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		printHelp(fs)
-		if len(args) == 0 {
-			return usagef("missing action: up, down or version")
-		}
-		return errHelp
-	}
-	action := args[0]
-	if err := parseFlags(fs, args[1:]); err != nil {
+	action, err := parseAction(fs, args, "up", "down", "version")
+	if err != nil {
 		return err
 	}
 	if err := requireDatabaseURL(*databaseURL); err != nil {
 		return err
-	}
-	if action != "up" && action != "down" && action != "version" {
-		return usagef("unknown action %q: want up, down or version", action)
 	}
 	if action == "down" && !*all && *steps < 1 {
 		return usagef("invalid value %d for --steps: must be at least 1 (or use --all)", *steps)
