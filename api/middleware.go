@@ -67,8 +67,14 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		if len(c.Errors) > 0 {
 			attrs = append(attrs, "error", c.Errors.String())
 		}
+		// ERROR means a bug of ours (500); a 503 means a dependency is down
+		// or not ready yet (readyz while starting), which the operator
+		// should see but which is not a failure of the service.
 		level := slog.LevelInfo
-		if c.Writer.Status() >= 500 {
+		switch status := c.Writer.Status(); {
+		case status == http.StatusServiceUnavailable:
+			level = slog.LevelWarn
+		case status >= 500:
 			level = slog.LevelError
 		}
 		log.Log(c.Request.Context(), level, "request", attrs...)
