@@ -235,28 +235,9 @@ func verifyIDs(t *testing.T, ctx context.Context, v *anchor.Verifier, ids []anch
 
 // fillRecords puts n alerts in the outbox and returns their ids in order.
 func fillRecords(t *testing.T, pool *pgxpool.Pool, n int) []anchor.RecordID {
-	t.Helper()
-	ids := make([]anchor.RecordID, n)
-	rows := make([][]any, n)
-	for i := range n {
-		body := fmt.Sprintf(`{"dst":"10.0.%d.%d","kind":"alert","label":"ddos","n":%d,"score":0.%04d}`, i%250, i%200, i, i%9999)
-		c, err := anchor.Canonicalize([]byte(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			t.Fatal(err)
-		}
-		leaf := anchor.LeafHash(c)
-		ids[i] = anchor.RecordID(id)
-		rows[i] = []any{ids[i], "alert", c, leaf[:]}
-	}
-	if _, err := pool.CopyFrom(context.Background(), pgx.Identifier{"records"},
-		[]string{"id", "kind", "body", "leaf_hash"}, pgx.CopyFromRows(rows)); err != nil {
-		t.Fatal(err)
-	}
-	return ids
+	return appendRecords(t, pool, n, func(i int) string {
+		return fmt.Sprintf(`{"dst":"10.0.%d.%d","kind":"alert","label":"ddos","n":%d,"score":0.%04d}`, i%250, i%200, i, i%9999)
+	})
 }
 
 // TestGethDevWorkerProcess is the worker child of TestGethDev; it does

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/idsledger/idsledger/anchor"
@@ -156,25 +154,31 @@ func benchSetup(b *testing.B, n int) (*pgxpool.Pool, *chain.Registry, []anchor.R
 }
 
 func copyRecords(b *testing.B, pool *pgxpool.Pool, n int) []anchor.RecordID {
-	b.Helper()
-	ids := make([]anchor.RecordID, n)
-	rows := make([][]any, n)
+	nonce := time.Now().UnixNano()
+	return appendRecords(b, pool, n, func(i int) string {
+		return fmt.Sprintf(`{"flow":%d,"kind":"alert","nonce":%d}`, i, nonce)
+	})
+}
+
+// appendRecords puts n alert records, body(i) each, in the outbox with
+// storage.AppendRecords and returns their ids in order.
+func appendRecords(tb testing.TB, pool *pgxpool.Pool, n int, body func(i int) string) []anchor.RecordID {
+	tb.Helper()
+	bodies := make([][]byte, n)
 	for i := range n {
-		can, err := anchor.Canonicalize([]byte(fmt.Sprintf(`{"flow":%d,"kind":"alert","nonce":%d}`, i, time.Now().UnixNano())))
+		c, err := anchor.Canonicalize([]byte(body(i)))
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			b.Fatal(err)
-		}
-		leaf := anchor.LeafHash(can)
-		ids[i] = anchor.RecordID(id)
-		rows[i] = []any{ids[i], "alert", can, leaf[:]}
+		bodies[i] = c
 	}
-	if _, err := pool.CopyFrom(context.Background(), pgx.Identifier{"records"},
-		[]string{"id", "kind", "body", "leaf_hash"}, pgx.CopyFromRows(rows)); err != nil {
-		b.Fatal(err)
+	uids, err := storage.AppendRecords(context.Background(), pool, "alert", bodies)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ids := make([]anchor.RecordID, n)
+	for i, id := range uids {
+		ids[i] = anchor.RecordID(id)
 	}
 	return ids
 }

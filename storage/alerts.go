@@ -268,9 +268,8 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID
 	}
 	n := len(alerts)
 	var (
-		ids                 = make([]uuid.UUID, n)
+		ids                 []uuid.UUID
 		bodies              = make([][]byte, n)
-		leaves              = make([][]byte, n)
 		times               = make([]time.Time, n)
 		sensors             = make([]string, n)
 		srcs, dsts          = make([]*string, n), make([]*string, n)
@@ -280,20 +279,15 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID
 		classes, sevs       = make([]string, n), make([]string, n)
 		scores              = make([]float64, n)
 		modelIDs, modelVers = make([]string, n), make([]string, n)
-		kinds               = make([]string, n)
 	)
 	for i := range alerts {
 		b := alerts[i]
 		normalize(&b)
-		canon, leaf, err := AlertCanonical(b)
+		canon, _, err := AlertCanonical(b)
 		if err != nil {
 			return nil, fmt.Errorf("alert %d: %w", i, err)
 		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, fmt.Errorf("new alert id: %w", err)
-		}
-		ids[i], bodies[i], leaves[i], kinds[i] = id, canon, leaf[:], "alert"
+		bodies[i] = canon
 		times[i], sensors[i] = b.ObservedAt, b.Sensor
 		srcs[i], dsts[i] = addrText(b.Flow.SrcAddr), addrText(b.Flow.DstAddr)
 		if b.Flow.SrcAddr.IsValid() || b.Flow.SrcPort != 0 {
@@ -315,15 +309,12 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID
 		classes[i], sevs[i], scores[i] = b.Class, string(b.Severity), b.Score
 		modelIDs[i], modelVers[i] = b.Model.ID, b.Model.Version
 	}
-	// Both statements keep input order (WITH ORDINALITY), so records.seq
-	// follows the order of the request.
+	// AppendRecords keeps input order, so records.seq follows the order of
+	// the request; the alert rows take the record ids.
 	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO records (id, kind, body, leaf_hash)
-			SELECT u.id, u.kind, u.body, u.leaf
-			FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[]) WITH ORDINALITY AS u(id, kind, body, leaf, ord)
-			ORDER BY u.ord`, ids, kinds, bodies, leaves); err != nil {
-			return fmt.Errorf("append alert records: %w", err)
+		var err error
+		if ids, err = AppendRecords(ctx, tx, "alert", bodies); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO alerts (id, observed_at, sensor, src_addr, dst_addr, src_port, dst_port, proto,

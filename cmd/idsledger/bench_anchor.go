@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -265,25 +264,19 @@ func benchBody(i int, nonce string) []byte {
 		nonce, i, i%250, i%200, i, i%999999, i%250, i%199))
 }
 
-// fillOutbox puts n pending records in the outbox with COPY.
+// fillOutbox puts n pending records in the outbox with one COPY.
 func fillOutbox(ctx context.Context, pool *pgxpool.Pool, n int) error {
 	nonce := make([]byte, 4)
 	rand.Read(nonce)
-	rows := make([][]any, 0, n)
+	bodies := make([][]byte, n)
 	for i := range n {
 		c, err := anchor.Canonicalize(benchBody(i, hex.EncodeToString(nonce)))
 		if err != nil {
 			return err
 		}
-		leaf := anchor.LeafHash(c)
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		rows = append(rows, []any{[16]byte(id), "alert", c, leaf[:]})
+		bodies[i] = c
 	}
-	_, err := pool.CopyFrom(ctx, pgx.Identifier{"records"}, []string{"id", "kind", "body", "leaf_hash"}, pgx.CopyFromRows(rows))
-	if err != nil {
+	if _, err := storage.AppendRecords(ctx, pool, "alert", bodies); err != nil {
 		return fmt.Errorf("fill outbox: %w", err)
 	}
 	return nil
