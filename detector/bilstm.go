@@ -354,7 +354,7 @@ func (m *BiLSTM) evaluate(l Labeled, classW []float32) (loss, acc, f1 float64) {
 	C := m.d.C
 	probs := make([]float32, l.Len()*C)
 	cls := make([]int, l.Len())
-	m.net.probs(l.X.Data, probs, cls)
+	m.net.probsWith(false, l.X.Data, probs, cls)
 	var wsum float64
 	conf := make([]int, C*C)
 	for i, y := range l.Y {

@@ -1,0 +1,122 @@
+//go:build !purego
+
+package detector
+
+import (
+	"math"
+	"testing"
+)
+
+func needAVX2(t *testing.T) {
+	t.Helper()
+	if !haveAVX2FMA {
+		t.Skip("this CPU lacks AVX2 or FMA: the portable serving path is used and tested instead")
+	}
+}
+
+// TestSgemmAccAVX2 checks the kernel against a float64 product for widths
+// that exercise both column loops (64 at a time, then 8) and several rows.
+func TestSgemmAccAVX2(t *testing.T) {
+	needAVX2(t)
+	r := newRand(3, 0)
+	for _, sz := range [][3]int{{1, 1, 8}, {3, 33, 128}, {5, 17, 72}, {2, 9, 200}, {64, 33, 128}, {4, 1, 64}} {
+		rows, k, n := sz[0], sz[1], sz[2]
+		a, b, c := make([]float32, rows*k), make([]float32, k*n), make([]float32, rows*n)
+		for _, v := range [][]float32{a, b, c} {
+			for i := range v {
+				v[i] = 2*r.Float32() - 1
+			}
+		}
+		want := make([]float64, len(c))
+		for i := range rows {
+			for j := range n {
+				s := float64(c[i*n+j])
+				for l := range k {
+					s += float64(a[i*k+l]) * float64(b[l*n+j])
+				}
+				want[i*n+j] = s
+			}
+		}
+		sgemmAccAVX2(&c[0], &a[0], &b[0], rows, k, n)
+		for i, w := range want {
+			if d := math.Abs(float64(c[i]) - w); d > 1e-5*float64(k) {
+				t.Fatalf("rows=%d k=%d n=%d: c[%d] = %v, want %v", rows, k, n, i, c[i], w)
+			}
+		}
+	}
+}
+
+// TestLSTMCellAVX2 checks the cell update, and with it the kernel's tanh
+// and σ, against float64 math over pre-activations from -20 to 20.
+func TestLSTMCellAVX2(t *testing.T) {
+	needAVX2(t)
+	const H = 16
+	r := newRand(4, 0)
+	sig := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	var worst float64
+	for trial := range 2000 {
+		gates, c, h := make([]float32, 4*H), make([]float32, H), make([]float32, H)
+		scale := float32(1 + trial%20) // from ±1 to ±20
+		for i := range gates {
+			gates[i] = scale * (2*r.Float32() - 1)
+		}
+		for i := range c {
+			c[i] = 4 * (2*r.Float32() - 1)
+		}
+		c0 := append([]float32(nil), c...)
+		lstmCellAVX2(&gates[0], &c[0], &h[0], H)
+		for j := range H {
+			cj := sig(float64(gates[H+j]))*float64(c0[j]) + sig(float64(gates[j]))*math.Tanh(float64(gates[2*H+j]))
+			hj := sig(float64(gates[3*H+j])) * math.Tanh(cj)
+			worst = max(worst, math.Abs(float64(c[j])-cj), math.Abs(float64(h[j])-hj))
+		}
+	}
+	// The rational tanh is good to a few float32 ulps; the table it
+	// replaces to 8e-7.
+	if worst > 2e-6 {
+		t.Fatalf("max |error| of the cell update = %g, want <= 2e-6", worst)
+	}
+	t.Logf("max |error| of the cell update: %.2g", worst)
+}
+
+// TestBiLSTMKernelsAgree scores the shipped model's sample data with both
+// serving paths: the classes must be the same and the probabilities within
+// float32 rounding of each other.
+func TestBiLSTMKernelsAgree(t *testing.T) {
+	needAVX2(t)
+	var nets [2]*Detector
+	for i := range nets {
+		d, err := DefaultDetector()
+		if err != nil {
+			t.Fatal(err)
+		}
+		nets[i] = d
+	}
+	m, ok := nets[1].Model.(*BiLSTM)
+	if !ok || !m.net.avx2 {
+		t.Fatalf("the default model is %T; want a BiLSTM on the AVX2 path", nets[1].Model)
+	}
+	m.net.avx2 = false
+	flows, _ := loadAll(t, "nf-bot-iot-v2", LoadOptions{}, nfSample)
+	fast, err := nets[0].Detect(flows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := nets[1].Detect(flows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maxDiff float64
+	for i := range fast {
+		if fast[i].Class != ref[i].Class {
+			t.Errorf("flow %d: class %d with AVX2, %d without", i, fast[i].Class, ref[i].Class)
+		}
+		for c := range fast[i].Probs {
+			maxDiff = math.Max(maxDiff, math.Abs(float64(fast[i].Probs[c]-ref[i].Probs[c])))
+		}
+	}
+	if maxDiff > 1e-5 {
+		t.Fatalf("max |Δp| between the kernels = %g, want <= 1e-5", maxDiff)
+	}
+	t.Logf("%d flows: max |Δp| = %.2g", len(flows), maxDiff)
+}
