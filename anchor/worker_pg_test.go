@@ -30,7 +30,7 @@ func runPG(t testing.TB, pool *pgxpool.Pool, reg anchor.Registry, cfg anchor.Wor
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var left int
-		if err := pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM records WHERE status <> 'anchored')
+		if err := pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_anchors ra WHERE ra.record_id = r.id))
 			+ (SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed')`).Scan(&left); err != nil {
 			t.Fatal(err)
 		}

@@ -52,7 +52,7 @@ func waitAnchored(t testing.TB, env *testEnv) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var pending int
-		if err := env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records WHERE status <> 'anchored'`).Scan(&pending); err != nil {
+		if err := env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_anchors ra WHERE ra.record_id = r.id)`).Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
 		if pending == 0 {

@@ -1,13 +1,13 @@
 package storage
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -168,85 +168,176 @@ var ErrInvalidAlert = errors.New("invalid alert")
 
 // AlertCanonical returns the canonical record body of b and its leaf hash.
 func AlertCanonical(b AlertBody) ([]byte, anchor.Hash, error) {
-	if math.IsNaN(b.Score) || math.IsInf(b.Score, 0) {
-		return nil, anchor.Hash{}, fmt.Errorf("%w: score %v is not finite", ErrInvalidAlert, b.Score)
-	}
-	if b.Severity.Rank() < 0 {
-		return nil, anchor.Hash{}, fmt.Errorf("%w: severity %q", ErrInvalidAlert, b.Severity)
-	}
-	canon, ok := fastCanonical(b)
-	if !ok {
-		raw, err := json.Marshal(b)
-		if err != nil {
-			return nil, anchor.Hash{}, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
-		}
-		if canon, err = anchor.Canonicalize(raw); err != nil {
-			return nil, anchor.Hash{}, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
-		}
+	canon, err := canonicalBody(b)
+	if err != nil {
+		return nil, anchor.Hash{}, err
 	}
 	return canon, anchor.LeafHash(canon), nil
 }
 
-// canonicalAlert mirrors AlertBody with its members in RFC 8785 order
-// (sorted by name), so that encoding/json writes the canonical form
-// directly for the common case.
-type canonicalAlert struct {
-	Class       string            `json:"class"`
-	CommunityID string            `json:"community_id,omitempty"`
-	Features    map[string]string `json:"features,omitempty"`
-	Flow        canonicalFlow     `json:"flow"`
-	Model       ModelRef          `json:"model"` // id, version: already in order
-	ObservedAt  time.Time         `json:"observed_at"`
-	Score       float64           `json:"score"`
-	Sensor      string            `json:"sensor"`
-	Severity    Severity          `json:"severity"`
-	Type        string            `json:"type"`
-}
-
-type canonicalFlow struct {
-	DstAddr netip.Addr `json:"dst_addr"`
-	DstPort uint16     `json:"dst_port"`
-	Proto   uint8      `json:"proto"`
-	SrcAddr netip.Addr `json:"src_addr"`
-	SrcPort uint16     `json:"src_port"`
-}
-
-// fastCanonical encodes b in canonical form without a parse-and-rewrite
-// pass. encoding/json (HTML escaping off) agrees with RFC 8785 on ASCII
-// strings, on member order when the members are sorted, on map keys (byte
-// order equals UTF-16 order for ASCII) and on float64 numbers (both use the
-// ECMAScript shortest form). Any non-ASCII string, where the two can differ
-// (U+2028/U+2029 escaping, UTF-16 key order), returns ok false and the caller
-// takes the general path. TestFastCanonicalMatchesJCS holds it to
-// anchor.Canonicalize.
-func fastCanonical(b AlertBody) ([]byte, bool) {
-	ascii := func(s string) bool {
-		for i := 0; i < len(s); i++ {
-			if s[i] >= 0x80 {
-				return false
-			}
-		}
-		return true
+// canonicalBody is AlertCanonical without the hash.
+func canonicalBody(b AlertBody) ([]byte, error) {
+	if math.IsNaN(b.Score) || math.IsInf(b.Score, 0) {
+		return nil, fmt.Errorf("%w: score %v is not finite", ErrInvalidAlert, b.Score)
 	}
-	if !ascii(b.Class) || !ascii(b.CommunityID) || !ascii(b.Sensor) || !ascii(string(b.Severity)) ||
-		!ascii(b.Type) || !ascii(b.Model.ID) || !ascii(b.Model.Version) {
+	if b.Severity.Rank() < 0 {
+		return nil, fmt.Errorf("%w: severity %q", ErrInvalidAlert, b.Severity)
+	}
+	if canon, ok := fastCanonical(b); ok {
+		return canon, nil
+	}
+	raw, err := json.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
+	}
+	canon, err := anchor.Canonicalize(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
+	}
+	return canon, nil
+}
+
+// fastCanonical writes b's canonical form (RFC 8785) directly, members in
+// sorted order, for bodies whose strings are all ASCII: there JCS string
+// escaping is plain JSON escaping (\b \f \n \r \t, \u00xx for the other
+// control characters, \" and \\) and key order is byte order. Numbers take
+// the ECMAScript shortest form, as encoding/json writes float64. Any other
+// body returns ok false and the caller takes the general path (marshal, then
+// canonicalize). TestFastCanonicalMatchesJCS and FuzzAlertCanonical hold it
+// to anchor.Canonicalize byte for byte.
+func fastCanonical(b AlertBody) ([]byte, bool) {
+	if !isASCII(b.Class) || !isASCII(b.CommunityID) || !isASCII(b.Sensor) || !isASCII(string(b.Severity)) ||
+		!isASCII(b.Type) || !isASCII(b.Model.ID) || !isASCII(b.Model.Version) ||
+		!isASCII(b.Flow.SrcAddr.Zone()) || !isASCII(b.Flow.DstAddr.Zone()) {
 		return nil, false
 	}
+	if y := b.ObservedAt.Year(); y < 0 || y > 9999 {
+		return nil, false // encoding/json refuses it: the general path says why
+	}
+	keys := make([]string, 0, len(b.Features))
+	size := 320
 	for k, v := range b.Features {
-		if !ascii(k) || !ascii(v) {
+		if !isASCII(k) || !isASCII(v) {
 			return nil, false
 		}
+		keys = append(keys, k)
+		size += len(k) + len(v) + 6
 	}
-	c := canonicalAlert{Class: b.Class, CommunityID: b.CommunityID, Features: b.Features,
-		Flow:  canonicalFlow{DstAddr: b.Flow.DstAddr, DstPort: b.Flow.DstPort, Proto: b.Flow.Proto, SrcAddr: b.Flow.SrcAddr, SrcPort: b.Flow.SrcPort},
-		Model: b.Model, ObservedAt: b.ObservedAt, Score: b.Score, Sensor: b.Sensor, Severity: b.Severity, Type: b.Type}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(c); err != nil {
-		return nil, false
+	slices.Sort(keys)
+
+	buf := make([]byte, 0, size)
+	buf = append(buf, `{"class":`...)
+	buf = appendJSONString(buf, b.Class)
+	if b.CommunityID != "" {
+		buf = append(buf, `,"community_id":`...)
+		buf = appendJSONString(buf, b.CommunityID)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), true
+	if len(keys) > 0 {
+		buf = append(buf, `,"features":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendJSONString(buf, k)
+			buf = append(buf, ':')
+			buf = appendJSONString(buf, b.Features[k])
+		}
+		buf = append(buf, '}')
+	}
+	buf = append(buf, `,"flow":{"dst_addr":`...)
+	buf = appendJSONAddr(buf, b.Flow.DstAddr)
+	buf = append(buf, `,"dst_port":`...)
+	buf = strconv.AppendUint(buf, uint64(b.Flow.DstPort), 10)
+	buf = append(buf, `,"proto":`...)
+	buf = strconv.AppendUint(buf, uint64(b.Flow.Proto), 10)
+	buf = append(buf, `,"src_addr":`...)
+	buf = appendJSONAddr(buf, b.Flow.SrcAddr)
+	buf = append(buf, `,"src_port":`...)
+	buf = strconv.AppendUint(buf, uint64(b.Flow.SrcPort), 10)
+	buf = append(buf, `},"model":{"id":`...)
+	buf = appendJSONString(buf, b.Model.ID)
+	buf = append(buf, `,"version":`...)
+	buf = appendJSONString(buf, b.Model.Version)
+	buf = append(buf, `},"observed_at":"`...)
+	buf = b.ObservedAt.AppendFormat(buf, time.RFC3339Nano)
+	buf = append(buf, `","score":`...)
+	buf = appendJSONNumber(buf, b.Score)
+	buf = append(buf, `,"sensor":`...)
+	buf = appendJSONString(buf, b.Sensor)
+	buf = append(buf, `,"severity":`...)
+	buf = appendJSONString(buf, string(b.Severity))
+	buf = append(buf, `,"type":`...)
+	buf = appendJSONString(buf, b.Type)
+	return append(buf, '}'), true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// appendJSONString appends the JSON string of an ASCII s.
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			buf = append(buf, '\\', c)
+		case c >= 0x20:
+			buf = append(buf, c)
+		case c == '\b':
+			buf = append(buf, '\\', 'b')
+		case c == '\f':
+			buf = append(buf, '\\', 'f')
+		case c == '\n':
+			buf = append(buf, '\\', 'n')
+		case c == '\r':
+			buf = append(buf, '\\', 'r')
+		case c == '\t':
+			buf = append(buf, '\\', 't')
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+	}
+	return append(buf, '"')
+}
+
+// appendJSONAddr appends an address as its JSON text form ("" when unset).
+func appendJSONAddr(buf []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(buf, `""`...)
+	}
+	return appendJSONString(buf, a.String())
+}
+
+// appendJSONNumber appends a finite float64 as ECMAScript's Number to
+// String does (RFC 8785 section 3.2.2.3): -0 as 0, and exponents from 1e21
+// and below 1e-6, with no leading zero or plus sign dropped ("1e-7",
+// "1e+21").
+func appendJSONNumber(buf []byte, f float64) []byte {
+	if f == 0 {
+		return append(buf, '0')
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs < 1e-6 || abs >= 1e21 {
+		format = 'e'
+	}
+	start := len(buf)
+	buf = strconv.AppendFloat(buf, f, format, -1, 64)
+	if format == 'e' {
+		// "1e-07" → "1e-7"
+		n := len(buf)
+		if n-start >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
+			buf[n-2] = buf[n-1]
+			buf = buf[:n-1]
+		}
+	}
+	return buf
 }
 
 // normalize fixes the fields the database would otherwise change: the type
@@ -268,7 +359,6 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID
 	}
 	n := len(alerts)
 	var (
-		ids                 []uuid.UUID
 		bodies              = make([][]byte, n)
 		times               = make([]time.Time, n)
 		sensors             = make([]string, n)
@@ -283,7 +373,7 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID
 	for i := range alerts {
 		b := alerts[i]
 		normalize(&b)
-		canon, _, err := AlertCanonical(b)
+		canon, err := canonicalBody(b) // AppendRecords hashes it
 		if err != nil {
 			return nil, fmt.Errorf("alert %d: %w", i, err)
 		}
@@ -309,37 +399,44 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID
 		classes[i], sevs[i], scores[i] = b.Class, string(b.Severity), b.Score
 		modelIDs[i], modelVers[i] = b.Model.ID, b.Model.Version
 	}
-	// AppendRecords keeps input order, so records.seq follows the order of
-	// the request; the alert rows take the record ids.
-	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
-		var err error
-		if ids, err = AppendRecords(ctx, tx, "alert", bodies); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO alerts (id, observed_at, sensor, src_addr, dst_addr, src_port, dst_port, proto,
-			                    community_id, class, score, severity, model_id, model_version)
-			SELECT u.id, u.t, u.sensor, u.src::inet, u.dst::inet, u.sport, u.dport, u.proto,
-			       u.cid, u.class, u.score, u.sev, u.mid, u.mver
-			FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int4[], $7::int4[],
-			            $8::int2[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[])
-			     AS u(id, t, sensor, src, dst, sport, dport, proto, cid, class, score, sev, mid, mver)`,
-			ids, times, sensors, srcs, dsts, sports, dports, protos, cids, classes, scores, sevs, modelIDs, modelVers); err != nil {
-			return fmt.Errorf("insert alerts: %w", err)
-		}
-		return addCounts(ctx, tx, alerts)
-	})
+	// One batch, so one round trip: PostgreSQL runs it as one implicit
+	// transaction (all or nothing), and holds the rollup rows it locks only
+	// for as long as it runs. The records keep request order in seq; the
+	// alert rows take the record ids.
+	batch := &pgx.Batch{}
+	ids, err := QueueRecords(batch, "alert", bodies)
+	if err != nil {
+		return nil, err
+	}
+	batch.Queue(`
+		INSERT INTO alerts (id, observed_at, sensor, src_addr, dst_addr, src_port, dst_port, proto,
+		                    community_id, class, score, severity, model_id, model_version)
+		SELECT u.id, u.t, u.sensor, u.src::inet, u.dst::inet, u.sport, u.dport, u.proto,
+		       u.cid, u.class, u.score, u.sev, u.mid, u.mver
+		FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int4[], $7::int4[],
+		            $8::int2[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[])
+		     AS u(id, t, sensor, src, dst, sport, dport, proto, cid, class, score, sev, mid, mver)`,
+		ids, times, sensors, srcs, dsts, sports, dports, protos, cids, classes, scores, sevs, modelIDs, modelVers)
+	queueCounts(batch, alerts)
+	err = db.Pool.SendBatch(ctx, batch).Close()
 	if err != nil {
 		return nil, classify(err)
 	}
 	return ids, nil
 }
 
-// addCounts adds alerts to the hourly and daily report counts. Keys are
-// upserted in sorted order, so concurrent inserts lock shared rows in the
-// same order and cannot deadlock; the rows stay locked only until the
-// caller commits.
-func addCounts(ctx context.Context, tx pgx.Tx, alerts []AlertBody) error {
+// rollupShards is how many rows each rollup key is spread over (migration
+// 000004): a transaction adds to one of them, picked at random, so that
+// concurrent ingest transactions seldom wait on each other's row locks.
+const rollupShards = 16
+
+// queueCounts queues the upserts that add alerts to the hourly and daily
+// report counts, all in one randomly picked shard. Keys are upserted in
+// sorted order, so concurrent inserts that meet in a shard lock its rows in
+// the same order and cannot deadlock; the rows stay locked only until the
+// batch's transaction commits.
+func queueCounts(b *pgx.Batch, alerts []AlertBody) {
+	shard := int16(rand.IntN(rollupShards))
 	type key struct {
 		grain                   string
 		bucket                  time.Time
@@ -379,13 +476,12 @@ func addCounts(ctx context.Context, tx pgx.Tx, alerts []AlertBody) error {
 	for i, k := range keys {
 		grains[i], buckets[i], classes[i], sevs[i], sensors[i], ns[i] = k.grain, k.bucket, k.class, k.severity, k.sensor, counts[k]
 	}
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO alert_counts (grain, bucket, class, severity, sensor, n)
-		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int8[])
-		ON CONFLICT (grain, bucket, class, severity, sensor) DO UPDATE SET n = alert_counts.n + excluded.n`,
-		grains, buckets, classes, sevs, sensors, ns); err != nil {
-		return fmt.Errorf("add alert counts: %w", err)
-	}
+	b.Queue(`
+		INSERT INTO alert_counts (grain, bucket, class, severity, sensor, shard, n)
+		SELECT g, b, c, s, sn, $7, n
+		FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int8[]) AS u(g, b, c, s, sn, n)
+		ON CONFLICT (grain, bucket, class, severity, sensor, shard) DO UPDATE SET n = alert_counts.n + excluded.n`,
+		grains, buckets, classes, sevs, sensors, ns, shard)
 	skeys := make([]srcKey, 0, len(srcs))
 	for k := range srcs {
 		skeys = append(skeys, k)
@@ -398,13 +494,10 @@ func addCounts(ctx context.Context, tx pgx.Tx, alerts []AlertBody) error {
 	for i, k := range skeys {
 		sg[i], sb[i], sa[i], sn[i] = k.grain, k.bucket, k.src.String(), srcs[k]
 	}
-	if _, err := tx.Exec(ctx, `
-		INSERT INTO alert_src_counts (grain, bucket, src_addr, n)
-		SELECT g, b, a::inet, n FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::int8[]) AS u(g, b, a, n)
-		ON CONFLICT (grain, bucket, src_addr) DO UPDATE SET n = alert_src_counts.n + excluded.n`, sg, sb, sa, sn); err != nil {
-		return fmt.Errorf("add source counts: %w", err)
-	}
-	return nil
+	b.Queue(`
+		INSERT INTO alert_src_counts (grain, bucket, src_addr, shard, n)
+		SELECT g, b, a::inet, $5, n FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::int8[]) AS u(g, b, a, n)
+		ON CONFLICT (grain, bucket, src_addr, shard) DO UPDATE SET n = alert_src_counts.n + excluded.n`, sg, sb, sa, sn, shard)
 }
 
 func addrText(a netip.Addr) *string {
@@ -417,11 +510,13 @@ func addrText(a netip.Addr) *string {
 
 const alertColumns = `a.id, a.observed_at, a.sensor, host(a.src_addr), host(a.dst_addr), a.src_port, a.dst_port, a.proto,
 	a.community_id, a.class, a.score, a.severity, a.model_id, a.model_version,
-	r.status, r.batch_id, r.leaf_index, r.anchored_at,
+	CASE WHEN r.id IS NULL THEN NULL WHEN ra.record_id IS NULL THEN 'pending' ELSE 'anchored' END,
+	ra.batch_id, ra.leaf_index, ra.anchored_at,
 	w.acknowledged, w.assignee, w.updated_at, w.updated_by`
 
 const alertFrom = ` FROM alerts a
 	LEFT JOIN records r ON r.id = a.id
+	LEFT JOIN record_anchors ra ON ra.record_id = a.id
 	LEFT JOIN alert_workflow w ON w.alert_id = a.id`
 
 func scanAlert(row pgx.Row, extra ...any) (Alert, error) {
@@ -535,9 +630,9 @@ func (db *DB) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, *AlertCur
 	switch f.AnchorStatus {
 	case "":
 	case "anchored":
-		where = append(where, "r.status = 'anchored'")
+		where = append(where, "ra.record_id IS NOT NULL")
 	case "pending":
-		where = append(where, "r.status <> 'anchored'")
+		where = append(where, "a.id IN (SELECT id FROM outbox)")
 	default:
 		return nil, nil, fmt.Errorf("%w: anchor status %q", ErrInvalidAlert, f.AnchorStatus)
 	}

@@ -54,6 +54,26 @@ func TestFastCanonicalMatchesJCS(t *testing.T) {
 			score = r.Float64() * math.Pow(10, float64(r.IntN(40)-20))
 		}
 		b := bodyFrom(str(), str(), str()+"k", str(), score, r.Int64N(1<<50))
+		// Vary every member the encoder branches on: unset and zoned
+		// addresses, no Community ID, no features, -0, non-UTC times
+		// with nanoseconds, the whole port range.
+		switch i % 7 {
+		case 1:
+			b.Flow.SrcAddr, b.Flow.DstAddr = netip.Addr{}, netip.Addr{}
+		case 2:
+			b.Flow.DstAddr = netip.MustParseAddr("fe80::1").WithZone(str() + "z")
+			b.Flow.SrcAddr = netip.MustParseAddr("::ffff:10.1.2.3")
+		case 3:
+			b.CommunityID, b.Features = "", nil
+		case 4:
+			b.Features = map[string]string{}
+			b.Score = math.Copysign(0, -1)
+		case 5:
+			b.ObservedAt = time.Unix(r.Int64N(1<<34), r.Int64N(1e9)).In(time.FixedZone("x", -(r.IntN(48)-24)*1800))
+		case 6:
+			b.Flow.SrcPort, b.Flow.DstPort, b.Flow.Proto = uint16(r.Uint32()), 0, uint8(r.Uint32())
+			b.Score = -score
+		}
 		got, _, err := storage.AlertCanonical(b)
 		if err != nil {
 			t.Fatal(err)

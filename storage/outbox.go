@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,7 +25,19 @@ type Outbox struct {
 	// LockCheck is how often a held anchoring lock checks that its
 	// session is alive.
 	LockCheck time.Duration
+	// taken counts records taken out of the outbox since it was last
+	// vacuumed (see vacuumEvery).
+	taken atomic.Int64
 }
+
+// vacuumEvery is how many records leave the outbox between two VACUUMs of
+// it. The outbox is a queue: every record is inserted and soon deleted, and
+// autovacuum (which starts at most once a minute per database, and by
+// default only once a fifth of a table is dead) would let a million dead
+// rows pile up at ingest rates, which every read of the queue then crawls
+// over. A VACUUM of the small live part takes milliseconds and does not
+// block ingest.
+const vacuumEvery = 32768
 
 var (
 	_ anchor.Outbox       = (*Outbox)(nil)
@@ -109,7 +122,7 @@ func (l *lease) Release() {
 func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord, error) {
 	rows, err := o.pool.Query(ctx, `
 		SELECT id, seq, kind, leaf_hash, extract(epoch FROM clock_timestamp() - created_at)::float8
-		FROM records WHERE status = 'pending' ORDER BY seq LIMIT $1`, limit)
+		FROM outbox ORDER BY seq LIMIT $1`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +271,7 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 		ids[i], nums[i], times[i], gas[i] = int64(c.BatchID), int64(inc.BlockNumber), inc.BlockTime, int64(inc.GasUsed)
 		txs[i], hashes[i] = inc.Tx[:], inc.BlockHash[:]
 	}
-	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			UPDATE anchor_batches b SET status = 'confirmed', tx_hash = u.tx, block_number = u.num,
 				block_hash = u.hash, block_time = u.t, gas_used = u.gas, confirmed_at = now()
@@ -267,14 +280,29 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 			WHERE b.id = u.id AND b.status <> 'confirmed'`, ids, txs, nums, hashes, times, gas); err != nil {
 			return fmt.Errorf("confirm batches: %w", err)
 		}
+		// The record rows are not touched: they leave the outbox and get
+		// their place in the batch (idempotent, for a confirmation replayed
+		// after a crash).
+		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1::uuid[])`, recIDs); err != nil {
+			return fmt.Errorf("take records out of the outbox: %w", err)
+		}
 		if _, err := tx.Exec(ctx, `
-			UPDATE records r SET status = 'anchored', batch_id = u.batch_id, leaf_index = u.idx, anchored_at = now()
-			FROM unnest($1::uuid[], $2::int8[], $3::int4[]) AS u(id, batch_id, idx)
-			WHERE r.id = u.id AND r.status <> 'anchored'`, recIDs, batchIDs, idx); err != nil {
+			INSERT INTO record_anchors (record_id, batch_id, leaf_index, anchored_at)
+			SELECT u.id, u.batch_id, u.idx, now() FROM unnest($1::uuid[], $2::int8[], $3::int4[]) AS u(id, batch_id, idx)
+			ON CONFLICT (record_id) DO NOTHING`, recIDs, batchIDs, idx); err != nil {
 			return fmt.Errorf("mark records anchored: %w", err)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if o.taken.Add(int64(len(recIDs))) >= vacuumEvery {
+		o.taken.Store(0)
+		// Hygiene, not correctness: a failure here is retried next time.
+		_, _ = o.pool.Exec(ctx, `VACUUM (ANALYZE) outbox`)
+	}
+	return nil
 }
 
 const batchColumns = `id, mode, kind, root, leaf_count, status, leaves, record_ids,
@@ -353,11 +381,13 @@ func scanBatch(row pgx.CollectableRow) (anchor.Batch, error) {
 	return b, nil
 }
 
-const recordColumns = `id, kind, body, status, batch_id, leaf_index, created_at`
+const recordColumns = `r.id, r.kind, r.body,
+	CASE WHEN ra.record_id IS NULL THEN 'pending' ELSE 'anchored' END, ra.batch_id, ra.leaf_index, r.created_at`
 
 // Record returns one record, or anchor.ErrNotFound.
 func (o *Outbox) Record(ctx context.Context, id anchor.RecordID) (anchor.StoredRecord, error) {
-	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+` FROM records WHERE id = $1`, id)
+	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+`
+		FROM records r LEFT JOIN record_anchors ra ON ra.record_id = r.id WHERE r.id = $1`, id)
 	if err != nil {
 		return anchor.StoredRecord{}, classify(err)
 	}
@@ -370,7 +400,8 @@ func (o *Outbox) Record(ctx context.Context, id anchor.RecordID) (anchor.StoredR
 
 // BatchRecords returns every record row naming the batch, by leaf index.
 func (o *Outbox) BatchRecords(ctx context.Context, batchID uint64) ([]anchor.StoredRecord, error) {
-	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+` FROM records WHERE batch_id = $1 ORDER BY leaf_index`, int64(batchID))
+	rows, err := o.pool.Query(ctx, `SELECT `+recordColumns+`
+		FROM record_anchors ra JOIN records r ON r.id = ra.record_id WHERE ra.batch_id = $1 ORDER BY ra.leaf_index`, int64(batchID))
 	if err != nil {
 		return nil, classify(err)
 	}

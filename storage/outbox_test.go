@@ -189,3 +189,53 @@ func TestChainMetaFirstWriterWins(t *testing.T) {
 		t.Fatalf("load: %+v %v %v", got, ok, err)
 	}
 }
+
+// The outbox is a queue; Confirm vacuums it after every vacuumEvery records
+// it takes out, so dead rows do not pile up between autovacuum runs.
+func TestOutboxVacuumsItself(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	o := storage.NewOutbox(pool)
+	bodies := make([][]byte, 40000) // more than vacuumEvery
+	for i := range bodies {
+		bodies[i] = []byte(fmt.Sprintf(`{"i":%d}`, i))
+	}
+	if _, err := storage.AppendRecords(ctx, pool, "alert", bodies); err != nil {
+		t.Fatal(err)
+	}
+	vacuums := func() int64 {
+		var n int64
+		if err := pool.QueryRow(ctx, `SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'outbox'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := vacuums()
+	pend, err := o.Pending(ctx, len(bodies))
+	if err != nil || len(pend) != len(bodies) {
+		t.Fatalf("%d pending, %v", len(pend), err)
+	}
+	for lo := 0; lo < len(pend); lo += 8192 {
+		recs := pend[lo:min(lo+8192, len(pend))]
+		bs, err := o.Prepare(ctx, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: recs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := []anchor.Confirmation{{BatchID: bs[0].ID, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}
+		if err := o.Confirm(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left, _ := o.Pending(ctx, 10); len(left) != 0 {
+		t.Fatalf("%d records still pending", len(left))
+	}
+	// Statistics reach the view asynchronously; give them a moment.
+	deadline := time.Now().Add(10 * time.Second)
+	for vacuums() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the outbox was not vacuumed after 40,000 records left it")
+		}
+		_, _ = pool.Exec(ctx, `SELECT pg_stat_clear_snapshot()`)
+		time.Sleep(100 * time.Millisecond)
+	}
+}

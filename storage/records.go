@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/idsledger/idsledger/anchor"
 )
@@ -27,7 +28,12 @@ func AppendRecord(ctx context.Context, q RowQuerier, kind string, canonical []by
 		return uuid.Nil, 0, fmt.Errorf("new record id: %w", err)
 	}
 	var seq int64
-	err = q.QueryRow(ctx, `INSERT INTO records (id, kind, body, leaf_hash) VALUES ($1, $2, $3, $4) RETURNING seq`,
+	err = q.QueryRow(ctx, `
+		WITH r AS (
+			INSERT INTO records (id, kind, body, leaf_hash) VALUES ($1, $2, $3, $4)
+			RETURNING id, seq, kind, leaf_hash, created_at),
+		o AS (INSERT INTO outbox (id, seq, kind, leaf_hash, created_at) SELECT * FROM r)
+		SELECT seq FROM r`,
 		[16]byte(id), kind, canonical, leaf[:]).Scan(&seq)
 	if err != nil {
 		return uuid.Nil, 0, fmt.Errorf("append %s record: %w", kind, err)
@@ -35,31 +41,63 @@ func AppendRecord(ctx context.Context, q RowQuerier, kind string, canonical []by
 	return id, seq, nil
 }
 
-// CopyFromer is the bulk-copy half of a connection; *pgxpool.Pool,
-// *pgxpool.Conn, *pgx.Conn and pgx.Tx all satisfy it.
-type CopyFromer interface {
-	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, rows pgx.CopyFromSource) (int64, error)
+// Execer runs a statement; *pgxpool.Pool, *pgxpool.Conn, *pgx.Conn and
+// pgx.Tx all satisfy it.
+type Execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // AppendRecords adds records of one kind to the outbox as pending, in slice
-// order (their seq follows it), with one COPY, and returns their new ids
-// (UUIDv7). canonical[i] must be the RFC 8785 form of the i-th body; its leaf
-// is computed here, so a stored leaf always matches its body. Run it inside
-// the caller's transaction to make the records part of a larger change.
-func AppendRecords(ctx context.Context, q CopyFromer, kind string, canonical [][]byte) ([]uuid.UUID, error) {
-	ids := make([]uuid.UUID, len(canonical))
-	rows := make([][]any, len(canonical))
-	for i, c := range canonical {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, fmt.Errorf("new record id: %w", err)
-		}
-		leaf := anchor.LeafHash(c)
-		ids[i] = id
-		rows[i] = []any{[16]byte(id), kind, c, leaf[:]}
+// order (their seq follows it), with one statement, and returns their new
+// ids (UUIDv7). canonical[i] must be the RFC 8785 form of the i-th body; its
+// leaf is computed here, so a stored leaf always matches its body. Run it
+// inside the caller's transaction to make the records part of a larger
+// change, or see QueueRecords.
+func AppendRecords(ctx context.Context, q Execer, kind string, canonical [][]byte) ([]uuid.UUID, error) {
+	ids, args, err := appendRecordsArgs(kind, canonical)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := q.CopyFrom(ctx, pgx.Identifier{"records"}, []string{"id", "kind", "body", "leaf_hash"}, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := q.Exec(ctx, appendRecordsSQL, args...); err != nil {
 		return nil, fmt.Errorf("append %d %s records: %w", len(canonical), kind, classify(err))
 	}
 	return ids, nil
+}
+
+// QueueRecords is AppendRecords as one statement of a batch: the records
+// are stored when the batch runs (and with it, as one transaction, when it
+// has no transaction statements of its own).
+func QueueRecords(b *pgx.Batch, kind string, canonical [][]byte) ([]uuid.UUID, error) {
+	ids, args, err := appendRecordsArgs(kind, canonical)
+	if err != nil {
+		return nil, err
+	}
+	b.Queue(appendRecordsSQL, args...)
+	return ids, nil
+}
+
+// appendRecordsSQL inserts records in the order of its arrays, so that seq
+// (an identity column, numbered as rows are inserted) follows it, and puts
+// each in the outbox (migration 000005).
+const appendRecordsSQL = `
+	WITH r AS (
+		INSERT INTO records (id, kind, body, leaf_hash)
+		SELECT u.id, $1, u.body, u.leaf
+		FROM unnest($2::uuid[], $3::bytea[], $4::bytea[]) WITH ORDINALITY AS u(id, body, leaf, ord)
+		ORDER BY u.ord
+		RETURNING id, seq, kind, leaf_hash, created_at)
+	INSERT INTO outbox (id, seq, kind, leaf_hash, created_at) SELECT * FROM r`
+
+func appendRecordsArgs(kind string, canonical [][]byte) ([]uuid.UUID, []any, error) {
+	ids := make([]uuid.UUID, len(canonical))
+	leaves := make([][]byte, len(canonical))
+	for i, c := range canonical {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, nil, fmt.Errorf("new record id: %w", err)
+		}
+		leaf := anchor.LeafHash(c)
+		ids[i], leaves[i] = id, leaf[:]
+	}
+	return ids, []any{kind, ids, canonical, leaves}, nil
 }

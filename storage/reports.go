@@ -15,13 +15,13 @@ type Backlog struct {
 }
 
 // AnchorBacklog counts pending records and the age of the oldest (by the
-// database's clock). It uses the outbox's partial index.
+// database's clock): the outbox, which holds only them.
 func (db *DB) AnchorBacklog(ctx context.Context) (Backlog, error) {
 	var b Backlog
 	var age float64
 	err := db.Pool.QueryRow(ctx, `
 		SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8
-		FROM records WHERE status = 'pending'`).Scan(&b.Pending, &age)
+		FROM outbox`).Scan(&b.Pending, &age)
 	if err != nil {
 		return b, fmt.Errorf("anchor backlog: %w", classify(err))
 	}
@@ -87,7 +87,8 @@ type Report struct {
 const latencySample = 2000
 
 // Summary computes the report for q. Counts come from the hourly or daily rollups
-// (alert_counts, alert_src_counts) kept by InsertAlerts, so the cost grows
+// (alert_counts, alert_src_counts, summed over their shards) kept by
+// InsertAlerts, so the cost grows
 // with the number of hours and distinct keys, not with the number of
 // alerts; the pending count joins the (small) set of pending records, and
 // latencies read the latest alerts of the period through the time index.
@@ -113,9 +114,9 @@ func (db *DB) Summary(ctx context.Context, q ReportQuery) (Report, error) {
 	wrap := func(err error) error { return fmt.Errorf("summary report: %w", classify(err)) }
 
 	rows, err := db.Pool.Query(ctx, `
-		SELECT bucket, class, severity, sensor, n
+		SELECT bucket, class, severity, sensor, sum(n)::int8
 		FROM alert_counts WHERE grain = $3 AND bucket >= $1 AND bucket < $2
-		ORDER BY bucket`, from, to, q.Bucket)
+		GROUP BY bucket, class, severity, sensor ORDER BY bucket`, from, to, q.Bucket)
 	if err != nil {
 		return rep, wrap(err)
 	}
@@ -168,8 +169,8 @@ func (db *DB) Summary(ctx context.Context, q ReportQuery) (Report, error) {
 
 	var pending int64
 	if err := db.Pool.QueryRow(ctx, `
-		SELECT count(*) FROM records r JOIN alerts a ON a.id = r.id
-		WHERE r.status <> 'anchored' AND a.observed_at >= $1 AND a.observed_at < $2`, from, to).Scan(&pending); err != nil {
+		SELECT count(*) FROM outbox o JOIN alerts a ON a.id = o.id
+		WHERE a.observed_at >= $1 AND a.observed_at < $2`, from, to).Scan(&pending); err != nil {
 		return rep, wrap(err)
 	}
 	rep.Anchoring["pending"] = pending
@@ -180,11 +181,11 @@ func (db *DB) Summary(ctx context.Context, q ReportQuery) (Report, error) {
 		       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY d), 0), coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY d), 0), coalesce(max(d), 0),
 		       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY an), 0), coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY an), 0), coalesce(max(an), 0)
 		FROM (SELECT extract(epoch FROM a.created_at - a.observed_at)::float8 AS d,
-		             extract(epoch FROM r.anchored_at - r.created_at)::float8 AS an
+		             extract(epoch FROM ra.anchored_at - a.created_at)::float8 AS an
 		      FROM (SELECT id, created_at, observed_at FROM alerts
 		            WHERE observed_at >= $1 AND observed_at < $2
 		            ORDER BY observed_at DESC, id DESC LIMIT $3) a
-		      LEFT JOIN records r ON r.id = a.id) t`, from, to, latencySample).Scan(&rep.LatencySample,
+		      LEFT JOIN record_anchors ra ON ra.record_id = a.id) t`, from, to, latencySample).Scan(&rep.LatencySample,
 		&rep.DetectionLatency.P50, &rep.DetectionLatency.P95, &rep.DetectionLatency.Max,
 		&rep.AnchoringLatency.P50, &rep.AnchoringLatency.P95, &rep.AnchoringLatency.Max)
 	if err != nil {

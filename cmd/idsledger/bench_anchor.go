@@ -343,7 +343,7 @@ func latencyPhase(ctx context.Context, pool *pgxpool.Pool, out anchor.Outbox, re
 	// Wait until every fed record is anchored.
 	for {
 		var left int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM records WHERE seq > $1 AND status <> 'anchored'`, firstSeq).Scan(&left); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE seq > $1`, firstSeq).Scan(&left); err != nil {
 			return 0, err
 		}
 		if left == 0 {
@@ -361,13 +361,14 @@ func latencyPhase(ctx context.Context, pool *pgxpool.Pool, out anchor.Outbox, re
 	}
 	err = pool.QueryRow(ctx, `
 		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
-		FROM (SELECT extract(epoch FROM anchored_at - created_at) * 1000 AS ms FROM records WHERE seq > $1) l`, firstSeq).
+		FROM (SELECT extract(epoch FROM ra.anchored_at - r.created_at) * 1000 AS ms
+		      FROM records r JOIN record_anchors ra ON ra.record_id = r.id WHERE r.seq > $1) l`, firstSeq).
 		Scan(&res.LatencyP50MS, &res.LatencyP99MS)
 	return total, err
 }
 
 func verifyPhase(ctx context.Context, pool *pgxpool.Pool, src anchor.RecordSource, reg anchor.RegistryReader, n int, res *anchorBenchResult) error {
-	rows, err := pool.Query(ctx, `SELECT id FROM records WHERE status = 'anchored' ORDER BY random() LIMIT $1`, n)
+	rows, err := pool.Query(ctx, `SELECT record_id FROM record_anchors ORDER BY random() LIMIT $1`, n)
 	if err != nil {
 		return err
 	}
