@@ -5,7 +5,8 @@ import (
 )
 
 // checkRecords holds for every decoder: records are numbered 0..n-1 in
-// order, at most max, and each has fields or an error, never both.
+// order, at most max, and each has columns and values or an error, never
+// both.
 func checkRecords(t *testing.T, recs []*flowRecord, msg string, max int) {
 	if msg != "" {
 		if recs != nil {
@@ -20,11 +21,17 @@ func checkRecords(t *testing.T, recs []*flowRecord, msg string, max int) {
 		if r.index != i {
 			t.Fatalf("record %d has index %d", i, r.index)
 		}
-		if (r.err == "") == (r.fields == nil) {
-			t.Fatalf("record %d: fields %v and error %q", i, r.fields, r.err)
+		if (r.err == "") == (r.header == nil) {
+			t.Fatalf("record %d: header %v and error %q", i, r.header, r.err)
 		}
-		if len(r.fields) > maxFlowFields {
-			t.Fatalf("record %d: %d fields", i, len(r.fields))
+		if r.header == nil {
+			continue
+		}
+		if len(r.values) != len(r.header.Names) {
+			t.Fatalf("record %d: %d values for %d columns", i, len(r.values), len(r.header.Names))
+		}
+		if len(r.values) > maxFlowFields {
+			t.Fatalf("record %d: %d fields", i, len(r.values))
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +35,9 @@ const (
 type flowRecord struct {
 	index  int // position among the request's records, from 0
 	line   int // line in a CSV or NDJSON body (0 for a JSON array)
-	fields map[string]string
-	err    string // why the record is rejected ("" when it is not)
+	header *detector.Header
+	values []string // aligned with header's columns
+	err    string   // why the record is rejected ("" when it is not)
 }
 
 // FlowError says why one record of an ingest request was rejected.
@@ -105,10 +107,12 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	if !ok {
 		return
 	}
+	tm := startTiming(c)
 	records, ok := s.readFlowRecords(c)
 	if !ok {
 		return
 	}
+	tm.mark("read")
 	started := time.Now()
 
 	resp := IngestResponse{Model: m.Ref(), Schema: schema, Received: len(records), ByClass: map[string]int{}, Errors: []FlowError{}}
@@ -117,11 +121,11 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	features := d.Pipeline.FeatureNames()
 	for _, r := range records {
 		if r.err == "" {
-			f, err := d.NewFlow(r.fields)
+			f, err := d.NewFlowRow(r.header, r.values)
 			switch {
 			case err != nil:
 				r.err = err.Error()
-			case !hasAnyFeature(f, features):
+			case !d.Pipeline.HasFeatures(f):
 				r.err = fmt.Sprintf("none of the model's %d feature columns is present (e.g. %s)", len(features), features[0])
 			default:
 				flows = append(flows, f)
@@ -145,6 +149,7 @@ func (s *Server) ingestFlows(c *gin.Context) {
 		return
 	}
 
+	tm.mark("parse")
 	preds, err := m.Detect(flows)
 	if err != nil {
 		_ = c.Error(fmt.Errorf("score flows: %w", err))
@@ -152,6 +157,7 @@ func (s *Server) ingestFlows(c *gin.Context) {
 		return
 	}
 	s.deps.Metrics.flowsScored(len(flows), time.Since(started))
+	tm.mark("score")
 
 	now := time.Now().UTC()
 	ref := m.Ref()
@@ -169,11 +175,13 @@ func (s *Server) ingestFlows(c *gin.Context) {
 		if !p.Alert {
 			continue
 		}
-		bodies = append(bodies, alertBody(flows[i], features, class, score, d, now, sensor, ref))
+		bodies = append(bodies, alertBody(flows[i], class, score, d, now, sensor, ref))
 		alertAt = append(alertAt, i)
 	}
 	if len(bodies) > 0 {
+		tm.mark("alerts")
 		ids, err := store.InsertAlerts(c.Request.Context(), bodies)
+		tm.mark("store")
 		if err != nil {
 			if errors.Is(err, storage.ErrUnavailable) {
 				abort(c, probUnavailable, "the database is unavailable; no flow of this request was stored, send it again")
@@ -203,6 +211,7 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	} else {
 		resp.Verdicts = verdicts
 	}
+	tm.header(c)
 	c.JSON(http.StatusOK, resp)
 }
 
@@ -213,32 +222,17 @@ func recordPointer(e FlowError) string {
 	return "/" + strconv.Itoa(e.Index)
 }
 
-func hasAnyFeature(f *detector.Flow, features []string) bool {
-	for _, n := range features {
-		if _, ok := f.Get(n); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // alertBody builds the hashed alert record of a flow.
-func alertBody(f *detector.Flow, features []string, class string, score float64, d *detector.Detector,
+func alertBody(f *detector.Flow, class string, score float64, d *detector.Detector,
 	now time.Time, sensor string, ref storage.ModelRef) storage.AlertBody {
 	t := f.Tuple
-	used := make(map[string]string, len(features))
-	for _, n := range features {
-		if v, ok := f.Get(n); ok {
-			used[n] = v
-		}
-	}
 	return storage.AlertBody{
 		ObservedAt: now,
 		Sensor:     sensor,
 		Flow: storage.FlowTuple{SrcAddr: t.SrcAddr, SrcPort: t.SrcPort, DstAddr: t.DstAddr, DstPort: t.DstPort,
 			Proto: t.Proto},
 		CommunityID: CommunityID(t.SrcAddr, t.DstAddr, t.SrcPort, t.DstPort, t.Proto),
-		Features:    used,
+		Features:    d.Pipeline.FeatureFields(f),
 		Class:       class,
 		Score:       score,
 		Severity:    severityOf(d.Meta.Supervised, score, d.Meta.Threshold),
@@ -366,7 +360,7 @@ func parseJSONArray(body []byte, max int) ([]*flowRecord, string) {
 			return nil, jsonProblem(err, fmt.Sprintf("record %d is not valid JSON", len(recs)))
 		}
 		r := &flowRecord{index: len(recs)}
-		r.fields, r.err = flatObject(raw)
+		r.header, r.values, r.err = flatObject(raw)
 		recs = append(recs, r)
 	}
 	if _, err := dec.Token(); err != nil {
@@ -409,7 +403,7 @@ func parseNDJSON(body []byte, max int) ([]*flowRecord, string) {
 		if !json.Valid(text) {
 			r.err = "not valid JSON"
 		} else {
-			r.fields, r.err = flatObject(text)
+			r.header, r.values, r.err = flatObject(text)
 		}
 		recs = append(recs, r)
 	}
@@ -419,39 +413,50 @@ func parseNDJSON(body []byte, max int) ([]*flowRecord, string) {
 	return recs, ""
 }
 
-// flatObject turns one JSON object of scalar values into fields: strings as
-// they are, numbers as written, booleans as true/false, null as missing.
-func flatObject(raw []byte) (map[string]string, string) {
+// flatObject turns one JSON object of scalar values into a record's columns
+// (by name) and values: strings as they are, numbers as written, booleans
+// as true/false, null as missing.
+func flatObject(raw []byte) (*detector.Header, []string, string) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var obj map[string]any
 	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, "a flow record must be a JSON object"
+		return nil, nil, "a flow record must be a JSON object"
 	}
 	if len(obj) > maxFlowFields {
-		return nil, fmt.Sprintf("more than %d fields", maxFlowFields)
+		return nil, nil, fmt.Sprintf("more than %d fields", maxFlowFields)
 	}
-	fields := make(map[string]string, len(obj))
+	names := make([]string, 0, len(obj))
 	for k, v := range obj {
 		if k == "" || len(k) > maxFieldNameBytes {
-			return nil, fmt.Sprintf("field name %q: empty or longer than %d bytes", clip(k, 40), maxFieldNameBytes)
+			return nil, nil, fmt.Sprintf("field name %q: empty or longer than %d bytes", clip(k, 40), maxFieldNameBytes)
 		}
 		switch x := v.(type) {
 		case string:
 			if len(x) > maxFieldBytes {
-				return nil, fmt.Sprintf("field %s: longer than %d bytes", k, maxFieldBytes)
+				return nil, nil, fmt.Sprintf("field %s: longer than %d bytes", k, maxFieldBytes)
 			}
-			fields[k] = x
-		case json.Number:
-			fields[k] = x.String()
-		case bool:
-			fields[k] = strconv.FormatBool(x)
+		case json.Number, bool:
 		case nil:
+			continue
 		default:
-			return nil, fmt.Sprintf("field %s: a flow field must be a string, number, boolean or null", clip(k, 40))
+			return nil, nil, fmt.Sprintf("field %s: a flow field must be a string, number, boolean or null", clip(k, 40))
+		}
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	values := make([]string, len(names))
+	for i, k := range names {
+		switch x := obj[k].(type) {
+		case string:
+			values[i] = x
+		case json.Number:
+			values[i] = x.String()
+		case bool:
+			values[i] = strconv.FormatBool(x)
 		}
 	}
-	return fields, ""
+	return detector.InternHeader(names), values, ""
 }
 
 // parseCSV reads a header row and then one record per row; a row with the
@@ -480,6 +485,7 @@ func parseCSV(body []byte, max int) ([]*flowRecord, string) {
 		seen[h] = true
 		header[i] = h
 	}
+	h := detector.InternHeader(header)
 	var recs []*flowRecord
 	for {
 		row, err := cr.Read()
@@ -506,13 +512,12 @@ func parseCSV(body []byte, max int) ([]*flowRecord, string) {
 		case len(row) != len(header):
 			r.err = fmt.Sprintf("%d fields, the header has %d", len(row), len(header))
 		default:
-			r.fields = make(map[string]string, len(row))
+			r.header, r.values = h, row
 			for i, v := range row {
 				if len(v) > maxFieldBytes {
-					r.fields, r.err = nil, fmt.Sprintf("field %s: longer than %d bytes", header[i], maxFieldBytes)
+					r.header, r.values, r.err = nil, nil, fmt.Sprintf("field %s: longer than %d bytes", header[i], maxFieldBytes)
 					break
 				}
-				r.fields[header[i]] = v
 			}
 		}
 		recs = append(recs, r)

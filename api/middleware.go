@@ -58,11 +58,14 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			"path", c.Request.URL.Path,
 			"status", c.Writer.Status(),
 			"bytes", c.Writer.Size(),
-			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+			"duration_ms", ms(time.Since(start)),
 			"remote", c.ClientIP(),
 		}
 		if k, ok := c.Get(ctxAPIKey); ok {
 			attrs = append(attrs, "key", k.(storage.APIKey).Prefix, "role", string(k.(storage.APIKey).Role))
+		}
+		if t, ok := c.Get(ctxTiming); ok {
+			attrs = append(attrs, t.(*timing).logAttrs()...)
 		}
 		if len(c.Errors) > 0 {
 			attrs = append(attrs, "error", c.Errors.String())

@@ -62,6 +62,14 @@ const problemContentType = "application/problem+json"
 
 // abort ends the request with a problem of the given kind.
 func abort(c *gin.Context, k problemKind, detail string, items ...ItemError) {
+	if k.status >= 500 && c.Request.Context().Err() != nil {
+		// The client went away while we worked (it closed the connection
+		// or gave up waiting), which is what made the work fail: nobody
+		// reads an answer, and it is not a fault of ours. The access log
+		// shows 499, as nginx names it.
+		c.AbortWithStatus(statusClientClosed)
+		return
+	}
 	p := Problem{
 		Type:      problemBase + k.slug,
 		Title:     k.title,
@@ -94,6 +102,9 @@ func abortErr(c *gin.Context, err error) {
 		abort(c, probInternal, "")
 	}
 }
+
+// statusClientClosed is logged for requests the client abandoned.
+const statusClientClosed = 499
 
 // problemJSON renders a Problem with its own content type.
 type problemJSON struct{ p Problem }

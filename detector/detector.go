@@ -117,6 +117,12 @@ func (d *Detector) NewFlow(fields map[string]string) (*Flow, error) {
 	return NewFlow(d.Pipeline.Dataset, fields, d.Pipeline.LoadOptions())
 }
 
+// NewFlowRow parses values aligned with h's columns as a flow of the
+// detector's dataset kind (see NewFlowRow).
+func (d *Detector) NewFlowRow(h *Header, values []string) (*Flow, error) {
+	return NewFlowRow(d.Pipeline.Dataset, h, values, d.Pipeline.LoadOptions())
+}
+
 // Detect scores flows, one prediction per flow in order. In window mode a
 // flow's window is built from the flows before it in the same call (see
 // Pipeline.Transform). Safe for concurrent use.

@@ -96,10 +96,6 @@ func (f *Flow) IsAttack() bool { return f.Class != "" && f.Class != BenignClass 
 // receives). Labels, if present, set Class; the 5-tuple is parsed as from a
 // file.
 func NewFlow(kind string, fields map[string]string, opt LoadOptions) (*Flow, error) {
-	s, err := LookupSchema(kind, opt)
-	if err != nil {
-		return nil, err
-	}
 	names := make([]string, 0, len(fields))
 	for n := range fields {
 		names = append(names, n)
@@ -107,9 +103,23 @@ func NewFlow(kind string, fields map[string]string, opt LoadOptions) (*Flow, err
 	sort.Strings(names)
 	vals := make([]string, len(names))
 	for i, n := range names {
-		vals[i] = strings.TrimSpace(fields[n])
+		vals[i] = fields[n]
 	}
-	f := &Flow{Header: internHeader(names), Values: vals, Source: "api"}
+	return NewFlowRow(kind, InternHeader(names), vals, opt)
+}
+
+// NewFlowRow builds a flow of dataset kind from values aligned with h's
+// columns (the form a CSV row has), as NewFlow does from named fields. The
+// flow takes values over: they are trimmed of surrounding spaces in place.
+func NewFlowRow(kind string, h *Header, values []string, opt LoadOptions) (*Flow, error) {
+	s, err := LookupSchema(kind, opt)
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range values {
+		values[i] = strings.TrimSpace(v)
+	}
+	f := &Flow{Header: h, Values: values, Source: "api"}
 	if err := s.annotate(f); err != nil {
 		return nil, err
 	}
@@ -123,7 +133,9 @@ var apiHeaders struct {
 	m map[string]*Header
 }
 
-func internHeader(names []string) *Header {
+// InternHeader returns the shared Header of these column names, in this
+// order, building it on first use. Names must be distinct.
+func InternHeader(names []string) *Header {
 	key := strings.Join(names, "\x00")
 	apiHeaders.Lock()
 	defer apiHeaders.Unlock()

@@ -41,11 +41,13 @@ type ingestBenchResult struct {
 	BatchP99MS     float64 `json:"batch_p99_ms"`
 	// Latency phase: requests of LatencyBatch flows sent open-loop at
 	// LatencyLoad × FlowsPerSecond.
-	LatencyBatch    int     `json:"latency_batch"`
-	LatencyLoad     float64 `json:"latency_load"`
-	LatencyRequests int     `json:"latency_requests"`
-	P50MS           float64 `json:"p50_ms"`
-	P99MS           float64 `json:"p99_ms"`
+	LatencyBatch int     `json:"latency_batch"`
+	LatencyLoad  float64 `json:"latency_load,omitempty"`
+	// LatencyFlowsPerSecond is the load offered in the latency phase.
+	LatencyFlowsPerSecond float64 `json:"latency_flows_per_second"`
+	LatencyRequests       int     `json:"latency_requests"`
+	P50MS                 float64 `json:"p50_ms"`
+	P99MS                 float64 `json:"p99_ms"`
 	// Errors counts failed requests (transport errors and non-200 answers)
 	// in both phases.
 	Errors    int64  `json:"errors"`
@@ -63,6 +65,7 @@ func runBenchIngest(ctx context.Context, args []string) error {
 	dur := fs.Duration("duration", 10*time.Second, "length of the throughput phase")
 	latBatch := fs.Int("latency-batch", 100, "flows per request in the latency phase")
 	latLoad := fs.Float64("latency-load", 0.5, "latency phase load, as a fraction of the measured throughput")
+	latRate := fs.Float64("latency-rate", 0, "latency phase load in flows/s; overrides --latency-load, and with --duration 0 skips the throughput phase")
 	latDur := fs.Duration("latency-duration", 10*time.Second, "length of the latency phase (0 skips it)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a summary")
 	if err := parseFlags(fs, args); err != nil {
@@ -77,6 +80,12 @@ func runBenchIngest(ctx context.Context, args []string) error {
 		return usagef("--batch, --latency-batch and --concurrency must be positive")
 	case *latLoad <= 0 || *latLoad > 1:
 		return usagef("--latency-load must be in (0, 1]")
+	case *latRate < 0:
+		return usagef("--latency-rate must not be negative")
+	case *dur <= 0 && *latRate == 0:
+		return usagef("--duration 0 needs --latency-rate: the latency phase has no measured throughput to take a fraction of")
+	case *dur <= 0 && *latDur <= 0:
+		return usagef("--duration and --latency-duration are both 0: nothing to measure")
 	}
 	header, rows, err := readCSVRows(*data)
 	if err != nil {
@@ -101,48 +110,54 @@ func runBenchIngest(ctx context.Context, args []string) error {
 		mu      sync.Mutex
 		batchLt []time.Duration
 	)
-	tctx, cancel := context.WithTimeout(ctx, *dur)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range *conc {
-		wg.Go(func() {
-			for tctx.Err() == nil {
-				body := big[next.Add(1)%int64(len(big))]
-				t0 := time.Now()
-				alerts, ok := b.post(tctx, body)
-				if !ok {
-					time.Sleep(10 * time.Millisecond) // do not spin on a refusing server
-					continue
+	if *dur > 0 {
+		tctx, cancel := context.WithTimeout(ctx, *dur)
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range *conc {
+			wg.Go(func() {
+				for tctx.Err() == nil {
+					body := big[next.Add(1)%int64(len(big))]
+					t0 := time.Now()
+					alerts, ok := b.post(tctx, body)
+					if !ok {
+						time.Sleep(10 * time.Millisecond) // do not spin on a refusing server
+						continue
+					}
+					mu.Lock()
+					batchLt = append(batchLt, time.Since(t0))
+					mu.Unlock()
+					b.flows.Add(int64(*batch))
+					b.alerts.Add(alerts)
 				}
-				mu.Lock()
-				batchLt = append(batchLt, time.Since(t0))
-				mu.Unlock()
-				b.flows.Add(int64(*batch))
-				b.alerts.Add(alerts)
-			}
-		})
-	}
-	wg.Wait()
-	cancel()
-	el := time.Since(start)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	res.Seconds = el.Seconds()
-	res.Requests = int64(len(batchLt))
-	res.Flows, res.Alerts = b.flows.Load(), b.alerts.Load()
-	res.FlowsPerSecond = float64(res.Flows) / el.Seconds()
-	res.BatchP50MS, res.BatchP99MS = quantileMS(batchLt, 0.5), quantileMS(batchLt, 0.99)
-	if res.Flows == 0 {
-		res.Errors, res.LastError = b.errors.Load(), b.lastError()
-		printIngestResult(res, *asJSON)
-		return fmt.Errorf("no request succeeded: %s", res.LastError)
+			})
+		}
+		wg.Wait()
+		cancel()
+		el := time.Since(start)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		res.Seconds = el.Seconds()
+		res.Requests = int64(len(batchLt))
+		res.Flows, res.Alerts = b.flows.Load(), b.alerts.Load()
+		res.FlowsPerSecond = float64(res.Flows) / el.Seconds()
+		res.BatchP50MS, res.BatchP99MS = quantileMS(batchLt, 0.5), quantileMS(batchLt, 0.99)
+		if res.Flows == 0 {
+			res.Errors, res.LastError = b.errors.Load(), b.lastError()
+			printIngestResult(res, *asJSON)
+			return fmt.Errorf("no request succeeded: %s", res.LastError)
+		}
 	}
 
 	// Latency at a fraction of that load, open loop: a request every
 	// interval whether or not the previous ones have finished.
 	if *latDur > 0 {
-		rate := res.FlowsPerSecond * *latLoad / float64(*latBatch) // requests per second
+		res.LatencyFlowsPerSecond = res.FlowsPerSecond * *latLoad
+		if *latRate > 0 {
+			res.LatencyFlowsPerSecond, res.LatencyLoad = *latRate, 0
+		}
+		rate := res.LatencyFlowsPerSecond / float64(*latBatch) // requests per second
 		interval := time.Duration(float64(time.Second) / rate)
 		var lat []time.Duration
 		lctx, cancel := context.WithTimeout(ctx, *latDur)
@@ -310,12 +325,14 @@ func printIngestResult(r ingestBenchResult, asJSON bool) {
 		_ = enc.Encode(r)
 		return
 	}
-	fmt.Printf("throughput: %.0f flows/s (%d requests of %d flows in %.1fs, %d in flight; %d alerts)\n",
-		r.FlowsPerSecond, r.Requests, r.Batch, r.Seconds, r.Concurrency, r.Alerts)
-	fmt.Printf("  batch latency p50 %.1f ms, p99 %.1f ms\n", r.BatchP50MS, r.BatchP99MS)
+	if r.Requests > 0 {
+		fmt.Printf("throughput: %.0f flows/s (%d requests of %d flows in %.1fs, %d in flight; %d alerts)\n",
+			r.FlowsPerSecond, r.Requests, r.Batch, r.Seconds, r.Concurrency, r.Alerts)
+		fmt.Printf("  batch latency p50 %.1f ms, p99 %.1f ms\n", r.BatchP50MS, r.BatchP99MS)
+	}
 	if r.LatencyRequests > 0 {
-		fmt.Printf("latency at %.0f%% load, %d-flow requests: p50 %.1f ms, p99 %.1f ms (%d requests)\n",
-			r.LatencyLoad*100, r.LatencyBatch, r.P50MS, r.P99MS, r.LatencyRequests)
+		fmt.Printf("latency at %.0f flows/s, %d-flow requests: p50 %.1f ms, p99 %.1f ms (%d requests)\n",
+			r.LatencyFlowsPerSecond, r.LatencyBatch, r.P50MS, r.P99MS, r.LatencyRequests)
 	}
 	fmt.Printf("errors: %d", r.Errors)
 	if r.LastError != "" {

@@ -40,6 +40,7 @@ type serveConfig struct {
 	model             string
 	dbMaxConns        int
 	logLevel          string
+	debugAddr         string
 
 	dataDir       string
 	ethRPC        string
@@ -69,6 +70,7 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.StringVar(&c.model, "model", "", "detector model file scoring flows; empty: the default model built into the binary (IDSLEDGER_MODEL)")
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", 16, "PostgreSQL pool size (IDSLEDGER_DB_MAX_CONNS)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (IDSLEDGER_LOG_LEVEL)")
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles at this loopback address, without authentication; empty: off (IDSLEDGER_DEBUG_ADDR)")
 	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
 	fs.StringVar(&c.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path); empty: the embedded dev chain (IDSLEDGER_ETH_RPC)")
 	fs.StringVar(&c.ethKeyFile, "eth-key-file", "", "file holding the service's hex private key, created when missing; default DATA_DIR/chain/service.key for the embedded chain (IDSLEDGER_ETH_KEY_FILE)")
@@ -118,6 +120,9 @@ func parseServe(args []string) (serveConfig, error) {
 		if _, _, err := net.SplitHostPort(c.chainHTTP); err != nil {
 			return c, usagef("invalid value %q for --chain-http (IDSLEDGER_CHAIN_HTTP): want host:port", c.chainHTTP)
 		}
+	}
+	if c.debugAddr != "" && !isLoopback(c.debugAddr) {
+		return c, usagef("invalid value %q for --debug-addr (IDSLEDGER_DEBUG_ADDR): want a loopback host:port (profiles are served without authentication)", c.debugAddr)
 	}
 	if c.dbMaxConns <= 0 || c.dbMaxConns > 1000 {
 		return c, usagef("invalid value %d for --db-max-conns (IDSLEDGER_DB_MAX_CONNS): want 1..1000", c.dbMaxConns)
@@ -188,6 +193,14 @@ func runServe(ctx context.Context, args []string) error {
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
+	if cfg.debugAddr != "" {
+		stopDebug, err := serveDebug(cfg.debugAddr, log)
+		if err != nil {
+			_ = httpSrv.Close()
+			return err
+		}
+		defer stopDebug()
+	}
 
 	select {
 	case err := <-serveErr:
