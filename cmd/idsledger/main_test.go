@@ -50,6 +50,9 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--anchor-mode", "sideways"}, nil, "--anchor-mode"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_REGISTRY": "0x12"}, "IDSLEDGER_REGISTRY"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--batch-size", "0"}, nil, "--batch-size"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--debug-addr", "0.0.0.0:6060"}, nil, "--debug-addr"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_DEBUG_ADDR": "example.com:6060"}, "IDSLEDGER_DEBUG_ADDR"},
+		{[]string{"bench", "ingest", "--url", "http://127.0.0.1:1", "--key", "k", "--duration", "0"}, nil, "--latency-rate"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_BATCH_INTERVAL": "-1s"}, "IDSLEDGER_BATCH_INTERVAL"},
 		{[]string{"apikey", "create", "--role", "root", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "--role"},
 		{[]string{"apikey", "frobnicate", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "frobnicate"},
@@ -250,5 +253,16 @@ func TestServeSurvivesDatabaseOutages(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), key) {
 		t.Fatal("an API key reached the logs")
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:6060": true, "localhost:6060": true, "[::1]:6060": true, "127.0.0.2:1": true,
+		"0.0.0.0:6060": false, ":6060": false, "10.0.0.1:6060": false, "example.com:80": false, "127.0.0.1": false,
+	} {
+		if got := isLoopback(addr); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
+		}
 	}
 }
