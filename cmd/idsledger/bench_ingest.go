@@ -67,6 +67,7 @@ func runBenchIngest(ctx context.Context, args []string) error {
 	latLoad := fs.Float64("latency-load", 0.5, "latency phase load, as a fraction of the measured throughput")
 	latRate := fs.Float64("latency-rate", 0, "latency phase load in flows/s; overrides --latency-load, and with --duration 0 skips the throughput phase")
 	latDur := fs.Duration("latency-duration", 10*time.Second, "length of the latency phase (0 skips it)")
+	warmup := fs.Duration("warmup", 2*time.Second, "requests sent at the latency phase's rate before it is measured")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a summary")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -82,6 +83,8 @@ func runBenchIngest(ctx context.Context, args []string) error {
 		return usagef("--latency-load must be in (0, 1]")
 	case *latRate < 0:
 		return usagef("--latency-rate must not be negative")
+	case *warmup < 0:
+		return usagef("--warmup must not be negative")
 	case *dur <= 0 && *latRate == 0:
 		return usagef("--duration 0 needs --latency-rate: the latency phase has no measured throughput to take a fraction of")
 	case *dur <= 0 && *latDur <= 0:
@@ -150,8 +153,9 @@ func runBenchIngest(ctx context.Context, args []string) error {
 		}
 	}
 
-	// Latency at a fraction of that load, open loop: a request every
-	// interval whether or not the previous ones have finished.
+	// Latency at a fraction of that load (or at --latency-rate), open
+	// loop: a request every interval whether or not the previous ones have
+	// finished. The first --warmup of it is not measured.
 	if *latDur > 0 {
 		res.LatencyFlowsPerSecond = res.FlowsPerSecond * *latLoad
 		if *latRate > 0 {
@@ -160,7 +164,8 @@ func runBenchIngest(ctx context.Context, args []string) error {
 		rate := res.LatencyFlowsPerSecond / float64(*latBatch) // requests per second
 		interval := time.Duration(float64(time.Second) / rate)
 		var lat []time.Duration
-		lctx, cancel := context.WithTimeout(ctx, *latDur)
+		measureFrom := time.Now().Add(*warmup)
+		lctx, cancel := context.WithTimeout(ctx, *warmup+*latDur)
 		tick := time.NewTicker(interval)
 		sem := make(chan struct{}, 256)
 		var lwg sync.WaitGroup
@@ -183,7 +188,7 @@ func runBenchIngest(ctx context.Context, args []string) error {
 			lwg.Go(func() {
 				defer func() { <-sem }()
 				t0 := time.Now()
-				if _, ok := b.post(context.Background(), body); ok {
+				if _, ok := b.post(context.Background(), body); ok && !t0.Before(measureFrom) {
 					d := time.Since(t0)
 					mu.Lock()
 					lat = append(lat, d)
