@@ -245,3 +245,72 @@ func TestSummaryMatchesAlerts(t *testing.T) {
 		t.Fatalf("daily: %+v %v", day, err)
 	}
 }
+
+// Shards of closed buckets fold into one row per key; the reports read the
+// same before and after, and the open (current) hour keeps its shards.
+func TestFoldRollupsKeepsCounts(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	past := time.Now().UTC().Add(-30 * time.Hour).Truncate(time.Hour)
+	now := time.Now().UTC()
+	// Many small inserts, as concurrent sensors make them: they spread
+	// over the shards.
+	for i := range 60 {
+		old, cur := testAlert(i, past), testAlert(i, now)
+		old.ObservedAt = past.Add(time.Duration(i) * time.Minute)
+		cur.ObservedAt = now
+		if _, err := db.InsertAlerts(ctx, []storage.AlertBody{old, cur}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows := func(where string) (n int) {
+		t.Helper()
+		if err := db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM alert_counts WHERE `+where+`)
+			+ (SELECT count(*) FROM alert_src_counts WHERE `+where+`)`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	q := []storage.ReportQuery{
+		{From: past.Add(-time.Hour), To: now.Add(time.Hour), Bucket: "hour"},
+		{From: past.Add(-48 * time.Hour), To: now.Add(time.Hour), Bucket: "day"},
+	}
+	var before []storage.Report
+	for _, rq := range q {
+		r, err := db.Summary(ctx, rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before = append(before, r)
+	}
+	// The old alerts' hour and day buckets start more than 25 hours ago
+	// (they were observed 29-30 hours ago); the current ones after that.
+	closed := `bucket < now() - interval '25 hours'`
+	if rows(closed+" AND shard <> 0") == 0 {
+		t.Fatal("60 inserts left no shard but 0 in use: the test shows nothing")
+	}
+	removed, err := db.FoldRollups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed == 0 || rows(closed+" AND shard <> 0") != 0 {
+		t.Fatalf("fold removed %d rows and left %d shard rows in closed buckets", removed, rows(closed+" AND shard <> 0"))
+	}
+	if rows("grain = 'hour' AND bucket = '"+now.Truncate(time.Hour).Format(time.RFC3339)+"' AND shard <> 0") == 0 {
+		t.Fatal("the open hour's shards were folded")
+	}
+	for i, rq := range q {
+		r, err := db.Summary(ctx, rq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := before[i]
+		if r.Total != b.Total || r.Total != 120 || fmt.Sprint(r.ByClass, r.BySeverity, r.BySensor, r.TopSources, len(r.Series)) !=
+			fmt.Sprint(b.ByClass, b.BySeverity, b.BySensor, b.TopSources, len(b.Series)) {
+			t.Fatalf("%s report changed by folding:\nbefore %+v\nafter  %+v", rq.Bucket, b, r)
+		}
+	}
+	if n, err := db.FoldRollups(ctx); err != nil || n != 0 {
+		t.Fatalf("second fold: %d, %v; want 0", n, err)
+	}
+}

@@ -193,3 +193,47 @@ func (db *DB) Summary(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	return rep, nil
 }
+
+// FoldRollups folds the shards of closed rollup buckets into shard 0 and
+// returns how many shard rows it removed. Shards exist so that concurrent
+// ingests into the current hour and day do not queue on each other's row
+// locks (see queueCounts); once a bucket has ended no ingest adds to it
+// (an alert's bucket is its observed time, which is the time it was
+// received), so its shards can become one row per key again, and reports
+// over long periods read as many rows as before sharding. A bucket counts
+// as closed a minute after it ended, which covers clocks a little apart;
+// a later addition to a folded bucket is simply folded by the next call.
+// The sums are unchanged at every moment: the move is one statement.
+func (db *DB) FoldRollups(ctx context.Context) (int64, error) {
+	var removed int64
+	for _, q := range []string{`
+		WITH moved AS (
+			DELETE FROM alert_counts
+			WHERE shard <> 0 AND bucket + CASE grain WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END
+			      < now() - interval '1 minute'
+			RETURNING grain, bucket, class, severity, sensor, n),
+		folded AS (
+			INSERT INTO alert_counts (grain, bucket, class, severity, sensor, shard, n)
+			SELECT grain, bucket, class, severity, sensor, 0, sum(n) FROM moved
+			GROUP BY grain, bucket, class, severity, sensor
+			ON CONFLICT (grain, bucket, class, severity, sensor, shard) DO UPDATE SET n = alert_counts.n + excluded.n)
+		SELECT count(*) FROM moved`, `
+		WITH moved AS (
+			DELETE FROM alert_src_counts
+			WHERE shard <> 0 AND bucket + CASE grain WHEN 'hour' THEN interval '1 hour' ELSE interval '1 day' END
+			      < now() - interval '1 minute'
+			RETURNING grain, bucket, src_addr, n),
+		folded AS (
+			INSERT INTO alert_src_counts (grain, bucket, src_addr, shard, n)
+			SELECT grain, bucket, src_addr, 0, sum(n) FROM moved
+			GROUP BY grain, bucket, src_addr
+			ON CONFLICT (grain, bucket, src_addr, shard) DO UPDATE SET n = alert_src_counts.n + excluded.n)
+		SELECT count(*) FROM moved`} {
+		var n int64
+		if err := db.Pool.QueryRow(ctx, q).Scan(&n); err != nil {
+			return removed, fmt.Errorf("fold rollup shards: %w", classify(err))
+		}
+		removed += n
+	}
+	return removed, nil
+}

@@ -186,6 +186,7 @@ func runServe(ctx context.Context, args []string) error {
 		// Webhook delivery reads its subscriptions from the database, so it
 		// starts once the schema is there.
 		workers.Go(func() { hooks.Run(workCtx) })
+		workers.Go(func() { foldRollups(workCtx, log, db, rollupFoldEvery) })
 		if err := runAnchoring(workCtx, log, db, cfg, health, verifier, worker); err != nil {
 			fatal <- err
 		}
@@ -280,4 +281,30 @@ func loadModel(path string) (*api.Models, error) {
 		return nil, err
 	}
 	return models, nil
+}
+
+// rollupFoldEvery is how often closed report buckets get their shards
+// folded (storage.FoldRollups).
+const rollupFoldEvery = 5 * time.Minute
+
+// foldRollups folds the report rollups' closed buckets at start and then
+// every interval, until ctx ends. A failure is logged and tried again next
+// time: the reports are right either way, only slower to read.
+func foldRollups(ctx context.Context, log *slog.Logger, db *storage.DB, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := db.FoldRollups(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("folding report rollups failed; retrying later", "error", err.Error(), "retry_in", every.String())
+		case n > 0:
+			log.Debug("folded report rollups", "shard_rows_removed", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
