@@ -39,14 +39,16 @@ cleanup() {
 dburl_of() { printf '%s' "$url" | sed -E "s#/idsledger(\?|\$)#/$1\1#"; }
 admin=$(dburl_of postgres)
 trap cleanup EXIT
-start() { # name bin port: serves, and leaves an ingest key in $work/name.key
-  # (runs in this shell, not in $(...), so that cleanup knows the pid)
+start() { # name bin port [serve flags...]: serves, and leaves an ingest key
+  # in $work/name.key (runs in this shell, not in $(...), so that cleanup
+  # knows the pid)
   local name=$1 bin=$2 port=$3 db="ab_$1"
+  shift 3
   psql -q "$admin" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
   local dburl
   dburl=$(dburl_of "$db")
   "$bin" migrate up --database-url "$dburl" >/dev/null
-  DATABASE_URL=$dburl "$bin" serve --addr "127.0.0.1:$port" --data-dir "$work/$name" \
+  DATABASE_URL=$dburl "$bin" serve --addr "127.0.0.1:$port" --data-dir "$work/$name" "$@" \
     >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 120); do
@@ -61,8 +63,12 @@ start() { # name bin port: serves, and leaves an ingest key in $work/name.key
   DATABASE_URL=$dburl "$bin" apikey create --role ingest --name ab | tail -n 1 >"$work/$name.key"
 }
 
-start baseline "$base" 18181
-start candidate "$cand" 18182
+# BASELINE_SERVE_FLAGS and CANDIDATE_SERVE_FLAGS (word-split) compare
+# settings of one binary, e.g. CANDIDATE_SERVE_FLAGS="--batch-size 1024".
+# shellcheck disable=SC2086
+start baseline "$base" 18181 ${BASELINE_SERVE_FLAGS:-}
+# shellcheck disable=SC2086
+start candidate "$cand" 18182 ${CANDIDATE_SERVE_FLAGS:-}
 key_base=$(cat "$work/baseline.key") key_cand=$(cat "$work/candidate.key")
 for r in $(seq "$rounds"); do
   for side in baseline candidate; do
