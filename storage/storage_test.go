@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
@@ -138,5 +139,97 @@ func TestUnavailableAndRecovery(t *testing.T) {
 	c.Start(t)
 	if err := db.WaitReady(ctx, 200_000_000, nil); err != nil {
 		t.Fatalf("no recovery after restart: %v", err)
+	}
+}
+
+// Migration 000005 moves each record's anchoring state out of records and
+// back: down and up again must keep which records are anchored, in which
+// batch and at which leaf, and which are still pending.
+func TestAppendOnlyMigrationKeepsAnchoringState(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.EmptyURL(t)
+	m, err := storage.NewMigrator(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.Up(); err != nil {
+		t.Fatal(err)
+	}
+	open := func() *storage.DB {
+		db, err := storage.Open(ctx, u, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(db.Close)
+		return db
+	}
+	db := open()
+	ids, err := storage.AppendRecords(ctx, db.Pool, "alert", [][]byte{[]byte(`{"i":0}`), []byte(`{"i":1}`), []byte(`{"i":2}`), []byte(`{"i":3}`), []byte(`{"i":4}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := storage.NewOutbox(db.Pool)
+	pend, err := o.Pending(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := o.Prepare(ctx, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: pend}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := bs[0].ID
+	if err := o.Confirm(ctx, []anchor.Confirmation{{BatchID: batch, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	if err := m.Down(1); err != nil {
+		t.Fatal(err)
+	}
+	db = open()
+	rows, err := db.Pool.Query(ctx, `SELECT id, status, batch_id, leaf_index FROM records ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	for rows.Next() {
+		var (
+			id     [16]byte
+			status string
+			bid    *int64
+			leaf   *int32
+		)
+		if err := rows.Scan(&id, &status, &bid, &leaf); err != nil {
+			t.Fatal(err)
+		}
+		anchored := i < 3
+		if id != ids[i] || (status == "anchored") != anchored || (bid != nil) != anchored ||
+			(anchored && (*bid != int64(batch) || *leaf != int32(i))) {
+			t.Fatalf("after down, record %d: status %s batch %v leaf %v", i, status, bid, leaf)
+		}
+		i++
+	}
+	if rows.Err() != nil || i != 5 {
+		t.Fatalf("after down: %d records, %v", i, rows.Err())
+	}
+	db.Close()
+
+	if err := m.Up(); err != nil {
+		t.Fatal(err)
+	}
+	db = open()
+	o = storage.NewOutbox(db.Pool)
+	for i, id := range ids {
+		r, err := o.Record(ctx, anchor.RecordID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{true: "anchored", false: "pending"}[i < 3]; r.Status != want || (i < 3 && (r.BatchID != batch || r.LeafIndex != i)) {
+			t.Fatalf("after up again, record %d: %+v", i, r)
+		}
+	}
+	if pend, err := o.Pending(ctx, 10); err != nil || len(pend) != 2 || pend[0].ID != anchor.RecordID(ids[3]) {
+		t.Fatalf("after up again, pending: %+v %v", pend, err)
 	}
 }
