@@ -94,9 +94,10 @@ start() {
   fi
   as_pg mkdir -p "$dir/run"
   local opts="-c listen_addresses=127.0.0.1 -k $dir/run -c max_connections=300"
-  # Sized for a write-heavy service (see docs/operations.md): checkpoints
-  # spaced by time rather than forced by WAL volume every few seconds under
-  # ingest load, and full-page images compressed.
+  # Sized for a write-heavy service (docs/architecture.md, "PostgreSQL
+  # settings for ingest"): checkpoints spaced by time rather than forced by
+  # WAL volume every few seconds under ingest load, and full-page images
+  # compressed.
   opts="$opts -c shared_buffers=512MB -c max_wal_size=8GB -c checkpoint_timeout=15min -c wal_compression=lz4"
   if [ "$fast" = "--fast" ]; then
     opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
