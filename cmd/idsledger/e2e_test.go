@@ -334,6 +334,38 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
+	// The operators' benchmarks run against this service as they would
+	// against theirs. The throughput phase ends by abandoning its requests
+	// in flight, which the service must not log as its own failure (checked
+	// with the rest of the log below).
+	stdout, _ := capture(t, func() {
+		err = runBenchIngest(context.Background(), []string{"--url", base, "--key", ingest, "--json",
+			"--data", filepath.Join(root, "detector", "testdata", "nf-bot-iot-v2-sample.csv"),
+			"--duration", "2s", "--latency-duration", "1s", "--warmup", "0"})
+	})
+	var ib ingestBenchResult
+	if err != nil || json.Unmarshal([]byte(stdout), &ib) != nil {
+		t.Fatalf("bench ingest: %v\n%s", err, stdout)
+	}
+	if ib.Flows < 1000 || ib.Errors != 0 || ib.LatencyRequests == 0 || ib.P99MS <= 0 {
+		t.Fatalf("bench ingest: %+v", ib)
+	}
+	stdout, _ = capture(t, func() {
+		err = runBenchQuery(context.Background(), []string{"--url", base, "--key", analyst, "--requests", "2", "--json"})
+	})
+	var qb queryBenchResult
+	if err != nil || json.Unmarshal([]byte(stdout), &qb) != nil {
+		t.Fatalf("bench query: %v\n%s", err, stdout)
+	}
+	if qb.Errors != 0 || len(qb.Queries) < 15 {
+		t.Fatalf("bench query: %d errors, %d queries: %+v", qb.Errors, len(qb.Queries), qb.Queries)
+	}
+	for _, q := range qb.Queries {
+		if q.P50MS <= 0 || (strings.HasPrefix(q.Path, "/v1/alerts?") && !strings.Contains(q.Name, "pending") && q.Items == 0) {
+			t.Errorf("bench query %q: %+v (a listing found nothing, or no time measured)", q.Name, q)
+		}
+	}
+
 	cancel()
 	select {
 	case err := <-done:
