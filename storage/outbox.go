@@ -35,9 +35,11 @@ type Outbox struct {
 // autovacuum (which starts at most once a minute per database, and by
 // default only once a fifth of a table is dead) would let a million dead
 // rows pile up at ingest rates, which every read of the queue then crawls
-// over. A VACUUM of the small live part takes milliseconds and does not
-// block ingest.
-const vacuumEvery = 32768
+// over. Small and frequent is best: a VACUUM after 8,192 deletions takes a
+// few milliseconds; after 32,768 it took 40-90 ms of CPU that ingest
+// requests then waited for. It never truncates the table (migration
+// 000005), so it takes no lock that blocks ingest.
+const vacuumEvery = 8192
 
 var (
 	_ anchor.Outbox       = (*Outbox)(nil)
@@ -300,7 +302,7 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 	if o.taken.Add(int64(len(recIDs))) >= vacuumEvery {
 		o.taken.Store(0)
 		// Hygiene, not correctness: a failure here is retried next time.
-		_, _ = o.pool.Exec(ctx, `VACUUM (ANALYZE) outbox`)
+		_, _ = o.pool.Exec(ctx, `VACUUM outbox`)
 	}
 	return nil
 }
