@@ -15,10 +15,16 @@ type Checker func(ctx context.Context) error
 // Health tracks what /readyz reports: the database (reachable and migrated)
 // and the chain (reachable, or not configured).
 type Health struct {
-	db      Checker
-	chain   atomic.Pointer[Checker]
-	dbReady atomic.Bool // set once migrations are applied
+	db          Checker
+	chain       atomic.Pointer[Checker]
+	dbReady     atomic.Bool // set once migrations are applied
+	chainWanted atomic.Bool // a chain is configured and being opened
 }
+
+// ExpectChain records that a chain is configured: until SetChain its check
+// reads "starting" rather than "not_configured". The service is ready
+// meanwhile (flows are scored and stored; anchoring catches up).
+func (h *Health) ExpectChain() { h.chainWanted.Store(true) }
 
 // NewHealth makes a Health that pings the database with db.
 func NewHealth(db Checker) *Health { return &Health{db: db} }
@@ -57,7 +63,9 @@ func (h *Health) Check(ctx context.Context) readiness {
 			r.Checks["database"] = checkResult{Status: "ok"}
 		}
 	}
-	if c := h.chain.Load(); c == nil {
+	if c := h.chain.Load(); c == nil && h.chainWanted.Load() {
+		r.Checks["chain"] = checkResult{Status: "starting", Detail: "opening the chain; anchoring and verification wait for it"}
+	} else if c == nil {
 		r.Checks["chain"] = checkResult{Status: "not_configured"}
 	} else if err := (*c)(ctx); err != nil {
 		r.Checks["chain"] = checkResult{Status: "unavailable", Detail: err.Error()}

@@ -150,6 +150,7 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	health := api.NewHealth(db.Ping)
+	health.ExpectChain() // embedded or --eth-rpc: serve always anchors
 	verifier, worker := &lateVerifier{}, &lateWorker{}
 	metrics := api.NewMetrics(db)
 	hooks := api.NewWebhooks(db, api.WebhookOptions{Logger: log, Metrics: metrics})
