@@ -28,13 +28,8 @@ func AppendRecord(ctx context.Context, q RowQuerier, kind string, canonical []by
 		return uuid.Nil, 0, fmt.Errorf("new record id: %w", err)
 	}
 	var seq int64
-	err = q.QueryRow(ctx, `
-		WITH r AS (
-			INSERT INTO records (id, kind, body, leaf_hash) VALUES ($1, $2, $3, $4)
-			RETURNING id, seq, kind, leaf_hash, created_at),
-		o AS (INSERT INTO outbox (id, seq, kind, leaf_hash, created_at) SELECT * FROM r)
-		SELECT seq FROM r`,
-		[16]byte(id), kind, canonical, leaf[:]).Scan(&seq)
+	err = q.QueryRow(ctx, appendRecordsSQL+" RETURNING seq",
+		kind, []uuid.UUID{id}, [][]byte{canonical}, [][]byte{leaf[:]}).Scan(&seq)
 	if err != nil {
 		return uuid.Nil, 0, fmt.Errorf("append %s record: %w", kind, err)
 	}
@@ -78,7 +73,8 @@ func QueueRecords(b *pgx.Batch, kind string, canonical [][]byte) ([]uuid.UUID, e
 
 // appendRecordsSQL inserts records in the order of its arrays, so that seq
 // (an identity column, numbered as rows are inserted) follows it, and puts
-// each in the outbox (migration 000005).
+// each in the outbox (migration 000005). It is the one statement that adds
+// records: AppendRecord appends RETURNING seq to it.
 const appendRecordsSQL = `
 	WITH r AS (
 		INSERT INTO records (id, kind, body, leaf_hash)
