@@ -1,14 +1,14 @@
 package anchor
 
 import (
-	"container/list"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/google/uuid"
 )
@@ -135,17 +135,18 @@ type RecordSource interface {
 type Verifier struct {
 	src   RecordSource
 	reg   RegistryReader
-	cache *batchCache
+	cache *lru.Cache[uint64, cachedBatch] // confirmed batches, which never change
 }
 
 // NewVerifier returns a verifier reading records from src and roots from reg.
 func NewVerifier(src RecordSource, reg RegistryReader) *Verifier {
-	return &Verifier{src: src, reg: reg, cache: newBatchCache(64)}
+	cache, _ := lru.New[uint64, cachedBatch](64) // fails only for a size below 1
+	return &Verifier{src: src, reg: reg, cache: cache}
 }
 
 // batch returns a confirmed batch with its tree, from the cache or src.
 func (v *Verifier) batch(ctx context.Context, id uint64) (Batch, *Tree, error) {
-	if e, ok := v.cache.get(id); ok {
+	if e, ok := v.cache.Get(id); ok {
 		return e.b, e.t, nil
 	}
 	b, err := v.src.Batch(ctx, id)
@@ -160,7 +161,7 @@ func (v *Verifier) batch(ctx context.Context, id uint64) (Batch, *Tree, error) {
 		return b, nil, err
 	}
 	if b.Status == BatchConfirmed {
-		v.cache.put(id, cachedBatch{b: b, t: t})
+		v.cache.Add(id, cachedBatch{b: b, t: t})
 	}
 	return b, t, nil
 }
@@ -168,48 +169,6 @@ func (v *Verifier) batch(ctx context.Context, id uint64) (Batch, *Tree, error) {
 type cachedBatch struct {
 	b Batch
 	t *Tree
-}
-
-// batchCache is a small LRU of confirmed batches.
-type batchCache struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // front = most recent; values are uint64 ids
-	items map[uint64]*list.Element
-	data  map[uint64]cachedBatch
-}
-
-func newBatchCache(n int) *batchCache {
-	return &batchCache{max: n, order: list.New(), items: map[uint64]*list.Element{}, data: map[uint64]cachedBatch{}}
-}
-
-func (c *batchCache) get(id uint64) (cachedBatch, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.items[id]
-	if !ok {
-		return cachedBatch{}, false
-	}
-	c.order.MoveToFront(e)
-	return c.data[id], true
-}
-
-func (c *batchCache) put(id uint64, b cachedBatch) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.items[id]; ok {
-		c.order.MoveToFront(e)
-		c.data[id] = b
-		return
-	}
-	c.items[id] = c.order.PushFront(id)
-	c.data[id] = b
-	for c.order.Len() > c.max {
-		old := c.order.Back()
-		c.order.Remove(old)
-		delete(c.items, old.Value.(uint64))
-		delete(c.data, old.Value.(uint64))
-	}
 }
 
 // Verify checks one record. It returns ErrNotFound when there is no such

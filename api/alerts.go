@@ -19,17 +19,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
 // AlertStore is what the alert endpoints need from storage. *storage.DB
 // implements it.
 type AlertStore interface {
-	InsertAlerts(ctx context.Context, alerts []storage.AlertBody) ([]uuid.UUID, error)
 	ListAlerts(ctx context.Context, f storage.AlertFilter) ([]storage.Alert, *storage.AlertCursor, error)
 	GetAlert(ctx context.Context, id uuid.UUID) (storage.AlertDetail, error)
 	UpdateWorkflow(ctx context.Context, id uuid.UUID, change storage.WorkflowChange, actor string) (uuid.UUID, error)
-	RecordModelActivation(ctx context.Context, model storage.ModelRef, actor string) (uuid.UUID, error)
+	RecordModelActivation(ctx context.Context, model ingest.ModelRef, actor string) (uuid.UUID, error)
 	Summary(ctx context.Context, q storage.ReportQuery) (storage.Report, error)
 }
 
@@ -139,7 +139,7 @@ func parseAlertFilter(q url.Values, extra ...string) (storage.AlertFilter, []Ite
 	fail := func(p, d string) { bad = append(bad, ItemError{Pointer: "?" + p, Detail: d}) }
 	for name := range q {
 		if !listParams[name] && !contains(extra, name) {
-			fail(clip(name, 40), "unknown query parameter")
+			fail(ingest.Clip(name, 40), "unknown query parameter")
 		}
 	}
 	var err error
@@ -161,7 +161,7 @@ func parseAlertFilter(q url.Values, extra ...string) (storage.AlertFilter, []Ite
 		}
 	}
 	for _, v := range listValues(q["severity"]) {
-		s, err := storage.ParseSeverity(v)
+		s, err := ingest.ParseSeverity(v)
 		if err != nil {
 			fail("severity", err.Error())
 			continue

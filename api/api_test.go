@@ -17,6 +17,7 @@ import (
 	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/api"
 	"github.com/idsledger/idsledger/detector"
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
@@ -42,7 +43,7 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	models := api.NewModels()
+	models := ingest.NewModels()
 	if _, err := models.Activate(d, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -58,10 +59,12 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	out := storage.NewOutbox(db.Pool)
 	metrics := api.NewMetrics(db)
 	ts := &testServer{db: db, keys: map[storage.Role]string{}}
+	hooks := api.NewWebhooks(db, api.WebhookOptions{Logger: cfg.Logger, Metrics: metrics})
+	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, nil)}
 	ts.srv = api.New(cfg, api.Deps{
-		Keys: db, Health: health, Alerts: db, Models: models, Metrics: metrics,
+		Keys: db, Health: health, Alerts: db, Ingester: in, Metrics: metrics,
 		Verifier: api.NewChainVerifier(anchor.NewVerifier(out, ch.Registry), ch.Registry, out),
-		Webhooks: api.NewWebhooks(db, api.WebhookOptions{Logger: cfg.Logger, Metrics: metrics}),
+		Webhooks: hooks,
 	})
 	for _, r := range storage.Roles {
 		clear, _, err := db.CreateAPIKey(context.Background(), "test "+string(r), r)

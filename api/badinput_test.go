@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -66,12 +67,12 @@ func TestBadInputCorpus(t *testing.T) {
 			w := httptest.NewRecorder()
 			env.srv.Handler().ServeHTTP(w, req)
 			if w.Code != c.Status {
-				t.Fatalf("status %d, want %d: %s", w.Code, c.Status, clip(w.Body.String(), 400))
+				t.Fatalf("status %d, want %d: %s", w.Code, c.Status, ingest.Clip(w.Body.String(), 400))
 			}
 			if w.Code >= 400 {
 				var p Problem
 				if !isProblem(w) || json.Unmarshal(w.Body.Bytes(), &p) != nil || p.Status != w.Code || p.Type == "" {
-					t.Fatalf("not a problem+json answer: %s %s", w.Header().Get("Content-Type"), clip(w.Body.String(), 400))
+					t.Fatalf("not a problem+json answer: %s %s", w.Header().Get("Content-Type"), ingest.Clip(w.Body.String(), 400))
 				}
 			}
 		})
@@ -100,7 +101,7 @@ func TestRoutesNo5xxWithDeps(t *testing.T) {
 		env.srv.Handler().ServeHTTP(w, req)
 		cancel()
 		if w.Code >= 500 {
-			t.Errorf("%s %s: %d %s", r.Method, r.Path, w.Code, clip(w.Body.String(), 300))
+			t.Errorf("%s %s: %d %s", r.Method, r.Path, w.Code, ingest.Clip(w.Body.String(), 300))
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -206,14 +207,14 @@ func csvSafe(v string) string {
 
 // severityID maps severities to OCSF severity_id (2 low … 5 critical); ECS
 // uses the same numbers.
-func severityID(s storage.Severity) int { return max(s.Rank(), 0) + 2 }
+func severityID(s ingest.Severity) int { return max(s.Rank(), 0) + 2 }
 
 // eveSeverity maps severities to Suricata's 1 (highest) … 3 (lowest).
-func eveSeverity(s storage.Severity) int {
+func eveSeverity(s ingest.Severity) int {
 	switch s {
-	case storage.SeverityCritical, storage.SeverityHigh:
+	case ingest.SeverityCritical, ingest.SeverityHigh:
 		return 1
-	case storage.SeverityMedium:
+	case ingest.SeverityMedium:
 		return 2
 	}
 	return 3

@@ -18,6 +18,7 @@ import (
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/detector"
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
@@ -126,7 +127,7 @@ type testEnv struct {
 	t      testing.TB
 	db     *storage.DB
 	srv    *Server
-	models *Models
+	models *ingest.Models
 	ver    *fakeVerifier
 	keys   map[storage.Role]string
 }
@@ -134,7 +135,7 @@ type testEnv struct {
 func newEnv(t testing.TB, withModel bool) *testEnv {
 	t.Helper()
 	db := pgtest.DB(t)
-	models := NewModels()
+	models := ingest.NewModels()
 	if withModel {
 		if _, err := models.Activate(loadDefaultModel(t), "test"); err != nil {
 			t.Fatal(err)
@@ -143,8 +144,10 @@ func newEnv(t testing.TB, withModel bool) *testEnv {
 	ver := &fakeVerifier{db: db, anchored: map[uuid.UUID]anchor.Hash{}}
 	health := NewHealth(db.Ping)
 	health.SetDatabaseReady()
+	metrics := NewMetrics(db)
+	in := &ingest.Ingester{Models: models, Store: db, Hooks: IngestHooks(metrics, nil, nil)}
 	srv := New(Config{Logger: slog.New(slog.NewTextHandler(testLogOut, nil)), MaxBodyBytes: 4 << 20},
-		Deps{Keys: db, Health: health, Alerts: db, Models: models, Verifier: ver, Metrics: NewMetrics(db)})
+		Deps{Keys: db, Health: health, Alerts: db, Ingester: in, Verifier: ver, Metrics: metrics})
 	env := &testEnv{t: t, db: db, srv: srv, models: models, ver: ver, keys: map[storage.Role]string{}}
 	for _, r := range storage.Roles {
 		k, _, err := db.CreateAPIKey(context.Background(), "test-"+string(r), r)
@@ -175,13 +178,13 @@ func (e *testEnv) do(role storage.Role, method, path, contentType string, body [
 func (e *testEnv) decode(w *httptest.ResponseRecorder, status int, v any) {
 	e.t.Helper()
 	if w.Code != status {
-		e.t.Fatalf("status %d, want %d: %s", w.Code, status, clip(w.Body.String(), 2000))
+		e.t.Fatalf("status %d, want %d: %s", w.Code, status, ingest.Clip(w.Body.String(), 2000))
 	}
 	if v == nil {
 		return
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
-		e.t.Fatalf("decode %s: %v", clip(w.Body.String(), 500), err)
+		e.t.Fatalf("decode %s: %v", ingest.Clip(w.Body.String(), 500), err)
 	}
 }
 

@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -95,7 +97,8 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 	}
 }
 
-func (m *Metrics) flowsScored(n int, took time.Duration) {
+// FlowsScored counts n flows scored in took (an ingest.Hooks.Scored).
+func (m *Metrics) FlowsScored(n int, took time.Duration) {
 	if m == nil {
 		return
 	}
@@ -103,7 +106,8 @@ func (m *Metrics) flowsScored(n int, took time.Duration) {
 	m.scoring.Observe(took.Seconds())
 }
 
-func (m *Metrics) alertsRaised(bodies []storage.AlertBody) {
+// AlertsRaised counts alerts by class and severity (for ingest.Hooks.Raised).
+func (m *Metrics) AlertsRaised(bodies []ingest.AlertBody) {
 	if m == nil {
 		return
 	}
@@ -151,4 +155,23 @@ func (b *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(b.count, prometheus.GaugeValue, float64(bl.Pending))
 	ch <- prometheus.MustNewConstMetric(b.lag, prometheus.GaugeValue, bl.OldestAge.Seconds())
+}
+
+// IngestHooks are the hooks of the service's ingester: flows and alerts
+// counted in m, alerts delivered to w's subscribers, and wake called (serve
+// wakes the anchoring worker with it: new records are in the outbox). Any
+// of the three may be nil; wake must not block.
+func IngestHooks(m *Metrics, w *Webhooks, wake func()) ingest.Hooks {
+	return ingest.Hooks{
+		Scored: m.FlowsScored,
+		Raised: func(ids []uuid.UUID, alerts []ingest.AlertBody) {
+			m.AlertsRaised(alerts)
+			if wake != nil {
+				wake()
+			}
+			if w != nil {
+				w.Notify(ids, alerts)
+			}
+		},
+	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) summaryReport(c *gin.Context) {
 	fail := func(p, d string) { bad = append(bad, ItemError{Pointer: "?" + p, Detail: d}) }
 	for name := range q {
 		if name != "from" && name != "to" && name != "bucket" && name != "top" {
-			fail(clip(name, 40), "unknown query parameter")
+			fail(ingest.Clip(name, 40), "unknown query parameter")
 		}
 	}
 	from, err := parseTime(q.Get("from"))

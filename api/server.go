@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -52,11 +53,11 @@ type KeyStore interface {
 type Deps struct {
 	Keys   KeyStore
 	Health *Health
-	// Alerts stores and queries alerts (*storage.DB).
+	// Alerts queries alerts and records workflow changes (*storage.DB).
 	Alerts AlertStore
-	// Models holds the active detector; without one, POST /v1/flows
-	// answers 503.
-	Models *Models
+	// Ingester scores flows and raises alerts (POST /v1/flows); its Models
+	// hold the active detector. Without one, ingest answers 503.
+	Ingester *ingest.Ingester
 	// Verifier checks records against the chain (NewChainVerifier); nil
 	// makes the verification endpoints answer 503.
 	Verifier RecordVerifier
@@ -64,10 +65,6 @@ type Deps struct {
 	Metrics *Metrics
 	// Webhooks delivers alerts to subscribers (nil: not enabled).
 	Webhooks *Webhooks
-	// OnRecords, when set, is called after a request committed records to
-	// the anchoring outbox (serve wakes the anchoring worker with it). It
-	// must not block.
-	OnRecords func()
 }
 
 // Server holds the router and what its handlers need.

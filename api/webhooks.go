@@ -21,12 +21,13 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
 // WebhookStore is what webhooks need from storage; *storage.DB implements it.
 type WebhookStore interface {
-	CreateWebhook(ctx context.Context, url string, minSeverity storage.Severity) (storage.Webhook, error)
+	CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity) (storage.Webhook, error)
 	ListWebhooks(ctx context.Context) ([]storage.Webhook, error)
 	DisableWebhook(ctx context.Context, id uuid.UUID) error
 	AddDeadLetters(ctx context.Context, dls []storage.DeadLetter) error
@@ -154,15 +155,15 @@ func (w *Webhooks) refresh(ctx context.Context) {
 
 // webhookPayload is the body of a delivery.
 type webhookPayload struct {
-	Event    string            `json:"event"`
-	AlertID  uuid.UUID         `json:"alert_id"`
-	Alert    storage.AlertBody `json:"alert"`
-	ProofURL string            `json:"proof_url"`
+	Event    string           `json:"event"`
+	AlertID  uuid.UUID        `json:"alert_id"`
+	Alert    ingest.AlertBody `json:"alert"`
+	ProofURL string           `json:"proof_url"`
 }
 
 // Notify queues the alerts for every webhook whose minimum severity they
 // reach. It never blocks.
-func (w *Webhooks) Notify(ids []uuid.UUID, bodies []storage.AlertBody) {
+func (w *Webhooks) Notify(ids []uuid.UUID, bodies []ingest.AlertBody) {
 	hooks := *w.hooks.Load()
 	if len(hooks) == 0 {
 		return
@@ -251,7 +252,7 @@ func SignWebhook(secret string, t time.Time, body []byte) string {
 
 func (w *Webhooks) toDead(d delivery, attempts int, reason string) {
 	w.opt.Metrics.webhook("dead")
-	dl := storage.DeadLetter{WebhookID: d.hook.ID, AlertID: d.alertID, Payload: d.payload, Attempts: attempts, LastError: clip(reason, 500)}
+	dl := storage.DeadLetter{WebhookID: d.hook.ID, AlertID: d.alertID, Payload: d.payload, Attempts: attempts, LastError: ingest.Clip(reason, 500)}
 	select {
 	case w.dead <- dl:
 	default:
@@ -335,9 +336,9 @@ func (s *Server) createWebhook(c *gin.Context) {
 		bad = append(bad, ItemError{Pointer: "/url", Detail: "an http or https URL without credentials, at most 2000 characters"})
 	}
 	if req.MinSeverity == "" {
-		req.MinSeverity = string(storage.SeverityLow)
+		req.MinSeverity = string(ingest.SeverityLow)
 	}
-	sev, err := storage.ParseSeverity(req.MinSeverity)
+	sev, err := ingest.ParseSeverity(req.MinSeverity)
 	if err != nil {
 		bad = append(bad, ItemError{Pointer: "/min_severity", Detail: err.Error()})
 	}

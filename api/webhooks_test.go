@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -66,6 +67,7 @@ func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 	env := newEnv(t, true)
 	wh := NewWebhooks(env.db, WebhookOptions{Backoff: 5 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second})
 	env.srv.deps.Webhooks = wh
+	env.srv.deps.Ingester.Hooks = IngestHooks(env.srv.deps.Metrics, wh, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
@@ -95,7 +97,7 @@ func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 	var dl page[storage.DeadLetter]
 	waitFor(t, 10*time.Second, func() bool {
 		env.decode(env.do(storage.RoleAdmin, http.MethodGet, "/v1/webhooks/dead-letters?limit=1000", "", nil), http.StatusOK, &dl)
-		return len(dl.Items) > 0 && len(dl.Items) == countSeverity(t, env, storage.SeverityCritical)
+		return len(dl.Items) > 0 && len(dl.Items) == countSeverity(t, env, ingest.SeverityCritical)
 	})
 	if dl.Items[0].Attempts != 3 || dl.Items[0].WebhookID != deadHook.Webhook.ID {
 		t.Fatalf("dead letter %+v", dl.Items[0])
@@ -117,7 +119,7 @@ func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 	<-done
 }
 
-func countSeverity(t *testing.T, env *testEnv, s storage.Severity) int {
+func countSeverity(t *testing.T, env *testEnv, s ingest.Severity) int {
 	var n int
 	if err := env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM alerts WHERE severity = $1`, string(s)).Scan(&n); err != nil {
 		t.Fatal(err)

@@ -221,7 +221,7 @@ func TestStreamMatchesBatchWindows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := d.NewStream(0)
+	s := d.NewStream(StreamOptions{})
 	var got []Prediction
 	for lo := 0; lo < len(flows); lo += 7 { // batches split windows across calls
 		p, err := s.Detect(flows[lo:min(lo+7, len(flows))])

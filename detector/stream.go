@@ -1,37 +1,66 @@
 package detector
 
 import (
-	"container/list"
 	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
+
+// StreamOptions bound what a Stream remembers. Zero values take the
+// defaults.
+type StreamOptions struct {
+	// MaxKeys caps the sources whose recent flows are kept (default
+	// 100000); the least recently seen is forgotten first.
+	MaxKeys int
+	// TTL forgets a source's flows after this long without a new one
+	// (default 10 minutes): its next flow starts a fresh window.
+	TTL time.Duration
+	// Now is the clock (default time.Now); tests set it.
+	Now func() time.Time
+}
 
 // Stream scores flows as a live service sees them: in window mode each
 // flow's window is made of the latest flows of the same Key across calls,
-// not just within one batch. In row and per-flow modes it is the same as
-// Detector.Detect. It keeps at most MaxKeys sources (least recently seen
-// evicted). Safe for concurrent use; concurrent calls are serialised while
-// windows are built, then scored in parallel.
+// not just within one batch, so a flow scores the same whether it arrives
+// in one batch with its predecessors or in a later request. In row and
+// per-flow modes it is the same as Detector.Detect.
+//
+// Stream is safe for concurrent use. Building windows and recording the new
+// flows happen in one critical section, so concurrent calls for the same
+// source each see the other's flows as if the calls had come one after the
+// other; the windows are then scored in parallel, outside the lock.
 type Stream struct {
-	d       *Detector
-	maxKeys int
-	mu      sync.Mutex
-	hist    map[string]*list.Element // key → element holding *streamHist
-	lru     *list.List
+	d   *Detector
+	ttl time.Duration
+	now func() time.Time
+
+	mu   sync.Mutex
+	hist *simplelru.LRU[string, *streamHist]
 }
 
 type streamHist struct {
-	key  string
-	rows [][]float32 // up to Window-1 most recent rows, oldest first
+	rows [][]float32 // up to Window most recent rows, oldest first
+	seen time.Time
 }
 
-// NewStream returns a Stream over d keeping at most maxKeys sources
-// (default 100000).
-func (d *Detector) NewStream(maxKeys int) *Stream {
-	if maxKeys <= 0 {
-		maxKeys = 100000
+// NewStream returns a Stream over d.
+func (d *Detector) NewStream(opt StreamOptions) *Stream {
+	if opt.MaxKeys <= 0 {
+		opt.MaxKeys = 100000
 	}
-	return &Stream{d: d, maxKeys: maxKeys, hist: map[string]*list.Element{}, lru: list.New()}
+	if opt.TTL <= 0 {
+		opt.TTL = 10 * time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	hist, _ := simplelru.NewLRU[string, *streamHist](opt.MaxKeys, nil) // fails only for a size below 1
+	return &Stream{d: d, ttl: opt.TTL, now: opt.Now, hist: hist}
 }
+
+// Detector is the detector the stream scores with.
+func (s *Stream) Detector() *Detector { return s.d }
 
 // Detect scores flows in order, each with the window ending at it.
 func (s *Stream) Detect(flows []*Flow) ([]Prediction, error) {
@@ -39,17 +68,26 @@ func (s *Stream) Detect(flows []*Flow) ([]Prediction, error) {
 	if p.Input != InputWindow || len(flows) == 0 {
 		return s.d.Detect(flows)
 	}
+	return s.d.Model.Predict(s.windows(flows))
+}
+
+// windows builds each flow's window from its source's history and records
+// the flow in it, all under one lock.
+func (s *Stream) windows(flows []*Flow) Seqs {
+	p := s.d.Pipeline
 	nf := len(p.Features)
 	t := p.Window
 	x := NewSeqs(len(flows), t, nf)
 	row := make([]float32, nf)
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
 	for i, f := range flows {
 		p.Row(f, row)
-		h := s.lookup(f.Key)
+		h := s.lookup(f.Key, now)
 		h.rows = append(h.rows, append([]float32(nil), row...))
 		if len(h.rows) > t {
-			h.rows = h.rows[len(h.rows)-t:]
+			h.rows = append(h.rows[:0], h.rows[len(h.rows)-t:]...)
 		}
 		seq := x.At(i)
 		pad := t - len(h.rows)
@@ -61,23 +99,26 @@ func (s *Stream) Detect(flows []*Flow) ([]Prediction, error) {
 			copy(seq[k*nf:(k+1)*nf], src)
 		}
 	}
-	s.mu.Unlock()
-	return s.d.Model.Predict(x)
+	return x
 }
 
-// lookup returns the history of key, creating it and evicting the least
-// recently used one when full. Callers hold s.mu.
-func (s *Stream) lookup(key string) *streamHist {
-	if e, ok := s.hist[key]; ok {
-		s.lru.MoveToFront(e)
-		return e.Value.(*streamHist)
+// lookup returns the history of key as of now, empty when the key is new
+// or its last flow is older than the TTL. Callers hold s.mu.
+func (s *Stream) lookup(key string, now time.Time) *streamHist {
+	h, ok := s.hist.Get(key)
+	if !ok {
+		h = &streamHist{}
+		s.hist.Add(key, h)
+	} else if now.Sub(h.seen) > s.ttl {
+		h.rows = h.rows[:0]
 	}
-	if s.lru.Len() >= s.maxKeys {
-		old := s.lru.Back()
-		s.lru.Remove(old)
-		delete(s.hist, old.Value.(*streamHist).key)
-	}
-	h := &streamHist{key: key}
-	s.hist[key] = s.lru.PushFront(h)
+	h.seen = now
 	return h
+}
+
+// Keys is how many sources the stream remembers now.
+func (s *Stream) Keys() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hist.Len()
 }

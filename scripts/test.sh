@@ -28,8 +28,10 @@ echo "test: geth at $IDSLEDGER_GETH" >&2
 
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
 # Concurrency is checked under the race detector where it matters most: the
-# models shared by every request, the model swap under load, the live stream,
-# and the anchoring worker with its verifier.
+# models shared by every request, ingest with its window history, the model
+# swap under load, the live stream, and the anchoring worker with its
+# verifier.
 go test -count=1 -race -timeout 20m -run 'Concurren' ./detector/
+go test -count=1 -race -timeout 20m ./ingest/
 go test -count=1 -race -timeout 20m -run 'TestModelSwap|TestAlertStream' ./api/
 go test -count=1 -race -timeout 20m -run 'TestWorker|TestVerify' ./anchor/

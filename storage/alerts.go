@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -18,80 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/ingest"
 )
-
-// Severity ranks an alert. The order is low < medium < high < critical.
-type Severity string
-
-const (
-	SeverityLow      Severity = "low"
-	SeverityMedium   Severity = "medium"
-	SeverityHigh     Severity = "high"
-	SeverityCritical Severity = "critical"
-)
-
-// Severities lists every severity, lowest first.
-var Severities = []Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
-
-// ParseSeverity returns the severity named s, or an error listing the valid ones.
-func ParseSeverity(s string) (Severity, error) {
-	for _, v := range Severities {
-		if string(v) == s {
-			return v, nil
-		}
-	}
-	return "", fmt.Errorf("unknown severity %q (want low, medium, high or critical)", s)
-}
-
-// Rank is the position of the severity in Severities (-1 when unknown).
-func (s Severity) Rank() int {
-	for i, v := range Severities {
-		if v == s {
-			return i
-		}
-	}
-	return -1
-}
-
-// FlowTuple is a flow's 5-tuple as an alert records it. A zero address or
-// protocol means the flow did not carry it.
-type FlowTuple struct {
-	SrcAddr netip.Addr `json:"src_addr"`
-	SrcPort uint16     `json:"src_port"`
-	DstAddr netip.Addr `json:"dst_addr"`
-	DstPort uint16     `json:"dst_port"`
-	Proto   uint8      `json:"proto"`
-}
-
-// ModelRef names the model that decided: its id (hex keccak256 of the model
-// file) and the version label it was activated with.
-type ModelRef struct {
-	ID      string `json:"id"`
-	Version string `json:"version"`
-}
-
-// AlertBody is the immutable part of an alert: exactly what is hashed and
-// anchored. Its JSON encoding, canonicalized with anchor.Canonicalize, is
-// the record body; changing any field changes the leaf hash. Workflow state
-// (acknowledgement, assignee, notes) is deliberately not part of it.
-//
-// The alert id is the record id, not a body field: the record id is made by
-// the outbox when the record is appended.
-type AlertBody struct {
-	Type       string    `json:"type"` // always "alert"
-	ObservedAt time.Time `json:"observed_at"`
-	Sensor     string    `json:"sensor"`
-	Flow       FlowTuple `json:"flow"`
-	// CommunityID is the Community ID v1 flow hash ("1:..."), empty when
-	// the flow lacks addresses or protocol.
-	CommunityID string `json:"community_id,omitempty"`
-	// Features are the raw values of the model's input features, by name.
-	Features map[string]string `json:"features,omitempty"`
-	Class    string            `json:"class"`
-	Score    float64           `json:"score"`
-	Severity Severity          `json:"severity"`
-	Model    ModelRef          `json:"model"`
-}
 
 // AnchorState is where an alert's record stands in anchoring.
 type AnchorState struct {
@@ -115,7 +41,7 @@ type Workflow struct {
 // its workflow. Features are empty in listings (they live in the body).
 type Alert struct {
 	ID uuid.UUID `json:"id"`
-	AlertBody
+	ingest.AlertBody
 	Anchor   AnchorState `json:"anchor"`
 	Workflow Workflow    `json:"workflow"`
 }
@@ -147,7 +73,7 @@ type AlertCursor struct {
 type AlertFilter struct {
 	From, To     time.Time // From inclusive, To exclusive
 	Classes      []string
-	Severities   []Severity
+	Severities   []ingest.Severity
 	Sensors      []string
 	ModelIDs     []string
 	Src, Dst     netip.Prefix
@@ -163,197 +89,12 @@ type AlertFilter struct {
 	WithFeatures bool
 }
 
-// ErrInvalidAlert reports an alert that cannot be stored as given.
-var ErrInvalidAlert = errors.New("invalid alert")
-
-// AlertCanonical returns the canonical record body of b and its leaf hash.
-func AlertCanonical(b AlertBody) ([]byte, anchor.Hash, error) {
-	canon, err := canonicalBody(b)
-	if err != nil {
-		return nil, anchor.Hash{}, err
-	}
-	return canon, anchor.LeafHash(canon), nil
-}
-
-// canonicalBody is AlertCanonical without the hash.
-func canonicalBody(b AlertBody) ([]byte, error) {
-	if math.IsNaN(b.Score) || math.IsInf(b.Score, 0) {
-		return nil, fmt.Errorf("%w: score %v is not finite", ErrInvalidAlert, b.Score)
-	}
-	if b.Severity.Rank() < 0 {
-		return nil, fmt.Errorf("%w: severity %q", ErrInvalidAlert, b.Severity)
-	}
-	if canon, ok := fastCanonical(b); ok {
-		return canon, nil
-	}
-	raw, err := json.Marshal(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
-	}
-	canon, err := anchor.Canonicalize(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
-	}
-	return canon, nil
-}
-
-// fastCanonical writes b's canonical form (RFC 8785) directly, members in
-// sorted order, for bodies whose strings are all ASCII: there JCS string
-// escaping is plain JSON escaping (\b \f \n \r \t, \u00xx for the other
-// control characters, \" and \\) and key order is byte order. Numbers take
-// the ECMAScript shortest form, as encoding/json writes float64. Any other
-// body returns ok false and the caller takes the general path (marshal, then
-// canonicalize). TestFastCanonicalMatchesJCS and FuzzAlertCanonical hold it
-// to anchor.Canonicalize byte for byte.
-func fastCanonical(b AlertBody) ([]byte, bool) {
-	if !isASCII(b.Class) || !isASCII(b.CommunityID) || !isASCII(b.Sensor) || !isASCII(string(b.Severity)) ||
-		!isASCII(b.Type) || !isASCII(b.Model.ID) || !isASCII(b.Model.Version) ||
-		!isASCII(b.Flow.SrcAddr.Zone()) || !isASCII(b.Flow.DstAddr.Zone()) {
-		return nil, false
-	}
-	if y := b.ObservedAt.Year(); y < 0 || y > 9999 {
-		return nil, false // encoding/json refuses it: the general path says why
-	}
-	keys := make([]string, 0, len(b.Features))
-	size := 320
-	for k, v := range b.Features {
-		if !isASCII(k) || !isASCII(v) {
-			return nil, false
-		}
-		keys = append(keys, k)
-		size += len(k) + len(v) + 6
-	}
-	slices.Sort(keys)
-
-	buf := make([]byte, 0, size)
-	buf = append(buf, `{"class":`...)
-	buf = appendJSONString(buf, b.Class)
-	if b.CommunityID != "" {
-		buf = append(buf, `,"community_id":`...)
-		buf = appendJSONString(buf, b.CommunityID)
-	}
-	if len(keys) > 0 {
-		buf = append(buf, `,"features":{`...)
-		for i, k := range keys {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = appendJSONString(buf, k)
-			buf = append(buf, ':')
-			buf = appendJSONString(buf, b.Features[k])
-		}
-		buf = append(buf, '}')
-	}
-	buf = append(buf, `,"flow":{"dst_addr":`...)
-	buf = appendJSONAddr(buf, b.Flow.DstAddr)
-	buf = append(buf, `,"dst_port":`...)
-	buf = strconv.AppendUint(buf, uint64(b.Flow.DstPort), 10)
-	buf = append(buf, `,"proto":`...)
-	buf = strconv.AppendUint(buf, uint64(b.Flow.Proto), 10)
-	buf = append(buf, `,"src_addr":`...)
-	buf = appendJSONAddr(buf, b.Flow.SrcAddr)
-	buf = append(buf, `,"src_port":`...)
-	buf = strconv.AppendUint(buf, uint64(b.Flow.SrcPort), 10)
-	buf = append(buf, `},"model":{"id":`...)
-	buf = appendJSONString(buf, b.Model.ID)
-	buf = append(buf, `,"version":`...)
-	buf = appendJSONString(buf, b.Model.Version)
-	buf = append(buf, `},"observed_at":"`...)
-	buf = b.ObservedAt.AppendFormat(buf, time.RFC3339Nano)
-	buf = append(buf, `","score":`...)
-	buf = appendJSONNumber(buf, b.Score)
-	buf = append(buf, `,"sensor":`...)
-	buf = appendJSONString(buf, b.Sensor)
-	buf = append(buf, `,"severity":`...)
-	buf = appendJSONString(buf, string(b.Severity))
-	buf = append(buf, `,"type":`...)
-	buf = appendJSONString(buf, b.Type)
-	return append(buf, '}'), true
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-// appendJSONString appends the JSON string of an ASCII s.
-func appendJSONString(buf []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	buf = append(buf, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
-			buf = append(buf, '\\', c)
-		case c >= 0x20:
-			buf = append(buf, c)
-		case c == '\b':
-			buf = append(buf, '\\', 'b')
-		case c == '\f':
-			buf = append(buf, '\\', 'f')
-		case c == '\n':
-			buf = append(buf, '\\', 'n')
-		case c == '\r':
-			buf = append(buf, '\\', 'r')
-		case c == '\t':
-			buf = append(buf, '\\', 't')
-		default:
-			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-	}
-	return append(buf, '"')
-}
-
-// appendJSONAddr appends an address as its JSON text form ("" when unset).
-func appendJSONAddr(buf []byte, a netip.Addr) []byte {
-	if !a.IsValid() {
-		return append(buf, `""`...)
-	}
-	return appendJSONString(buf, a.String())
-}
-
-// appendJSONNumber appends a finite float64 as ECMAScript's Number to
-// String does (RFC 8785 section 3.2.2.3): -0 as 0, and exponents from 1e21
-// and below 1e-6, with no leading zero or plus sign dropped ("1e-7",
-// "1e+21").
-func appendJSONNumber(buf []byte, f float64) []byte {
-	if f == 0 {
-		return append(buf, '0')
-	}
-	format := byte('f')
-	if abs := math.Abs(f); abs < 1e-6 || abs >= 1e21 {
-		format = 'e'
-	}
-	start := len(buf)
-	buf = strconv.AppendFloat(buf, f, format, -1, 64)
-	if format == 'e' {
-		// "1e-07" → "1e-7"
-		n := len(buf)
-		if n-start >= 4 && buf[n-4] == 'e' && buf[n-3] == '-' && buf[n-2] == '0' {
-			buf[n-2] = buf[n-1]
-			buf = buf[:n-1]
-		}
-	}
-	return buf
-}
-
-// normalize fixes the fields the database would otherwise change: the type
-// tag, and the time in UTC at microsecond precision (PostgreSQL's), so the
-// hashed body and the query columns agree exactly.
-func normalize(b *AlertBody) {
-	b.Type = "alert"
-	b.ObservedAt = b.ObservedAt.UTC().Truncate(time.Microsecond)
-}
-
 // InsertAlerts stores alerts in one transaction: for each, its canonical
 // body as a pending 'alert' record in the outbox and its query row. Either
 // all are stored or none. The ids (UUIDv7, also the record ids) are returned
 // in input order. An alert that cannot be encoded fails the whole call with
-// ErrInvalidAlert before anything is written.
-func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID, error) {
+// ingest.ErrInvalidAlert before anything is written.
+func (db *DB) InsertAlerts(ctx context.Context, alerts []ingest.AlertBody) ([]uuid.UUID, error) {
 	if len(alerts) == 0 {
 		return nil, nil
 	}
@@ -371,9 +112,8 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID
 		modelIDs, modelVers = make([]string, n), make([]string, n)
 	)
 	for i := range alerts {
-		b := alerts[i]
-		normalize(&b)
-		canon, err := canonicalBody(b) // AppendRecords hashes it
+		b := alerts[i].Normalized()
+		canon, err := ingest.Canonical(b) // QueueRecords hashes it
 		if err != nil {
 			return nil, fmt.Errorf("alert %d: %w", i, err)
 		}
@@ -435,7 +175,7 @@ const rollupShards = 16
 // sorted order, so concurrent inserts that meet in a shard lock its rows in
 // the same order and cannot deadlock; the rows stay locked only until the
 // batch's transaction commits.
-func queueCounts(b *pgx.Batch, alerts []AlertBody) {
+func queueCounts(b *pgx.Batch, alerts []ingest.AlertBody) {
 	shard := int16(rand.IntN(rollupShards))
 	type key struct {
 		grain                   string
@@ -557,7 +297,7 @@ func scanAlert(row pgx.Row, extra ...any) (Alert, error) {
 	if cid != nil {
 		a.CommunityID = *cid
 	}
-	a.Severity = Severity(sev)
+	a.Severity = ingest.Severity(sev)
 	switch {
 	case status == nil:
 		a.Anchor.Status = "missing"
@@ -638,7 +378,7 @@ func (db *DB) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, *AlertCur
 		// the outbox is empty).
 		where = append(where, "a.id = ANY (ARRAY(SELECT id FROM outbox))")
 	default:
-		return nil, nil, fmt.Errorf("%w: anchor status %q", ErrInvalidAlert, f.AnchorStatus)
+		return nil, nil, fmt.Errorf("%w: anchor status %q", ErrInvalidFilter, f.AnchorStatus)
 	}
 	dir, cmp := "DESC", "<"
 	if f.Ascending {
@@ -749,13 +489,13 @@ type WorkflowChange struct {
 //   - "alert.workflow": AlertID and Change;
 //   - "model.activate": Model (the model that decides from now on).
 type AuditEvent struct {
-	Type    string          `json:"type"` // always "audit_event"
-	Action  string          `json:"action"`
-	Actor   string          `json:"actor"`
-	At      time.Time       `json:"at"`
-	AlertID *uuid.UUID      `json:"alert_id,omitempty"`
-	Change  *WorkflowChange `json:"change,omitempty"`
-	Model   *ModelRef       `json:"model,omitempty"`
+	Type    string           `json:"type"` // always "audit_event"
+	Action  string           `json:"action"`
+	Actor   string           `json:"actor"`
+	At      time.Time        `json:"at"`
+	AlertID *uuid.UUID       `json:"alert_id,omitempty"`
+	Change  *WorkflowChange  `json:"change,omitempty"`
+	Model   *ingest.ModelRef `json:"model,omitempty"`
 }
 
 // appendAuditEvent appends ev (Type and At filled in) to the outbox
@@ -778,7 +518,7 @@ func appendAuditEvent(ctx context.Context, q RowQuerier, ev AuditEvent) (uuid.UU
 // RecordModelActivation appends a "model.activate" audit event naming the
 // model and the actor, and returns its record id. Call it before the model
 // takes over, so that no alert is decided by an unrecorded model.
-func (db *DB) RecordModelActivation(ctx context.Context, model ModelRef, actor string) (uuid.UUID, error) {
+func (db *DB) RecordModelActivation(ctx context.Context, model ingest.ModelRef, actor string) (uuid.UUID, error) {
 	id, _, err := appendAuditEvent(ctx, db.Pool, AuditEvent{Action: "model.activate", Actor: actor, Model: &model})
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("record model activation: %w", classify(err))
@@ -834,7 +574,7 @@ func (db *DB) UpdateWorkflow(ctx context.Context, id uuid.UUID, change WorkflowC
 // so the alert must not be reported as verified. A body that does not parse
 // is reported as the field "record".
 func (d AlertDetail) RowMismatch() []string {
-	var body AlertBody
+	var body ingest.AlertBody
 	if err := json.Unmarshal(d.Record, &body); err != nil {
 		return []string{"record"}
 	}
@@ -855,3 +595,6 @@ func (d AlertDetail) RowMismatch() []string {
 	check("model", row.Model == body.Model)
 	return diff
 }
+
+// DB is where ingest stores alerts.
+var _ ingest.Store = (*DB)(nil)

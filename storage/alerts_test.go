@@ -12,16 +12,17 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
 
-func testAlert(i int, t0 time.Time) storage.AlertBody {
+func testAlert(i int, t0 time.Time) ingest.AlertBody {
 	classes := []string{"DoS", "DDoS", "Reconnaissance"}
-	return storage.AlertBody{
+	return ingest.AlertBody{
 		ObservedAt: t0.Add(time.Duration(i) * time.Second),
 		Sensor:     fmt.Sprintf("sensor-%d", i%2),
-		Flow: storage.FlowTuple{
+		Flow: ingest.FlowTuple{
 			SrcAddr: netip.MustParseAddr(fmt.Sprintf("192.168.100.%d", 100+i%5)), SrcPort: uint16(1000 + i),
 			DstAddr: netip.MustParseAddr("192.168.100.3"), DstPort: 80, Proto: 6,
 		},
@@ -29,18 +30,18 @@ func testAlert(i int, t0 time.Time) storage.AlertBody {
 		Features:    map[string]string{"IN_BYTES": fmt.Sprint(100 + i)},
 		Class:       classes[i%3],
 		Score:       0.5 + float64(i%5)/10,
-		Severity:    storage.Severities[i%4],
-		Model:       storage.ModelRef{ID: "deadbeef", Version: "v1"},
+		Severity:    ingest.Severities[i%4],
+		Model:       ingest.ModelRef{ID: "deadbeef", Version: "v1"},
 	}
 }
 
-// Stored alerts hash exactly as AlertCanonical says, list in a stable order
+// Stored alerts hash exactly as ingest.Canonical says, list in a stable order
 // across pages, and filter by every column.
 func TestAlertsInsertListFilter(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.DB(t)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
-	var in []storage.AlertBody
+	var in []ingest.AlertBody
 	for i := range 25 {
 		in = append(in, testAlert(i, t0))
 	}
@@ -60,7 +61,7 @@ func TestAlertsInsertListFilter(t *testing.T) {
 	want := in[3]
 	want.Type = "alert"
 	want.ObservedAt = want.ObservedAt.Truncate(time.Microsecond)
-	canon, _, err := storage.AlertCanonical(want)
+	canon, err := ingest.Canonical(want)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestAlertsInsertListFilter(t *testing.T) {
 		want int
 	}{
 		{"class", storage.AlertFilter{Classes: []string{"DoS"}}, 9},
-		{"severity", storage.AlertFilter{Severities: []storage.Severity{storage.SeverityCritical}}, 6},
+		{"severity", storage.AlertFilter{Severities: []ingest.Severity{ingest.SeverityCritical}}, 6},
 		{"sensor", storage.AlertFilter{Sensors: []string{"sensor-1"}}, 12},
 		{"model", storage.AlertFilter{ModelIDs: []string{"nope"}}, 0},
 		{"src host", storage.AlertFilter{Src: netip.MustParsePrefix("192.168.100.101/32")}, 5},
@@ -142,7 +143,7 @@ func TestAlertsInvalidNothingStored(t *testing.T) {
 	a := testAlert(0, time.Now())
 	b := testAlert(1, time.Now())
 	b.Score = math.NaN()
-	if _, err := db.InsertAlerts(ctx, []storage.AlertBody{a, b}); !errors.Is(err, storage.ErrInvalidAlert) {
+	if _, err := db.InsertAlerts(ctx, []ingest.AlertBody{a, b}); !errors.Is(err, ingest.ErrInvalidAlert) {
 		t.Fatalf("err = %v, want ErrInvalidAlert", err)
 	}
 	var n int
@@ -158,7 +159,7 @@ func TestAlertsInvalidNothingStored(t *testing.T) {
 func TestAlertWorkflowAudited(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.DB(t)
-	ids, err := db.InsertAlerts(ctx, []storage.AlertBody{testAlert(0, time.Now())})
+	ids, err := db.InsertAlerts(ctx, []ingest.AlertBody{testAlert(0, time.Now())})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestAlertWorkflowAudited(t *testing.T) {
 func BenchmarkInsertAlerts1000(b *testing.B) {
 	ctx := context.Background()
 	db := pgtest.DB(b)
-	batch := make([]storage.AlertBody, 1000)
+	batch := make([]ingest.AlertBody, 1000)
 	for i := range batch {
 		batch[i] = testAlert(i, time.Now())
 	}
@@ -214,7 +215,7 @@ func TestSummaryMatchesAlerts(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.DB(t)
 	t0 := time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
-	var in []storage.AlertBody
+	var in []ingest.AlertBody
 	for i := range 25 {
 		a := testAlert(i, t0)
 		a.ObservedAt = t0.Add(time.Duration(i) * 10 * time.Minute) // spans 5 hours
@@ -259,7 +260,7 @@ func TestFoldRollupsKeepsCounts(t *testing.T) {
 		old, cur := testAlert(i, past), testAlert(i, now)
 		old.ObservedAt = past.Add(time.Duration(i) * time.Minute)
 		cur.ObservedAt = now
-		if _, err := db.InsertAlerts(ctx, []storage.AlertBody{old, cur}); err != nil {
+		if _, err := db.InsertAlerts(ctx, []ingest.AlertBody{old, cur}); err != nil {
 			t.Fatal(err)
 		}
 	}

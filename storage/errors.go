@@ -19,6 +19,8 @@ var (
 	ErrUnavailable = errors.New("database unavailable")
 	// ErrNotFound means the row asked for does not exist.
 	ErrNotFound = errors.New("not found")
+	// ErrInvalidFilter means a query's filter cannot be run as given.
+	ErrInvalidFilter = errors.New("invalid filter")
 )
 
 // classify wraps connectivity failures in ErrUnavailable and pgx.ErrNoRows in

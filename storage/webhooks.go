@@ -10,20 +10,22 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/idsledger/idsledger/ingest"
 )
 
 // Webhook is an outgoing alert subscription. Secret signs every delivery
 // (HMAC-SHA256); it is never shown again after creation.
 type Webhook struct {
-	ID          uuid.UUID `json:"id"`
-	URL         string    `json:"url"`
-	Secret      string    `json:"-"`
-	MinSeverity Severity  `json:"min_severity"`
-	CreatedAt   time.Time `json:"created_at"`
+	ID          uuid.UUID       `json:"id"`
+	URL         string          `json:"url"`
+	Secret      string          `json:"-"`
+	MinSeverity ingest.Severity `json:"min_severity"`
+	CreatedAt   time.Time       `json:"created_at"`
 }
 
 // CreateWebhook stores a webhook with a new random 256-bit secret.
-func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity Severity) (Webhook, error) {
+func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity) (Webhook, error) {
 	var sec [32]byte
 	if _, err := rand.Read(sec[:]); err != nil {
 		return Webhook{}, err
@@ -51,7 +53,7 @@ func (db *DB) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 		var w Webhook
 		var sev string
 		err := r.Scan(&w.ID, &w.URL, &w.Secret, &sev, &w.CreatedAt)
-		w.MinSeverity = Severity(sev)
+		w.MinSeverity = ingest.Severity(sev)
 		return w, err
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/idsledger/idsledger/detector"
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -22,8 +23,8 @@ func init() {
 	})
 }
 
-// runBenchSeed writes synthetic alerts through storage.InsertAlerts, the
-// path ingest takes (records, outbox, alert rows, report rollups), with
+// runBenchSeed raises synthetic alerts through ingest.Ingester.Raise, the
+// path every ingest takes (records, outbox, alert rows, report rollups), with
 // observed times spread evenly over the last --days days, oldest first, in
 // inserts of --per-insert alerts as many small sensor requests would make
 // them. A running server anchors them as usual. At the end it folds the
@@ -60,7 +61,7 @@ func runBenchSeed(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	model := storage.ModelRef{ID: d.ID(), Version: "seed"}
+	model := ingest.ModelRef{ID: d.ID(), Version: "seed"}
 
 	// Classes in BoT-IoT's proportions among attacks; 4,096 sources and
 	// 508 targets, as in a plant network.
@@ -70,7 +71,7 @@ func runBenchSeed(ctx context.Context, args []string) error {
 	}{{"DDoS", 0.48}, {"DoS", 0.44}, {"Reconnaissance", 0.079}, {"Theft", 0.001}}
 	start := time.Now().UTC().Add(-time.Duration(*days) * 24 * time.Hour)
 	step := time.Duration(*days) * 24 * time.Hour / time.Duration(*n)
-	body := func(r *rand.Rand, i int) storage.AlertBody {
+	body := func(r *rand.Rand, i int) ingest.AlertBody {
 		x, class := r.Float64(), classes[len(classes)-1].name
 		for _, c := range classes {
 			if x < c.weight {
@@ -80,24 +81,19 @@ func runBenchSeed(ctx context.Context, args []string) error {
 			x -= c.weight
 		}
 		score := 0.5 + r.Float64()/2
-		sev := storage.SeverityMedium
-		switch {
-		case score >= 0.99:
-			sev = storage.SeverityCritical
-		case score >= 0.9:
-			sev = storage.SeverityHigh
-		}
+		sev := ingest.SeverityOf(d.Meta.Supervised, score, d.Meta.Threshold)
 		src := netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(16)), byte(r.IntN(256))}) // 4,096 sources
 		dst := netip.AddrFrom4([4]byte{192, 168, byte(r.IntN(2)), byte(1 + r.IntN(254))})
-		return storage.AlertBody{
+		return ingest.AlertBody{
 			ObservedAt: start.Add(time.Duration(i) * step),
 			Sensor:     fmt.Sprintf("plant-%d", r.IntN(8)),
-			Flow:       storage.FlowTuple{SrcAddr: src, SrcPort: uint16(1024 + r.IntN(60000)), DstAddr: dst, DstPort: 502, Proto: 6},
+			Flow:       ingest.FlowTuple{SrcAddr: src, SrcPort: uint16(1024 + r.IntN(60000)), DstAddr: dst, DstPort: 502, Proto: 6},
 			Features:   map[string]string{"IN_BYTES": fmt.Sprint(r.IntN(5000)), "OUT_BYTES": fmt.Sprint(r.IntN(5000))},
 			Class:      class, Score: score, Severity: sev, Model: model,
 		}
 	}
 
+	in := &ingest.Ingester{Store: db}
 	began := time.Now()
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
@@ -110,11 +106,11 @@ func runBenchSeed(ctx context.Context, args []string) error {
 				if lo >= *n {
 					return
 				}
-				batch := make([]storage.AlertBody, 0, *per)
+				batch := make([]ingest.AlertBody, 0, *per)
 				for i := lo; i < min(lo+*per, *n); i++ {
 					batch = append(batch, body(r, i))
 				}
-				if _, err := db.InsertAlerts(ctx, batch); err != nil {
+				if _, err := in.Raise(ctx, batch); err != nil {
 					errc <- err
 					return
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/api"
 	"github.com/idsledger/idsledger/detector"
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -154,10 +155,11 @@ func runServe(ctx context.Context, args []string) error {
 	verifier, worker := &lateVerifier{}, &lateWorker{}
 	metrics := api.NewMetrics(db)
 	hooks := api.NewWebhooks(db, api.WebhookOptions{Logger: log, Metrics: metrics})
+	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, worker.Notify)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version},
 		api.Deps{
-			Keys: db, Health: health, Alerts: db, Models: models, Verifier: verifier,
-			Metrics: metrics, Webhooks: hooks, OnRecords: worker.Notify,
+			Keys: db, Health: health, Alerts: db, Ingester: in, Verifier: verifier,
+			Metrics: metrics, Webhooks: hooks,
 		})
 	httpSrv := &http.Server{
 		Addr:              cfg.addr,
@@ -266,7 +268,7 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 
 // loadModel loads the detector that scores flows: the file at path, or the
 // default model built into the binary when path is empty.
-func loadModel(path string) (*api.Models, error) {
+func loadModel(path string) (*ingest.Models, error) {
 	var d *detector.Detector
 	var err error
 	if path == "" {
@@ -277,7 +279,7 @@ func loadModel(path string) (*api.Models, error) {
 	if err != nil {
 		return nil, usagef("invalid value %q for --model (IDSLEDGER_MODEL): %v", path, err)
 	}
-	models := api.NewModels()
+	models := ingest.NewModels()
 	if _, err := models.Activate(d, ""); err != nil {
 		return nil, err
 	}

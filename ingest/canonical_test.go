@@ -1,4 +1,4 @@
-package storage_test
+package ingest_test
 
 import (
 	"bytes"
@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/idsledger/idsledger/anchor"
-	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/ingest"
 )
 
 // reference is the definition: RFC 8785 of the body's JSON.
-func reference(t testing.TB, b storage.AlertBody) []byte {
+func reference(t testing.TB, b ingest.AlertBody) []byte {
 	raw, err := json.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -26,16 +26,16 @@ func reference(t testing.TB, b storage.AlertBody) []byte {
 	return c
 }
 
-func bodyFrom(sensor, class, key, val string, score float64, at int64) storage.AlertBody {
-	return storage.AlertBody{
+func bodyFrom(sensor, class, key, val string, score float64, at int64) ingest.AlertBody {
+	return ingest.AlertBody{
 		Type: "alert", ObservedAt: time.UnixMicro(at).UTC(), Sensor: sensor,
-		Flow:        storage.FlowTuple{SrcAddr: netip.MustParseAddr("10.0.0.1"), SrcPort: 1, DstAddr: netip.MustParseAddr("::1"), DstPort: 65535, Proto: 6},
+		Flow:        ingest.FlowTuple{SrcAddr: netip.MustParseAddr("10.0.0.1"), SrcPort: 1, DstAddr: netip.MustParseAddr("::1"), DstPort: 65535, Proto: 6},
 		CommunityID: "1:abc+/=", Features: map[string]string{key: val, "IN_BYTES": "1e400", "z": "<&>"},
-		Class: class, Score: score, Severity: storage.SeverityHigh, Model: storage.ModelRef{ID: "ab", Version: "v\"1\\"},
+		Class: class, Score: score, Severity: ingest.SeverityHigh, Model: ingest.ModelRef{ID: "ab", Version: "v\"1\\"},
 	}
 }
 
-// AlertCanonical's fast path gives exactly anchor.Canonicalize's bytes.
+// Canonical.s fast path gives exactly anchor.Canonicalize's bytes.
 func TestFastCanonicalMatchesJCS(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte("aZ09 \"\\/<>&\x00\x01\x08\x09\x0a\x0c\x0d\x1f\x7f{}[]:,'é\u2028")
@@ -74,7 +74,7 @@ func TestFastCanonicalMatchesJCS(t *testing.T) {
 			b.Flow.SrcPort, b.Flow.DstPort, b.Flow.Proto = uint16(r.Uint32()), 0, uint8(r.Uint32())
 			b.Score = -score
 		}
-		got, _, err := storage.AlertCanonical(b)
+		got, err := ingest.Canonical(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestFastCanonicalMatchesJCS(t *testing.T) {
 	}
 }
 
-func FuzzAlertCanonical(f *testing.F) {
+func FuzzCanonical(f *testing.F) {
 	f.Add("s", "DoS", "k", "v", 0.5, int64(0))
 	f.Add("\u2028", "\ud7ff", "\U0001F600", "\ue000", 1e21, int64(1))
 	f.Fuzz(func(t *testing.T, sensor, class, key, val string, score float64, at int64) {
@@ -92,14 +92,14 @@ func FuzzAlertCanonical(f *testing.F) {
 			return
 		}
 		b := bodyFrom(sensor, class, key, val, score, at)
-		got, _, err := storage.AlertCanonical(b)
+		got, err := ingest.Canonical(b)
 		if err != nil {
 			return
 		}
 		raw, _ := json.Marshal(b)
 		want, err := anchor.Canonicalize(raw)
 		if err != nil {
-			t.Fatalf("AlertCanonical accepted what Canonicalize refuses: %v", err)
+			t.Fatalf("Canonical accepted what Canonicalize refuses: %v", err)
 		}
 		if !bytes.Equal(got, want) {
 			t.Fatalf("\n got %s\nwant %s", got, want)

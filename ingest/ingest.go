@@ -1,0 +1,277 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/idsledger/idsledger/detector"
+)
+
+// Store is where alerts go. *storage.DB satisfies it.
+type Store interface {
+	// InsertAlerts stores alerts in one transaction, each as a pending
+	// "alert" record in the anchoring outbox with its query row: all of them
+	// or none. It returns their ids (also their record ids) in input order.
+	InsertAlerts(ctx context.Context, alerts []AlertBody) ([]uuid.UUID, error)
+}
+
+// Hooks are told what an Ingester did. Each may be nil; none may block.
+type Hooks struct {
+	// Scored is called after n flows were scored, which took took.
+	Scored func(n int, took time.Duration)
+	// Raised is called after alerts were stored (committed), with their ids
+	// in the same order.
+	Raised func(ids []uuid.UUID, alerts []AlertBody)
+}
+
+// Ingester makes flows into alerts: it reads records as flows of the
+// active model's schema, scores them, stores an alert for every flow the
+// model flags, and tells its hooks. Every entry point raises alerts through
+// it (the HTTP API, bench seed, future readers), so an alert means the same
+// whichever way its flow came in.
+type Ingester struct {
+	Models *Models
+	Store  Store
+	Hooks  Hooks
+	// Now is the clock that dates alerts (default time.Now).
+	Now func() time.Time
+}
+
+// Errors of Ingest, checked with errors.Is. Store errors are returned
+// wrapped as they come (storage.ErrUnavailable for an outage); in every
+// error case nothing was stored.
+var (
+	// ErrNoModel: no detector model is active.
+	ErrNoModel = errors.New("no detector model is active")
+	// ErrUnknownSchema: the request names a schema no loader reads.
+	ErrUnknownSchema = errors.New("unknown schema")
+	// ErrSchemaMismatch: the schema is not the one the active model reads.
+	ErrSchemaMismatch = errors.New("not the active model's schema")
+	// ErrInvalidSensor: the sensor name is unusable.
+	ErrInvalidSensor = errors.New("invalid sensor name")
+	// ErrNoFlows: no record of the request could be read as a flow
+	// (Result.Errors says why for each).
+	ErrNoFlows = errors.New("no flow records")
+	// ErrScoring: the model failed on the flows (a bug or a broken model).
+	ErrScoring = errors.New("scoring failed")
+)
+
+// Request is one batch of flow records from one sensor.
+type Request struct {
+	// Sensor names who observed the flows (see ValidSensor).
+	Sensor string
+	// Schema is the dataset kind the records are written in; "" means the
+	// active model's.
+	Schema  string
+	Records []Record
+	// Mark, when set, is called as each phase ends: "parse", "score",
+	// "alerts" (bodies built), "store".
+	Mark func(phase string)
+}
+
+// Verdict is the model's decision on one accepted flow.
+type Verdict struct {
+	Index   int        `json:"index"` // the record's index in the request
+	Class   string     `json:"class"`
+	Score   float64    `json:"score"`
+	Alert   bool       `json:"alert"`
+	AlertID *uuid.UUID `json:"alert_id,omitempty"`
+}
+
+// RecordError says why one record was rejected.
+type RecordError struct {
+	Index int
+	Line  int // 0 when the format has no lines
+	Err   error
+}
+
+// Result is what became of a request. Every accepted flow was scored and
+// every alert raised was stored.
+type Result struct {
+	Model    ModelRef
+	Schema   string
+	Received int
+	// Verdicts has one entry per accepted flow, in record order.
+	Verdicts []Verdict
+	// Errors has one entry per rejected record, in record order.
+	Errors []RecordError
+	// AlertIDs are the alerts raised, in verdict order.
+	AlertIDs []uuid.UUID
+	// ByClass counts accepted flows by predicted class.
+	ByClass map[string]int
+}
+
+// ValidSensor checks a sensor name: 1 to 200 printable characters.
+func ValidSensor(s string) error {
+	if s == "" || len(s) > 200 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return detailError{ErrInvalidSensor, "sensor: 1 to 200 printable characters"}
+	}
+	return nil
+}
+
+// Resolve returns the active model and the schema a request naming schema
+// ("" for the model's own) is read in, or ErrNoModel, ErrUnknownSchema or
+// ErrSchemaMismatch. Callers may use it to refuse a request before reading
+// its body; Ingest checks again with the model active then.
+func (in *Ingester) Resolve(schema string) (*ActiveModel, string, error) {
+	m := in.Models.Active()
+	if m == nil {
+		return nil, "", ErrNoModel
+	}
+	d := m.Detector
+	if schema == "" {
+		schema = d.Dataset()
+	}
+	if _, err := detector.LookupSchema(schema, d.Pipeline.LoadOptions()); err != nil {
+		return nil, "", detailError{ErrUnknownSchema, fmt.Sprintf("unknown schema %q; the schemas are %s",
+			Clip(schema, 64), strings.Join(detector.DatasetKinds(), ", "))}
+	}
+	if schema != d.Dataset() {
+		return nil, "", detailError{ErrSchemaMismatch, fmt.Sprintf("the active model reads %s flows, not %s", d.Dataset(), schema)}
+	}
+	return m, schema, nil
+}
+
+// Ingest reads req's records as flows, scores them with the active model
+// and stores an alert for each flagged flow, all in one transaction.
+// Records that are not flows are rejected one by one (Result.Errors) and
+// the others go through; when none is left it returns ErrNoFlows with the
+// Result. On any error nothing was stored.
+func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
+	mark := req.Mark
+	if mark == nil {
+		mark = func(string) {}
+	}
+	if err := ValidSensor(req.Sensor); err != nil {
+		return nil, err
+	}
+	m, schema, err := in.Resolve(req.Schema)
+	if err != nil {
+		return nil, err
+	}
+	d := m.Detector
+	res := &Result{Model: m.Ref(), Schema: schema, Received: len(req.Records), ByClass: map[string]int{}, Errors: []RecordError{}}
+	flows := make([]*detector.Flow, 0, len(req.Records))
+	index := make([]int, 0, len(req.Records)) // record index of each flow
+	features := d.Pipeline.FeatureNames()
+	for _, r := range req.Records {
+		err := r.Err
+		if err == nil {
+			var f *detector.Flow
+			f, err = d.NewFlowRow(r.Header, r.Values)
+			if err == nil && !d.Pipeline.HasFeatures(f) {
+				err = detailError{ErrInvalidRecord, fmt.Sprintf("none of the model's %d feature columns is present (e.g. %s)", len(features), features[0])}
+			}
+			if err == nil {
+				flows = append(flows, f)
+				index = append(index, r.Index)
+				continue
+			}
+		}
+		res.Errors = append(res.Errors, RecordError{Index: r.Index, Line: r.Line, Err: err})
+	}
+	if len(flows) == 0 {
+		return res, ErrNoFlows
+	}
+	mark("parse")
+	verdicts, ids, err := in.score(ctx, m, req.Sensor, flows, mark)
+	if err != nil {
+		return nil, err
+	}
+	for i := range verdicts {
+		verdicts[i].Index = index[i]
+		res.ByClass[verdicts[i].Class]++
+	}
+	res.Verdicts, res.AlertIDs = verdicts, ids
+	return res, nil
+}
+
+// ScoreFlows scores flows with the active model and stores an alert for
+// each flagged one, as Ingest does for parsed records: the entry point for
+// sources that produce flows themselves. Verdict.Index is the flow's
+// position in flows.
+func (in *Ingester) ScoreFlows(ctx context.Context, sensor string, flows []*detector.Flow) ([]Verdict, error) {
+	if err := ValidSensor(sensor); err != nil {
+		return nil, err
+	}
+	m := in.Models.Active()
+	if m == nil {
+		return nil, ErrNoModel
+	}
+	verdicts, _, err := in.score(ctx, m, sensor, flows, func(string) {})
+	return verdicts, err
+}
+
+// score is the common path of Ingest and ScoreFlows.
+func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, flows []*detector.Flow,
+	mark func(string)) ([]Verdict, []uuid.UUID, error) {
+	started := time.Now()
+	preds, err := m.Detect(flows)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrScoring, err)
+	}
+	if in.Hooks.Scored != nil {
+		in.Hooks.Scored(len(flows), time.Since(started))
+	}
+	mark("score")
+
+	d := m.Detector
+	now := in.now().UTC()
+	ref := m.Ref()
+	var bodies []AlertBody
+	var alertAt []int // verdict index of each alert
+	verdicts := make([]Verdict, len(flows))
+	for i, p := range preds {
+		class := d.ClassName(p.Class)
+		score := p.Score
+		if math.IsNaN(score) || math.IsInf(score, 0) {
+			score = 0
+		}
+		verdicts[i] = Verdict{Index: i, Class: class, Score: score, Alert: p.Alert}
+		if !p.Alert {
+			continue
+		}
+		bodies = append(bodies, NewAlert(flows[i], class, score, d, now, sensor, ref))
+		alertAt = append(alertAt, i)
+	}
+	if len(bodies) == 0 {
+		return verdicts, nil, nil
+	}
+	mark("alerts")
+	ids, err := in.Raise(ctx, bodies)
+	mark("store")
+	if err != nil {
+		return nil, nil, err
+	}
+	for k := range ids {
+		verdicts[alertAt[k]].AlertID = &ids[k]
+	}
+	return verdicts, ids, nil
+}
+
+// Raise stores alerts (all or none) and tells the hooks: the last step of
+// every ingest, and the way in for alerts made elsewhere (bench seed).
+func (in *Ingester) Raise(ctx context.Context, alerts []AlertBody) ([]uuid.UUID, error) {
+	ids, err := in.Store.InsertAlerts(ctx, alerts)
+	if err != nil {
+		return nil, fmt.Errorf("store %d alerts: %w", len(alerts), err)
+	}
+	if in.Hooks.Raised != nil {
+		in.Hooks.Raised(ids, alerts)
+	}
+	return ids, nil
+}
+
+func (in *Ingester) now() time.Time {
+	if in.Now != nil {
+		return in.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,230 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/idsledger/idsledger/detector"
+	"github.com/idsledger/idsledger/ingest"
+)
+
+// memStore is an ingest.Store in memory; fail makes every insert fail.
+type memStore struct {
+	mu     sync.Mutex
+	alerts []ingest.AlertBody
+	fail   error
+}
+
+func (s *memStore) InsertAlerts(_ context.Context, alerts []ingest.AlertBody) ([]uuid.UUID, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return nil, s.fail
+	}
+	ids := make([]uuid.UUID, len(alerts))
+	for i := range alerts {
+		ids[i] = uuid.Must(uuid.NewV7())
+	}
+	s.alerts = append(s.alerts, alerts...)
+	return ids, nil
+}
+
+const sample = "../detector/testdata/nf-bot-iot-v2-sample.csv"
+
+func sampleBody(t testing.TB) []byte {
+	t.Helper()
+	b, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func defaultIngester(t testing.TB, store ingest.Store) *ingest.Ingester {
+	t.Helper()
+	d, err := detector.DefaultDetector()
+	if err != nil {
+		t.Fatal(err)
+	}
+	models := ingest.NewModels()
+	if _, err := models.Activate(d, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return &ingest.Ingester{Models: models, Store: store}
+}
+
+// Good records become verdicts (and alerts) in record order; bad ones are
+// rejected one by one with ErrInvalidRecord and do not stop the others.
+func TestIngestKeepsGoodRecordsAndNamesBadOnes(t *testing.T) {
+	store := &memStore{}
+	in := defaultIngester(t, store)
+	var raised int
+	in.Hooks.Raised = func(ids []uuid.UUID, alerts []ingest.AlertBody) {
+		if len(ids) != len(alerts) {
+			t.Errorf("hook got %d ids for %d alerts", len(ids), len(alerts))
+		}
+		raised += len(ids)
+	}
+	lines := strings.SplitN(string(sampleBody(t)), "\n", 12)
+	body := strings.Join(lines[:11], "\n") + "\n" + "1,2\n" // the last row lacks fields
+	recs, err := ingest.Parse(ingest.FormatCSV, []byte(body), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phases []string
+	res, err := in.Ingest(context.Background(), ingest.Request{Sensor: "s1", Records: recs, Mark: func(p string) { phases = append(phases, p) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Received != 11 || len(res.Verdicts) != 10 || len(res.Errors) != 1 {
+		t.Fatalf("received %d, verdicts %d, errors %d", res.Received, len(res.Verdicts), len(res.Errors))
+	}
+	if e := res.Errors[0]; e.Index != 10 || e.Line != 12 || !errors.Is(e.Err, ingest.ErrInvalidRecord) {
+		t.Fatalf("record error %+v", e)
+	}
+	for i, v := range res.Verdicts {
+		if v.Index != i {
+			t.Fatalf("verdict %d has index %d", i, v.Index)
+		}
+		if v.Alert != (v.AlertID != nil) {
+			t.Fatalf("verdict %d: alert %v with id %v", i, v.Alert, v.AlertID)
+		}
+	}
+	if len(store.alerts) != len(res.AlertIDs) || raised != len(res.AlertIDs) || len(res.AlertIDs) == 0 {
+		t.Fatalf("stored %d, raised %d, result %d alerts", len(store.alerts), raised, len(res.AlertIDs))
+	}
+	for _, a := range store.alerts {
+		if a.Sensor != "s1" || a.Model != res.Model || a.Severity.Rank() < 0 || a.CommunityID == "" {
+			t.Fatalf("alert %+v", a)
+		}
+	}
+	if want := []string{"parse", "score", "alerts", "store"}; !reflect.DeepEqual(phases, want) {
+		t.Errorf("phases %v, want %v", phases, want)
+	}
+}
+
+// A request with nothing usable, a store failure, or a bad sensor or
+// schema stores nothing and says why with a sentinel error.
+func TestIngestFailsWhole(t *testing.T) {
+	ctx := context.Background()
+	good, err := ingest.Parse(ingest.FormatCSV, sampleBody(t), 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := ingest.Parse(ingest.FormatNDJSON, []byte("[1]\n{\"IN_BYTES\":\n"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outage := errors.New("database down")
+	for _, tc := range []struct {
+		name  string
+		req   ingest.Request
+		store *memStore
+		want  error
+	}{
+		{"no records", ingest.Request{Sensor: "s"}, &memStore{}, ingest.ErrNoFlows},
+		{"all rejected", ingest.Request{Sensor: "s", Records: bad}, &memStore{}, ingest.ErrNoFlows},
+		{"store fails", ingest.Request{Sensor: "s", Records: good}, &memStore{fail: outage}, outage},
+		{"unknown schema", ingest.Request{Sensor: "s", Schema: "nope", Records: good}, &memStore{}, ingest.ErrUnknownSchema},
+		{"other schema", ingest.Request{Sensor: "s", Schema: "n-baiot", Records: good}, &memStore{}, ingest.ErrSchemaMismatch},
+		{"bad sensor", ingest.Request{Sensor: "a\x00b", Records: good}, &memStore{}, ingest.ErrInvalidSensor},
+		{"no sensor", ingest.Request{Records: good}, &memStore{}, ingest.ErrInvalidSensor},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := defaultIngester(t, tc.store)
+			in.Hooks.Raised = func([]uuid.UUID, []ingest.AlertBody) { t.Error("hook called for a failed request") }
+			_, err := in.Ingest(ctx, tc.req)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err %v, want %v", err, tc.want)
+			}
+			if len(tc.store.alerts) != 0 {
+				t.Fatalf("%d alerts stored", len(tc.store.alerts))
+			}
+		})
+	}
+	in := defaultIngester(t, &memStore{})
+	in.Models = ingest.NewModels()
+	if _, err := in.Ingest(ctx, ingest.Request{Sensor: "s", Records: good}); !errors.Is(err, ingest.ErrNoModel) {
+		t.Fatalf("no model: %v", err)
+	}
+}
+
+// windowModel trains a small window-mode model on the sample.
+func windowModel(t testing.TB) (*detector.Detector, []*detector.Flow) {
+	t.Helper()
+	flows, _, err := detector.LoadFiles("nf-bot-iot-v2", []string{sample}, detector.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := detector.Train(flows, detector.TrainOptions{Dataset: "nf-bot-iot-v2", Model: "kmeans", TestFraction: 0.3, Seed: 2,
+		Pipeline: detector.PipelineConfig{Input: detector.InputWindow, Window: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Detector, flows
+}
+
+// A window-mode model scores each flow with the window of its source's
+// latest flows across requests: concurrent requests, each source's flows
+// sent in order in small chunks, give exactly the verdicts of one batch.
+// Run under -race by make test.
+func TestConcurrentRequestsSeeWholeWindows(t *testing.T) {
+	d, flows := windowModel(t)
+	want, err := d.Detect(flows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySource := map[string][]int{}
+	for i, f := range flows {
+		bySource[f.Key] = append(bySource[f.Key], i)
+	}
+	if len(bySource) < 2 {
+		t.Fatalf("the sample has %d sources", len(bySource))
+	}
+	models := ingest.NewModels()
+	if _, err := models.Activate(d, "w"); err != nil {
+		t.Fatal(err)
+	}
+	in := &ingest.Ingester{Models: models, Store: &memStore{}}
+	got := make([]ingest.Verdict, len(flows))
+	var wg sync.WaitGroup
+	errc := make(chan error, len(bySource))
+	for src, idx := range bySource {
+		wg.Go(func() {
+			for lo := 0; lo < len(idx); lo += 3 {
+				chunk := idx[lo:min(lo+3, len(idx))]
+				batch := make([]*detector.Flow, len(chunk))
+				for j, i := range chunk {
+					batch[j] = flows[i]
+				}
+				v, err := in.ScoreFlows(context.Background(), "sensor", batch)
+				if err != nil {
+					errc <- fmt.Errorf("source %s: %w", src, err)
+					return
+				}
+				for j, i := range chunk {
+					got[i] = v[j]
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	for i, p := range want {
+		if g := got[i]; g.Class != d.ClassName(p.Class) || g.Score != p.Score || g.Alert != p.Alert {
+			t.Fatalf("flow %d: got %s %.6f %v, one batch gives %s %.6f %v", i, g.Class, g.Score, g.Alert,
+				d.ClassName(p.Class), p.Score, p.Alert)
+		}
+	}
+}
