@@ -20,6 +20,7 @@ import (
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
+	"github.com/idsledger/idsledger/webhook"
 )
 
 // testServer is an api.Server with every part real: a fresh database, the
@@ -59,12 +60,12 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	out := storage.NewOutbox(db.Pool)
 	metrics := api.NewMetrics(db)
 	ts := &testServer{db: db, keys: map[storage.Role]string{}}
-	hooks := api.NewWebhooks(db, api.WebhookOptions{Logger: cfg.Logger, Metrics: metrics})
+	hooks := webhook.New(db, webhook.Options{Logger: cfg.Logger, OnOutcome: metrics.WebhookOutcome})
 	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, nil)}
 	ts.srv = api.New(cfg, api.Deps{
 		Keys: db, Health: health, Alerts: db, Ingester: in, Metrics: metrics,
 		Verifier: api.NewChainVerifier(anchor.NewVerifier(out, ch.Registry), ch.Registry, out),
-		Webhooks: hooks,
+		Webhooks: hooks, WebhookStore: db,
 	})
 	for _, r := range storage.Roles {
 		clear, _, err := db.CreateAPIKey(context.Background(), "test "+string(r), r)

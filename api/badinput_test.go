@@ -13,6 +13,7 @@ import (
 
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/webhook"
 )
 
 // badRequest is one entry of testdata/bad_requests.json. A body starting
@@ -42,7 +43,7 @@ func TestBadInputCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := newEnv(t, true)
-	env.srv.deps.Webhooks = NewWebhooks(env.db, WebhookOptions{})
+	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			body := []byte(c.Body)
@@ -87,7 +88,7 @@ func TestBadInputCorpus(t *testing.T) {
 // without these dependencies).
 func TestRoutesNo5xxWithDeps(t *testing.T) {
 	env := newEnv(t, true)
-	env.srv.deps.Webhooks = NewWebhooks(env.db, WebhookOptions{})
+	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db
 	for _, r := range env.srv.Routes() {
 		if r.Public() {
 			continue

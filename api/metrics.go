@@ -13,6 +13,7 @@ import (
 
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/webhook"
 )
 
 // BacklogReader reports the anchoring outbox: how many records wait and how
@@ -122,7 +123,8 @@ func (m *Metrics) verified(status string) {
 	}
 }
 
-func (m *Metrics) webhook(outcome string) {
+// WebhookOutcome counts a webhook delivery outcome (webhook.Options.OnOutcome).
+func (m *Metrics) WebhookOutcome(outcome string) {
 	if m != nil {
 		m.webhooks.WithLabelValues(outcome).Inc()
 	}
@@ -161,7 +163,7 @@ func (b *backlogCollector) Collect(ch chan<- prometheus.Metric) {
 // counted in m, alerts delivered to w's subscribers, and wake called (serve
 // wakes the anchoring worker with it: new records are in the outbox). Any
 // of the three may be nil; wake must not block.
-func IngestHooks(m *Metrics, w *Webhooks, wake func()) ingest.Hooks {
+func IngestHooks(m *Metrics, w *webhook.Dispatcher, wake func()) ingest.Hooks {
 	return ingest.Hooks{
 		Scored: m.FlowsScored,
 		Raised: func(ids []uuid.UUID, alerts []ingest.AlertBody) {

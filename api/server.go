@@ -15,6 +15,7 @@ import (
 
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/webhook"
 )
 
 // Config tunes the HTTP layer. Zero values take the defaults.
@@ -63,8 +64,10 @@ type Deps struct {
 	Verifier RecordVerifier
 	// Metrics backs /metrics (nil: not enabled).
 	Metrics *Metrics
-	// Webhooks delivers alerts to subscribers (nil: not enabled).
-	Webhooks *Webhooks
+	// Webhooks delivers alerts to subscribers, and WebhookStore keeps
+	// them (nil: not enabled).
+	Webhooks     *webhook.Dispatcher
+	WebhookStore WebhookStore
 }
 
 // Server holds the router and what its handlers need.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/webhook"
 )
 
 // receiver is a webhook endpoint that checks signatures and fails its first
@@ -35,7 +36,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ts, _, _ := strings.Cut(strings.TrimPrefix(sig, "t="), ",")
 	sec, _ := r.secret.Load().(string)
 	unix, _ := strconv.ParseInt(ts, 10, 64)
-	want := SignWebhook(sec, time.Unix(unix, 0), body)
+	want := webhook.Sign(sec, time.Unix(unix, 0), body)
 	if !hmac.Equal([]byte(sig), []byte(want)) {
 		r.badSig.Add(1)
 		w.WriteHeader(http.StatusUnauthorized)
@@ -45,7 +46,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
-	var p webhookPayload
+	var p webhook.Payload
 	if err := json.Unmarshal(body, &p); err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		return
@@ -65,8 +66,8 @@ func (r *receiver) count() int {
 // failing, and replayable by an admin.
 func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 	env := newEnv(t, true)
-	wh := NewWebhooks(env.db, WebhookOptions{Backoff: 5 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second})
-	env.srv.deps.Webhooks = wh
+	wh := webhook.New(env.db, webhook.Options{Backoff: 5 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second})
+	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = wh, env.db
 	env.srv.deps.Ingester.Hooks = IngestHooks(env.srv.deps.Metrics, wh, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

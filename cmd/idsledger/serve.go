@@ -18,6 +18,7 @@ import (
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -154,12 +155,12 @@ func runServe(ctx context.Context, args []string) error {
 	health.ExpectChain() // embedded or --eth-rpc: serve always anchors
 	verifier, worker := &lateVerifier{}, &lateWorker{}
 	metrics := api.NewMetrics(db)
-	hooks := api.NewWebhooks(db, api.WebhookOptions{Logger: log, Metrics: metrics})
+	hooks := webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome})
 	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, worker.Notify)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version},
 		api.Deps{
 			Keys: db, Health: health, Alerts: db, Ingester: in, Verifier: verifier,
-			Metrics: metrics, Webhooks: hooks,
+			Metrics: metrics, Webhooks: hooks, WebhookStore: db,
 		})
 	httpSrv := &http.Server{
 		Addr:              cfg.addr,
