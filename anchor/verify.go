@@ -33,6 +33,12 @@ const (
 // ErrNotFound is returned when a record or batch does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrBadProof is returned when a record or proof a caller supplied cannot
+// be checked at all: the record is not JSON, or the proof names another
+// chain or registry or a malformed record id. It is the caller's mistake,
+// not a verdict on the record (that is Proof.Status).
+var ErrBadProof = errors.New("the record or proof cannot be checked")
+
 // HexHash is a 32-byte hash that reads and writes as 0x-prefixed hex in JSON.
 type HexHash Hash
 
@@ -103,7 +109,7 @@ type StoredRecord struct {
 	ID     RecordID
 	Kind   string
 	Body   []byte // canonical JSON, as hashed
-	Status string // pending, batched or anchored
+	Status string // pending or anchored
 	// BatchID and LeafIndex are set unless Status is pending.
 	BatchID   uint64
 	LeafIndex int
@@ -116,8 +122,8 @@ type RecordSource interface {
 	Record(ctx context.Context, id RecordID) (StoredRecord, error)
 	// Batch returns one batch row with its leaves, or ErrNotFound.
 	Batch(ctx context.Context, id uint64) (Batch, error)
-	// BatchRecords returns every record row that names the batch, in leaf
-	// index order.
+	// BatchRecords returns every record that record_anchors places in the
+	// batch, in leaf index order.
 	BatchRecords(ctx context.Context, id uint64) ([]StoredRecord, error)
 }
 
@@ -283,14 +289,14 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 	out := p
 	canonical, err := Canonicalize(body)
 	if err != nil {
-		return nil, fmt.Errorf("record is not valid JSON: %w", err)
+		return nil, fmt.Errorf("%w: record is not valid JSON: %w", ErrBadProof, err)
 	}
 	leaf := LeafHash(canonical)
 	if p.ChainID != reg.ChainID() {
-		return nil, fmt.Errorf("proof is for chain %d, the endpoint serves chain %d", p.ChainID, reg.ChainID())
+		return nil, fmt.Errorf("%w: proof is for chain %d, the endpoint serves chain %d", ErrBadProof, p.ChainID, reg.ChainID())
 	}
 	if Address(p.Registry) != reg.Address() {
-		return nil, fmt.Errorf("proof is for registry %x, not %x", p.Registry, reg.Address())
+		return nil, fmt.Errorf("%w: proof is for registry %x, not %x", ErrBadProof, p.Registry, reg.Address())
 	}
 	out.Root, out.BlockTime = nil, nil
 	out.Reason = ""
@@ -302,7 +308,7 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 	if p.Mode == ModeRecord {
 		id, err := uuid.Parse(p.RecordID)
 		if err != nil {
-			return nil, fmt.Errorf("proof record_id: %w", err)
+			return nil, fmt.Errorf("%w: proof record_id: %w", ErrBadProof, err)
 		}
 		oc, found, err := reg.Record(ctx, RecordID(id))
 		if err != nil {
@@ -368,6 +374,18 @@ type AuditReport struct {
 	Extra []AuditEntry `json:"extra"`
 	// Altered: rows whose body no longer hashes to the anchored leaf.
 	Altered []AuditEntry `json:"altered"`
+}
+
+// VerifyOffline checks a record body a caller holds against a proof and
+// the registry this verifier reads (package function VerifyOffline): the
+// verdict rests on the body, the proof and the chain, not on the database.
+func (v *Verifier) VerifyOffline(ctx context.Context, body []byte, p Proof) (*Proof, error) {
+	return VerifyOffline(ctx, v.reg, body, p)
+}
+
+// Batch returns a batch row as the database holds it, or ErrNotFound.
+func (v *Verifier) Batch(ctx context.Context, id uint64) (Batch, error) {
+	return v.src.Batch(ctx, id)
 }
 
 // Audit recomputes a batch's root from the record rows in the database and

@@ -33,10 +33,11 @@ type AlertStore interface {
 	Summary(ctx context.Context, q storage.ReportQuery) (storage.Report, error)
 }
 
-// RecordVerifier checks records against the registry on chain. Errors other
-// than anchor.ErrNotFound mean the check could not be made (database or
-// chain unreachable), never that a record failed it. ChainVerifier is the
-// real one.
+// RecordVerifier checks records against the registry on chain;
+// *anchor.Verifier is the real one. anchor.ErrNotFound means no such record
+// or batch, anchor.ErrBadProof a record or proof the caller sent that
+// cannot be checked; any other error means the check could not be made
+// (database or chain unreachable), never that a record failed it.
 type RecordVerifier interface {
 	// Verify checks a stored record (anchor.Verifier.Verify).
 	Verify(ctx context.Context, id anchor.RecordID) (*anchor.Proof, error)
@@ -47,39 +48,6 @@ type RecordVerifier interface {
 	Audit(ctx context.Context, batchID uint64) (*anchor.AuditReport, error)
 	// Batch returns a batch row, or anchor.ErrNotFound.
 	Batch(ctx context.Context, id uint64) (anchor.Batch, error)
-}
-
-// BatchSource reads batch rows; *storage.Outbox implements it.
-type BatchSource interface {
-	Batch(ctx context.Context, id uint64) (anchor.Batch, error)
-}
-
-// ChainVerifier is the RecordVerifier over the anchoring package.
-type ChainVerifier struct {
-	v       *anchor.Verifier
-	reg     anchor.RegistryReader
-	batches BatchSource
-}
-
-// NewChainVerifier joins a verifier, the registry it reads and the batch rows.
-func NewChainVerifier(v *anchor.Verifier, reg anchor.RegistryReader, batches BatchSource) *ChainVerifier {
-	return &ChainVerifier{v: v, reg: reg, batches: batches}
-}
-
-func (c *ChainVerifier) Verify(ctx context.Context, id anchor.RecordID) (*anchor.Proof, error) {
-	return c.v.Verify(ctx, id)
-}
-
-func (c *ChainVerifier) VerifyOffline(ctx context.Context, body []byte, p anchor.Proof) (*anchor.Proof, error) {
-	return anchor.VerifyOffline(ctx, c.reg, body, p)
-}
-
-func (c *ChainVerifier) Audit(ctx context.Context, batchID uint64) (*anchor.AuditReport, error) {
-	return c.v.Audit(ctx, batchID)
-}
-
-func (c *ChainVerifier) Batch(ctx context.Context, id uint64) (anchor.Batch, error) {
-	return c.batches.Batch(ctx, id)
 }
 
 // alertStore returns the alert store, or answers 503 when the server was
@@ -365,7 +333,7 @@ func printable(s string) bool {
 // else means the chain or database could not be asked (503).
 func (s *Server) abortVerify(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, anchor.ErrNotFound), errors.Is(err, storage.ErrNotFound):
+	case errors.Is(err, storage.ErrNotFound):
 		abort(c, probNotFound, "")
 	default:
 		_ = c.Error(err)
@@ -530,7 +498,7 @@ func (s *Server) verifyRecord(c *gin.Context) {
 	}
 	out, err := v.VerifyOffline(c.Request.Context(), req.Record, *proof)
 	if err != nil {
-		if errors.Is(err, anchor.ErrNotCanonicalizable) || strings.HasPrefix(err.Error(), "proof ") {
+		if errors.Is(err, anchor.ErrBadProof) {
 			abort(c, probValidation, err.Error())
 			return
 		}

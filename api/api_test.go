@@ -64,7 +64,7 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, nil)}
 	ts.srv = api.New(cfg, api.Deps{
 		Keys: db, Health: health, Alerts: db, Ingester: in, Metrics: metrics,
-		Verifier: api.NewChainVerifier(anchor.NewVerifier(out, ch.Registry), ch.Registry, out),
+		Verifier: anchor.NewVerifier(out, ch.Registry),
 		Webhooks: hooks, WebhookStore: db,
 	})
 	for _, r := range storage.Roles {

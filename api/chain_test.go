@@ -29,7 +29,7 @@ func chainEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	outbox := storage.NewOutbox(env.db.Pool)
-	env.srv.deps.Verifier = NewChainVerifier(anchor.NewVerifier(outbox, c.Registry), c.Registry, outbox)
+	env.srv.deps.Verifier = anchor.NewVerifier(outbox, c.Registry)
 	cfg := anchor.DefaultWorkerConfig()
 	cfg.MaxWait, cfg.PollInterval = 50*time.Millisecond, 10*time.Millisecond
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -91,6 +91,20 @@ func TestAlertsVerifyOnChain(t *testing.T) {
 	env.decode(env.do(storage.RoleAnalyst, http.MethodPost, "/v1/verify", "application/json", body), http.StatusOK, &p)
 	if p.Status != anchor.StatusVerified {
 		t.Fatalf("POST /v1/verify: %+v", p)
+	}
+	// A proof for another chain or registry, or with a malformed record id,
+	// is the caller's mistake: 422, not a verdict and not a 503.
+	for name, edit := range map[string]func(p *anchor.Proof){
+		"chain":     func(p *anchor.Proof) { p.ChainID++ },
+		"registry":  func(p *anchor.Proof) { p.Registry[0] ^= 1 },
+		"record id": func(p *anchor.Proof) { p.Mode, p.RecordID = anchor.ModeRecord, "not-a-uuid" },
+	} {
+		bad := *bundle.Proof
+		edit(&bad)
+		body, _ := json.Marshal(verifyRequest{Record: bundle.Record, Proof: &bad})
+		if w := env.do(storage.RoleAnalyst, http.MethodPost, "/v1/verify", "application/json", body); w.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("proof for another %s: status %d %s", name, w.Code, w.Body)
+		}
 	}
 	var b batchView
 	env.decode(env.do(storage.RoleAnalyst, http.MethodGet, "/v1/batches/"+itoa(batchOf), "", nil), http.StatusOK, &b)

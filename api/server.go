@@ -59,7 +59,7 @@ type Deps struct {
 	// Ingester scores flows and raises alerts (POST /v1/flows); its Models
 	// hold the active detector. Without one, ingest answers 503.
 	Ingester *ingest.Ingester
-	// Verifier checks records against the chain (NewChainVerifier); nil
+	// Verifier checks records against the chain (anchor.Verifier); nil
 	// makes the verification endpoints answer 503.
 	Verifier RecordVerifier
 	// Metrics backs /metrics (nil: not enabled).

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/idsledger/idsledger/anchor"
 )
 
 var (
@@ -17,8 +19,10 @@ var (
 	// mid-request. The operation did not happen (or, for a commit, its outcome
 	// is unknown); retrying later is the right answer.
 	ErrUnavailable = errors.New("database unavailable")
-	// ErrNotFound means the row asked for does not exist.
-	ErrNotFound = errors.New("not found")
+	// ErrNotFound means the row asked for does not exist. It is the one
+	// not-found sentinel of the service, anchor.ErrNotFound under another
+	// name, so that errors.Is holds whichever package a caller names.
+	ErrNotFound = anchor.ErrNotFound
 	// ErrInvalidFilter means a query's filter cannot be run as given.
 	ErrInvalidFilter = errors.New("invalid filter")
 )

@@ -20,12 +20,12 @@ import (
 // lateVerifier is the API's verifier before the chain is open: until set, it
 // answers storage.ErrUnavailable, which the API turns into 503.
 type lateVerifier struct {
-	v atomic.Pointer[api.ChainVerifier]
+	v atomic.Pointer[anchor.Verifier]
 }
 
 var errChainNotReady = errors.Join(storage.ErrUnavailable, errors.New("the chain is not connected yet"))
 
-func (l *lateVerifier) get() (*api.ChainVerifier, error) {
+func (l *lateVerifier) get() (*anchor.Verifier, error) {
 	if v := l.v.Load(); v != nil {
 		return v, nil
 	}
@@ -93,7 +93,7 @@ func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg ser
 		return err
 	})
 	out := storage.NewOutbox(db.Pool)
-	verifier.v.Store(api.NewChainVerifier(anchor.NewVerifier(out, ch.Registry), ch.Registry, out))
+	verifier.v.Store(anchor.NewVerifier(out, ch.Registry))
 
 	wcfg := anchor.DefaultWorkerConfig()
 	wcfg.Mode = anchor.Mode(cfg.anchorMode)
