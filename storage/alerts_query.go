@@ -1,0 +1,243 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/idsledger/idsledger/ingest"
+)
+
+const alertColumns = `a.id, a.observed_at, a.sensor, host(a.src_addr), host(a.dst_addr), a.src_port, a.dst_port, a.proto,
+	a.community_id, a.class, a.score, a.severity, a.model_id, a.model_version,
+	CASE WHEN r.id IS NULL THEN NULL WHEN ra.record_id IS NULL THEN 'pending' ELSE 'anchored' END,
+	ra.batch_id, ra.leaf_index, ra.anchored_at,
+	w.acknowledged, w.assignee, w.updated_at, w.updated_by`
+
+const alertFrom = ` FROM alerts a
+	LEFT JOIN records r ON r.id = a.id
+	LEFT JOIN record_anchors ra ON ra.record_id = a.id
+	LEFT JOIN alert_workflow w ON w.alert_id = a.id`
+
+func scanAlert(row pgx.Row, extra ...any) (Alert, error) {
+	var (
+		a               Alert
+		src, dst, cid   *string
+		sport, dport    *int32
+		proto           *int16
+		sev             string
+		status          *string
+		ack             *bool
+		assignee, updBy *string
+	)
+	dest := []any{&a.ID, &a.ObservedAt, &a.Sensor, &src, &dst, &sport, &dport, &proto,
+		&cid, &a.Class, &a.Score, &sev, &a.Model.ID, &a.Model.Version,
+		&status, &a.Anchor.BatchID, &a.Anchor.LeafIndex, &a.Anchor.AnchoredAt,
+		&ack, &assignee, &a.Workflow.UpdatedAt, &updBy}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return a, err
+	}
+	a.Type = "alert"
+	a.ObservedAt = a.ObservedAt.UTC()
+	if src != nil {
+		a.Flow.SrcAddr, _ = netip.ParseAddr(*src)
+	}
+	if dst != nil {
+		a.Flow.DstAddr, _ = netip.ParseAddr(*dst)
+	}
+	if sport != nil {
+		a.Flow.SrcPort = uint16(*sport)
+	}
+	if dport != nil {
+		a.Flow.DstPort = uint16(*dport)
+	}
+	if proto != nil {
+		a.Flow.Proto = uint8(*proto)
+	}
+	if cid != nil {
+		a.CommunityID = *cid
+	}
+	a.Severity = ingest.Severity(sev)
+	switch {
+	case status == nil:
+		a.Anchor.Status = "missing"
+	case *status == "anchored":
+		a.Anchor.Status = "anchored"
+	default:
+		a.Anchor.Status = "pending"
+	}
+	if ack != nil {
+		a.Workflow.Acknowledged = *ack
+	}
+	if assignee != nil {
+		a.Workflow.Assignee = *assignee
+	}
+	if updBy != nil {
+		a.Workflow.UpdatedBy = *updBy
+	}
+	return a, nil
+}
+
+// ListAlerts returns one page of alerts matching f in a stable order
+// (observed_at, then id; newest first unless f.Ascending) and the cursor of
+// the next page, nil when this page is the last. Alerts inserted between
+// pages appear on later pages only if they sort after the cursor.
+func (db *DB) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, *AlertCursor, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "a.observed_at >= "+arg(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "a.observed_at < "+arg(f.To))
+	}
+	if len(f.Classes) > 0 {
+		where = append(where, "a.class = ANY("+arg(f.Classes)+"::text[])")
+	}
+	if len(f.Severities) > 0 {
+		s := make([]string, len(f.Severities))
+		for i, v := range f.Severities {
+			s[i] = string(v)
+		}
+		where = append(where, "a.severity = ANY("+arg(s)+"::text[])")
+	}
+	if len(f.Sensors) > 0 {
+		where = append(where, "a.sensor = ANY("+arg(f.Sensors)+"::text[])")
+	}
+	if len(f.ModelIDs) > 0 {
+		where = append(where, "a.model_id = ANY("+arg(f.ModelIDs)+"::text[])")
+	}
+	for col, p := range map[string]netip.Prefix{"a.src_addr": f.Src, "a.dst_addr": f.Dst} {
+		switch {
+		case !p.IsValid():
+		case p.IsSingleIP():
+			where = append(where, col+" = "+arg(p.Addr().String())+"::inet")
+		default:
+			where = append(where, col+" <<= "+arg(p.Masked().String())+"::inet")
+		}
+	}
+	switch f.AnchorStatus {
+	case "":
+	case "anchored":
+		where = append(where, "ra.record_id IS NOT NULL")
+	case "pending":
+		// The outbox is small: look its ids up in alerts' primary key, rather
+		// than walk alerts by time testing each against it (which the
+		// planner picks for a semi-join, and which reads every alert when
+		// the outbox is empty).
+		where = append(where, "a.id = ANY (ARRAY(SELECT id FROM outbox))")
+	default:
+		return nil, nil, fmt.Errorf("%w: anchor status %q", ErrInvalidFilter, f.AnchorStatus)
+	}
+	dir, cmp := "DESC", "<"
+	if f.Ascending {
+		dir, cmp = "ASC", ">"
+	}
+	if f.After != nil {
+		where = append(where, "(a.observed_at, a.id) "+cmp+" ("+arg(f.After.ObservedAt)+"::timestamptz, "+arg(f.After.ID)+"::uuid)")
+	}
+	cols := alertColumns
+	if f.WithFeatures {
+		cols += ", r.body"
+	}
+	q := "SELECT " + cols + alertFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY a.observed_at " + dir + ", a.id " + dir + " LIMIT " + arg(limit+1)
+
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
+	}
+	defer rows.Close()
+	out := make([]Alert, 0, min(limit+1, 256))
+	for rows.Next() {
+		var body []byte
+		var extra []any
+		if f.WithFeatures {
+			extra = append(extra, &body)
+		}
+		a, err := scanAlert(rows, extra...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
+		}
+		if len(body) > 0 {
+			a.Features = bodyFeatures(body)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
+	}
+	var next *AlertCursor
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = &AlertCursor{ObservedAt: last.ObservedAt, ID: last.ID}
+	}
+	return out, next, nil
+}
+
+// bodyFeatures reads the features of a stored alert body (nil when the
+// body is not an alert body any more).
+func bodyFeatures(body []byte) map[string]string {
+	var b struct {
+		Features map[string]string `json:"features"`
+	}
+	if json.Unmarshal(body, &b) != nil {
+		return nil
+	}
+	return b.Features
+}
+
+// GetAlert returns one alert with its stored record body and its notes, or
+// ErrNotFound.
+func (db *DB) GetAlert(ctx context.Context, id uuid.UUID) (AlertDetail, error) {
+	var d AlertDetail
+	var body []byte
+	row := db.Pool.QueryRow(ctx, "SELECT "+alertColumns+", r.body"+alertFrom+" WHERE a.id = $1", id)
+	a, err := scanAlert(row, &body)
+	if err != nil {
+		return d, fmt.Errorf("alert %s: %w", id, classify(err))
+	}
+	d.Alert = a
+	if len(body) > 0 {
+		d.Record = json.RawMessage(body)
+		d.Features = bodyFeatures(body)
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT author, body, event_id, created_at FROM alert_notes WHERE alert_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return d, fmt.Errorf("alert %s notes: %w", id, classify(err))
+	}
+	d.Notes, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Note, error) {
+		var n Note
+		err := r.Scan(&n.Author, &n.Body, &n.EventID, &n.CreatedAt)
+		n.CreatedAt = n.CreatedAt.UTC()
+		return n, err
+	})
+	if err != nil {
+		return d, fmt.Errorf("alert %s notes: %w", id, classify(err))
+	}
+	if d.Notes == nil {
+		d.Notes = []Note{}
+	}
+	return d, nil
+}
