@@ -324,18 +324,12 @@ type Latency struct {
 	Max   time.Duration `json:"max_ns"`
 }
 
-// LatencyOf returns the p50, p99 and max of durations (nearest rank).
+// LatencyOf returns the p50, p99 (Quantile) and max of durations.
 func LatencyOf(d []time.Duration) Latency {
 	if len(d) == 0 {
 		return Latency{}
 	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
-	q := func(p float64) time.Duration {
-		i := int(math.Ceil(p*float64(len(s)))) - 1
-		return s[max(0, min(i, len(s)-1))]
-	}
-	return Latency{Calls: len(s), P50: q(0.50), P99: q(0.99), Max: s[len(s)-1]}
+	return Latency{Calls: len(d), P50: Quantile(d, 0.50), P99: Quantile(d, 0.99), Max: Quantile(d, 1)}
 }
 
 // InverseFrequencyWeights returns per-class loss weights

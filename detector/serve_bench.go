@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -140,7 +139,7 @@ func BenchServing(ctx context.Context, cfg ServeBenchConfig) (ServeBenchResult, 
 	if err != nil {
 		return res, err
 	}
-	res.SingleWindowP50us, res.SingleWindowP99us = quantileUS(lat, 0.5), quantileUS(lat, 0.99)
+	res.SingleWindowP50us, res.SingleWindowP99us = micros(Quantile(lat, 0.5)), micros(Quantile(lat, 0.99))
 	g1, err := newGorgoniaPredictor(m.d, 1, m.w)
 	if err != nil {
 		return res, err
@@ -149,7 +148,7 @@ func BenchServing(ctx context.Context, cfg ServeBenchConfig) (ServeBenchResult, 
 	if err != nil {
 		return res, err
 	}
-	res.GorgoniaSingleP50us = quantileUS(lat, 0.5)
+	res.GorgoniaSingleP50us = micros(Quantile(lat, 0.5))
 
 	// Autoencoder scoring.
 	ae, err := NewAutoencoder(ModelConfig{T: 1, F: cfg.AEF, Classes: classes, Seed: cfg.Seed})
@@ -216,9 +215,4 @@ func latencies(ctx context.Context, d time.Duration, fn func() error) ([]time.Du
 	return lat, nil
 }
 
-func quantileUS(lat []time.Duration, q float64) float64 {
-	s := slices.Clone(lat)
-	slices.Sort(s)
-	i := min(len(s)-1, int(q*float64(len(s))))
-	return float64(s[i].Nanoseconds()) / 1e3
-}
+func micros(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }

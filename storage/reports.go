@@ -178,8 +178,8 @@ func (db *DB) Summary(ctx context.Context, q ReportQuery) (Report, error) {
 
 	err = db.Pool.QueryRow(ctx, `
 		SELECT count(*)::int4,
-		       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY d), 0), coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY d), 0), coalesce(max(d), 0),
-		       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY an), 0), coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY an), 0), coalesce(max(an), 0)
+		       coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY d), 0), coalesce(percentile_disc(0.95) WITHIN GROUP (ORDER BY d), 0), coalesce(max(d), 0),
+		       coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY an), 0), coalesce(percentile_disc(0.95) WITHIN GROUP (ORDER BY an), 0), coalesce(max(an), 0)
 		FROM (SELECT extract(epoch FROM a.created_at - a.observed_at)::float8 AS d,
 		             extract(epoch FROM ra.anchored_at - a.created_at)::float8 AS an
 		      FROM (SELECT id, created_at, observed_at FROM alerts

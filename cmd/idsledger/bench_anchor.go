@@ -7,11 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -360,7 +359,7 @@ func latencyPhase(ctx context.Context, pool *pgxpool.Pool, out anchor.Outbox, re
 		return 0, err
 	}
 	err = pool.QueryRow(ctx, `
-		SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)
+		SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY ms), percentile_disc(0.99) WITHIN GROUP (ORDER BY ms)
 		FROM (SELECT extract(epoch FROM ra.anchored_at - r.created_at) * 1000 AS ms
 		      FROM records r JOIN record_anchors ra ON ra.record_id = r.id WHERE r.seq > $1) l`, firstSeq).
 		Scan(&res.LatencyP50MS, &res.LatencyP99MS)
@@ -390,18 +389,8 @@ func verifyPhase(ctx context.Context, pool *pgxpool.Pool, src anchor.RecordSourc
 		}
 	}
 	res.Verified = len(lat)
-	res.VerifyP50MS, res.VerifyP99MS = percentile(lat, 0.5), percentile(lat, 0.99)
+	res.VerifyP50MS, res.VerifyP99MS = detector.Quantile(lat, 0.5), detector.Quantile(lat, 0.99)
 	return nil
-}
-
-func percentile(xs []float64, q float64) float64 {
-	if len(xs) == 0 {
-		return math.NaN()
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	i := int(math.Ceil(q*float64(len(s)))) - 1
-	return s[max(0, min(i, len(s)-1))]
 }
 
 // scratchDatabase creates an empty database next to the one dbURL names

@@ -10,11 +10,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/idsledger/idsledger/detector"
 )
 
 func init() {
@@ -314,13 +315,9 @@ func makeBodies(header string, rows []string, size, n int) [][]byte {
 	return out
 }
 
+// quantileMS is detector.Quantile of d in milliseconds.
 func quantileMS(d []time.Duration, q float64) float64 {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return float64(s[min(len(s)-1, int(q*float64(len(s))))].Microseconds()) / 1000
+	return float64(detector.Quantile(d, q).Microseconds()) / 1000
 }
 
 func printIngestResult(r ingestBenchResult, asJSON bool) {
