@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 // WorkerConfig configures the anchoring worker. The zero value of a field
@@ -205,7 +206,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		switch {
 		case err == nil:
-			bo.reset()
+			bo.Reset()
 		case errors.Is(err, ErrChainConflict):
 			return err
 		case errors.Is(err, ErrLockLost):
@@ -213,7 +214,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return nil
 		default:
-			d := bo.next()
+			d := bo.NextBackOff()
 			w.log.Warn("anchoring failed; retrying", "err", err, "in", d)
 			// A failed unit may have left batches prepared or sent.
 			reconciled = false
@@ -531,24 +532,9 @@ func (w *Worker) settle(ctx context.Context, b Batch) (Inclusion, error) {
 	return w.onChain(ctx, b)
 }
 
-// backoff is capped exponential backoff with jitter.
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func (w *Worker) backoff() *backoff {
-	return &backoff{min: w.cfg.RetryMin, max: w.cfg.RetryMax}
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else {
-		b.cur = min(2*b.cur, b.max)
-	}
-	// ±20% jitter so that instances do not retry in step.
-	j := time.Duration(float64(b.cur) * (0.8 + 0.4*rand.Float64()))
-	return j
+// backoff is the delay between failed units: RetryMin doubling to
+// RetryMax, ±20% jitter so that instances do not retry in step.
+func (w *Worker) backoff() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: w.cfg.RetryMin, RandomizationFactor: 0.2,
+		Multiplier: 2, MaxInterval: w.cfg.RetryMax}
 }

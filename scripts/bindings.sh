@@ -12,7 +12,7 @@ mkdir -p "$out"
 for abi in contracts/build/*.abi; do
 	name=$(basename "$abi" .abi)
 	file=$(echo "$name" | sed -E 's/([a-z0-9])([A-Z])/\1_\2/g' | tr '[:upper:]' '[:lower:]').go
-	go run github.com/ethereum/go-ethereum/cmd/abigen --v2 \
+	go tool abigen --v2 \
 		--abi "$abi" --bin "contracts/build/$name.bin" \
 		--pkg bindings --type "$name" --out "$out/$file"
 	echo "bindings: $abi -> $out/$file" >&2

@@ -9,10 +9,10 @@ package storage
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -74,25 +74,14 @@ func (db *DB) Ping(ctx context.Context) error {
 // WaitReady pings with exponential backoff (from 100 ms up to max) until the
 // database answers or ctx ends. onRetry, if not nil, is told of each failure.
 func (db *DB) WaitReady(ctx context.Context, max time.Duration, onRetry func(error, time.Duration)) error {
-	delay := 100 * time.Millisecond
-	for {
-		err := db.Ping(ctx)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return errors.Join(ctx.Err(), err)
-		}
-		if onRetry != nil {
-			onRetry(err, delay)
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(delay):
-		}
-		delay = min(delay*2, max)
+	bo := &backoff.ExponentialBackOff{InitialInterval: 100 * time.Millisecond, RandomizationFactor: 0.2,
+		Multiplier: 2, MaxInterval: max}
+	opts := []backoff.RetryOption{backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0)}
+	if onRetry != nil {
+		opts = append(opts, backoff.WithNotify(onRetry))
 	}
+	_, err := backoff.Retry(ctx, func() (struct{}, error) { return struct{}{}, db.Ping(ctx) }, opts...)
+	return err
 }
 
 // Close waits for checked-out connections to be returned, then closes them.

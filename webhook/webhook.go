@@ -16,13 +16,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/ingest"
@@ -200,6 +200,8 @@ func (w *Dispatcher) Notify(ids []uuid.UUID, bodies []ingest.AlertBody) {
 // deliver tries d until it succeeds, attempts run out, or ctx ends.
 func (w *Dispatcher) deliver(ctx context.Context, d delivery) {
 	var lastErr error
+	bo := &backoff.ExponentialBackOff{InitialInterval: w.opt.Backoff, RandomizationFactor: 0.25, Multiplier: 2,
+		MaxInterval: w.opt.Backoff << min(w.opt.MaxAttempts, 20)}
 	for attempt := 1; attempt <= w.opt.MaxAttempts; attempt++ {
 		if lastErr = w.post(ctx, d); lastErr == nil {
 			w.outcome("delivered")
@@ -209,13 +211,11 @@ func (w *Dispatcher) deliver(ctx context.Context, d delivery) {
 			break
 		}
 		w.outcome("retried")
-		delay := w.opt.Backoff << (attempt - 1)
-		delay += time.Duration((rand.Float64() - 0.5) * 0.5 * float64(delay))
 		select {
 		case <-ctx.Done():
 			w.toDead(d, attempt, "shutting down: "+lastErr.Error())
 			return
-		case <-time.After(delay):
+		case <-time.After(bo.NextBackOff()):
 		}
 	}
 	w.toDead(d, w.opt.MaxAttempts, lastErr.Error())

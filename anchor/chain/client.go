@@ -10,14 +10,19 @@ package chain
 import (
 	"context"
 	"errors"
+	"io"
 	"math/big"
-	"strings"
+	"net"
+	"net/http"
+	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
 )
 
 // Client is the part of an Ethereum client the chain package uses;
@@ -32,44 +37,63 @@ type Client interface {
 	NonceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (uint64, error)
 }
 
-// transient reports whether an RPC error is worth retrying: the node is
-// busy, restarting, still indexing transactions, or the network hiccupped.
-// Reverts and invalid transactions are not transient.
+// transient reports whether an RPC error is worth retrying: the network
+// failed, the node is overloaded or restarting (HTTP 429, 502, 503, 504,
+// JSON-RPC "limit exceeded"), or it is still indexing transactions. It
+// looks at error types and protocol codes only, never at message text: a
+// revert or an invalid transaction, whatever its message says, is not
+// transient.
 func transient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	msg := strings.ToLower(err.Error())
-	for _, s := range []string{
-		"transaction indexing is in progress",
-		"connection refused", "connection reset", "broken pipe", "eof",
-		"timeout", "timed out", "temporarily unavailable", "too many requests",
-		"429", "502", "503", "504", "no such host", "i/o timeout",
-		"server is shutting down", "closed", "txpool is full", "syncing",
-	} {
-		if strings.Contains(msg, s) {
+	var netErr net.Error
+	var httpErr rpc.HTTPError
+	var rpcErr rpc.Error
+	var dataErr rpc.DataError
+	switch {
+	case errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	case errors.As(err, &httpErr):
+		switch httpErr.StatusCode {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 			return true
 		}
+		return false
+	case errors.As(err, &dataErr) && dataErr.ErrorData() == txIndexingData:
+		return true
+	case errors.As(err, &rpcErr):
+		return rpcErr.ErrorCode() == rpcLimitExceeded
 	}
 	return false
 }
 
-// retry calls f until it succeeds, fails with a non-transient error, or
-// ctx ends, backing off exponentially from 20 ms to 5 s.
+const (
+	// rpcLimitExceeded is EIP-1474's JSON-RPC code for a request over the
+	// node's rate or resource limits.
+	rpcLimitExceeded = -32005
+	// txIndexingData is the error data (not the message) geth sends while
+	// its transaction index is being built (ethapi.TxIndexingError).
+	txIndexingData = "transaction indexing is in progress"
+)
+
+// rpcBackoff is the backoff between tries of one RPC call: 20 ms doubling
+// to 5 s, ±20% jitter.
+func rpcBackoff() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{InitialInterval: 20 * time.Millisecond, RandomizationFactor: 0.2,
+		Multiplier: 2, MaxInterval: 5 * time.Second}
+}
+
+// retry calls f until it succeeds, fails with a non-transient error, has
+// been tried 13 times (about 40 s), or ctx ends.
 func retry(ctx context.Context, f func() error) error {
-	delay := 20 * time.Millisecond
-	for attempt := 0; ; attempt++ {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		err := f()
-		if err == nil || !transient(err) || attempt >= 12 {
-			return err
+		if err != nil && !transient(err) {
+			return struct{}{}, backoff.Permanent(err)
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return errors.Join(err, ctx.Err())
-		case <-t.C:
-		}
-		delay = min(2*delay, 5*time.Second)
-	}
+		return struct{}{}, err
+	}, backoff.WithBackOff(rpcBackoff()), backoff.WithMaxTries(13), backoff.WithMaxElapsedTime(0))
+	return err
 }

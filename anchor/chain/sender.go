@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -110,8 +110,11 @@ func (s *sender) send(ctx context.Context, to *common.Address, data []byte, valu
 			return nil, fmt.Errorf("sign: %w", err)
 		}
 		err = retry(ctx, func() error { return s.client.SendTransaction(ctx, tx) })
-		if err != nil && strings.Contains(strings.ToLower(err.Error()), "already known") {
-			err = nil // an earlier attempt of this very transaction got through
+		if err != nil && s.known(ctx, tx.Hash()) {
+			// An earlier try of this very transaction got through (a retry
+			// after a lost answer): it is sent, and must not be sent again
+			// under another nonce, which would anchor twice and revert.
+			err = nil
 		}
 		if err == nil {
 			s.nonce++
@@ -120,20 +123,32 @@ func (s *sender) send(ctx context.Context, to *common.Address, data []byte, valu
 			}
 			return tx, nil
 		}
-		// The node disagrees about the nonce (another process used the key,
-		// or the node lost its pool): start again from the node's view.
+		// When the node's pending nonce is not the one this transaction used,
+		// the refusal was about the nonce (another process used the key, or
+		// the node lost its pool): sign again from the node's view, a few
+		// times. Any other refusal is returned as it is.
 		s.haveNonce = false
-		if attempt < 3 && nonceTrouble(err) {
+		if attempt < 3 && s.nonceMoved(ctx, tx.Nonce()) {
 			continue
 		}
 		return nil, fmt.Errorf("send transaction: %w", err)
 	}
 }
 
-func nonceTrouble(err error) bool {
-	msg := strings.ToLower(err.Error())
-	return strings.Contains(msg, "nonce too low") || strings.Contains(msg, "nonce too high") ||
-		strings.Contains(msg, "replacement transaction underpriced")
+// known reports whether the node knows the transaction (pending or mined).
+func (s *sender) known(ctx context.Context, hash common.Hash) bool {
+	_, _, err := s.client.TransactionByHash(ctx, hash)
+	return err == nil
+}
+
+// nonceMoved reports whether the node's pending nonce for the key differs
+// from used.
+func (s *sender) nonceMoved(ctx context.Context, used uint64) bool {
+	var pending uint64
+	if err := retry(ctx, func() (err error) { pending, err = s.client.PendingNonceAt(ctx, s.from); return err }); err != nil {
+		return false
+	}
+	return pending != used
 }
 
 // droppedAfter is how long a transaction may be unknown to the node (no
@@ -146,7 +161,7 @@ func (s *sender) wait(ctx context.Context, hash common.Hash, confirmations uint6
 	if confirmations == 0 {
 		confirmations = 1
 	}
-	delay := time.Millisecond
+	poll := &backoff.ExponentialBackOff{InitialInterval: time.Millisecond, Multiplier: 2, MaxInterval: s.poll}
 	var unknownSince time.Time
 	for {
 		r, err := s.client.TransactionReceipt(ctx, hash)
@@ -190,13 +205,12 @@ func (s *sender) wait(ctx context.Context, hash common.Hash, confirmations uint6
 		case !transient(err):
 			return nil, nil, fmt.Errorf("receipt %s: %w", hash.Hex(), err)
 		}
-		t := time.NewTimer(delay)
+		t := time.NewTimer(poll.NextBackOff())
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return nil, nil, ctx.Err()
 		case <-t.C:
 		}
-		delay = min(2*delay, s.poll)
 	}
 }

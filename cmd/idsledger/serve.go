@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/idsledger/idsledger/anchor"
@@ -243,6 +244,7 @@ func runServe(ctx context.Context, args []string) error {
 // then marks the database ready. The service answers (with 503) meanwhile.
 // It returns false when ctx ends first.
 func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig, health *api.Health) bool {
+	bo := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: 10 * time.Second}
 	for attempt := 1; ; attempt++ {
 		err := db.WaitReady(ctx, 5*time.Second, func(err error, next time.Duration) {
 			log.Warn("database not reachable; retrying", "error", err.Error(), "retry_in", next.String())
@@ -252,11 +254,12 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 		}
 		if cfg.migrate {
 			if err := storage.MigrateUp(cfg.databaseURL); err != nil {
-				log.Error("migrations failed; retrying", "error", err.Error(), "attempt", attempt)
+				next := bo.NextBackOff()
+				log.Error("migrations failed; retrying", "error", err.Error(), "attempt", attempt, "retry_in", next.String())
 				select {
 				case <-ctx.Done():
 					return false
-				case <-time.After(min(time.Duration(attempt)*time.Second, 10*time.Second)):
+				case <-time.After(next):
 				}
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/idsledger/idsledger/anchor"
@@ -151,7 +152,7 @@ func openChain(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveC
 		ccfg.Key = key
 	}
 	meta := storage.NewChainMeta(db.Pool)
-	delay := time.Second
+	bo := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: 30 * time.Second}
 	for {
 		ch, err := chain.Open(ctx, ccfg, meta)
 		if err == nil {
@@ -167,12 +168,12 @@ func openChain(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveC
 		if !retry || errors.Is(err, chain.ErrChainMismatch) || errors.Is(err, chain.ErrNoRegistry) {
 			return nil, fmt.Errorf("chain: %w", err)
 		}
+		delay := bo.NextBackOff()
 		log.Warn("chain not reachable; retrying", "error", err.Error(), "retry_in", delay.String())
 		select {
 		case <-ctx.Done():
 			return nil, nil
 		case <-time.After(delay):
 		}
-		delay = min(delay*2, 30*time.Second)
 	}
 }
