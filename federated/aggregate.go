@@ -181,8 +181,14 @@ type Contribution struct {
 type Result struct {
 	Delta []float32
 	// Selected are the sites whose deltas the aggregate is made of, in
-	// address order: all of them, except for Krum and Multi-Krum.
+	// address order: all of them, except for Krum and Multi-Krum (best
+	// score first).
 	Selected []common.Address
+	// Weights are the normalised weights (summing to 1) of Selected in a
+	// weighted mean: FedAvg's w_i/Σw, Multi-Krum's 1/m. Nil for median and
+	// trimmed mean, which are not weighted means. Central DP's noise is
+	// CentralNoiseStd(σ, C, Weights).
+	Weights []float64
 }
 
 // Aggregate combines the contributions with rule r. The contributions are
@@ -223,7 +229,10 @@ func Aggregate(r Rule, cs []Contribution) (Result, error) {
 			}
 		}
 		d, err := WeightedMean(deltas, w)
-		return Result{Delta: d, Selected: all}, err
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Delta: d, Selected: all, Weights: normalise(w)}, nil
 	case RuleMedian:
 		d, err := Median(deltas)
 		return Result{Delta: d, Selected: all}, err
@@ -246,7 +255,27 @@ func Aggregate(r Rule, cs []Contribution) (Result, error) {
 		chosen[j], sel[j] = deltas[i], all[i]
 	}
 	d, err := WeightedMean(chosen, nil)
-	return Result{Delta: d, Selected: sel}, err
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Delta: d, Selected: sel, Weights: normalise(make([]float64, len(sel)))}, nil
+}
+
+// normalise returns w / Σw; all-zero w gives equal weights.
+func normalise(w []float64) []float64 {
+	var sum float64
+	for _, x := range w {
+		sum += x
+	}
+	out := make([]float64, len(w))
+	for i, x := range w {
+		if sum > 0 {
+			out[i] = x / sum
+		} else {
+			out[i] = 1 / float64(len(w))
+		}
+	}
+	return out
 }
 
 func tooFew(r Rule, n int) error {

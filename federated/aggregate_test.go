@@ -72,6 +72,12 @@ func TestFedAvgWeights(t *testing.T) {
 	if r.Delta[0] != 0.25 || r.Delta[1] != 0.75 {
 		t.Errorf("fedavg = %v, want [0.25 0.75]", r.Delta)
 	}
+	if !slices.Equal(r.Weights, []float64{0.25, 0.75, 0}) {
+		t.Errorf("weights %v, want [0.25 0.75 0]", r.Weights)
+	}
+	if got := CentralNoiseStd(1, 1, r.Weights); got != 0.75 {
+		t.Errorf("central noise std from the weights: %v", got)
+	}
 	// × trust: weights 1·0.75, 3·0.25 -> equal.
 	cs[0].Trust, cs[1].Trust = 0.75, 0.25
 	r, _ = Aggregate(Rule{Kind: RuleFedAvgTrust}, cs)
@@ -164,8 +170,8 @@ func TestKrumPicksTheCentralUpdate(t *testing.T) {
 		t.Errorf("krum = %v from %v, want 1 from site 2", r.Delta, r.Selected)
 	}
 	r, _ = Aggregate(Rule{Kind: RuleMultiKrum, F: 1, M: 2}, cs)
-	if r.Delta[0] != 1.5 {
-		t.Errorf("multikrum m=2 = %v, want 1.5", r.Delta)
+	if r.Delta[0] != 1.5 || !slices.Equal(r.Weights, []float64{0.5, 0.5}) {
+		t.Errorf("multikrum m=2 = %v weights %v, want 1.5 from 0.5, 0.5", r.Delta, r.Weights)
 	}
 }
 

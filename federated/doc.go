@@ -66,7 +66,7 @@
 //	ms, _ := Measure(sites, hashes, deltas, acc, reported)
 //	verdicts := registry evaluates ms[i].Score() on chain (Evaluate mirrors it)
 //	res, _ := Aggregate(r.Policy.Rule, accepted contributions with TrustWeights)
-//	central DP: AddGaussian(res.Delta, CentralNoiseStd(σ, C, weights), rng)
+//	central DP: AddGaussian(res.Delta, CentralNoiseStd(σ, C, res.Weights), rng)
 //	next, _ := Apply(base, res.Delta); r.Complete(newModelID); acct.Record(...)
 //
 // # How much noise

@@ -164,7 +164,8 @@ func (r *Round) Open() error {
 // (ErrResubmitted for this same update, ErrDuplicate for another); the
 // round is not full (ErrRoundFull); u follows the policy's encoding and DP
 // (ErrPolicy); and u.Validate (shape, values, size, signature). On any
-// error the round is unchanged.
+// error the round is unchanged. Under central DP the returned delta is
+// clipped to the policy's C, whatever the site sent.
 func (r *Round) Accept(u *Update, now time.Time) ([]float32, error) {
 	switch {
 	case r.State != StateOpen:
@@ -199,6 +200,12 @@ func (r *Round) Accept(u *Update, now time.Time) ([]float32, error) {
 	delta, err := u.Validate(r.Dim, r.Limits)
 	if err != nil {
 		return nil, err
+	}
+	if r.Policy.DP.Mode == DPCentral {
+		// The noise is calibrated to deltas of norm <= C: enforce it here
+		// rather than trust every site to have clipped (compression can
+		// also push a clipped delta a little over C).
+		ClipL2(delta, r.Policy.DP.Clip)
 	}
 	r.Received = append(r.Received, Receipt{Site: u.Site, UpdateHash: u.UpdateHash(), Samples: u.Samples, Bytes: len(u.Payload), At: now})
 	r.BytesUp += uint64(len(u.Payload))

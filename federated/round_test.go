@@ -131,6 +131,23 @@ func TestRestartMidRound(t *testing.T) {
 	}
 }
 
+// TestCentralDPClipsAtTheCoordinator: a site that does not clip cannot
+// break the sensitivity the central noise is calibrated to.
+func TestCentralDPClipsAtTheCoordinator(t *testing.T) {
+	r, keys := testRound(t)
+	r.Policy.DP = DPPolicy{Mode: DPCentral, Clip: 1, Sigma: 1}
+	u := signedUpdate(t, keys[0], 4, []float32{30, 40, 0})
+	u.DP = DPParams{Clip: 1}
+	u.Sign(keys[0])
+	delta, err := r.Accept(u, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := Norm(delta); n > 1+1e-6 {
+		t.Errorf("norm %v after central clipping to 1", n)
+	}
+}
+
 func TestRoundLifecycle(t *testing.T) {
 	r, keys := testRound(t)
 	if err := r.BeginClosing(t0); !errors.Is(err, ErrNotReady) {
