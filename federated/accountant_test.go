@@ -2,6 +2,7 @@ package federated
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -342,5 +343,29 @@ func TestAccountantPerSite(t *testing.T) {
 	}
 	if len(a.Sites[s1]) != 2 {
 		t.Error("CanTakePart must not record")
+	}
+}
+
+// TestAccountantPersists: the coordinator stores the Accountant as JSON and
+// gets the same answers back.
+func TestAccountantPersists(t *testing.T) {
+	var a Accountant
+	a.Record(common.Address{1}, 1.1, 0.1)
+	a.Record(common.Address{1}, 1.1, 0.1)
+	a.Record(common.Address{2}, 3, 1)
+	b, err := json.Marshal(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Accountant
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []common.Address{{1}, {2}} {
+		e1, _ := a.Epsilon(s, 1e-5)
+		e2, _ := back.Epsilon(s, 1e-5)
+		if e1 != e2 || e1 == 0 {
+			t.Errorf("site %s: %v before, %v after (json %s)", s.Hex(), e1, e2, b)
+		}
 	}
 }
