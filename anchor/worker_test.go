@@ -4,191 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/internal/fakes"
 )
-
-// memOutbox is an in-memory anchor.Outbox and anchor.RecordSource that
-// keeps the contracts the worker relies on; storage.Outbox is tested
-// against PostgreSQL separately.
-type memOutbox struct {
-	mu      sync.Mutex
-	locked  bool
-	seq     int64
-	records map[anchor.RecordID]*memRecord
-	batches map[uint64]*anchor.Batch
-	nextID  uint64
-}
-
-type memRecord struct {
-	anchor.StoredRecord
-	seq     int64
-	leaf    anchor.Hash
-	created time.Time
-}
-
-func newMemOutbox() *memOutbox {
-	return &memOutbox{records: map[anchor.RecordID]*memRecord{}, batches: map[uint64]*anchor.Batch{}, nextID: 1}
-}
-
-func (o *memOutbox) add(t testing.TB, body string) anchor.RecordID {
-	t.Helper()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	c, err := anchor.Canonicalize([]byte(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.seq++
-	var id anchor.RecordID
-	id[0], id[8] = 0x01, byte(o.seq)
-	id[1], id[2], id[3] = byte(o.seq>>8), byte(o.seq>>16), byte(o.seq>>24)
-	o.records[id] = &memRecord{
-		StoredRecord: anchor.StoredRecord{ID: id, Kind: "alert", Body: c, Status: "pending", CreatedAt: time.Now()},
-		seq:          o.seq, leaf: anchor.LeafHash(c), created: time.Now(),
-	}
-	return id
-}
-
-type memLease struct{ lost chan struct{} }
-
-func (l *memLease) Lost() <-chan struct{} { return l.lost }
-func (l *memLease) Release()              {}
-
-func (o *memOutbox) TryLock(context.Context) (anchor.Lease, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.locked {
-		return nil, anchor.ErrLockHeld
-	}
-	o.locked = true
-	return &memLease{lost: make(chan struct{})}, nil
-}
-
-func (o *memOutbox) Pending(_ context.Context, limit int) ([]anchor.PendingRecord, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []anchor.PendingRecord
-	for _, r := range o.records {
-		if r.Status == "pending" {
-			out = append(out, anchor.PendingRecord{ID: r.ID, Seq: r.seq, Kind: r.Kind, Leaf: r.leaf, Age: time.Since(r.created)})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
-	if len(out) > limit {
-		out = out[:limit]
-	}
-	return out, nil
-}
-
-func (o *memOutbox) Prepare(_ context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []anchor.Batch
-	for _, p := range plans {
-		b := anchor.Batch{ID: o.nextID, Mode: p.Mode, Kind: p.Kind, Root: p.Root, LeafCount: len(p.Records), Status: anchor.BatchPrepared}
-		o.nextID++
-		for _, r := range p.Records {
-			b.Leaves = append(b.Leaves, r.Leaf)
-			b.RecordIDs = append(b.RecordIDs, r.ID)
-		}
-		o.batches[b.ID] = &b
-		out = append(out, b)
-	}
-	return out, nil
-}
-
-func (o *memOutbox) MarkSent(_ context.Context, id uint64, s anchor.Sent) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	b := o.batches[id]
-	if b == nil || b.Status == anchor.BatchConfirmed {
-		return fmt.Errorf("batch %d not open", id)
-	}
-	b.Status, b.HasTx, b.Tx, b.TxNonce = anchor.BatchSent, true, s.Tx, s.Nonce
-	return nil
-}
-
-func (o *memOutbox) Confirm(_ context.Context, cs []anchor.Confirmation) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, c := range cs {
-		b := o.batches[c.BatchID]
-		if b.Status == anchor.BatchConfirmed {
-			continue
-		}
-		b.Status, b.Inclusion, b.HasTx, b.Tx = anchor.BatchConfirmed, c.Inclusion, true, c.Inclusion.Tx
-		for i, id := range c.RecordIDs {
-			if r := o.records[id]; r != nil && r.Status == "pending" {
-				r.Status, r.BatchID, r.LeafIndex = "anchored", c.BatchID, i
-			}
-		}
-	}
-	return nil
-}
-
-func (o *memOutbox) Unconfirmed(context.Context) ([]anchor.Batch, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []anchor.Batch
-	for _, b := range o.batches {
-		if b.Status != anchor.BatchConfirmed {
-			out = append(out, *b)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
-}
-
-func (o *memOutbox) Record(_ context.Context, id anchor.RecordID) (anchor.StoredRecord, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	r, ok := o.records[id]
-	if !ok {
-		return anchor.StoredRecord{}, anchor.ErrNotFound
-	}
-	return r.StoredRecord, nil
-}
-
-func (o *memOutbox) Batch(_ context.Context, id uint64) (anchor.Batch, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	b, ok := o.batches[id]
-	if !ok {
-		return anchor.Batch{}, anchor.ErrNotFound
-	}
-	return *b, nil
-}
-
-func (o *memOutbox) BatchRecords(_ context.Context, id uint64) ([]anchor.StoredRecord, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []anchor.StoredRecord
-	for _, r := range o.records {
-		if r.Status != "pending" && r.BatchID == id {
-			out = append(out, r.StoredRecord)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].LeafIndex < out[j].LeafIndex })
-	return out, nil
-}
-
-func (o *memOutbox) count(status string) int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	n := 0
-	for _, r := range o.records {
-		if r.Status == status {
-			n++
-		}
-	}
-	return n
-}
 
 // crashingRegistry fails at a chosen point, as a process killed there would
 // leave things.
@@ -269,27 +92,11 @@ func simRegistry(t *testing.T) *chain.Registry {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	c, err := sim.Open(context.Background(), &nopMeta{})
+	c, err := sim.Open(context.Background(), &fakes.ChainMeta{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c.Registry
-}
-
-type nopMeta struct{ m *anchor.ChainMeta }
-
-func (n *nopMeta) LoadChainMeta(context.Context) (anchor.ChainMeta, bool, error) {
-	if n.m == nil {
-		return anchor.ChainMeta{}, false, nil
-	}
-	return *n.m, true, nil
-}
-
-func (n *nopMeta) SaveChainMeta(_ context.Context, m anchor.ChainMeta) (anchor.ChainMeta, error) {
-	if n.m == nil {
-		n.m = &m
-	}
-	return *n.m, nil
 }
 
 func testConfig(mode anchor.Mode) anchor.WorkerConfig {
@@ -304,20 +111,20 @@ func testConfig(mode anchor.Mode) anchor.WorkerConfig {
 }
 
 // runUntil runs the worker until every record is anchored.
-func runUntil(t *testing.T, w *anchor.Worker, o *memOutbox, want int) {
+func runUntil(t *testing.T, w *anchor.Worker, o *fakes.Outbox, want int) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 	deadline := time.After(60 * time.Second)
-	for o.count("anchored") < want {
+	for o.Count("anchored") < want {
 		select {
 		case err := <-done:
 			cancel()
 			t.Fatalf("worker stopped early: %v", err)
 		case <-deadline:
 			cancel()
-			t.Fatalf("timeout: %d of %d anchored", o.count("anchored"), want)
+			t.Fatalf("timeout: %d of %d anchored", o.Count("anchored"), want)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -325,15 +132,13 @@ func runUntil(t *testing.T, w *anchor.Worker, o *memOutbox, want int) {
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	o.mu.Lock()
-	o.locked = false
-	o.mu.Unlock()
+	o.ReleaseLock()
 }
 
-func verifyAll(t *testing.T, o *memOutbox, reg anchor.RegistryReader) {
+func verifyAll(t *testing.T, o *fakes.Outbox, reg anchor.RegistryReader) {
 	t.Helper()
 	v := anchor.NewVerifier(o, reg)
-	for id := range o.records {
+	for _, id := range o.IDs() {
 		p, err := v.Verify(context.Background(), id)
 		if err != nil {
 			t.Fatal(err)
@@ -348,10 +153,10 @@ func TestWorkerAnchorsEveryRecordOnce(t *testing.T) {
 	for _, mode := range []anchor.Mode{anchor.ModeBatch, anchor.ModeRecord} {
 		t.Run(string(mode), func(t *testing.T) {
 			reg := simRegistry(t)
-			o := newMemOutbox()
+			o := fakes.NewOutbox()
 			const n = 150
 			for i := range n {
-				o.add(t, fmt.Sprintf(`{"i":%d,"kind":"alert"}`, i))
+				o.Add(t, fmt.Sprintf(`{"i":%d,"kind":"alert"}`, i))
 			}
 			w, err := anchor.NewWorker(o, reg, testConfig(mode))
 			if err != nil {
@@ -361,8 +166,8 @@ func TestWorkerAnchorsEveryRecordOnce(t *testing.T) {
 			verifyAll(t, o, reg)
 			if mode == anchor.ModeBatch {
 				// 150 records at 64 per batch: 64, 64, then 22 after MaxWait.
-				if len(o.batches) != 3 {
-					t.Fatalf("%d batches, want 3", len(o.batches))
+				if n := len(o.Batches()); n != 3 {
+					t.Fatalf("%d batches, want 3", n)
 				}
 			}
 		})
@@ -385,9 +190,9 @@ func TestWorkerRecoversFromCrash(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			reg := simRegistry(t)
-			o := newMemOutbox()
+			o := fakes.NewOutbox()
 			for i := range 10 {
-				o.add(t, fmt.Sprintf(`{"i":%d}`, i))
+				o.Add(t, fmt.Sprintf(`{"i":%d}`, i))
 			}
 			crash := &crashingRegistry{Registry: reg, beforeSend: tt.beforeSend, afterSend: tt.after}
 			cfg := testConfig(tt.mode)
@@ -412,10 +217,8 @@ func TestWorkerRecoversFromCrash(t *testing.T) {
 			}
 			cancel()
 			<-done
-			o.mu.Lock()
-			o.locked = false
-			o.mu.Unlock()
-			if o.count("anchored") == 10 {
+			o.ReleaseLock()
+			if o.Count("anchored") == 10 {
 				t.Fatal("crash did not leave work behind")
 			}
 
@@ -426,7 +229,7 @@ func TestWorkerRecoversFromCrash(t *testing.T) {
 			}
 			runUntil(t, w2, o, 10)
 			verifyAll(t, o, reg)
-			for _, b := range o.batches {
+			for _, b := range o.Batches() {
 				if b.Mode == anchor.ModeBatch {
 					if _, ok, _ := reg.Batch(ctx, b.ID); !ok {
 						t.Fatalf("batch %d not on chain", b.ID)
@@ -440,10 +243,10 @@ func TestWorkerRecoversFromCrash(t *testing.T) {
 func TestVerifyDetectsTamperingAndAuditNamesDeletions(t *testing.T) {
 	ctx := context.Background()
 	reg := simRegistry(t)
-	o := newMemOutbox()
+	o := fakes.NewOutbox()
 	var ids []anchor.RecordID
 	for i := range 20 {
-		ids = append(ids, o.add(t, fmt.Sprintf(`{"i":%d}`, i)))
+		ids = append(ids, o.Add(t, fmt.Sprintf(`{"i":%d}`, i)))
 	}
 	w, err := anchor.NewWorker(o, reg, testConfig(anchor.ModeBatch))
 	if err != nil {
@@ -453,7 +256,7 @@ func TestVerifyDetectsTamperingAndAuditNamesDeletions(t *testing.T) {
 	v := anchor.NewVerifier(o, reg)
 
 	// Alter one body.
-	o.records[ids[3]].Body = []byte(`{"i":333}`)
+	o.Tamper(ids[3], []byte(`{"i":333}`))
 	p, err := v.Verify(ctx, ids[3])
 	if err != nil || p.Status != anchor.StatusTampered {
 		t.Fatalf("altered record: %+v %v", p, err)
@@ -463,8 +266,12 @@ func TestVerifyDetectsTamperingAndAuditNamesDeletions(t *testing.T) {
 		t.Fatalf("neighbour: %+v %v", p, err)
 	}
 	// Delete one record.
-	batchID := o.records[ids[7]].BatchID
-	delete(o.records, ids[7])
+	rec, err := o.Record(ctx, ids[7])
+	if err != nil {
+		t.Fatal(err)
+	}
+	batchID := rec.BatchID
+	o.Delete(ids[7])
 	rep, err := v.Audit(ctx, batchID)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,26 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
-
 	"github.com/idsledger/idsledger/api"
-	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/internal/fakes"
 )
-
-// fakeKeys is a KeyStore in memory: the fuzz target exercises decoding, not
-// the database (which the other tests use for real).
-type fakeKeys struct{}
-
-func (fakeKeys) AuthenticateAPIKey(context.Context, string) (storage.APIKey, error) {
-	return storage.APIKey{ID: uuid.New(), Role: storage.RoleAdmin, Prefix: "idsl_fuzz"}, nil
-}
-func (fakeKeys) CreateAPIKey(_ context.Context, name string, role storage.Role) (string, storage.APIKey, error) {
-	return "idsl_x", storage.APIKey{Name: name, Role: role}, nil
-}
-func (fakeKeys) ListAPIKeys(context.Context) ([]storage.APIKey, error) { return nil, nil }
-func (fakeKeys) RevokeAPIKey(context.Context, string) (storage.APIKey, error) {
-	return storage.APIKey{}, storage.ErrNotFound
-}
 
 // FuzzCreateAPIKeyBody: any body gets 201 or a 4xx problem+json; never 5xx,
 // never a panic. Seeds live in testdata/fuzz/FuzzCreateAPIKeyBody.
@@ -37,7 +19,7 @@ func FuzzCreateAPIKeyBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	srv := api.New(api.Config{MaxBodyBytes: 4096, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))},
-		api.Deps{Keys: fakeKeys{}})
+		api.Deps{Keys: fakes.Keys{}})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest("POST", "/v1/apikeys", strings.NewReader(string(body)))
 		req.Header.Set("Authorization", "Bearer k")

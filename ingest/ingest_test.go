@@ -14,28 +14,8 @@ import (
 
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/ingest"
+	"github.com/idsledger/idsledger/internal/fakes"
 )
-
-// memStore is an ingest.Store in memory; fail makes every insert fail.
-type memStore struct {
-	mu     sync.Mutex
-	alerts []ingest.AlertBody
-	fail   error
-}
-
-func (s *memStore) InsertAlerts(_ context.Context, alerts []ingest.AlertBody) ([]uuid.UUID, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return nil, s.fail
-	}
-	ids := make([]uuid.UUID, len(alerts))
-	for i := range alerts {
-		ids[i] = uuid.Must(uuid.NewV7())
-	}
-	s.alerts = append(s.alerts, alerts...)
-	return ids, nil
-}
 
 const sample = "../detector/testdata/nf-bot-iot-v2-sample.csv"
 
@@ -64,7 +44,7 @@ func defaultIngester(t testing.TB, store ingest.Store) *ingest.Ingester {
 // Good records become verdicts (and alerts) in record order; bad ones are
 // rejected one by one with ErrInvalidRecord and do not stop the others.
 func TestIngestKeepsGoodRecordsAndNamesBadOnes(t *testing.T) {
-	store := &memStore{}
+	store := &fakes.AlertStore{}
 	in := defaultIngester(t, store)
 	var raised int
 	in.Hooks.Raised = func(ids []uuid.UUID, alerts []ingest.AlertBody) {
@@ -98,10 +78,10 @@ func TestIngestKeepsGoodRecordsAndNamesBadOnes(t *testing.T) {
 			t.Fatalf("verdict %d: alert %v with id %v", i, v.Alert, v.AlertID)
 		}
 	}
-	if len(store.alerts) != len(res.AlertIDs) || raised != len(res.AlertIDs) || len(res.AlertIDs) == 0 {
-		t.Fatalf("stored %d, raised %d, result %d alerts", len(store.alerts), raised, len(res.AlertIDs))
+	if len(store.Alerts()) != len(res.AlertIDs) || raised != len(res.AlertIDs) || len(res.AlertIDs) == 0 {
+		t.Fatalf("stored %d, raised %d, result %d alerts", len(store.Alerts()), raised, len(res.AlertIDs))
 	}
-	for _, a := range store.alerts {
+	for _, a := range store.Alerts() {
 		if a.Sensor != "s1" || a.Model != res.Model || a.Severity.Rank() < 0 || a.CommunityID == "" {
 			t.Fatalf("alert %+v", a)
 		}
@@ -127,16 +107,16 @@ func TestIngestFailsWhole(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		req   ingest.Request
-		store *memStore
+		store *fakes.AlertStore
 		want  error
 	}{
-		{"no records", ingest.Request{Sensor: "s"}, &memStore{}, ingest.ErrNoFlows},
-		{"all rejected", ingest.Request{Sensor: "s", Records: bad}, &memStore{}, ingest.ErrNoFlows},
-		{"store fails", ingest.Request{Sensor: "s", Records: good}, &memStore{fail: outage}, outage},
-		{"unknown schema", ingest.Request{Sensor: "s", Schema: "nope", Records: good}, &memStore{}, ingest.ErrUnknownSchema},
-		{"other schema", ingest.Request{Sensor: "s", Schema: "n-baiot", Records: good}, &memStore{}, ingest.ErrSchemaMismatch},
-		{"bad sensor", ingest.Request{Sensor: "a\x00b", Records: good}, &memStore{}, ingest.ErrInvalidSensor},
-		{"no sensor", ingest.Request{Records: good}, &memStore{}, ingest.ErrInvalidSensor},
+		{"no records", ingest.Request{Sensor: "s"}, &fakes.AlertStore{}, ingest.ErrNoFlows},
+		{"all rejected", ingest.Request{Sensor: "s", Records: bad}, &fakes.AlertStore{}, ingest.ErrNoFlows},
+		{"store fails", ingest.Request{Sensor: "s", Records: good}, &fakes.AlertStore{Fail: outage}, outage},
+		{"unknown schema", ingest.Request{Sensor: "s", Schema: "nope", Records: good}, &fakes.AlertStore{}, ingest.ErrUnknownSchema},
+		{"other schema", ingest.Request{Sensor: "s", Schema: "n-baiot", Records: good}, &fakes.AlertStore{}, ingest.ErrSchemaMismatch},
+		{"bad sensor", ingest.Request{Sensor: "a\x00b", Records: good}, &fakes.AlertStore{}, ingest.ErrInvalidSensor},
+		{"no sensor", ingest.Request{Records: good}, &fakes.AlertStore{}, ingest.ErrInvalidSensor},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := defaultIngester(t, tc.store)
@@ -145,12 +125,12 @@ func TestIngestFailsWhole(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err %v, want %v", err, tc.want)
 			}
-			if len(tc.store.alerts) != 0 {
-				t.Fatalf("%d alerts stored", len(tc.store.alerts))
+			if len(tc.store.Alerts()) != 0 {
+				t.Fatalf("%d alerts stored", len(tc.store.Alerts()))
 			}
 		})
 	}
-	in := defaultIngester(t, &memStore{})
+	in := defaultIngester(t, &fakes.AlertStore{})
 	in.Models = ingest.NewModels()
 	if _, err := in.Ingest(ctx, ingest.Request{Sensor: "s", Records: good}); !errors.Is(err, ingest.ErrNoModel) {
 		t.Fatalf("no model: %v", err)
@@ -193,7 +173,7 @@ func TestConcurrentRequestsSeeWholeWindows(t *testing.T) {
 	if _, err := models.Activate(d, "w"); err != nil {
 		t.Fatal(err)
 	}
-	in := &ingest.Ingester{Models: models, Store: &memStore{}}
+	in := &ingest.Ingester{Models: models, Store: &fakes.AlertStore{}}
 	got := make([]ingest.Verdict, len(flows))
 	var wg sync.WaitGroup
 	errc := make(chan error, len(bySource))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,31 +13,8 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/internal/fakes"
 )
-
-// memMeta is an in-memory anchor.ChainMetaStore.
-type memMeta struct {
-	mu sync.Mutex
-	m  *anchor.ChainMeta
-}
-
-func (s *memMeta) LoadChainMeta(context.Context) (anchor.ChainMeta, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		return anchor.ChainMeta{}, false, nil
-	}
-	return *s.m, true, nil
-}
-
-func (s *memMeta) SaveChainMeta(_ context.Context, m anchor.ChainMeta) (anchor.ChainMeta, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = &m
-	}
-	return *s.m, nil
-}
 
 func newSim(t *testing.T) *Simulated {
 	t.Helper()
@@ -59,14 +35,14 @@ func ctxT(t *testing.T) context.Context {
 func TestRegistryAnchorBatchRoundTrip(t *testing.T) {
 	ctx := ctxT(t)
 	sim := newSim(t)
-	meta := &memMeta{}
+	meta := &fakes.ChainMeta{}
 	c, err := sim.Open(ctx, meta)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := c.Registry
-	if meta.m == nil || meta.m.Registry != reg.Address() || meta.m.ChainID != 1337 {
-		t.Fatalf("chain meta not saved: %+v", meta.m)
+	if m, ok, _ := meta.LoadChainMeta(ctx); !ok || m.Registry != reg.Address() || m.ChainID != 1337 {
+		t.Fatalf("chain meta not saved: %+v", m)
 	}
 
 	root := anchor.Hash{1, 2, 3}
@@ -108,7 +84,7 @@ func TestRegistryAnchorBatchRoundTrip(t *testing.T) {
 func TestRegistryAnchorRecordRoundTrip(t *testing.T) {
 	ctx := ctxT(t)
 	sim := newSim(t)
-	c, err := sim.Open(ctx, &memMeta{})
+	c, err := sim.Open(ctx, &fakes.ChainMeta{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +115,7 @@ func TestRegistryAnchorRecordRoundTrip(t *testing.T) {
 func TestOpenRefusesAnotherChain(t *testing.T) {
 	ctx := ctxT(t)
 	sim := newSim(t)
-	meta := &memMeta{}
+	meta := &fakes.ChainMeta{}
 	c, err := sim.Open(ctx, meta)
 	if err != nil {
 		t.Fatal(err)
@@ -160,9 +136,13 @@ func TestOpenRefusesAnotherChain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := *meta.m
+			m, _, _ := meta.LoadChainMeta(ctx)
 			tt.edit(&m)
-			_, err := sim.Open(ctx, &memMeta{m: &m})
+			other := &fakes.ChainMeta{}
+			if _, err := other.SaveChainMeta(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+			_, err := sim.Open(ctx, other)
 			if !errors.Is(err, ErrChainMismatch) {
 				t.Fatalf("err = %v, want ErrChainMismatch", err)
 			}
@@ -173,7 +153,7 @@ func TestOpenRefusesAnotherChain(t *testing.T) {
 func TestEmbeddedKeepsAnchorsAcrossRestart(t *testing.T) {
 	ctx := ctxT(t)
 	dir := t.TempDir()
-	meta := &memMeta{}
+	meta := &fakes.ChainMeta{}
 	c, err := Open(ctx, Config{DataDir: dir}, meta)
 	if err != nil {
 		t.Fatal(err)

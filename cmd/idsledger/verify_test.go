@@ -15,31 +15,15 @@ import (
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/internal/fakes"
 )
-
-// verifyTestMeta is an in-memory anchor.ChainMetaStore.
-type verifyTestMeta struct{ m *anchor.ChainMeta }
-
-func (s *verifyTestMeta) LoadChainMeta(context.Context) (anchor.ChainMeta, bool, error) {
-	if s.m == nil {
-		return anchor.ChainMeta{}, false, nil
-	}
-	return *s.m, true, nil
-}
-
-func (s *verifyTestMeta) SaveChainMeta(_ context.Context, m anchor.ChainMeta) (anchor.ChainMeta, error) {
-	if s.m == nil {
-		s.m = &m
-	}
-	return *s.m, nil
-}
 
 // TestVerifyCommand anchors a batch on an embedded chain that serves HTTP,
 // then runs `idsledger verify` against it as an auditor would.
 func TestVerifyCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := chain.Open(ctx, chain.Config{DataDir: t.TempDir(), EmbeddedHTTP: "127.0.0.1:0"}, &verifyTestMeta{})
+	c, err := chain.Open(ctx, chain.Config{DataDir: t.TempDir(), EmbeddedHTTP: "127.0.0.1:0"}, &fakes.ChainMeta{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,243 @@
+// Package fakes holds the in-memory test doubles that unit tests share:
+// stores and outboxes that keep the contracts of the interfaces they
+// implement, so that a package's logic can be tested without PostgreSQL or
+// a chain. Only tests import it; the integration tests use the real parts.
+package fakes
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idsledger/idsledger/anchor"
+)
+
+// Outbox is an in-memory anchor.Outbox and anchor.RecordSource that keeps
+// the contracts the anchoring worker relies on; storage.Outbox is tested
+// against PostgreSQL separately. Unlike storage, Confirm skips a record
+// that was deleted meanwhile.
+type Outbox struct {
+	mu      sync.Mutex
+	locked  bool
+	seq     int64
+	records map[anchor.RecordID]*memRecord
+	batches map[uint64]*anchor.Batch
+	nextID  uint64
+}
+
+type memRecord struct {
+	anchor.StoredRecord
+	seq     int64
+	leaf    anchor.Hash
+	created time.Time
+}
+
+// NewOutbox returns an empty outbox.
+func NewOutbox() *Outbox {
+	return &Outbox{records: map[anchor.RecordID]*memRecord{}, batches: map[uint64]*anchor.Batch{}, nextID: 1}
+}
+
+// Add appends a pending "alert" record with body (canonicalized) and
+// returns its id.
+func (o *Outbox) Add(t testing.TB, body string) anchor.RecordID {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c, err := anchor.Canonicalize([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.seq++
+	var id anchor.RecordID
+	id[0], id[8] = 0x01, byte(o.seq)
+	id[1], id[2], id[3] = byte(o.seq>>8), byte(o.seq>>16), byte(o.seq>>24)
+	o.records[id] = &memRecord{
+		StoredRecord: anchor.StoredRecord{ID: id, Kind: "alert", Body: c, Status: "pending", CreatedAt: time.Now()},
+		seq:          o.seq, leaf: anchor.LeafHash(c), created: time.Now(),
+	}
+	return id
+}
+
+type memLease struct{ lost chan struct{} }
+
+func (l *memLease) Lost() <-chan struct{} { return l.lost }
+func (l *memLease) Release()              {}
+
+func (o *Outbox) TryLock(context.Context) (anchor.Lease, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.locked {
+		return nil, anchor.ErrLockHeld
+	}
+	o.locked = true
+	return &memLease{lost: make(chan struct{})}, nil
+}
+
+func (o *Outbox) Pending(_ context.Context, limit int) ([]anchor.PendingRecord, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []anchor.PendingRecord
+	for _, r := range o.records {
+		if r.Status == "pending" {
+			out = append(out, anchor.PendingRecord{ID: r.ID, Seq: r.seq, Kind: r.Kind, Leaf: r.leaf, Age: time.Since(r.created)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (o *Outbox) Prepare(_ context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []anchor.Batch
+	for _, p := range plans {
+		b := anchor.Batch{ID: o.nextID, Mode: p.Mode, Kind: p.Kind, Root: p.Root, LeafCount: len(p.Records), Status: anchor.BatchPrepared}
+		o.nextID++
+		for _, r := range p.Records {
+			b.Leaves = append(b.Leaves, r.Leaf)
+			b.RecordIDs = append(b.RecordIDs, r.ID)
+		}
+		o.batches[b.ID] = &b
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func (o *Outbox) MarkSent(_ context.Context, id uint64, s anchor.Sent) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b := o.batches[id]
+	if b == nil || b.Status == anchor.BatchConfirmed {
+		return fmt.Errorf("batch %d not open", id)
+	}
+	b.Status, b.HasTx, b.Tx, b.TxNonce = anchor.BatchSent, true, s.Tx, s.Nonce
+	return nil
+}
+
+func (o *Outbox) Confirm(_ context.Context, cs []anchor.Confirmation) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, c := range cs {
+		b := o.batches[c.BatchID]
+		if b.Status == anchor.BatchConfirmed {
+			continue
+		}
+		b.Status, b.Inclusion, b.HasTx, b.Tx = anchor.BatchConfirmed, c.Inclusion, true, c.Inclusion.Tx
+		for i, id := range c.RecordIDs {
+			if r := o.records[id]; r != nil && r.Status == "pending" {
+				r.Status, r.BatchID, r.LeafIndex = "anchored", c.BatchID, i
+			}
+		}
+	}
+	return nil
+}
+
+func (o *Outbox) Unconfirmed(context.Context) ([]anchor.Batch, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []anchor.Batch
+	for _, b := range o.batches {
+		if b.Status != anchor.BatchConfirmed {
+			out = append(out, *b)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+func (o *Outbox) Record(_ context.Context, id anchor.RecordID) (anchor.StoredRecord, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, ok := o.records[id]
+	if !ok {
+		return anchor.StoredRecord{}, anchor.ErrNotFound
+	}
+	return r.StoredRecord, nil
+}
+
+func (o *Outbox) Batch(_ context.Context, id uint64) (anchor.Batch, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b, ok := o.batches[id]
+	if !ok {
+		return anchor.Batch{}, anchor.ErrNotFound
+	}
+	return *b, nil
+}
+
+func (o *Outbox) BatchRecords(_ context.Context, id uint64) ([]anchor.StoredRecord, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []anchor.StoredRecord
+	for _, r := range o.records {
+		if r.Status != "pending" && r.BatchID == id {
+			out = append(out, r.StoredRecord)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].LeafIndex < out[j].LeafIndex })
+	return out, nil
+}
+
+// Count is how many records have status ("pending" or "anchored").
+func (o *Outbox) Count(status string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, r := range o.records {
+		if r.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
+// ReleaseLock frees the anchoring lock, as the end of a dead worker's
+// database session would.
+func (o *Outbox) ReleaseLock() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.locked = false
+}
+
+// IDs returns the ids of every record.
+func (o *Outbox) IDs() []anchor.RecordID {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ids := make([]anchor.RecordID, 0, len(o.records))
+	for id := range o.records {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// Batches returns a copy of every batch row, lowest id first.
+func (o *Outbox) Batches() []anchor.Batch {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]anchor.Batch, 0, len(o.batches))
+	for _, b := range o.batches {
+		out = append(out, *b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Tamper replaces a record's stored body, as someone editing the row would.
+func (o *Outbox) Tamper(id anchor.RecordID, body []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.records[id].Body = body
+}
+
+// Delete removes a record row.
+func (o *Outbox) Delete(id anchor.RecordID) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.records, id)
+}
