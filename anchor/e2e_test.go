@@ -1,3 +1,5 @@
+//go:build integration
+
 package anchor_test
 
 import (
@@ -50,9 +52,6 @@ const (
 // and database), verify every record, detect an altered and a deleted row,
 // then stop geth by its pid.
 func TestGethDev(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test against geth; skipped with -short")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
@@ -240,21 +239,33 @@ func fillRecords(t *testing.T, pool *pgxpool.Pool, n int) []anchor.RecordID {
 	})
 }
 
-// TestGethDevWorkerProcess is the worker child of TestGethDev; it does
-// nothing unless started by it.
-func TestGethDevWorkerProcess(t *testing.T) {
-	if os.Getenv(envChild) != "1" {
-		t.Skip("worker child of TestGethDev")
+// TestMain runs the worker child of TestGethDev when started as one, and the
+// tests otherwise.
+func TestMain(m *testing.M) {
+	if os.Getenv(envChild) == "1" {
+		if err := runWorkerChild(); err != nil {
+			fmt.Fprintln(os.Stderr, "worker child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
-	ctx := context.Background()
+	os.Exit(m.Run())
+}
+
+// runWorkerChild anchors every pending record of the database the
+// environment names on the chain it names, and returns when none is left
+// (or after ten minutes, an error).
+func runWorkerChild() error {
+	ctx, stop := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer stop()
 	pool, err := pgxpool.New(ctx, os.Getenv(envDB))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer pool.Close()
 	c, err := chain.Open(ctx, chain.Config{RPC: os.Getenv(envRPC), KeyFile: os.Getenv(envKeyFile)}, storage.NewChainMeta(pool))
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer c.Close()
 	var reg anchor.Registry = c.Registry
@@ -269,30 +280,31 @@ func TestGethDevWorkerProcess(t *testing.T) {
 	cfg.RetryMax = time.Second
 	w, err := anchor.NewWorker(out, reg, cfg)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- w.Run(wctx) }()
 	for {
 		var left int
 		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_anchors ra WHERE ra.record_id = r.id))
 			+ (SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed')`).Scan(&left); err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if left == 0 {
 			break
 		}
 		select {
 		case err := <-errc:
-			t.Fatalf("worker stopped: %v", err)
+			return fmt.Errorf("worker stopped: %w", err)
+		case <-ctx.Done():
+			return fmt.Errorf("%d records or batches still unanchored: %w", left, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	cancel()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
+	return <-errc
 }
 
 // pausingRegistry stops the process's anchoring for good right after the
@@ -324,7 +336,7 @@ func (p *pausingRegistry) AnchorBatch(ctx context.Context, id uint64, root ancho
 
 func startWorkerProcess(t *testing.T, dbURL, rpcURL, keyFile, pauseFile string, pauseAt int) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGethDevWorkerProcess$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(),
 		envChild+"=1", envDB+"="+dbURL, envRPC+"="+rpcURL, envKeyFile+"="+keyFile,
 		envPauseFile+"="+pauseFile, envPauseAt+"="+strconv.Itoa(pauseAt))

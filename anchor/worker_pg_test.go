@@ -1,3 +1,5 @@
+//go:build integration
+
 package anchor_test
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/internal/testenv"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
@@ -93,9 +96,7 @@ func TestWorkerOnPostgres(t *testing.T) {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- w.Run(wctx) }()
-	for !crash.isDead() {
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Eventually(t, time.Minute, "the first worker's crash", crash.isDead)
 	cancel()
 	<-done
 

@@ -11,6 +11,7 @@ import (
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/testenv"
 )
 
 // crashingRegistry fails at a chosen point, as a process killed there would
@@ -205,16 +206,13 @@ func TestWorkerRecoversFromCrash(t *testing.T) {
 			ctx1, cancel := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- w.Run(ctx1) }()
-			for {
+			testenv.Eventually(t, time.Minute, "the crash", func() bool {
 				crash.mu.Lock()
 				s := crash.sends
 				crash.mu.Unlock()
 				open, _ := o.Unconfirmed(ctx)
-				if len(open) > 0 && s >= tt.wantSends {
-					break
-				}
-				time.Sleep(2 * time.Millisecond)
-			}
+				return len(open) > 0 && s >= tt.wantSends
+			})
 			cancel()
 			<-done
 			o.ReleaseLock()

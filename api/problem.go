@@ -52,7 +52,8 @@ var (
 	probInternal         = problemKind{"internal", "Internal error", http.StatusInternalServerError}
 )
 
-// problemKinds is the whole table, for the documentation test.
+// problemKinds is the whole table; TestProblemTypesDocumented holds the
+// OpenAPI document and docs/architecture.md to it.
 var problemKinds = []problemKind{
 	probBadRequest, probValidation, probUnauthorized, probForbidden, probNotFound,
 	probMethodNotAllowed, probTooLarge, probUnsupportedMedia, probUnavailable, probInternal,

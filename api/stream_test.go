@@ -1,8 +1,11 @@
+//go:build integration
+
 package api
 
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,22 +17,32 @@ import (
 
 type sseEvent struct{ id, event, data string }
 
-// readEvents reads up to n events (or until ctx ends) from an SSE stream.
-func readEvents(t *testing.T, ctx context.Context, url, key, lastID string, n int) []sseEvent {
-	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// openStream connects to an SSE stream; when it returns, the server has
+// answered, so the stream's starting point is fixed.
+func openStream(ctx context.Context, url, key, lastID string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
 	req.Header.Set("Authorization", "Bearer "+key)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		resp.Body.Close()
+		return nil, fmt.Errorf("stream: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+	return resp, nil
+}
+
+// collect reads events from a stream until it has n of them or the
+// stream ends (its context's deadline), and closes it.
+func collect(resp *http.Response, n int) []sseEvent {
+	defer resp.Body.Close()
 	var out []sseEvent
 	var cur sseEvent
 	sc := bufio.NewScanner(resp.Body)
@@ -53,6 +66,16 @@ func readEvents(t *testing.T, ctx context.Context, url, key, lastID string, n in
 	return out
 }
 
+// readEvents opens a stream and collects up to n events, within ctx.
+func readEvents(t *testing.T, ctx context.Context, url, key, lastID string, n int) []sseEvent {
+	t.Helper()
+	resp, err := openStream(ctx, url, key, lastID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return collect(resp, n)
+}
+
 // The stream delivers alerts as they are raised, and resumes after the
 // last event id a client saw.
 func TestAlertStreamLiveAndResume(t *testing.T) {
@@ -63,16 +86,17 @@ func TestAlertStreamLiveAndResume(t *testing.T) {
 	defer hs.Close()
 	key := env.keys[storage.RoleAnalyst]
 
+	// The live stream gets every alert raised after it started, within
+	// the deadline.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	live := make(chan []sseEvent, 1)
-	go func() { live <- readEvents(t, ctx, hs.URL+"/v1/alerts/stream?sensor=plant-1", key, "", 200) }()
-	time.Sleep(300 * time.Millisecond) // the stream starts "now"
+	resp, err := openStream(ctx, hs.URL+"/v1/alerts/stream?sensor=plant-1", key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := ingestFixture(t, env)
-	// The live stream gets every alert; it ends at the deadline if not.
-	go func() { time.Sleep(2 * time.Second); cancel() }()
-	if got := <-live; len(got) != len(ids) {
-		t.Fatalf("live stream gave %d events, %d alerts were raised", len(got), len(ids))
+	if got := collect(resp, len(ids)); len(got) != len(ids) {
+		t.Fatalf("live stream gave %d events within the deadline, %d alerts were raised", len(got), len(ids))
 	}
 
 	// A stream from the first alert's cursor gives every later one.

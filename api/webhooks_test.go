@@ -1,3 +1,5 @@
+//go:build integration
+
 package api
 
 import (
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/idsledger/idsledger/ingest"
+	"github.com/idsledger/idsledger/internal/testenv"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/webhook"
 )
@@ -83,20 +86,25 @@ func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 		[]byte(`{"url":"`+hs.URL+`","min_severity":"low"}`)), http.StatusCreated, &created)
 	rcv.secret.Store(created.Secret)
 
-	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(500) }))
+	var deadHealed atomic.Bool // the dead hook's endpoint fails until healed
+	dead := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if !deadHealed.Load() {
+			w.WriteHeader(500)
+		}
+	}))
 	var deadHook createWebhookResponse
 	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json",
 		[]byte(`{"url":"`+dead.URL+`","min_severity":"critical"}`)), http.StatusCreated, &deadHook)
 
 	ids := ingestFixture(t, env)
-	waitFor(t, 10*time.Second, func() bool { return rcv.count() == len(ids) })
+	testenv.Eventually(t, 10*time.Second, "every alert delivered", func() bool { return rcv.count() == len(ids) })
 	if rcv.badSig.Load() != 0 {
 		t.Fatalf("%d deliveries with a bad signature", rcv.badSig.Load())
 	}
 
 	// The always-failing hook's deliveries end up as dead letters.
 	var dl page[storage.DeadLetter]
-	waitFor(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, "the dead letters", func() bool {
 		env.decode(env.do(storage.RoleAdmin, http.MethodGet, "/v1/webhooks/dead-letters?limit=1000", "", nil), http.StatusOK, &dl)
 		return len(dl.Items) > 0 && len(dl.Items) == countSeverity(t, env, ingest.SeverityCritical)
 	})
@@ -104,7 +112,7 @@ func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 		t.Fatalf("dead letter %+v", dl.Items[0])
 	}
 	// Point the dead hook's letters at a working endpoint and replay one.
-	dead.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})
+	deadHealed.Store(true)
 	var res replayResult
 	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks/dead-letters/"+itoa(dl.Items[0].ID)+"/replay", "", nil), http.StatusOK, &res)
 	if !res.Delivered {
@@ -126,17 +134,6 @@ func countSeverity(t *testing.T, env *testEnv, s ingest.Severity) int {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func waitFor(t *testing.T, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in time")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,3 +1,5 @@
+//go:build integration
+
 package contracts_test
 
 import (
@@ -11,17 +13,8 @@ import (
 	"unicode"
 
 	"github.com/idsledger/idsledger/bindings"
+	"github.com/idsledger/idsledger/internal/testenv"
 )
-
-// skipOrFail skips a drift check whose tools are missing, except in CI
-// (CI set), where every drift check has to run.
-func skipOrFail(t *testing.T, reason string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s (CI is set, so this check may not be skipped)", reason)
-	}
-	t.Skip(reason)
-}
 
 // TestBuildOutputsUpToDate recompiles contracts/*.sol with the pinned
 // solc-js (scripts/contracts.sh, the `make contracts` step) into a temporary
@@ -35,7 +28,7 @@ func TestBuildOutputsUpToDate(t *testing.T) {
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit) && exit.ExitCode() == 3:
-		skipOrFail(t, "solc-js unavailable: "+strings.TrimSpace(string(out)))
+		testenv.SkipOrFail(t, "solc-js unavailable: "+strings.TrimSpace(string(out)))
 	case err != nil:
 		t.Fatalf("scripts/contracts.sh: %v\n%s", err, out)
 	}
@@ -44,12 +37,8 @@ func TestBuildOutputsUpToDate(t *testing.T) {
 
 // TestBindingsUpToDate regenerates bindings/ with abigen from go.mod's
 // go-ethereum (scripts/bindings.sh, the `make bindings` step) and requires the
-// committed bindings to be byte-identical. Skipped with -short: the first
-// run builds abigen.
+// committed bindings to be byte-identical.
 func TestBindingsUpToDate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds abigen; run without -short")
-	}
 	dir := t.TempDir()
 	cmd := exec.Command("bash", filepath.Join("..", "scripts", "bindings.sh"), dir)
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -9,19 +9,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/idsledger/idsledger/internal/testenv"
 )
 
-// sharedDatasets returns ../shared/datasets relative to the repository root
-// (the package directory is one level down), or skips the test with the
-// reason when it is absent.
-func sharedDatasets(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "datasets")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared datasets not available at %s (../shared from the repository root): %v", dir, err)
-	}
-	return dir
-}
+// sharedDatasets is testenv.SharedDatasets: skipped without it, failed
+// under CI.
+func sharedDatasets(t testing.TB) string { return testenv.SharedDatasets(t) }
 
 func loadAll(t testing.TB, kind string, opt LoadOptions, paths ...string) ([]*Flow, LoadStats) {
 	t.Helper()

@@ -26,12 +26,14 @@ if [ -z "${IDSLEDGER_GETH:-}" ]; then
 fi
 echo "test: geth at $IDSLEDGER_GETH" >&2
 
-go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
+# Unit tests need nothing but Go (plain `go test ./...` runs them); the
+# integration tests, behind the build tag, need the parts started above.
+go test -count=1 -timeout 40m -tags integration ${GOTESTFLAGS:-} ./...
 # Concurrency is checked under the race detector where it matters most: the
 # models shared by every request, ingest with its window history, the model
 # swap under load, the live stream, and the anchoring worker with its
 # verifier.
 go test -count=1 -race -timeout 20m -run 'Concurren' ./detector/
 go test -count=1 -race -timeout 20m ./ingest/
-go test -count=1 -race -timeout 20m -run 'TestModelSwap|TestAlertStream' ./api/
-go test -count=1 -race -timeout 20m -run 'TestWorker|TestVerify' ./anchor/
+go test -count=1 -race -timeout 20m -tags integration -run 'TestModelSwap|TestAlertStream' ./api/
+go test -count=1 -race -timeout 20m -tags integration -run 'TestWorker|TestVerify' ./anchor/

@@ -1,3 +1,5 @@
+//go:build integration
+
 package storage_test
 
 import (
@@ -158,7 +160,9 @@ func TestOutboxLockIsExclusive(t *testing.T) {
 		t.Fatalf("TryLock after Release: %v", err)
 	}
 	// Killing the lock's session is noticed.
-	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted`); err != nil {
+	// Only this test's database: other packages' tests share the cluster.
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
 		t.Fatal(err)
 	}
 	select {

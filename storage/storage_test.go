@@ -1,9 +1,12 @@
+//go:build integration
+
 package storage_test
 
 import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/storage"
@@ -137,7 +140,9 @@ func TestUnavailableAndRecovery(t *testing.T) {
 		t.Fatalf("ping with the database stopped: %v, want ErrUnavailable", err)
 	}
 	c.Start(t)
-	if err := db.WaitReady(ctx, 200_000_000, nil); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := db.WaitReady(wctx, 200*time.Millisecond, nil); err != nil {
 		t.Fatalf("no recovery after restart: %v", err)
 	}
 }

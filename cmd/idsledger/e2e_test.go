@@ -1,3 +1,5 @@
+//go:build integration
+
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/idsledger/idsledger/internal/testenv"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
 
@@ -78,41 +81,24 @@ func createKey(t *testing.T, databaseURL, role string) string {
 // alert anchored and verified, one altered row seen as tampered, every export
 // format parsed.
 func TestEndToEnd(t *testing.T) {
-	root, err := pgtest.RepoRoot()
+	root, err := testenv.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	devCSV := filepath.Join(root, "..", "shared", "datasets", "nf-bot-iot-v2", "dev.csv")
+	devCSV := filepath.Join(testenv.SharedDatasets(t), "nf-bot-iot-v2", "dev.csv")
 	raw, err := os.ReadFile(devCSV)
 	if err != nil {
-		t.Skipf("the shared dataset sample is not beside the checkout (%v); CI provides it", err)
+		t.Fatal(err)
 	}
 	// As with make run: the service starts on an empty database and
 	// migrates it; keys are made afterwards.
 	databaseURL := pgtest.EmptyURL(t)
 
 	addr, rpcAddr := freeAddr(t), freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var logs bytes.Buffer
-	logsDone := make(chan struct{})
-	go func() {
-		defer close(logsDone)
-		_, stderr := capture(t, func() {
-			done <- runServe(ctx, []string{"--addr", addr, "--database-url", databaseURL,
-				"--data-dir", t.TempDir(), "--batch-interval", "200ms", "--chain-http", rpcAddr})
-		})
-		logs.WriteString(stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-logsDone
-		if t.Failed() {
-			t.Logf("service log (last 4 KiB):\n%s", logs.String()[max(0, logs.Len()-4096):])
-		}
-	})
+	serve := startIDSLedger(t, "serve", "--addr", addr, "--database-url", databaseURL,
+		"--data-dir", t.TempDir(), "--batch-interval", "200ms", "--chain-http", rpcAddr)
 	base := "http://" + addr
-	waitFor(t, "readyz", func() bool { code, _ := get(base+"/readyz", ""); return code == 200 })
+	testenv.Eventually(t, time.Minute, "readyz", func() bool { code, _ := get(base+"/readyz", ""); return code == 200 })
 	ingest := createKey(t, databaseURL, "ingest")
 	analyst := createKey(t, databaseURL, "analyst")
 	in, an := e2eClient{base, ingest}, e2eClient{base, analyst}
@@ -193,7 +179,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// Wait until every alert is anchored.
-	waitFor(t, "every alert anchored", func() bool {
+	testenv.Eventually(t, time.Minute, "every alert anchored", func() bool {
 		var page struct {
 			Items []json.RawMessage `json:"items"`
 		}
@@ -366,17 +352,10 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+	if err := serve.stop(t, 30*time.Second); err != nil {
+		t.Fatalf("serve exited with %v on SIGTERM", err)
 	}
-	<-logsDone
-	for _, line := range strings.Split(logs.String(), "\n") {
+	for _, line := range strings.Split(serve.Logs(), "\n") {
 		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, "does not exist") {
 			t.Errorf("the service logged a failure during a clean run: %s", line)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/idsledger/idsledger/internal/testenv"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -172,23 +173,7 @@ func (c *Cluster) Stop(t testing.TB) {
 
 // RepoRoot finds the repository root: the nearest folder above the working
 // directory whose go.mod declares this module.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module github.com/idsledger/idsledger\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("pgtest: repository root not found above the working directory")
-		}
-		dir = parent
-	}
-}
+func RepoRoot() (string, error) { return testenv.RepoRoot() }
 
 func runPGDev(root string, args ...string) (string, error) {
 	cmd := exec.Command(filepath.Join(root, "scripts", "pgdev.sh"), args...)
