@@ -27,7 +27,8 @@ const (
 	BatchPrepared BatchStatus = "prepared"
 	// BatchSent: a transaction was sent and its hash recorded.
 	BatchSent BatchStatus = "sent"
-	// BatchConfirmed: mined, confirmed and recorded on every record.
+	// BatchConfirmed: mined and confirmed; each of its records has its
+	// place (batch, leaf index) written and has left the outbox.
 	BatchConfirmed BatchStatus = "confirmed"
 )
 
@@ -117,9 +118,11 @@ type Lease interface {
 //
 // A record stays pending until the batch holding it is confirmed: the batch
 // row alone (its record ids and leaves) says which records a batch in flight
-// holds. That costs one write per record instead of two, and is safe because
-// the worker settles every unconfirmed batch (Reconcile) before it reads
-// Pending again, under a lock that admits one worker at a time.
+// holds, so preparing and sending a batch write nothing per record, and
+// confirming it writes one row per record (its place) and removes its
+// outbox row. That is safe because the worker settles every unconfirmed
+// batch (Reconcile) before it reads Pending again, under a lock that admits
+// one worker at a time.
 type Outbox interface {
 	// TryLock takes the single-worker anchoring lock, or returns ErrLockHeld.
 	TryLock(ctx context.Context) (Lease, error)
@@ -134,10 +137,12 @@ type Outbox interface {
 	// MarkSent records the transaction sent for a prepared batch (status
 	// sent). Calling it again with a new transaction replaces the old one.
 	MarkSent(ctx context.Context, batchID uint64, sent Sent) error
-	// Confirm marks batches confirmed with their inclusion and every record
-	// in them anchored with its batch id and leaf index, in one transaction.
-	// Confirming a confirmed batch again changes nothing; a record deleted
-	// meanwhile is skipped (a batch audit reports it).
+	// Confirm marks batches confirmed with their inclusion, writes the
+	// batch id and leaf index of every record id the batch was prepared
+	// with and removes them from the pending records, in one transaction.
+	// Confirming a confirmed batch again changes nothing. A record whose row
+	// was deleted meanwhile still gets its place written (it was anchored);
+	// verifying it says missing, and a batch audit names it.
 	Confirm(ctx context.Context, cs []Confirmation) error
 	// Unconfirmed returns every batch not yet confirmed, lowest id first.
 	Unconfirmed(ctx context.Context) ([]Batch, error)

@@ -86,8 +86,7 @@ func TestBadInputCorpus(t *testing.T) {
 }
 
 // With every dependency configured, no route answers 5xx to a right-role
-// request with an arbitrary small body (the lead's TestAuthMatrix runs
-// without these dependencies).
+// request with an arbitrary small body.
 func TestRoutesNo5xxWithDeps(t *testing.T) {
 	env := newEnv(t, true)
 	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db

@@ -46,9 +46,9 @@ func anchorRef(a storage.Alert) AnchorRef {
 
 // exportAlerts is GET /v1/alerts/export: every alert matching the listing
 // filters, oldest first, streamed page by page with bounded memory. `max`
-// caps the number of alerts. An error after the first byte ends the stream
-// early (and is logged): clients must treat a stream without its last
-// newline as incomplete.
+// caps the number of alerts. An error after the first byte aborts the
+// response (http.ErrAbortHandler): the client's read fails instead of
+// ending cleanly, so a truncated export cannot pass for a whole one.
 func (s *Server) exportAlerts(c *gin.Context) {
 	store, ok := s.alertStore(c)
 	if !ok {
@@ -116,7 +116,7 @@ func (s *Server) exportAlerts(c *gin.Context) {
 			}
 			if err != nil {
 				_ = c.Error(fmt.Errorf("export: %w", err))
-				return
+				panic(http.ErrAbortHandler)
 			}
 			written++
 		}
@@ -134,7 +134,7 @@ func (s *Server) exportAlerts(c *gin.Context) {
 		items, next, err = store.ListAlerts(ctx, f)
 		if err != nil {
 			_ = c.Error(fmt.Errorf("export stopped after %d alerts: %w", written, err))
-			return
+			panic(http.ErrAbortHandler)
 		}
 	}
 }

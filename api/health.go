@@ -13,7 +13,8 @@ import (
 type Checker func(ctx context.Context) error
 
 // Health tracks what /readyz reports: the database (reachable and migrated)
-// and the chain (reachable, or not configured).
+// and the chain (reachable, starting while serve opens it, or not
+// configured).
 type Health struct {
 	db          Checker
 	chain       atomic.Pointer[Checker]
@@ -33,7 +34,8 @@ func NewHealth(db Checker) *Health { return &Health{db: db} }
 // use the database.
 func (h *Health) SetDatabaseReady() { h.dbReady.Store(true) }
 
-// SetChain installs the chain check (until then the chain is "not configured").
+// SetChain installs the chain check (until then the chain reads "starting"
+// after ExpectChain, "not_configured" without it).
 func (h *Health) SetChain(c Checker) { h.chain.Store(&c) }
 
 type checkResult struct {

@@ -64,7 +64,7 @@ func NewMetrics(backlog BacklogReader) *Metrics {
 			Name: "idsledger_verifications_total", Help: "Record verifications by outcome.",
 		}, []string{"status"}),
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "idsledger_webhook_deliveries_total", Help: "Webhook deliveries by outcome (delivered, retried, dead).",
+			Name: "idsledger_webhook_deliveries_total", Help: "Webhook deliveries by outcome (delivered, retried, dead, replayed).",
 		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.flows, m.scoring, m.alerts, m.verification, m.webhooks,

@@ -85,12 +85,27 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 }
 
 // recoverProblem turns a panic in a handler into a 500 problem and an error
-// log line, so one bad request cannot take the service down.
+// log line, so one bad request cannot take the service down. The one panic
+// it lets through is http.ErrAbortHandler, a handler giving up on a
+// response it has begun: net/http then ends the response without its final
+// chunk (or resets the HTTP/2 stream), so the client can tell that the body
+// is incomplete.
 func recoverProblem(log *slog.Logger) gin.HandlerFunc {
-	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
-		log.Error("panic in handler", "request_id", requestID(c), "path", c.Request.URL.Path, "panic", fmt.Sprint(rec))
-		abort(c, probInternal, "")
-	})
+	return func(c *gin.Context) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				log.Warn("response aborted", "request_id", requestID(c), "path", c.Request.URL.Path, "errors", c.Errors.String())
+				panic(rec)
+			}
+			log.Error("panic in handler", "request_id", requestID(c), "path", c.Request.URL.Path, "panic", fmt.Sprint(rec))
+			abort(c, probInternal, "")
+		}()
+		c.Next()
+	}
 }
 
 // limitBody caps the bytes a handler may read from the body. A declared

@@ -7,7 +7,8 @@ import (
 // Perf is the scoring speed of a detector measured by MeasurePerf.
 type Perf struct {
 	// WindowsPerSecond is the throughput of Detect over all flows in
-	// batches of BatchSize (pipeline transform included), one goroutine.
+	// batches of BatchSize (pipeline transform included), called from one
+	// goroutine (the BiLSTM and autoencoder spread each batch over cores).
 	WindowsPerSecond float64 `json:"windows_per_second"`
 	BatchSize        int     `json:"batch_size"`
 	// Single is the latency of Detect on one flow at a time.

@@ -251,7 +251,9 @@ func (p *Pipeline) columns(h *Header) []int {
 	}
 	p.cacheMu.Lock()
 	if p.cache == nil || len(p.cache) > 1024 {
-		p.cache = map[*Header][]int{} // API flows bring a header each
+		// Bounded: headers are interned (InternHeader), but its table
+		// starts afresh past 256 headers, leaving dead keys here.
+		p.cache = map[*Header][]int{}
 	}
 	p.cache[h] = idx
 	p.cacheMu.Unlock()

@@ -19,10 +19,6 @@ CREATE TABLE outbox (
     created_at timestamptz NOT NULL
 );
 
--- No foreign keys: a row is written only by the transaction that confirms
--- its batch (storage.Outbox.Confirm), and a per-row key check would double
--- the cost of that write. A row outlives a deleted record row (the batch
--- audit then names the record from the batch's own list of ids).
 -- The outbox is a queue, vacuumed often (storage.Outbox.Confirm does it
 -- every few thousand records). A vacuum may truncate the table's empty tail,
 -- which takes an exclusive lock that blocks every ingest's insert while it
@@ -30,6 +26,10 @@ CREATE TABLE outbox (
 -- anyway, so vacuums here never truncate.
 ALTER TABLE outbox SET (vacuum_truncate = false);
 
+-- No foreign keys: a row is written only by the transaction that confirms
+-- its batch (storage.Outbox.Confirm), and a per-row key check would double
+-- the cost of that write. A row outlives a deleted record row (the batch
+-- audit then names the record from the batch's own list of ids).
 CREATE TABLE record_anchors (
     record_id   uuid        PRIMARY KEY,
     batch_id    bigint      NOT NULL,

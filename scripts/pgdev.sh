@@ -8,8 +8,9 @@
 #   pgdev.sh stop DIR             stop it (no error if it is not running)
 #   pgdev.sh url DIR              print the URL of the running cluster
 #
-# --fast turns off fsync and synchronous commit: for throwaway test clusters
-# only, never for `make run`, whose data must survive a crash.
+# --fast turns off fsync, synchronous commit and full-page writes: for
+# throwaway test clusters only, never for `make run`, whose data must survive
+# a crash.
 #
 # The cluster listens on a free loopback port with its socket under DIR, and
 # trusts local connections: it is a private development database, reachable

@@ -31,8 +31,7 @@ echo "test: geth at $IDSLEDGER_GETH" >&2
 go test -count=1 -timeout 40m -tags integration ${GOTESTFLAGS:-} ./...
 # Concurrency is checked under the race detector where it matters most: the
 # models shared by every request, ingest with its window history, the model
-# swap under load, the live stream, and the anchoring worker with its
-# verifier.
+# swap, the live stream, and the anchoring worker with its verifier.
 go test -count=1 -race -timeout 20m -run 'Concurren' ./detector/
 go test -count=1 -race -timeout 20m ./ingest/
 go test -count=1 -race -timeout 20m -tags integration -run 'TestModelSwap|TestAlertStream' ./api/

@@ -57,6 +57,16 @@ func (g *Migrator) Down(steps int) error {
 	return nil
 }
 
+// Force records version as applied and clean without running anything:
+// the way out of a dirty schema once a person has finished or undone the
+// failed migration by hand.
+func (g *Migrator) Force(version int) error {
+	if err := g.m.Force(version); err != nil {
+		return fmt.Errorf("migrate force %d: %w", version, classify(err))
+	}
+	return nil
+}
+
 // Version reports the applied version (0 when none) and whether a failed
 // migration left the schema dirty.
 func (g *Migrator) Version() (version uint, dirty bool, err error) {

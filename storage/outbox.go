@@ -126,7 +126,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord
 		SELECT id, seq, kind, leaf_hash, extract(epoch FROM clock_timestamp() - created_at)::float8
 		FROM outbox ORDER BY seq LIMIT $1`, limit)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read outbox: %w", classify(err))
 	}
 	defer rows.Close()
 	out := make([]anchor.PendingRecord, 0, min(limit, 4096))
@@ -137,7 +137,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord
 			age  float64
 		)
 		if err := rows.Scan(&r.ID, &r.Seq, &r.Kind, &leaf, &age); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read outbox: %w", classify(err))
 		}
 		if len(leaf) != 32 {
 			return nil, fmt.Errorf("record %x: leaf hash of %d bytes", r.ID, len(leaf))
@@ -146,11 +146,14 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord
 		r.Age = time.Duration(age * float64(time.Second))
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read outbox: %w", classify(err))
+	}
+	return out, nil
 }
 
 // Prepare implements anchor.Outbox: one statement, whatever the number of
-// plans. The records themselves are not touched until Confirm.
+// plans. Nothing is written per record until Confirm.
 func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
 	if len(plans) == 0 {
 		return nil, nil

@@ -59,7 +59,8 @@ type Options struct {
 // "alert","proof_url"} with the headers
 //
 //	X-Idsledger-Event:     alert
-//	X-Idsledger-Delivery:  a UUID, the same across retries
+//	X-Idsledger-Delivery:  a UUID, the same across retries (a dead-letter
+//	                       replay, later and by hand, sends a new one)
 //	X-Idsledger-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
 //
 // A receiver MUST recompute v1 over the exact body bytes and compare in

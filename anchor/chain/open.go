@@ -83,6 +83,12 @@ func (c *Chain) Close() error {
 // the old anchors unverifiable without anyone noticing.
 var ErrChainMismatch = errors.New("chain does not match the one this database anchors on")
 
+// ErrUnreachable is returned by Open when the node could not be reached or
+// answered with a transient failure: trying again later may succeed.
+// Every other error from Open needs a person (a wrong chain, a bad key, a
+// folder another process holds).
+var ErrUnreachable = errors.New("chain node unreachable")
+
 // Open connects to the chain cfg names, checks it against what meta
 // remembers, deploys the registry on first start, and makes sure the key
 // may anchor. A database that remembers a different chain, or a registry
@@ -130,7 +136,10 @@ func Open(ctx context.Context, cfg Config, meta anchor.ChainMetaStore) (*Chain, 
 	} else {
 		rc, err := rpc.DialContext(ctx, cfg.RPC)
 		if err != nil {
-			return nil, fmt.Errorf("dial %s: %w", cfg.RPC, err)
+			if transient(err) {
+				return nil, fmt.Errorf("%w: dial: %w", ErrUnreachable, err)
+			}
+			return nil, fmt.Errorf("dial: %w", err)
 		}
 		ec := ethclient.NewClient(rc)
 		client, raw, closer = ec, rc, func() error { ec.Close(); return nil }
@@ -144,6 +153,9 @@ func Open(ctx context.Context, cfg Config, meta anchor.ChainMetaStore) (*Chain, 
 	}, meta)
 	if err != nil {
 		closer()
+		if transient(err) {
+			err = fmt.Errorf("%w: %w", ErrUnreachable, err)
+		}
 		return nil, err
 	}
 	c.closer, c.Endpoint = closer, endpoint

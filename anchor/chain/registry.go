@@ -258,7 +258,7 @@ func (r *Registry) IsAnchorer(ctx context.Context, account common.Address) (bool
 	return r.abi.UnpackIsAnchorer(out)
 }
 
-// Deploy creates a new AuditRegistry from key's account (which becomes its
+// deploy creates a new AuditRegistry from key's account (which becomes its
 // owner and first anchorer) and waits for it to be mined. It returns the
 // registry and the block it was deployed in.
 func deploy(ctx context.Context, s *sender) (*Registry, uint64, error) {

@@ -27,7 +27,7 @@ func registerBench(b benchmark) {
 func init() {
 	register(command{
 		name:    "bench",
-		summary: "measure throughput and latency (anchor, detector, ingest)",
+		summary: "measure throughput and latency (anchor, detector, ingest, query, seed)",
 		run:     runBench,
 	})
 }

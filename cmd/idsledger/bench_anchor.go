@@ -63,7 +63,7 @@ func runBenchAnchor(ctx context.Context, args []string) error {
 	mode := fs.String("mode", "batch", "batch (Merkle root per transaction) or record (transaction per record)")
 	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint; empty runs an embedded dev chain in a temporary directory")
 	keyFile := fs.String("eth-key-file", "", "service key for --eth-rpc (created when missing; default: a fresh key in a temporary directory, funded from the dev account)")
-	dbURL := fs.String("database-url", "", "PostgreSQL server; the benchmark creates and drops its own scratch database there")
+	dbURL := fs.String("database-url", "", "PostgreSQL server; the benchmark creates and drops its own scratch database there (DATABASE_URL)")
 	batchSize := fs.Int("batch-size", 4096, "records per batch (batch mode)")
 	inFlight := fs.Int("in-flight", 64, "transactions sent before waiting for them (record mode)")
 	interval := fs.Duration("interval", time.Second, "batch time limit during the latency phase")

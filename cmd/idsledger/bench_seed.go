@@ -39,9 +39,6 @@ func runBenchSeed(ctx context.Context, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *dbURL == "" {
-		*dbURL = os.Getenv("DATABASE_URL")
-	}
 	switch {
 	case *n < 1 || *days < 1 || *per < 1:
 		return usagef("--alerts, --days and --per-insert must be positive")

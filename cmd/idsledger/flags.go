@@ -40,7 +40,7 @@ func newFlagSet(name, synopsis string) *flag.FlagSet {
 }
 
 func printHelp(fs *flag.FlagSet) {
-	fmt.Fprintf(os.Stderr, "usage: idsledger %s\n\nflags (each also read from the environment variable named in brackets):\n", synopses[fs])
+	fmt.Fprintf(os.Stderr, "usage: idsledger %s\n\nflags (those naming an environment variable in brackets also read it):\n", synopses[fs])
 	fs.SetOutput(os.Stderr)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
@@ -59,7 +59,10 @@ func envName(flagName string) string {
 }
 
 // parseFlags parses args, then fills every flag not given on the command line
-// from its environment variable. A bad value, on the command line or in the
+// whose usage names its environment variable in brackets ("(DATABASE_URL)")
+// from that variable; other flags are never read from the environment, so
+// that serve's settings (IDSLEDGER_MODEL, IDSLEDGER_REGISTRY...) do not leak
+// into other commands' same-named flags. A bad value, on the command line or in the
 // environment, is a usage error that names the setting. Flags may come before
 // or after positional arguments (`apikey revoke ID --database-url U`); after
 // it returns, fs.Args() holds the positional ones.
@@ -93,6 +96,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			return
 		}
 		env := envName(f.Name)
+		if !strings.Contains(f.Usage, "("+env+")") {
+			return
+		}
 		if v, ok := os.LookupEnv(env); ok {
 			if e := fs.Set(f.Name, v); e != nil {
 				err = usagef("invalid value %q for %s: %v", v, env, e)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/idsledger/idsledger/internal/testenv"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
@@ -73,6 +75,28 @@ func TestMigrateCommand(t *testing.T) {
 		stdout, stderr := capture(t, func() { code = runMain(append(c.args, "--database-url", u)) })
 		if code != 0 || !strings.HasPrefix(stdout, c.want) {
 			t.Fatalf("%v: exit %d stdout %q stderr %q", c.args, code, stdout, stderr)
+		}
+	}
+	// A schema left dirty by a failed migration is marked repaired with
+	// force; up then has nothing left to do.
+	stdout, _ := capture(t, func() { runMain([]string{"migrate", "version", "--database-url", u}) })
+	latest := strings.TrimSpace(strings.TrimPrefix(stdout, "version "))
+	db, err := pgx.Connect(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(t.Context())
+	if _, err := db.Exec(t.Context(), `UPDATE schema_migrations SET dirty = true`); err != nil {
+		t.Fatal(err)
+	}
+	var code int
+	if _, _ = capture(t, func() { code = runMain([]string{"migrate", "up", "--database-url", u}) }); code == 0 {
+		t.Fatal("migrate up on a dirty schema succeeded")
+	}
+	for _, args := range [][]string{{"migrate", "force", "--version", latest}, {"migrate", "up"}} {
+		stdout, stderr := capture(t, func() { code = runMain(append(args, "--database-url", u)) })
+		if code != 0 || strings.TrimSpace(stdout) != "version "+latest {
+			t.Fatalf("%v: exit %d stdout %q stderr %q", args, code, stdout, stderr)
 		}
 	}
 }

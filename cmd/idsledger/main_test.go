@@ -49,6 +49,8 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"apikey", "frobnicate", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "frobnicate"},
 		{[]string{"migrate", "sideways", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "sideways"},
 		{[]string{"nosuchcommand"}, nil, "nosuchcommand"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--eth-rpc", "http://127.0.0.1:1"}, nil, "--eth-key-file"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_ETH_KEY": "0xnothex"}, "IDSLEDGER_ETH_KEY"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -64,6 +66,28 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 				t.Fatalf("stderr %q: want one line naming %s", stderr, c.want)
 			}
 		})
+	}
+}
+
+// Only flags whose usage names an environment variable read it: serve's
+// IDSLEDGER_MODEL (its model file) must not become train's --model (a model
+// kind), nor IDSLEDGER_REGISTRY verify's --registry.
+func TestEnvironmentReachesOnlyTheFlagsThatNameIt(t *testing.T) {
+	t.Setenv("IDSLEDGER_MODEL", "/srv/idsledger/model.idslm")
+	t.Setenv("IDSLEDGER_EPOCHS", "not a number")
+	fs := newFlagSet("train", "train")
+	model := fs.String("model", "bilstm", "model kind")
+	epochs := fs.Int("epochs", 3, "epochs")
+	if err := parseFlags(fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if *model != "bilstm" || *epochs != 3 {
+		t.Fatalf("the environment set --model %q --epochs %d", *model, *epochs)
+	}
+	fs = newFlagSet("serve", "serve")
+	model = fs.String("model", "", "model file (IDSLEDGER_MODEL)")
+	if err := parseFlags(fs, nil); err != nil || *model != "/srv/idsledger/model.idslm" {
+		t.Fatalf("serve's --model from IDSLEDGER_MODEL: %q %v", *model, err)
 	}
 }
 

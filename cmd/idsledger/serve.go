@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/api"
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/ingest"
@@ -47,7 +49,7 @@ type serveConfig struct {
 
 	dataDir       string
 	ethRPC        string
-	ethKey        string // from the environment only: a secret has no flag
+	key           *ecdsa.PrivateKey // from IDSLEDGER_ETH_KEY: a secret has no flag
 	ethKeyFile    string
 	registry      string
 	chainHTTP     string
@@ -86,7 +88,13 @@ func parseServe(args []string) (serveConfig, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
-	c.ethKey = os.Getenv("IDSLEDGER_ETH_KEY")
+	if v := os.Getenv("IDSLEDGER_ETH_KEY"); v != "" {
+		k, err := chain.ParseKey(v)
+		if err != nil {
+			return c, usagef("invalid IDSLEDGER_ETH_KEY: %v", err)
+		}
+		c.key = k
+	}
 	if fs.NArg() > 0 {
 		return c, usagef("unexpected argument %q", fs.Arg(0))
 	}
@@ -115,6 +123,9 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if c.batchInterval <= 0 {
 		return c, usagef("invalid value %s for --batch-interval (IDSLEDGER_BATCH_INTERVAL): must be positive", c.batchInterval)
+	}
+	if c.ethRPC != "" && c.key == nil && c.ethKeyFile == "" {
+		return c, usagef("--eth-rpc (IDSLEDGER_ETH_RPC) needs the service's key: --eth-key-file FILE (IDSLEDGER_ETH_KEY_FILE) or IDSLEDGER_ETH_KEY")
 	}
 	if c.registry != "" && !common.IsHexAddress(c.registry) {
 		return c, usagef("invalid value %q for --registry (IDSLEDGER_REGISTRY): want a 0x-prefixed address", c.registry)

@@ -78,8 +78,10 @@ func (l *lateWorker) Notify() {
 
 // runAnchoring opens the chain, then runs the anchoring worker until ctx
 // ends. It returns an error only when the service must not go on: the chain
-// is not the one this database anchors on, or the registry holds a different
-// anchor under one of our batch ids.
+// cannot be opened for a reason retrying will not mend (another chain than
+// this database anchors on, a bad key file, an embedded chain that cannot
+// start), the worker cannot be configured, or the registry holds a
+// different anchor under one of our batch ids.
 func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig,
 	health *api.Health, verifier *lateVerifier, worker *lateWorker) error {
 	ch, err := openChain(ctx, log, db, cfg)
@@ -144,13 +146,7 @@ func openChain(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveC
 	if cfg.registry != "" {
 		ccfg.Registry = common.HexToAddress(cfg.registry)
 	}
-	if cfg.ethKey != "" {
-		key, err := chain.ParseKey(cfg.ethKey)
-		if err != nil {
-			return nil, usagef("invalid IDSLEDGER_ETH_KEY: %v", err)
-		}
-		ccfg.Key = key
-	}
+	ccfg.Key = cfg.key
 	meta := storage.NewChainMeta(db.Pool)
 	bo := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: 30 * time.Second}
 	for {
@@ -161,11 +157,10 @@ func openChain(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveC
 		if ctx.Err() != nil {
 			return nil, nil
 		}
-		// A database outage is waited out whatever the chain; an embedded
-		// chain that fails for another reason (its folder locked by another
-		// process, a bad key) will not heal by retrying.
-		retry := errors.Is(err, storage.ErrUnavailable) || cfg.ethRPC != ""
-		if !retry || errors.Is(err, chain.ErrChainMismatch) || errors.Is(err, chain.ErrNoRegistry) {
+		// A database outage and an unreachable node are waited out; any
+		// other failure (another chain, a bad key file, an embedded chain's
+		// folder held by another process) will not heal by retrying.
+		if !errors.Is(err, storage.ErrUnavailable) && !errors.Is(err, chain.ErrUnreachable) {
 			return nil, fmt.Errorf("chain: %w", err)
 		}
 		delay := bo.NextBackOff()
