@@ -29,7 +29,9 @@ echo "test: geth at $IDSLEDGER_GETH" >&2
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
 # Concurrency is checked under the race detector where it matters most: the
 # models shared by every request, the model swap under load, the live stream,
-# and the anchoring worker with its verifier.
+# the anchoring worker with its verifier, and the federation client sharing the
+# registry's key.
 go test -count=1 -race -timeout 20m -run 'Concurren' ./detector/
 go test -count=1 -race -timeout 20m -run 'TestModelSwap|TestAlertStream' ./api/
 go test -count=1 -race -timeout 20m -run 'TestWorker|TestVerify' ./anchor/
+go test -count=1 -race -timeout 20m -run 'TestFederationSharesTheRegistryKey' ./anchor/chain/
