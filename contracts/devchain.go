@@ -17,9 +17,12 @@ import (
 // taken on such a chain say nothing about mainnet.
 //
 // The result is a fresh copy that the caller may modify. Its LatestFork is
-// Osaka at every timestamp. Use it as the genesis config of `geth init`
-// before `geth --dev`, of an in-process dev node, or of the simulated
-// backend through SimulatedOsaka.
+// Osaka at every timestamp. It is idsledger's only dev chain config: the
+// embedded dev chain and the `geth init` genesis (anchor/chain.DevGenesis),
+// the simulated backend of package chain and the gas tests here
+// (SimulatedOsaka) all run under it, so the service and the gas figures
+// cannot drift apart on the next go-ethereum upgrade. It lives here because
+// this package imports nothing of idsledger's, so anchor/chain can import it.
 func OsakaDevChainConfig() *params.ChainConfig {
 	c := *params.AllDevChainProtocolChanges
 	c.ChainID = new(big.Int).Set(params.AllDevChainProtocolChanges.ChainID)

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
+
 	"github.com/idsledger/idsledger/bindings"
 	"github.com/idsledger/idsledger/internal/testenv"
 )
@@ -47,29 +49,45 @@ func TestBindingsUpToDate(t *testing.T) {
 	compareDirs(t, dir, filepath.Join("..", "bindings"), "run `make bindings` and commit bindings/")
 }
 
+// builtContracts are the bindings of every contract in contracts/build.
+var builtContracts = map[string]*bind.MetaData{
+	"AuditRegistry":      &bindings.AuditRegistryMetaData,
+	"FederationRegistry": &bindings.FederationRegistryMetaData,
+}
+
 // TestBindingsEmbedBuild checks, without any tool, that the ABI and bytecode
-// inside the bindings are the ones in contracts/build.
+// inside the bindings are the ones in contracts/build, for every contract
+// built there.
 func TestBindingsEmbedBuild(t *testing.T) {
-	rawABI, err := os.ReadFile(filepath.Join("build", "AuditRegistry.abi"))
+	abis, err := filepath.Glob(filepath.Join("build", "*.abi"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// abigen embeds the ABI with every white-space character removed.
-	stripped := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) {
-			return -1
+	if len(abis) != len(builtContracts) {
+		t.Errorf("contracts/build holds %d ABIs, this test knows %d contracts: add the new one to builtContracts", len(abis), len(builtContracts))
+	}
+	for name, meta := range builtContracts {
+		rawABI, err := os.ReadFile(filepath.Join("build", name+".abi"))
+		if err != nil {
+			t.Fatal(err)
 		}
-		return r
-	}, string(rawABI))
-	if stripped != bindings.AuditRegistryMetaData.ABI {
-		t.Error("bindings ABI differs from contracts/build/AuditRegistry.abi: run `make bindings`")
-	}
-	bin, err := os.ReadFile(filepath.Join("build", "AuditRegistry.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if "0x"+string(bin) != bindings.AuditRegistryMetaData.Bin {
-		t.Error("bindings bytecode differs from contracts/build/AuditRegistry.bin: run `make bindings`")
+		// abigen embeds the ABI with every white-space character removed.
+		stripped := strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) {
+				return -1
+			}
+			return r
+		}, string(rawABI))
+		if stripped != meta.ABI {
+			t.Errorf("bindings ABI differs from contracts/build/%s.abi: run `make bindings`", name)
+		}
+		bin, err := os.ReadFile(filepath.Join("build", name+".bin"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if "0x"+string(bin) != meta.Bin {
+			t.Errorf("bindings bytecode differs from contracts/build/%s.bin: run `make bindings`", name)
+		}
 	}
 }
 

@@ -104,11 +104,18 @@ func (h *harness) mine(tx *types.Transaction) *types.Receipt {
 	return nil
 }
 
-// send sends data from an account and mines it. A revert during gas
-// estimation is returned as the error; a mined transaction must succeed.
+// send sends data from an account to the registry and mines it. A revert
+// during gas estimation is returned as the error; a mined transaction must
+// succeed.
 func (h *harness) send(from *account, data []byte) (*types.Receipt, error) {
 	h.t.Helper()
-	tx, err := bind.Transact(h.contract, from.opts, data)
+	return h.sendTo(h.contract, from, data)
+}
+
+// sendTo is send to contract c.
+func (h *harness) sendTo(c *bind.BoundContract, from *account, data []byte) (*types.Receipt, error) {
+	h.t.Helper()
+	tx, err := bind.Transact(c, from.opts, data)
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +135,21 @@ func (h *harness) mustSend(from *account, data []byte) *types.Receipt {
 	return r
 }
 
-// revert decodes the custom error carried by err, or returns nil.
+// revert decodes the registry's custom error carried by err, or returns nil.
 func (h *harness) revert(err error) any {
+	data := revertData(err)
+	if data == nil {
+		return nil
+	}
+	decoded, uerr := h.reg.UnpackError(data)
+	if uerr != nil {
+		return nil
+	}
+	return decoded
+}
+
+// revertData is the revert data carried by err (selector first), or nil.
+func revertData(err error) []byte {
 	var de rpc.DataError
 	if !errors.As(err, &de) {
 		return nil
@@ -142,11 +162,7 @@ func (h *harness) revert(err error) any {
 	if len(data) < 4 {
 		return nil
 	}
-	decoded, uerr := h.reg.UnpackError(data)
-	if uerr != nil {
-		return nil
-	}
-	return decoded
+	return data
 }
 
 func (h *harness) block(r *types.Receipt) *types.Header {

@@ -18,6 +18,8 @@ import (
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/idsledger/idsledger/contracts"
 )
 
 // EmbeddedConfig configures the in-process dev chain.
@@ -82,7 +84,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 
 	ethConf := ethconfig.Defaults
-	ethConf.NetworkId = DevChainConfig().ChainID.Uint64()
+	ethConf.NetworkId = contracts.OsakaDevChainConfig().ChainID.Uint64()
 	ethConf.SyncMode = ethconfig.FullSync
 	ethConf.NoPruning = true
 	ethConf.StateScheme = rawdb.HashScheme
@@ -110,7 +112,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if backend.BlockChain().Config().ChainID.Cmp(DevChainConfig().ChainID) != 0 {
+	if backend.BlockChain().Config().ChainID.Cmp(contracts.OsakaDevChainConfig().ChainID) != 0 {
 		return fail(fmt.Errorf("%s holds chain %v, not a dev chain", cfg.DataDir, backend.BlockChain().Config().ChainID))
 	}
 	filterSystem := filters.NewFilterSystem(backend.APIBackend, filters.Config{})

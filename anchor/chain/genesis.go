@@ -3,33 +3,24 @@ package chain
 import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
-	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/idsledger/idsledger/contracts"
 )
 
 // DevGasLimit is the block gas limit of idsledger's dev chains: mainnet's
 // 60M, so that a block holds as many per-record anchors as mainnet would.
 const DevGasLimit = 60_000_000
 
-// DevChainConfig is go-ethereum's developer chain config (chain id 1337,
-// every fork from genesis) without the experimental forks after Osaka, so
-// gas is charged under today's mainnet rules. go-ethereum v1.17.8 enables
-// Bogota on dev chains by default, whose storage writes cost about 3.5x
-// more.
-func DevChainConfig() *params.ChainConfig {
-	c := *params.AllDevChainProtocolChanges
-	c.AmsterdamTime = nil
-	c.BogotaTime = nil
-	c.UBTTime = nil
-	return &c
-}
-
 // DevGenesis is the genesis `geth --dev` would make (precompiles and system
-// contracts, faucet funded with nearly 2^256 wei), under DevChainConfig.
-// Its JSON form is what the end-to-end test gives `geth init` before
-// starting `geth --dev` on the same data directory.
+// contracts, faucet funded with nearly 2^256 wei), under
+// contracts.OsakaDevChainConfig: idsledger's one dev chain config, which the
+// simulated backends of the tests and gas figures use too, so that the
+// service and the gas tests charge the same rules. Its JSON form is what the
+// end-to-end test gives `geth init` before starting `geth --dev` on the same
+// data directory.
 func DevGenesis(gasLimit uint64, faucet common.Address) *core.Genesis {
 	g := core.DeveloperGenesisBlock(gasLimit, &faucet)
-	g.Config = DevChainConfig()
+	g.Config = contracts.OsakaDevChainConfig()
 	return g
 }
 

@@ -13,10 +13,11 @@ import (
 	"github.com/ethereum/go-ethereum/node"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/contracts"
 )
 
 // Simulated is go-ethereum's in-memory simulated backend under
-// DevChainConfig, with one funded key, for tests. Blocks are sealed when the
+// contracts.OsakaDevChainConfig (as the embedded chain), with one funded key, for tests. Blocks are sealed when the
 // registry sends a transaction and again while one is not yet mined (a
 // commit can miss a transaction still entering the pool).
 type Simulated struct {
@@ -32,11 +33,15 @@ func NewSimulated() (*Simulated, error) {
 	}
 	funds := new(big.Int).Lsh(big.NewInt(1), 200)
 	alloc := types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: funds}}
-	b := simulated.NewBackend(alloc, func(_ *node.Config, ec *ethconfig.Config) {
-		ec.Genesis.Config = DevChainConfig()
-		ec.Genesis.GasLimit = DevGasLimit
-	})
+	b := simulated.NewBackend(alloc, simulatedOptions...)
 	return &Simulated{Backend: b, Key: key}, nil
+}
+
+// simulatedOptions run a simulated backend under the embedded chain's
+// rules and gas limit.
+var simulatedOptions = []func(*node.Config, *ethconfig.Config){
+	contracts.SimulatedOsaka,
+	func(_ *node.Config, ec *ethconfig.Config) { ec.Genesis.GasLimit = DevGasLimit },
 }
 
 // Open connects to the simulated chain as Open does to a real one: it
