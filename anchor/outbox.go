@@ -38,6 +38,7 @@ var kindCodes = map[string]uint8{
 	"model_update": 2,
 	"global_model": 3,
 	"audit_event":  4,
+	"fl_round":     5,
 }
 
 // KindMixed is the on-chain kind of a batch that holds records of more than

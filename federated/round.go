@@ -25,6 +25,9 @@ type Policy struct {
 	DP DPPolicy `json:"dp"`
 	// Compression is how sites encode their deltas.
 	Compression Compression `json:"compression"`
+	// AutoPromote makes the round's model the serving one when it does not
+	// lose to the serving model on the coordinator's validation set.
+	AutoPromote bool `json:"auto_promote,omitempty"`
 }
 
 // Validate checks the policy's parts, and that central DP is used with
