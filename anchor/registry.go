@@ -102,6 +102,9 @@ type ChainMeta struct {
 	GenesisHash Hash
 	Registry    Address
 	DeployBlock uint64
+	// Federation is the FederationRegistry beside Registry (zero until one
+	// was deployed: databases older than federated learning have none).
+	Federation Address
 }
 
 // ChainMetaStore keeps the ChainMeta of a database.
@@ -112,4 +115,8 @@ type ChainMetaStore interface {
 	// SaveChainMeta stores m if nothing is stored yet, and returns what is
 	// stored afterwards (m, or whatever another instance stored first).
 	SaveChainMeta(ctx context.Context, m ChainMeta) (ChainMeta, error)
+	// SaveFederation records the FederationRegistry's address if none is
+	// recorded yet, and returns the one recorded afterwards (addr, or
+	// another instance's).
+	SaveFederation(ctx context.Context, addr Address) (Address, error)
 }

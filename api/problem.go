@@ -46,6 +46,7 @@ var (
 	probForbidden        = problemKind{"forbidden", "The API key's role may not do this", http.StatusForbidden}
 	probNotFound         = problemKind{"not-found", "No such resource", http.StatusNotFound}
 	probMethodNotAllowed = problemKind{"method-not-allowed", "Method not allowed on this resource", http.StatusMethodNotAllowed}
+	probConflict         = problemKind{"conflict", "The request conflicts with the resource's state", http.StatusConflict}
 	probTooLarge         = problemKind{"payload-too-large", "The request body is too large", http.StatusRequestEntityTooLarge}
 	probUnsupportedMedia = problemKind{"unsupported-media-type", "Unsupported content type", http.StatusUnsupportedMediaType}
 	probUnavailable      = problemKind{"unavailable", "A service this request needs is unavailable", http.StatusServiceUnavailable}
@@ -56,7 +57,7 @@ var (
 // OpenAPI document and docs/architecture.md to it.
 var problemKinds = []problemKind{
 	probBadRequest, probValidation, probUnauthorized, probForbidden, probNotFound,
-	probMethodNotAllowed, probTooLarge, probUnsupportedMedia, probUnavailable, probInternal,
+	probMethodNotAllowed, probConflict, probTooLarge, probUnsupportedMedia, probUnavailable, probInternal,
 }
 
 const problemContentType = "application/problem+json"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/idsledger/idsledger/federated/coordinator"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/webhook"
@@ -64,6 +65,10 @@ type Deps struct {
 	Verifier RecordVerifier
 	// Metrics backs /metrics (nil: not enabled).
 	Metrics *Metrics
+	// Federation runs federated learning (nil: the federated routes answer
+	// 503), and Records reads stored records for provenance bundles.
+	Federation *Federation
+	Records    coordinator.RecordReader
 	// Webhooks delivers alerts to subscribers, and WebhookStore keeps
 	// them (nil: not enabled).
 	Webhooks     *webhook.Dispatcher
@@ -134,9 +139,11 @@ func New(cfg Config, deps Deps) *Server {
 var (
 	anyRole   = storage.Roles
 	adminOnly = []storage.Role{storage.RoleAdmin}
-	// ingestRoles post flows; analystRoles query, verify, report, export.
+	// ingestRoles post flows; analystRoles query, verify, report, export;
+	// flNodeRoles are the federated sites.
 	ingestRoles  = []storage.Role{storage.RoleIngest}
 	analystRoles = []storage.Role{storage.RoleAnalyst, storage.RoleAdmin}
+	flNodeRoles  = []storage.Role{storage.RoleFLNode}
 )
 
 // routeTable is every endpoint of the service, in one place. The OpenAPI
@@ -175,6 +182,21 @@ func (s *Server) routeTable() []Route {
 		{Method: http.MethodGet, Path: "/v1/webhooks/dead-letters", Roles: adminOnly, handler: s.listDeadLetters},
 		{Method: http.MethodPost, Path: "/v1/webhooks/dead-letters/:id/replay", Roles: adminOnly, handler: s.replayDeadLetter},
 		{Method: http.MethodGet, Path: "/metrics", Roles: analystRoles, handler: s.serveMetrics},
+
+		{Method: http.MethodGet, Path: "/v1/alerts/:id/provenance", Roles: analystRoles, handler: s.provenance},
+		{Method: http.MethodGet, Path: "/v1/models", Roles: analystRoles, handler: s.listModels},
+		{Method: http.MethodPost, Path: "/v1/models/:id/promote", Roles: adminOnly, handler: s.promoteModel},
+		{Method: http.MethodGet, Path: "/v1/fl/task", Roles: flNodeRoles, handler: s.flTask},
+		{Method: http.MethodGet, Path: "/v1/fl/models/:id", Roles: flNodeRoles, handler: s.flModel},
+		{Method: http.MethodPost, Path: "/v1/fl/rounds/:n/updates", Roles: flNodeRoles, handler: s.flSubmit, upload: true},
+		{Method: http.MethodGet, Path: "/v1/fl/sites", Roles: analystRoles, handler: s.flSites},
+		{Method: http.MethodPost, Path: "/v1/fl/sites", Roles: adminOnly, handler: s.flEnroll},
+		{Method: http.MethodDelete, Path: "/v1/fl/sites/:address", Roles: adminOnly, handler: s.flRemove},
+		{Method: http.MethodGet, Path: "/v1/fl/rounds", Roles: analystRoles, handler: s.flRounds},
+		{Method: http.MethodPost, Path: "/v1/fl/rounds", Roles: adminOnly, handler: s.flOpen},
+		{Method: http.MethodGet, Path: "/v1/fl/rounds/:n", Roles: analystRoles, handler: s.flRound},
+		{Method: http.MethodGet, Path: "/v1/fl/thresholds", Roles: analystRoles, handler: s.flThresholds},
+		{Method: http.MethodPut, Path: "/v1/fl/thresholds", Roles: adminOnly, handler: s.flSetThresholds},
 	}
 }
 

@@ -31,8 +31,9 @@ func (c *ChainMeta) LoadChainMeta(ctx context.Context) (anchor.ChainMeta, bool, 
 		registry []byte
 		block    *int64
 	)
-	err := c.pool.QueryRow(ctx, `SELECT chain_id::text, genesis_hash, registry_address, deploy_block FROM chain_meta`).
-		Scan(&chainID, &genesis, &registry, &block)
+	var federation []byte
+	err := c.pool.QueryRow(ctx, `SELECT chain_id::text, genesis_hash, registry_address, deploy_block, federation_registry FROM chain_meta`).
+		Scan(&chainID, &genesis, &registry, &block, &federation)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, false, nil
 	}
@@ -47,7 +48,25 @@ func (c *ChainMeta) LoadChainMeta(ctx context.Context) (anchor.ChainMeta, bool, 
 	if block != nil {
 		m.DeployBlock = uint64(*block)
 	}
+	if len(federation) == len(m.Federation) {
+		m.Federation = anchor.Address(federation)
+	}
 	return m, true, nil
+}
+
+// SaveFederation implements anchor.ChainMetaStore: the first writer wins.
+func (c *ChainMeta) SaveFederation(ctx context.Context, addr anchor.Address) (anchor.Address, error) {
+	var stored []byte
+	err := c.pool.QueryRow(ctx, `
+		UPDATE chain_meta SET federation_registry = coalesce(federation_registry, $1)
+		RETURNING federation_registry`, addr[:]).Scan(&stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return anchor.Address{}, errors.New("chain_meta: no chain recorded yet")
+	}
+	if err != nil {
+		return anchor.Address{}, fmt.Errorf("write chain_meta federation registry: %w", classify(err))
+	}
+	return anchor.Address(stored), nil
 }
 
 // SaveChainMeta implements anchor.ChainMetaStore: the first writer wins.

@@ -165,7 +165,10 @@ func TestEmbeddedKeepsAnchorsAcrossRestart(t *testing.T) {
 	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1); err != nil {
 		t.Fatal(err)
 	}
-	addr := c.Registry.Address()
+	addr, fed := c.Registry.Address(), c.Federation.Address()
+	if fed == (common.Address{}) || c.Meta.Federation != anchor.Address(fed) {
+		t.Fatalf("federation registry %s, meta %x", fed.Hex(), c.Meta.Federation)
+	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,8 +178,8 @@ func TestEmbeddedKeepsAnchorsAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if c.Registry.Address() != addr {
-		t.Fatalf("registry moved: %x, want %x", c.Registry.Address(), addr)
+	if c.Registry.Address() != addr || c.Federation.Address() != fed {
+		t.Fatalf("registries moved: %x and %x, want %x and %x", c.Registry.Address(), c.Federation.Address(), addr, fed)
 	}
 	b, ok, err := c.Registry.Batch(ctx, 1)
 	if err != nil || !ok || b.Root != (anchor.Hash{1}) {

@@ -55,6 +55,9 @@ type Config struct {
 type Chain struct {
 	// Registry is the AuditRegistry, writable with the service key.
 	Registry *Registry
+	// Federation is the FederationRegistry beside it (deployed on first
+	// use and remembered with the chain meta), writable with the same key.
+	Federation *Federation
 	// Meta is what the database remembers about this chain.
 	Meta anchor.ChainMeta
 	// Endpoint is the JSON-RPC URL of the chain: Config.RPC, or the
@@ -242,7 +245,40 @@ func connect(ctx context.Context, cfg connectConfig, meta anchor.ChainMetaStore)
 	if err := ensureAnchorer(ctx, reg); err != nil {
 		return nil, err
 	}
-	return &Chain{Registry: reg, Meta: here, client: cfg.client}, nil
+	fed, addr, err := openFederation(ctx, reg, here.Federation, meta, cfg.log)
+	if err != nil {
+		return nil, err
+	}
+	here.Federation = addr
+	return &Chain{Registry: reg, Federation: fed, Meta: here, client: cfg.client}, nil
+}
+
+// openFederation opens the FederationRegistry the database remembers, or
+// deploys one beside the registry and remembers it (a database from before
+// federated learning gets one on its first start with this version; every
+// record it anchored before stays verifiable in the AuditRegistry).
+func openFederation(ctx context.Context, reg *Registry, addr anchor.Address, meta anchor.ChainMetaStore, log *slog.Logger) (*Federation, anchor.Address, error) {
+	if addr != (anchor.Address{}) {
+		f, err := OpenFederation(ctx, reg, common.Address(addr))
+		if errors.Is(err, ErrNoRegistry) {
+			return nil, addr, fmt.Errorf("%w: federation registry %x, which this database uses, has no code (was the chain reset?)", ErrChainMismatch, addr)
+		}
+		return f, addr, err
+	}
+	f, block, err := DeployFederation(ctx, reg)
+	if err != nil {
+		return nil, addr, err
+	}
+	saved, err := meta.SaveFederation(ctx, anchor.Address(f.Address()))
+	if err != nil {
+		return nil, addr, err
+	}
+	if saved != anchor.Address(f.Address()) {
+		// Another instance deployed one first: use it.
+		return openFederation(ctx, reg, saved, meta, log)
+	}
+	log.Info("federation registry deployed", "address", f.Address().Hex(), "block", block)
+	return f, saved, nil
 }
 
 // ensureAnchorer grants the key the anchoring role if it lacks it and is

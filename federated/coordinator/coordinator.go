@@ -352,6 +352,12 @@ func (c *Coordinator) Task(ctx context.Context, keyID uuid.UUID) (federated.Task
 	return r.Task(), nil
 }
 
+// SiteOf returns the enrolled site an fl-node key speaks for, or
+// ErrNotASite.
+func (c *Coordinator) SiteOf(ctx context.Context, keyID uuid.UUID) (Site, error) {
+	return c.siteOf(ctx, keyID)
+}
+
 func (c *Coordinator) siteOf(ctx context.Context, keyID uuid.UUID) (Site, error) {
 	s, err := c.store.SiteForKey(ctx, keyID)
 	if errors.Is(err, ErrNotFound) || (err == nil && s.RemovedAt != nil) {

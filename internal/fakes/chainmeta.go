@@ -2,6 +2,7 @@ package fakes
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/idsledger/idsledger/anchor"
@@ -22,6 +23,20 @@ func (s *ChainMeta) LoadChainMeta(context.Context) (anchor.ChainMeta, bool, erro
 		return anchor.ChainMeta{}, false, nil
 	}
 	return *s.m, true, nil
+}
+
+// SaveFederation keeps addr unless an address is kept already, and returns
+// the one kept.
+func (s *ChainMeta) SaveFederation(_ context.Context, addr anchor.Address) (anchor.Address, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		return anchor.Address{}, errors.New("no chain meta to add a federation registry to")
+	}
+	if s.m.Federation == (anchor.Address{}) {
+		s.m.Federation = addr
+	}
+	return s.m.Federation, nil
 }
 
 // SaveChainMeta keeps m unless something was saved before, and returns

@@ -1,0 +1,1 @@
+ALTER TABLE chain_meta DROP COLUMN federation_registry;
