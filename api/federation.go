@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -22,20 +23,33 @@ import (
 // enroll sites, open rounds and set the rule's thresholds; analysts read
 // everything.
 
-// Federation is what the federated routes need (serve's coordinator, with
-// the registry address sites check models against).
+// Federation holds what the federated routes need once serve has it: the
+// coordinator, which needs the chain, and the FederationRegistry's address
+// sites check models against. Until Start, the routes answer 503.
 type Federation struct {
+	cur atomic.Pointer[federationParts]
+}
+
+type federationParts struct {
 	*coordinator.Coordinator
-	// Registry is the FederationRegistry's address (zero when none).
 	Registry common.Address
 }
 
-func (s *Server) federation(c *gin.Context) (*Federation, bool) {
-	if s.deps.Federation == nil || s.deps.Federation.Coordinator == nil {
-		abort(c, probUnavailable, "federated learning is not running on this server yet")
+// Start makes the federated routes use c, with the registry at addr.
+func (f *Federation) Start(c *coordinator.Coordinator, addr common.Address) {
+	f.cur.Store(&federationParts{Coordinator: c, Registry: addr})
+}
+
+func (s *Server) federation(c *gin.Context) (*federationParts, bool) {
+	var p *federationParts
+	if s.deps.Federation != nil {
+		p = s.deps.Federation.cur.Load()
+	}
+	if p == nil {
+		abort(c, probUnavailable, "federated learning is not running on this server yet (the chain is not connected)")
 		return nil, false
 	}
-	return s.deps.Federation, true
+	return p, true
 }
 
 // abortFederation maps a coordinator error to a problem.
