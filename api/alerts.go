@@ -245,7 +245,7 @@ func (s *Server) listAlerts(c *gin.Context) {
 func alertID(c *gin.Context) (uuid.UUID, bool) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		abort(c, probNotFound, "alert ids are UUIDs")
+		abort(c, probBadRequest, "alert ids are UUIDs", ItemError{Pointer: "{id}", Detail: "malformed"})
 		return id, false
 	}
 	return id, true
@@ -528,7 +528,7 @@ type batchView struct {
 func batchID(c *gin.Context) (uint64, bool) {
 	id, err := strconv.ParseUint(c.Param("id"), 10, 63)
 	if err != nil || id == 0 {
-		abort(c, probNotFound, "batch ids are positive integers")
+		abort(c, probBadRequest, "batch ids are positive integers", ItemError{Pointer: "{id}", Detail: "malformed"})
 		return 0, false
 	}
 	return id, true

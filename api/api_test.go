@@ -36,7 +36,7 @@ type testServer struct {
 func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	t.Helper()
 	db := pgtest.DB(t)
-	health := api.NewHealth(db.Ping)
+	health := api.NewHealth(db.Ping, nil)
 	health.SetDatabaseReady()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -261,7 +261,7 @@ func TestDatabaseDownGives503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	health := api.NewHealth(db.Ping)
+	health := api.NewHealth(db.Ping, nil)
 	health.SetDatabaseReady()
 	ts := &testServer{db: db, srv: api.New(api.Config{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}, api.Deps{Keys: db, Health: health})}
 	if rec := ts.do(t, "GET", "/v1/whoami", key, "", nil); rec.Code != 200 {

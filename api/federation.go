@@ -128,13 +128,13 @@ func (s *Server) flTask(c *gin.Context) {
 
 // flModel is GET /v1/fl/models/{id}: a model file for a site to train from.
 func (s *Server) flModel(c *gin.Context) {
-	f, ok := s.federation(c)
-	if !ok {
-		return
-	}
 	id := c.Param("id")
 	if !isModelID(id) {
 		abort(c, probBadRequest, "model ids are 64 lower-case hex characters", ItemError{Pointer: "{id}", Detail: "malformed"})
+		return
+	}
+	f, ok := s.federation(c)
+	if !ok {
 		return
 	}
 	m, err := f.Download(c.Request.Context(), callerKey(c).ID, id)
@@ -170,11 +170,11 @@ type submitView struct {
 
 // flSubmit is POST /v1/fl/rounds/{n}/updates: a site's signed update.
 func (s *Server) flSubmit(c *gin.Context) {
-	f, ok := s.federation(c)
+	n, ok := roundNumber(c)
 	if !ok {
 		return
 	}
-	n, ok := roundNumber(c)
+	f, ok := s.federation(c)
 	if !ok {
 		return
 	}
@@ -264,12 +264,12 @@ func (s *Server) flNodeKey(c *gin.Context, id uuid.UUID) bool {
 
 // flRemove is DELETE /v1/fl/sites/{address}.
 func (s *Server) flRemove(c *gin.Context) {
-	f, ok := s.federation(c)
-	if !ok {
-		return
-	}
 	if !common.IsHexAddress(c.Param("address")) {
 		abort(c, probBadRequest, "sites are named by their 0x address", ItemError{Pointer: "{address}", Detail: "malformed"})
+		return
+	}
+	f, ok := s.federation(c)
+	if !ok {
 		return
 	}
 	if err := f.Remove(c.Request.Context(), common.HexToAddress(c.Param("address")), actorOf(c)); err != nil {
@@ -392,11 +392,11 @@ func (s *Server) flRounds(c *gin.Context) {
 
 // flRound is GET /v1/fl/rounds/{n}.
 func (s *Server) flRound(c *gin.Context) {
-	f, ok := s.federation(c)
+	n, ok := roundNumber(c)
 	if !ok {
 		return
 	}
-	n, ok := roundNumber(c)
+	f, ok := s.federation(c)
 	if !ok {
 		return
 	}
@@ -467,13 +467,13 @@ func (s *Server) listModels(c *gin.Context) {
 
 // promoteModel is POST /v1/models/{id}/promote.
 func (s *Server) promoteModel(c *gin.Context) {
-	f, ok := s.federation(c)
-	if !ok {
-		return
-	}
 	id := c.Param("id")
 	if !isModelID(id) {
 		abort(c, probBadRequest, "model ids are 64 lower-case hex characters", ItemError{Pointer: "{id}", Detail: "malformed"})
+		return
+	}
+	f, ok := s.federation(c)
+	if !ok {
 		return
 	}
 	if _, err := f.Promote(c.Request.Context(), id, actorOf(c)); err != nil {
@@ -492,6 +492,10 @@ func (s *Server) promoteModel(c *gin.Context) {
 // decided it and the evidence behind that model, every record with its
 // proof.
 func (s *Server) provenance(c *gin.Context) {
+	id, ok := alertID(c)
+	if !ok {
+		return
+	}
 	store, ok := s.alertStore(c)
 	if !ok {
 		return
@@ -501,10 +505,6 @@ func (s *Server) provenance(c *gin.Context) {
 		return
 	}
 	v, ok := s.verifier(c)
-	if !ok {
-		return
-	}
-	id, ok := alertID(c)
 	if !ok {
 		return
 	}

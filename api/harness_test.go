@@ -143,7 +143,7 @@ func newEnv(t testing.TB, withModel bool) *testEnv {
 		}
 	}
 	ver := &fakeVerifier{db: db, anchored: map[uuid.UUID]anchor.Hash{}}
-	health := NewHealth(db.Ping)
+	health := NewHealth(db.Ping, nil)
 	health.SetDatabaseReady()
 	metrics := NewMetrics(db)
 	in := &ingest.Ingester{Models: models, Store: db, Hooks: IngestHooks(metrics, nil, nil)}

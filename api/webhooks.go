@@ -106,7 +106,7 @@ func (s *Server) deleteWebhook(c *gin.Context) {
 	}
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		abort(c, probNotFound, "webhook ids are UUIDs")
+		abort(c, probBadRequest, "webhook ids are UUIDs", ItemError{Pointer: "{id}", Detail: "malformed"})
 		return
 	}
 	if err := store.DisableWebhook(c.Request.Context(), id); err != nil {
@@ -172,7 +172,7 @@ func (s *Server) replayDeadLetter(c *gin.Context) {
 	}
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {
-		abort(c, probNotFound, "dead-letter ids are positive integers")
+		abort(c, probBadRequest, "dead-letter ids are positive integers", ItemError{Pointer: "{id}", Detail: "malformed"})
 		return
 	}
 	dl, err := store.DeadLetter(c.Request.Context(), id)

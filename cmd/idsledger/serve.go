@@ -163,7 +163,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	health := api.NewHealth(db.Ping)
+	health := api.NewHealth(db.Ping, log)
 	health.ExpectChain() // embedded or --eth-rpc: serve always anchors
 	verifier, worker := &lateVerifier{}, &lateWorker{}
 	metrics := api.NewMetrics(db)
@@ -178,6 +178,7 @@ func runServe(ctx context.Context, args []string) error {
 		Addr:              cfg.addr,
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: cfg.readHeaderTimeout,
+		MaxHeaderBytes:    64 << 10, // a request's headers; net/http's default is 1 MiB
 		ReadTimeout:       cfg.readTimeout,
 		WriteTimeout:      cfg.writeTimeout,
 		IdleTimeout:       cfg.idleTimeout,
