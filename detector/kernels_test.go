@@ -21,7 +21,7 @@ func fmaExact(x, y, z float32) float32 {
 // float64 rounds them the wrong way, a correct FMA does not.
 func fmaCases() [][3]float32 {
 	x := float32(math.Ldexp(1+0x1p-23, -24)) // 2^-24·(1+2^-23)
-	y := float32(1 - 0x1p-23)                 // x·y = 2^-24 − 2^-70
+	y := float32(1 - 0x1p-23)                // x·y = 2^-24 − 2^-70
 	var out [][3]float32
 	for _, z := range []float32{1 + 0x1p-23, 1 + 3*0x1p-23, 1.5 + 0x1p-23, -(1 + 0x1p-23)} {
 		sx := x
