@@ -119,3 +119,20 @@ func TestLSTMCellGoMatchesMath(t *testing.T) {
 		t.Fatalf("max |error| of the Go cell = %g, want <= 2e-6", worst)
 	}
 }
+
+func TestExpLogDet(t *testing.T) {
+	r := newRand(9, 0)
+	for i := 0; i < 100000; i++ {
+		x := (2*r.Float64() - 1) * 700
+		if got, want := expDet(x), math.Exp(x); math.Abs(got-want) > 5e-16*want {
+			t.Fatalf("expDet(%g) = %g, want %g", x, got, want)
+		}
+		y := math.Ldexp(r.Float64()+0.5, r.IntN(200)-100)
+		if got, want := logDet(y), math.Log(y); math.Abs(got-want) > 5e-16*math.Max(1, math.Abs(want)) {
+			t.Fatalf("logDet(%g) = %g, want %g", y, got, want)
+		}
+	}
+	if expDet(0) != 1 || logDet(1) != 0 || expDet(math.Inf(-1)) != 0 || !math.IsInf(logDet(0), -1) {
+		t.Error("special values")
+	}
+}
