@@ -27,29 +27,28 @@ import "math"
 // exact value lies on, and moving s one float64 ulp towards it before the
 // conversion makes float32 rounding see the right side.
 func fma32(x, y, z float32) float32 {
-	p := float64(x) * float64(y)
-	s := p + float64(z)
-	b := math.Float64bits(s)
-	const (
-		low29       = 1<<29 - 1 // the float64 mantissa bits below float32's
-		half29      = 1 << 28   // ... exactly half a float32 ulp
-		minNormExp  = 1023 - 126
-		expMaskBits = 0x7ff
-	)
-	if b&low29 != half29 && (b>>52)&expMaskBits >= minNormExp {
-		return float32(s)
+	s := float64(x)*float64(y) + float64(z)
+	if b := math.Float64bits(s); b&fmaLow29 == fmaHalf29 || b<<1-1 < fmaMinNorm-1 {
+		return fma32Slow(x, y, z, s)
 	}
-	return fma32Slow(p, float64(z), s)
+	return float32(s)
 }
 
-// fma32Slow rounds the exact p+z to float32 given s = p+z rounded to
+const (
+	fmaLow29   = 1<<29 - 1          // the float64 mantissa bits below float32's
+	fmaHalf29  = 1 << 28            // ... holding exactly half a float32 ulp
+	fmaMinNorm = (1023 - 126) << 53 // b<<1 below this: |s| < 2^-126, a float32 subnormal or 0 (0 is exact: b<<1-1 wraps round)
+)
+
+// fma32Slow rounds the exact x·y+z to float32 given s = x·y+z rounded to
 // float64, by round-to-odd (see fma32).
-func fma32Slow(p, z, s float64) float32 {
+func fma32Slow(x, y, z float32, s float64) float32 {
 	if s == 0 || math.IsInf(s, 0) || math.IsNaN(s) {
 		return float32(s)
 	}
+	p, zz := float64(x)*float64(y), float64(z)
 	bv := s - p
-	e := (p - (s - bv)) + (z - bv) // p+z = s+e exactly
+	e := (p - (s - bv)) + (zz - bv) // p+z = s+e exactly
 	if e == 0 {
 		return float32(s)
 	}
@@ -112,14 +111,33 @@ func sigmoidRational(x float32) float32 {
 // c[r·n : r·n+n] += Σ_l a[r·k+l] · b[l·n : l·n+n], each element summed over
 // l in order with one rounding per step, as the assembly does. Any n.
 func sgemmAccGo(c, a, b []float32, rows, k, n int) {
+	save := make([]float32, n)
 	for r := 0; r < rows; r++ {
 		cr := c[r*n : (r+1)*n : (r+1)*n]
 		ar := a[r*k : (r+1)*k : (r+1)*k]
 		for l, av := range ar {
 			br := b[l*n : (l+1)*n : (l+1)*n]
 			br = br[:len(cr)]
+			// fma32 by hand, with its rare slow path out of the loop (a call
+			// inside it costs more than the arithmetic): the loop flags an
+			// element whose double rounding may be wrong, and the row is
+			// then redone from a copy with fma32.
+			copy(save, cr)
+			a64 := float64(av)
+			// The smallest distance from a float32 midpoint and the smallest
+			// magnitude seen, kept with branch-free min.
+			mid, mag := uint64(math.MaxUint64), uint64(math.MaxUint64)
 			for j, bv := range br {
-				cr[j] = fma32(av, bv, cr[j])
+				s := a64*float64(bv) + float64(cr[j])
+				bits := math.Float64bits(s)
+				mid = min(mid, (bits^fmaHalf29)&fmaLow29)
+				mag = min(mag, bits<<1-1) // 0 wraps round: a zero sum is exact
+				cr[j] = float32(s)
+			}
+			if mid == 0 || mag < fmaMinNorm-1 {
+				for j, bv := range br {
+					cr[j] = fma32(av, bv, save[j])
+				}
 			}
 		}
 	}
