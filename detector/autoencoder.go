@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"time"
-
 )
 
 func init() {

@@ -130,7 +130,7 @@ func benchEngine(ctx context.Context, eng nnEngine, n, batch int, each time.Dura
 	for i := range idx {
 		idx[i] = i
 	}
-	lr := 1e-4 // small: the weights should not drift into saturation
+	lr := 1e-4                                           // small: the weights should not drift into saturation
 	if _, err := eng.step(idx[:batch], lr); err != nil { // warm-up: buffers, caches
 		return 0, err
 	}
