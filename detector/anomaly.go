@@ -10,6 +10,13 @@ import (
 	"time"
 )
 
+// classicalDefaults are the training defaults of the classical
+// unsupervised kinds (iforest, pca, kmeans, cblof): fitted in one pass, no
+// epochs; threshold at a 4% benign false-positive rate; correlated features
+// pruned and heavy tails log-compressed (measured on
+// nf-bot-iot-v2/dev.csv, BENCHMARKS.md).
+var classicalDefaults = TrainDefaults{TargetFPR: 0.04, CorrThreshold: 0.95, LogScale: true}
+
 // anomalyBase is what the classical unsupervised models share: the config,
 // the alert threshold, and the fit / predict scaffolding. Each model sees a
 // sequence as one flat row of T·F values.
@@ -74,7 +81,7 @@ func (b *anomalyBase) predict(x Seqs, score func([]float32) float64) ([]Predicti
 // (Params "threshold_folds", default 5; 1 means: fit on train's benign
 // rows, score valid's). Each fold is scored by a model fitted on the other
 // folds, so every benign row gets an out-of-sample score; the threshold is
-// set so that a fraction cfg.TargetFPR (default 0.01) of those scores reach
+// set so that a fraction cfg.TargetFPR (default classicalDefaults') of those scores reach
 // it. The final model is then fitted on all benign rows. With a few
 // hundred benign rows, as in BoT-IoT samples, this is far steadier than a
 // quantile of the few benign rows of one validation split.
@@ -94,7 +101,7 @@ func (b *anomalyBase) fit(train, valid Labeled, cfg TrainConfig, progress func(E
 	rng := rand.New(rand.NewPCG(uint64(b.cfg.Seed), uint64(cfg.Seed)))
 	fpr := cfg.TargetFPR
 	if fpr <= 0 {
-		fpr = 0.01
+		fpr = classicalDefaults.TargetFPR
 	}
 	folds := int(b.cfg.Param("threshold_folds", 5))
 	all := append(append([][]float32(nil), fitB...), heldB...)

@@ -5,9 +5,6 @@ import (
 	"math"
 	"slices"
 	"time"
-
-	gg "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 func init() {
@@ -16,6 +13,10 @@ func init() {
 		Supervised: false,
 		Input:      InputRow,
 		New:        func(cfg ModelConfig) (Model, error) { return NewAutoencoder(cfg) },
+		// Every feature, no log1p in the pipeline (the model applies its own
+		// log, see aeDims); threshold at a 4% benign false-positive rate.
+		Defaults: TrainDefaults{Epochs: AEDefaultEpochs, BatchSize: AEDefaultBatch, LearningRate: AEDefaultLR,
+			Patience: 10, TargetFPR: AEDefaultTargetFPR, CorrThreshold: 1, LogScale: false},
 	})
 }
 
@@ -28,7 +29,7 @@ const (
 	AEDefaultEpochs     = 300
 	AEDefaultBatch      = 32
 	AEDefaultLR         = 0.003
-	AEDefaultTargetFPR  = 0.01
+	AEDefaultTargetFPR  = 0.04
 )
 
 // aeDims are the autoencoder's sizes: F inputs (T·F of the sequences it
@@ -84,9 +85,9 @@ func (d aeDims) validate() error {
 }
 
 // Autoencoder is the dense encoder-decoder anomaly detector (Block Hunter's
-// "neural encoder-decoder"): trained on benign rows only with gorgonia (Adam,
-// MSE, early stopping on the benign validation rows), scored by a plain-Go
-// forward pass. Score is the reconstruction error (see aeDims); Alert is
+// "neural encoder-decoder"): trained on benign rows only by the fast engine
+// or gorgonia (Adam, MSE, early stopping on the benign validation rows),
+// scored by a plain-Go forward pass. Score is the reconstruction error (see aeDims); Alert is
 // Score >= Threshold, the threshold set on held-out benign rows at
 // TrainConfig.TargetFPR.
 //
@@ -219,10 +220,14 @@ func (m *Autoencoder) UnmarshalBinary(data []byte) error {
 // weights first fits the input transform (shift, scale) on those rows and
 // initialises its layers from the seed; a model with weights (SetWeights,
 // earlier Fit, UnmarshalBinary) keeps its transform and continues training
-// its layers, as a federated round needs. Early stopping (cfg.Patience) and
-// the threshold use the benign rows of valid, or of train when valid has
-// none: the threshold is the smallest score such that at most a fraction
-// cfg.TargetFPR (default 0.01) of those rows score at or above it.
+// its layers, as a federated round needs. cfg.Engine chooses the fast
+// engine (the default, autoencoder_fast.go) or gorgonia's graph; zero
+// fields of cfg take the kind's defaults (DefaultsFor("autoencoder")).
+// Early stopping (cfg.Patience) and the threshold use the benign rows of
+// valid, or of train when valid has none: the threshold is the smallest
+// score such that at most a fraction cfg.TargetFPR of those rows score at
+// or above it. Each epoch reports the validation figures EpochStats
+// describes for Task "anomaly", on the serving path's scores.
 func (m *Autoencoder) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochStats)) error {
 	benign := m.benignRows(train)
 	if len(benign) == 0 {
@@ -233,28 +238,17 @@ func (m *Autoencoder) Fit(train, valid Labeled, cfg TrainConfig, progress func(E
 	if len(vben) == 0 {
 		hold, vben = train, benign
 	}
-	epochs := nnOr(cfg.Epochs, AEDefaultEpochs)
-	batch := min(nnOr(cfg.BatchSize, AEDefaultBatch), len(benign))
-	lr := cfg.LearningRate
-	if lr == 0 {
-		lr = AEDefaultLR
+	cfg = cfg.withDefaults(mustDefaults("autoencoder"))
+	engine, err := checkEngine(cfg.Engine)
+	if err != nil {
+		return fmt.Errorf("autoencoder fit: %w", err)
 	}
-	fpr := cfg.TargetFPR
-	if fpr == 0 {
-		fpr = AEDefaultTargetFPR
-	}
+	batch := min(cfg.BatchSize, len(benign))
 	F := m.d.F
 	if m.w == nil {
-		w := make([]float32, m.d.size())
+		w := make([]float32, 2*F, m.d.size())
 		m.fitTransform(train.X, benign, w[:F], w[F:2*F])
-		r := newRand(m.cfg.Seed, 3)
-		off, s := 2*F, m.d.sizes()
-		for l := 0; l+1 < len(s); l++ {
-			n := (s[l] + 1) * s[l+1]
-			glorotFill(w[off:off+s[l]*s[l+1]], s[l], s[l+1], r)
-			off += n
-		}
-		if err := m.SetWeights(w); err != nil {
+		if err := m.SetWeights(append(w, m.d.initLayers(m.cfg.Seed)...)); err != nil {
 			return err
 		}
 	}
@@ -263,53 +257,48 @@ func (m *Autoencoder) Fit(train, valid Labeled, cfg TrainConfig, progress func(E
 	for r, i := range benign {
 		m.net.transform(u[r*F:(r+1)*F], train.X.At(i))
 	}
-	g, err := newAEGraph(m.d, batch, tensor.Float32, true)
-	if err != nil {
-		return fmt.Errorf("autoencoder fit: %w", err)
+	var eng nnEngine
+	if engine == EngineGorgonia {
+		if eng, err = newAEGorgonia(m.d, batch, m.w[2*F:], cfg.LearningRate, u); err != nil {
+			return fmt.Errorf("autoencoder fit: %w", err)
+		}
+	} else {
+		eng = newAEFastEngine(m.d, m.w[2*F:], u, true)
 	}
-	g.setWeights(m.w[2*F:])
-	solver := gg.NewAdamSolver(gg.WithLearnRate(lr))
 	rng := newRand(cfg.Seed, 4)
 	perm := make([]int, len(benign))
 	for i := range perm {
 		perm[i] = i
 	}
 	vx := hold.Subset(vben).X
+	var attackX Seqs
+	if attacks := m.attackRows(hold); len(attacks) > 0 {
+		attackX = hold.Subset(attacks).X
+	}
 	m.hist = m.hist[:0]
 	bestLoss := math.Inf(1)
 	var best []float32
 	sinceBest := 0
 	t0 := time.Now()
-	for epoch := 1; epoch <= epochs; epoch++ {
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		var sum float64
 		var steps int
 		for lo := 0; lo+batch <= len(perm); lo += batch {
-			g.load(u, perm[lo:lo+batch])
-			loss, err := g.run()
+			loss, err := eng.step(perm[lo:lo+batch], cfg.LearningRate)
 			if err != nil {
 				return fmt.Errorf("autoencoder fit: epoch %d: %w", epoch, err)
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("autoencoder fit: epoch %d: loss diverged (%v); lower the learning rate", epoch, loss)
-			}
-			if err := solver.Step(gg.NodesToValueGrads(g.params)); err != nil {
-				return fmt.Errorf("autoencoder fit: epoch %d: adam: %w", epoch, err)
 			}
 			sum += loss
 			steps++
 		}
-		w := slices.Concat(m.w[:2*F], g.layers())
+		w := slices.Concat(m.w[:2*F], eng.weights())
 		if err := m.SetWeights(w); err != nil {
 			return err
 		}
-		st := EpochStats{Epoch: epoch, Epochs: epochs, TrainLoss: sum / float64(max(steps, 1)), Elapsed: time.Since(t0)}
-		vs, err := m.Scores(vx)
-		if err != nil {
+		st := EpochStats{Epoch: epoch, Epochs: cfg.Epochs, Task: "anomaly", TrainLoss: sum / float64(max(steps, 1)), Elapsed: time.Since(t0)}
+		if err := m.validate(&st, vx, attackX, cfg.TargetFPR); err != nil {
 			return err
-		}
-		for _, s := range vs {
-			st.ValidLoss += s / float64(len(vs))
 		}
 		m.hist = append(m.hist, st)
 		if progress != nil {
@@ -333,8 +322,62 @@ func (m *Autoencoder) Fit(train, valid Labeled, cfg TrainConfig, progress func(E
 	if err != nil {
 		return err
 	}
-	m.threshold = thresholdAtFPR(vs, fpr)
+	m.threshold = thresholdAtFPR(vs, cfg.TargetFPR)
 	return nil
+}
+
+// validate fills st's validation figures (EpochStats, Task "anomaly") from
+// the benign validation rows benign and the attack rows attacks (N may be
+// 0), at the threshold Fit would set now.
+func (m *Autoencoder) validate(st *EpochStats, benign, attacks Seqs, fpr float64) error {
+	bs, err := m.Scores(benign)
+	if err != nil {
+		return err
+	}
+	for _, s := range bs {
+		st.ValidLoss += s / float64(len(bs))
+	}
+	thr := thresholdAtFPR(bs, fpr)
+	over := 0
+	for _, s := range bs {
+		if s >= thr {
+			over++
+		}
+	}
+	st.ValidFPR = Float(float64(over) / float64(len(bs)))
+	st.ValidAUC = Float(math.NaN())
+	if attacks.N == 0 {
+		return nil
+	}
+	as, err := m.Scores(attacks)
+	if err != nil {
+		return err
+	}
+	caught := 0
+	for _, s := range as {
+		if s >= thr {
+			caught++
+		}
+	}
+	st.ValidDetection = Float(float64(caught) / float64(len(as)))
+	scores := append(append([]float64(nil), bs...), as...)
+	positive := make([]bool, len(scores))
+	for i := len(bs); i < len(scores); i++ {
+		positive[i] = true
+	}
+	st.ValidAUC = Float(ROCAUC(scores, positive))
+	return nil
+}
+
+// attackRows returns the rows of l that are not benign.
+func (m *Autoencoder) attackRows(l Labeled) []int {
+	var idx []int
+	for i, y := range l.Y {
+		if y != m.cfg.BenignClass {
+			idx = append(idx, i)
+		}
+	}
+	return idx
 }
 
 func (m *Autoencoder) benignRows(l Labeled) []int {

@@ -3,6 +3,7 @@ package detector
 import (
 	"errors"
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -165,5 +166,119 @@ func TestAutoencoderRoundTripAndConcurrency(t *testing.T) {
 	wg.Wait()
 	if err := m3.SetWeights([]float32{1}); !errors.Is(err, ErrShape) {
 		t.Errorf("SetWeights(short) = %v, want ErrShape", err)
+	}
+}
+
+// aeGradCase returns random layer weights of d and n transformed rows.
+func aeGradCase(d aeDims, n int, seed int64) ([]float32, []float32) {
+	w := d.initLayers(seed)
+	r := newRand(seed, 8)
+	for i := range w {
+		w[i] = 1.3*w[i] + 0.1*(r.Float32()-0.5)
+	}
+	rows := make([]float32, n*d.F)
+	for i := range rows {
+		rows[i] = 2*r.Float32() - 1
+	}
+	return w, rows
+}
+
+func aeFastGrad(d aeDims, w, rows []float32, avx2 bool) (float64, []float32) {
+	t := newAETrainer(d, w, rows, avx2)
+	idx := make([]int, len(rows)/d.F)
+	for i := range idx {
+		idx[i] = i
+	}
+	loss := t.gradient(idx)
+	return loss, append([]float32(nil), t.grad...)
+}
+
+// TestAutoencoderFastGradient holds the fast engine's loss and gradient
+// to gorgonia's float64 graph layer by layer and to finite differences,
+// and its Go kernels to the AVX2 ones bit for bit, on any GOMAXPROCS.
+func TestAutoencoderFastGradient(t *testing.T) {
+	for _, d := range []aeDims{{F: 10, W: 8, Z: 3}, {F: 13, W: 16, Z: 8}} {
+		const n = 9
+		w, rows := aeGradCase(d, n, 3)
+		loss, grad := aeFastGrad(d, w, rows, true)
+		g, err := newAEGraph(d, n, tensor.Float64, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.setWeights(w)
+		idx := make([]int, n)
+		for i := range idx {
+			idx[i] = i
+		}
+		g.load(rows, idx)
+		refLoss, err := g.run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(loss-refLoss) > 1e-5*math.Max(1, refLoss) {
+			t.Errorf("%+v: loss %v, gorgonia %v", d, loss, refLoss)
+		}
+		var ref []float64
+		for _, p := range g.params {
+			gv, err := p.Grad()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref = append(ref, gv.Data().([]float64)...)
+		}
+		const eps = 1e-2
+		num := make([]float64, len(w))
+		for i := range w {
+			orig := w[i]
+			w[i] = orig + eps
+			lp, _ := aeFastGrad(d, w, rows, true)
+			w[i] = orig - eps
+			lm, _ := aeFastGrad(d, w, rows, true)
+			w[i] = orig
+			num[i] = (lp - lm) / (2 * eps)
+		}
+		off, s := d.layerOffsets(), d.sizes()
+		for l := range off {
+			lo, hi := off[l], off[l]+(s[l]+1)*s[l+1]
+			if e := blockError(grad[lo:hi], ref[lo:hi]); e > 1e-4 {
+				t.Errorf("%+v layer %d: gradient differs from gorgonia's by %.2g", d, l, e)
+			}
+			if e := blockError(grad[lo:hi], num[lo:hi]); e > 2e-3 {
+				t.Errorf("%+v layer %d: gradient differs from finite differences by %.2g", d, l, e)
+			}
+		}
+		prev := runtime.GOMAXPROCS(1)
+		loss1, grad1 := aeFastGrad(d, w, rows, false)
+		runtime.GOMAXPROCS(prev)
+		if loss1 != loss {
+			t.Errorf("%+v: loss %v, Go kernels on one core %v", d, loss, loss1)
+		}
+		for i := range grad {
+			if math.Float32bits(grad[i]) != math.Float32bits(grad1[i]) {
+				t.Fatalf("%+v: gradient %d: %v, Go kernels on one core %v", d, i, grad[i], grad1[i])
+			}
+		}
+	}
+}
+
+// TestAutoencoderEngines: both engines learn the synthetic task, and the
+// epoch statistics carry the anomaly figures.
+func TestAutoencoderEngines(t *testing.T) {
+	for _, engine := range Engines() {
+		m, err := NewAutoencoder(ModelConfig{T: 1, F: 10, Classes: []string{"Benign", "Attack"}, Hidden: 3,
+			Params: map[string]float64{"width": 12}, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		train, valid := syntheticRows(400, 10, 1), syntheticRows(100, 10, 2)
+		if err := m.Fit(train, valid, TrainConfig{Epochs: 30, TargetFPR: 0.05, Seed: 1, Engine: engine}, nil); err != nil {
+			t.Fatal(err)
+		}
+		h := m.History()
+		last := h[len(h)-1]
+		t.Logf("%s: %d epochs, valid loss %.4f, auc %.4f, fpr %.3f, detection %.3f", engine, len(h), last.ValidLoss, last.ValidAUC, last.ValidFPR, last.ValidDetection)
+		if last.Task != "anomaly" || last.ValidAUC < 0.95 || last.ValidDetection < 0.5 || last.ValidFPR > 0.06 {
+			t.Errorf("%s: last epoch %+v", engine, last)
+		}
 	}
 }

@@ -15,10 +15,16 @@ func init() {
 		Supervised: true,
 		Input:      InputPerFlow,
 		New:        func(cfg ModelConfig) (Model, error) { return NewBiLSTM(cfg) },
+		// Measured on nf-bot-iot-v2 (BENCHMARKS.md): every feature rather
+		// than correlation pruning, log-compressed; the patience to reach
+		// its best epoch.
+		Defaults: TrainDefaults{Epochs: BiLSTMDefaultEpochs, BatchSize: BiLSTMDefaultBatch, LearningRate: BiLSTMDefaultLR,
+			Patience: 15, CorrThreshold: 1, LogScale: true, ClassWeights: "sqrt"},
 	})
 }
 
-// Defaults of the BiLSTM when ModelConfig / TrainConfig leave them zero.
+// Defaults of the BiLSTM when ModelConfig / TrainConfig leave them zero
+// (the training ones through ModelKind.Defaults).
 const (
 	BiLSTMDefaultHidden    = 32
 	BiLSTMDefaultEpochs    = 80
@@ -107,10 +113,10 @@ func (d bilstmDims) initWeights(seed int64) []float32 {
 
 // BiLSTM is a bidirectional LSTM classifier: a forward and a backward LSTM
 // read the sequence, their last hidden states are concatenated and a dense
-// layer with softmax gives the class probabilities. It is trained with
-// gorgonia (Adam, class-weighted cross-entropy, early stopping on the
-// validation loss) and served by a plain-Go forward pass over the same
-// weights.
+// layer with softmax gives the class probabilities. It is trained by the
+// fast engine (bilstm_fast.go) or gorgonia (Adam, class-weighted
+// cross-entropy, early stopping on the validation loss) and served by a
+// plain-Go forward pass over the same weights.
 //
 // Predict is safe for concurrent use; Fit, SetWeights and UnmarshalBinary
 // are not safe to call concurrently with anything else.
@@ -228,20 +234,24 @@ func (m *BiLSTM) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
-// Fit trains with gorgonia. It starts from the current weights when the
-// model has any (SetWeights, an earlier Fit, UnmarshalBinary: what a
+// Fit trains the model on train. It starts from the current weights when
+// the model has any (SetWeights, an earlier Fit, UnmarshalBinary: what a
 // federated round needs) and from a seeded initialisation otherwise.
+// cfg.Engine chooses the fast engine (the default, bilstm_fast.go) or
+// gorgonia's graph (the reference); both run the same schedule below, and
+// zero fields of cfg take the kind's defaults (DefaultsFor("bilstm")).
 //
 // Mini-batches of cfg.BatchSize rows are drawn from a seeded shuffle each
 // epoch; a remainder smaller than a batch is skipped in that epoch (the
 // graph has a fixed batch size), so every row is seen over the epochs. The
 // loss is the cross-entropy weighted by cfg.ClassWeights (uniform when nil),
 // normalised by the batch's total weight. After each epoch the validation
-// loss, accuracy and macro-F1 are computed with the serving path; with
-// cfg.Patience > 0 and a non-empty valid set, the learning rate is halved
-// after every max(2, Patience/3) epochs without a lower validation loss
-// (down to 1/16 of the initial rate), training stops after Patience such
-// epochs, and the best weights are restored.
+// loss and Evaluate's accuracy, macro-F1 and benign false-positive rate
+// are computed with the fast engine's forward pass, which gives the same
+// values on every CPU; with cfg.Patience > 0 and a non-empty valid set, the
+// learning rate is halved after every max(2, Patience/3) epochs without a
+// lower validation loss (down to 1/16 of the initial rate), training stops
+// after Patience such epochs, and the best weights are restored.
 func (m *BiLSTM) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochStats)) error {
 	if err := m.checkLabeled(train); err != nil {
 		return fmt.Errorf("bilstm fit: train: %w", err)
@@ -251,12 +261,13 @@ func (m *BiLSTM) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochS
 			return fmt.Errorf("bilstm fit: valid: %w", err)
 		}
 	}
-	epochs := nnOr(cfg.Epochs, BiLSTMDefaultEpochs)
-	batch := min(nnOr(cfg.BatchSize, BiLSTMDefaultBatch), train.Len())
-	lr := cfg.LearningRate
-	if lr == 0 {
-		lr = BiLSTMDefaultLR
+	cfg = cfg.withDefaults(mustDefaults("bilstm"))
+	engine, err := checkEngine(cfg.Engine)
+	if err != nil {
+		return fmt.Errorf("bilstm fit: %w", err)
 	}
+	batch := min(cfg.BatchSize, train.Len())
+	lr := cfg.LearningRate
 	classW := cfg.ClassWeights
 	if classW == nil {
 		classW = make([]float32, m.d.C)
@@ -267,21 +278,20 @@ func (m *BiLSTM) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochS
 	if len(classW) != m.d.C {
 		return fmt.Errorf("%w: bilstm fit: %d class weights for %d classes", ErrShape, len(classW), m.d.C)
 	}
-
-	g, err := newBiLSTMGraph(m.d, batch, tensor.Float32, true)
-	if err != nil {
-		return fmt.Errorf("bilstm fit: %w", err)
-	}
 	start := m.w
 	if start == nil {
 		start = m.d.initWeights(m.cfg.Seed)
 	}
-	w64 := make([]float64, len(start))
-	for i, v := range start {
-		w64[i] = float64(v)
+	var eng nnEngine
+	if engine == EngineGorgonia {
+		eng, err = newBiLSTMGorgonia(m.d, batch, start, lr, train, classW)
+		if err != nil {
+			return fmt.Errorf("bilstm fit: %w", err)
+		}
+	} else {
+		eng = &bilstmFastEngine{t: newBiLSTMTrainer(m.d, start, true), train: train, classW: classW}
 	}
-	g.setWeights(w64)
-	solver := gg.NewAdamSolver(gg.WithLearnRate(lr))
+	eval := newBiLSTMTrainer(m.d, start, true)
 	lrNow := lr
 	rng := newRand(cfg.Seed, 2)
 	perm := make([]int, train.Len())
@@ -294,31 +304,27 @@ func (m *BiLSTM) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochS
 	var best []float32
 	sinceBest := 0
 	t0 := time.Now()
-	for epoch := 1; epoch <= epochs; epoch++ {
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
 		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 		var sum float64
 		var steps int
 		for lo := 0; lo+batch <= len(perm); lo += batch {
-			g.load(train.X, perm[lo:lo+batch], train.Y, classW)
-			loss, err := g.run()
+			loss, err := eng.step(perm[lo:lo+batch], lrNow)
 			if err != nil {
 				return fmt.Errorf("bilstm fit: epoch %d: %w", epoch, err)
-			}
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("bilstm fit: epoch %d: loss diverged (%v); lower the learning rate", epoch, loss)
-			}
-			if err := solver.Step(gg.NodesToValueGrads(g.params)); err != nil {
-				return fmt.Errorf("bilstm fit: epoch %d: adam: %w", epoch, err)
 			}
 			sum += loss
 			steps++
 		}
-		if err := m.SetWeights(nnFloat32(g.weights())); err != nil {
+		w := eng.weights()
+		if err := m.SetWeights(w); err != nil {
 			return fmt.Errorf("bilstm fit: %w", err)
 		}
-		st := EpochStats{Epoch: epoch, Epochs: epochs, TrainLoss: sum / float64(max(steps, 1)), Elapsed: time.Since(t0)}
+		st := EpochStats{Epoch: epoch, Epochs: cfg.Epochs, Task: "multiclass", TrainLoss: sum / float64(max(steps, 1)), Elapsed: time.Since(t0)}
 		if valid.Len() > 0 {
-			st.ValidLoss, st.ValidAcc, st.ValidF1 = m.evaluate(valid, classW)
+			eval.setWeights(w)
+			mt, loss := m.validate(eval, valid, classW)
+			st.ValidLoss, st.ValidAcc, st.ValidF1, st.ValidFPR = loss, float64(mt.Accuracy), float64(mt.MacroF1), mt.BenignFPR
 		}
 		m.hist = append(m.hist, st)
 		if progress != nil {
@@ -328,18 +334,17 @@ func (m *BiLSTM) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochS
 			continue
 		}
 		if st.ValidLoss < bestLoss {
-			bestLoss, best, sinceBest = st.ValidLoss, m.Weights(), 0
+			bestLoss, best, sinceBest = st.ValidLoss, w, 0
 			continue
 		}
 		if sinceBest++; sinceBest >= cfg.Patience {
 			break
 		}
 		// Reduce on plateau: halve the learning rate after every third of
-		// the patience without improvement, down to lr/16. The solver keeps
-		// its moment estimates.
+		// the patience without improvement, down to lr/16. The optimiser
+		// keeps its moment estimates.
 		if plateau := max(2, cfg.Patience/3); sinceBest%plateau == 0 && lrNow > lr/16 {
 			lrNow /= 2
-			gg.WithLearnRate(lrNow)(solver)
 		}
 	}
 	if best != nil {
@@ -348,22 +353,128 @@ func (m *BiLSTM) Fit(train, valid Labeled, cfg TrainConfig, progress func(EpochS
 	return nil
 }
 
-// evaluate returns the class-weighted mean cross-entropy, accuracy and
-// macro-F1 of the current weights on l.
-func (m *BiLSTM) evaluate(l Labeled, classW []float32) (loss, acc, f1 float64) {
-	C := m.d.C
-	probs := make([]float32, l.Len()*C)
-	cls := make([]int, l.Len())
-	m.net.probsWith(false, l.X.Data, probs, cls)
-	var wsum float64
-	conf := make([]int, C*C)
-	for i, y := range l.Y {
-		p := max(float64(probs[i*C+y]), 1e-12)
-		loss -= float64(classW[y]) * math.Log(p)
-		wsum += float64(classW[y])
-		conf[y*C+cls[i]]++
+// nnEngine trains a neural model one mini-batch at a time.
+type nnEngine interface {
+	// step trains on the rows idx of the training set at learning rate
+	// lr and returns the batch's loss before the update. A loss that is
+	// not finite is an error, and the weights are then left as they were.
+	step(idx []int, lr float64) (float64, error)
+	// weights returns the current weights in the model's flat layout.
+	weights() []float32
+}
+
+// errDiverged is the error of a training step whose loss is not finite.
+func errDiverged(loss float64) error {
+	return fmt.Errorf("loss diverged (%v); lower the learning rate", loss)
+}
+
+// bilstmFastEngine is the fast engine behind nnEngine.
+type bilstmFastEngine struct {
+	t      *bilstmTrainer
+	train  Labeled
+	classW []float32
+}
+
+func (e *bilstmFastEngine) step(idx []int, lr float64) (float64, error) {
+	loss := e.t.gradient(e.train.X, e.train.Y, idx, e.classW)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, errDiverged(loss)
 	}
-	return loss / wsum, nnAccuracy(conf, C), nnMacroF1(conf, C)
+	e.t.update(lr)
+	return loss, nil
+}
+
+func (e *bilstmFastEngine) weights() []float32 { return e.t.weights() }
+
+// bilstmGorgonia is the reference engine: gorgonia's graph and AdamSolver.
+type bilstmGorgonia struct {
+	g      *bilstmGraph
+	solver *gg.AdamSolver
+	lr     float64
+	train  Labeled
+	classW []float32
+}
+
+func newBiLSTMGorgonia(d bilstmDims, batch int, start []float32, lr float64, train Labeled, classW []float32) (*bilstmGorgonia, error) {
+	g, err := newBiLSTMGraph(d, batch, tensor.Float32, true)
+	if err != nil {
+		return nil, err
+	}
+	w64 := make([]float64, len(start))
+	for i, v := range start {
+		w64[i] = float64(v)
+	}
+	g.setWeights(w64)
+	return &bilstmGorgonia{g: g, solver: gg.NewAdamSolver(gg.WithLearnRate(lr)), lr: lr, train: train, classW: classW}, nil
+}
+
+func (e *bilstmGorgonia) step(idx []int, lr float64) (float64, error) {
+	e.g.load(e.train.X, idx, e.train.Y, e.classW)
+	loss, err := e.g.run()
+	if err != nil {
+		return 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, errDiverged(loss)
+	}
+	if lr != e.lr {
+		gg.WithLearnRate(lr)(e.solver)
+		e.lr = lr
+	}
+	if err := e.solver.Step(gg.NodesToValueGrads(e.g.params)); err != nil {
+		return 0, fmt.Errorf("adam: %w", err)
+	}
+	return loss, nil
+}
+
+func (e *bilstmGorgonia) weights() []float32 { return nnFloat32(e.g.weights()) }
+
+// validate scores l with the engine's forward pass (see
+// bilstmTrainer.probs) and returns Evaluate's metrics and the
+// class-weighted mean cross-entropy.
+func (m *BiLSTM) validate(eval *bilstmTrainer, l Labeled, classW []float32) (Metrics, float64) {
+	preds := m.predictWith(eval, l.X)
+	var loss, wsum float64
+	for i, y := range l.Y {
+		p := max(float64(preds[i].Probs[y]), 1e-12)
+		loss -= float64(classW[y]) * logDet(p)
+		wsum += float64(classW[y])
+	}
+	return Evaluate(m.cfg.Classes, m.cfg.BenignClass, l.Y, preds), loss / wsum
+}
+
+// predictWith is Predict on the training engine's forward pass: the same
+// values on every CPU (the serving path's kernels agree with it to float32
+// rounding). Train measures the test split with it, so that the metrics
+// written into a model file do not depend on the machine.
+func (m *BiLSTM) predictWith(eval *bilstmTrainer, x Seqs) []Prediction {
+	C := m.d.C
+	probs := make([]float32, x.N*C)
+	cls := make([]int, x.N)
+	eval.probs(x, probs, cls)
+	out := make([]Prediction, x.N)
+	for i := range out {
+		p := probs[i*C : (i+1)*C : (i+1)*C]
+		out[i] = Prediction{Class: cls[i], Probs: p, Score: 1 - float64(p[m.cfg.BenignClass]), Alert: cls[i] != m.cfg.BenignClass}
+	}
+	return out
+}
+
+// PredictExact is Predict computed by the training engine's forward pass
+// instead of the serving path: slower, but the same bits on every CPU. Use
+// it where a result must be reproducible across machines (the metrics in a
+// model file).
+func (m *BiLSTM) PredictExact(x Seqs) ([]Prediction, error) {
+	if m.net == nil {
+		return nil, ErrNotFitted
+	}
+	if err := x.Validate(); err != nil {
+		return nil, err
+	}
+	if x.T != m.d.T || x.F != m.d.F {
+		return nil, fmt.Errorf("%w: bilstm expects T=%d F=%d, got T=%d F=%d", ErrShape, m.d.T, m.d.F, x.T, x.F)
+	}
+	return m.predictWith(newBiLSTMTrainer(m.d, m.w, true), x), nil
 }
 
 func (m *BiLSTM) checkLabeled(l Labeled) error {
@@ -380,48 +491,6 @@ func (m *BiLSTM) checkLabeled(l Labeled) error {
 		}
 	}
 	return nil
-}
-
-// nnAccuracy and nnMacroF1 read a C×C confusion matrix (true class major).
-// Classes absent from both truth and prediction are left out of the mean.
-func nnAccuracy(conf []int, C int) float64 {
-	var ok, n int
-	for i := 0; i < C; i++ {
-		for j := 0; j < C; j++ {
-			n += conf[i*C+j]
-			if i == j {
-				ok += conf[i*C+j]
-			}
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return float64(ok) / float64(n)
-}
-
-func nnMacroF1(conf []int, C int) float64 {
-	var sum float64
-	var k int
-	for c := 0; c < C; c++ {
-		var tp, fp, fn int
-		tp = conf[c*C+c]
-		for j := 0; j < C; j++ {
-			if j != c {
-				fn += conf[c*C+j]
-				fp += conf[j*C+c]
-			}
-		}
-		if tp+fp+fn == 0 {
-			continue
-		}
-		sum += 2 * float64(tp) / float64(2*tp+fp+fn)
-		k++
-	}
-	if k == 0 {
-		return 0
-	}
-	return sum / float64(k)
 }
 
 func nnOr(v, def int) int {

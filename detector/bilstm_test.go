@@ -130,7 +130,7 @@ func TestBiLSTMGradientCheck(t *testing.T) {
 	if err := m.SetWeights(nnFloat32(w)); err != nil {
 		t.Fatal(err)
 	}
-	wantLoss, _, _ := m.evaluate(Labeled{X: x, Y: y}, classW)
+	_, wantLoss := m.validate(newBiLSTMTrainer(m.d, m.w, true), Labeled{X: x, Y: y}, classW)
 	if math.Abs(loss-wantLoss) > 1e-5 {
 		t.Fatalf("graph loss %v, want weighted cross-entropy %v", loss, wantLoss)
 	}

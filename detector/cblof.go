@@ -8,7 +8,7 @@ import (
 )
 
 func init() {
-	registerModel(ModelKind{Name: "cblof", Input: InputRow, New: newCBLOF})
+	registerModel(ModelKind{Name: "cblof", Input: InputRow, New: newCBLOF, Defaults: classicalDefaults})
 }
 
 // cblofModel is the cluster-based local outlier factor (He, Xu & Deng

@@ -47,6 +47,9 @@ type Metadata struct {
 	Threshold float64       `json:"threshold"`
 	Pipeline  *Pipeline     `json:"pipeline"`
 	Training  *TrainingInfo `json:"training,omitempty"`
+	// Card summarises training data, split, settings and held-out figures
+	// (nil when the model was trained without a test split).
+	Card *ModelCard `json:"model_card,omitempty"`
 }
 
 // TrainingInfo records how a model was trained and how it scored on its

@@ -2,10 +2,25 @@
 //
 // It owns the flow schemas and dataset loaders, the preprocessing pipeline
 // (fitted on training data only and saved with the model), the models behind
-// one Model interface (BiLSTM and autoencoder trained with gorgonia and
-// served by a plain-Go forward pass; isolation forest, PCA/Mahalanobis,
-// k-means and CBLOF), the metrics, and the versioned model file whose
-// keccak256 is the model id. It imports no other package of idsledger.
+// one Model interface (BiLSTM and autoencoder, trained and served in plain
+// Go; isolation forest, PCA/Mahalanobis, k-means and CBLOF), the metrics,
+// and the versioned model file whose keccak256 is the model id. It imports
+// no other package of idsledger.
+//
+// # Training the neural models
+//
+// The fast engine (bilstm_fast.go, autoencoder_fast.go) runs the forward
+// and backward passes on the serving path's kernels: AVX2 + FMA assembly
+// where the CPU has it (lstm_amd64.s), and elsewhere its Go reference
+// (kernels.go), which gives the same bits. Mini-batches are cut into a fixed
+// number of shards, computed on all cores and summed in a fixed order, and
+// Adam is computed as gorgonia computes it. So a seeded run gives the same
+// model on any machine and any number of cores, which is what lets `make
+// model` rebuild the committed default model byte for byte. gorgonia's
+// graph stays as the reference engine (TrainConfig.Engine "gorgonia") and
+// the oracle of the gradient tests. Per-kind training defaults live in one
+// place, ModelKind.Defaults (DefaultsFor); Train records the resolved
+// settings and a ModelCard in the model file.
 //
 // # Data in
 //

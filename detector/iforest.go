@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	registerModel(ModelKind{Name: "iforest", Input: InputRow, New: newIForest})
+	registerModel(ModelKind{Name: "iforest", Input: InputRow, New: newIForest, Defaults: classicalDefaults})
 }
 
 // iforest is an isolation forest (Liu, Ting & Zhou 2008) fitted on benign

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	registerModel(ModelKind{Name: "kmeans", Input: InputRow, New: newKMeans})
+	registerModel(ModelKind{Name: "kmeans", Input: InputRow, New: newKMeans, Defaults: classicalDefaults})
 }
 
 // kmeansModel clusters benign rows with k-means (k-means++ seeding, Lloyd

@@ -20,3 +20,12 @@ func sgemmAccAVX2(c, a, b *float32, rows, k, n int)
 //
 //go:noescape
 func lstmCellAVX2(gates, c, h *float32, hsz int)
+
+// lstmCellTrainAVX2 is lstmCellAVX2 for training: it reads the previous
+// cell state from cprev and writes the new one to c (they may alias),
+// replaces the gate pre-activations with their activations
+// [σ(i) | σ(f) | tanh(g) | σ(o)] and writes tanh(c) to tc. hsz must be a
+// multiple of 8.
+//
+//go:noescape
+func lstmCellTrainAVX2(gates, cprev, c, tc, h *float32, hsz int)

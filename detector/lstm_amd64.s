@@ -1,6 +1,8 @@
 //go:build !purego
 
-// AVX2 + FMA kernels for the BiLSTM serving path (see lstm_amd64.go).
+// AVX2 + FMA kernels for the BiLSTM serving path and the training engine
+// (see lstm_amd64.go). kernels.go holds their Go reference, which gives the
+// same bits (TestKernelsBitIdentical): change one, change the other.
 
 #include "textflag.h"
 
@@ -13,7 +15,7 @@
 	DATA name<>+24(SB)/4, $bits; DATA name<>+28(SB)/4, $bits; \
 	GLOBL name<>(SB), RODATA|NOPTR, $32
 
-// The coefficients of tanhRational (lstm.go), as float32 bits.
+// The coefficients of tanhRational (kernels.go), as float32 bits.
 SPLAT(tanhHi, 0x40fcf84f)  // 7.90531110763549805
 SPLAT(tanhLo, 0xc0fcf84f)  // -7.90531110763549805
 SPLAT(tanhA13, 0xa59f25c0) // -2.76076847742355e-16
@@ -30,7 +32,7 @@ SPLAT(tanhB0, 0x3ba059dd)  // 4.89352518554385e-03
 SPLAT(half, 0x3f000000)    // 0.5
 
 // TANH replaces the eight floats in X by their tanh, using T1 and T2:
-// x clamped to ±7.9053, then x·P(x²)/Q(x²) (tanhRational in lstm.go).
+// x clamped to ±7.9053, then x·P(x²)/Q(x²) (tanhRational in kernels.go).
 #define TANH(X, T1, T2) \
 	VMINPS tanhHi<>(SB), X, X; \
 	VMAXPS tanhLo<>(SB), X, X; \
@@ -59,7 +61,9 @@ SPLAT(half, 0x3f000000)    // 0.5
 //
 // For each of rows rows r: c[r·n : r·n+n] += Σ_l a[r·k+l] · b[l·n : l·n+n].
 // n must be a multiple of 8; columns go 64 at a time (eight accumulators,
-// enough to keep both FMA pipes busy), the rest 8 at a time.
+// enough to keep both FMA pipes busy), then 32 (four), the rest 8 at a time.
+// Whatever the blocking, each element of c gets its terms added one FMA at a
+// time in the order l = 0..k-1, as sgemmAccGo does.
 TEXT ·sgemmAccAVX2(SB), NOSPLIT, $0-48
 	MOVQ c+0(FP), DI
 	MOVQ a+8(FP), SI
@@ -81,7 +85,7 @@ cols64:
 	MOVQ R11, AX
 	SUBQ R12, AX // bytes left in the row
 	CMPQ AX, $256
-	JLT  cols8
+	JLT  cols32
 	LEAQ (DI)(R12*1), BX
 	VMOVUPS 0(BX), Y0
 	VMOVUPS 32(BX), Y1
@@ -119,6 +123,36 @@ k64:
 	VMOVUPS Y7, 224(BX)
 	ADDQ $256, R12
 	JMP  cols64
+
+cols32:
+	CMPQ AX, $128
+	JLT  cols8
+	LEAQ (DI)(R12*1), BX
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	MOVQ SI, CX
+	LEAQ (DX)(R12*1), R13
+	MOVQ R9, R14
+
+k32:
+	VBROADCASTSS (CX), Y15
+	VFMADD231PS 0(R13), Y15, Y0
+	VFMADD231PS 32(R13), Y15, Y1
+	VFMADD231PS 64(R13), Y15, Y2
+	VFMADD231PS 96(R13), Y15, Y3
+	ADDQ $4, CX
+	ADDQ R11, R13
+	DECQ R14
+	JNZ  k32
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	ADDQ $128, R12
+	MOVQ R11, AX
+	SUBQ R12, AX
 
 cols8:
 	CMPQ AX, $32
@@ -194,5 +228,59 @@ cell:
 	JNZ  cell
 
 celldone:
+	VZEROUPPER
+	RET
+
+// func lstmCellTrainAVX2(gates, cprev, c, tc, h *float32, hsz int)
+//
+// The cell update of lstmCellAVX2 for training: the previous state is read
+// from cprev and the new one written to c (they may alias); the gate
+// activations [σ(i) | σ(f) | tanh(g) | σ(o)] replace the pre-activations in
+// gates, and tc receives tanh(c), for the backward pass. The values computed
+// are those of lstmCellAVX2, instruction for instruction.
+TEXT ·lstmCellTrainAVX2(SB), NOSPLIT, $0-48
+	MOVQ gates+0(FP), SI
+	MOVQ cprev+8(FP), BX
+	MOVQ c+16(FP), DI
+	MOVQ tc+24(FP), R9
+	MOVQ h+32(FP), DX
+	MOVQ hsz+40(FP), CX
+	SHRQ $3, CX
+	JZ   trdone
+	MOVQ hsz+40(FP), R8
+	SHLQ $2, R8 // bytes per gate
+	VMOVUPS half<>(SB), Y14
+
+trcell:
+	VMOVUPS (SI), Y0          // i
+	VMOVUPS (SI)(R8*1), Y1    // f
+	LEAQ    (SI)(R8*2), AX
+	VMOVUPS (AX), Y2          // g
+	VMOVUPS (AX)(R8*1), Y3    // o
+	SIGMOID(Y0, Y8, Y9)
+	SIGMOID(Y1, Y10, Y11)
+	TANH(Y2, Y12, Y13)
+	SIGMOID(Y3, Y8, Y9)
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, (SI)(R8*1)
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, (AX)(R8*1)
+	VMULPS  Y2, Y0, Y0        // σ(i)·tanh(g)
+	VMOVUPS (BX), Y4
+	VFMADD231PS Y4, Y1, Y0    // + σ(f)·c_prev
+	VMOVUPS Y0, (DI)
+	TANH(Y0, Y10, Y11)
+	VMOVUPS Y0, (R9)
+	VMULPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $32, DI
+	ADDQ $32, R9
+	ADDQ $32, DX
+	DECQ CX
+	JNZ  trcell
+
+trdone:
 	VZEROUPPER
 	RET

@@ -8,3 +8,6 @@ const haveAVX2FMA = false
 
 func sgemmAccAVX2(c, a, b *float32, rows, k, n int) { panic("sgemmAccAVX2: not built") }
 func lstmCellAVX2(gates, c, h *float32, hsz int)    { panic("lstmCellAVX2: not built") }
+func lstmCellTrainAVX2(gates, cprev, c, tc, h *float32, hsz int) {
+	panic("lstmCellTrainAVX2: not built")
+}

@@ -119,13 +119,14 @@ func (c ModelConfig) Param(name string, def float64) float64 {
 }
 
 // TrainConfig controls one call to Model.Fit. Zero values mean the kind's
-// defaults.
+// defaults (ModelKind.Defaults, see DefaultsFor).
 type TrainConfig struct {
 	Epochs       int     `json:"epochs,omitempty"`
 	BatchSize    int     `json:"batch_size,omitempty"`
 	LearningRate float64 `json:"learning_rate,omitempty"`
 	// Patience is the number of epochs without improvement of the
-	// validation loss before early stopping; 0 disables early stopping.
+	// validation loss before early stopping; 0 takes the kind's default,
+	// a negative value disables early stopping.
 	Patience int `json:"patience,omitempty"`
 	// ClassWeights, when non-nil, weight each class's loss (len(Classes)),
 	// e.g. from InverseFrequencyWeights, to counter class imbalance.
@@ -136,18 +137,35 @@ type TrainConfig struct {
 	TargetFPR float64 `json:"target_fpr,omitempty"`
 	// Seed seeds shuffling and sampling during training.
 	Seed int64 `json:"seed"`
+	// Engine trains the neural models: EngineFast ("" means it too) or
+	// EngineGorgonia, the reference. The classical models ignore it.
+	Engine string `json:"engine,omitempty"`
 }
 
 // EpochStats is reported by Fit after each epoch (classical models report
 // once, as epoch 1). Fields that do not apply are zero.
+//
+// The validation figures depend on Task. "multiclass" (the BiLSTM):
+// ValidLoss is the class-weighted cross-entropy, ValidAcc, ValidF1 and
+// ValidFPR are Evaluate's accuracy, macro-F1 and benign false-positive rate.
+// "anomaly" (the autoencoder): ValidLoss is the mean reconstruction error
+// of the benign validation rows; at the threshold Fit would set if it
+// stopped now (TargetFPR of those rows), ValidFPR is the benign
+// false-positive rate, and where the validation split has attacks,
+// ValidDetection is the fraction of them at or above it and ValidAUC the
+// ROC-AUC (NaN, encoded null, without attacks).
 type EpochStats struct {
-	Epoch     int           `json:"epoch"`
-	Epochs    int           `json:"epochs"` // planned epochs
-	TrainLoss float64       `json:"train_loss"`
-	ValidLoss float64       `json:"valid_loss"`
-	ValidAcc  float64       `json:"valid_accuracy"`
-	ValidF1   float64       `json:"valid_macro_f1"`
-	Elapsed   time.Duration `json:"elapsed_ns"`
+	Epoch          int           `json:"epoch"`
+	Epochs         int           `json:"epochs"` // planned epochs
+	Task           string        `json:"task,omitempty"`
+	TrainLoss      float64       `json:"train_loss"`
+	ValidLoss      float64       `json:"valid_loss"`
+	ValidAcc       float64       `json:"valid_accuracy"`
+	ValidF1        float64       `json:"valid_macro_f1"`
+	ValidFPR       Float         `json:"valid_benign_fpr,omitempty"`
+	ValidAUC       Float         `json:"valid_roc_auc,omitempty"`
+	ValidDetection Float         `json:"valid_detection_rate,omitempty"`
+	Elapsed        time.Duration `json:"elapsed_ns"`
 }
 
 // Model is one detector behind a common contract.
@@ -223,6 +241,9 @@ type ModelKind struct {
 	Input InputMode
 	// New constructs an unfitted model.
 	New func(cfg ModelConfig) (Model, error)
+	// Defaults are the kind's training defaults: the only place they are
+	// set (see TrainDefaults).
+	Defaults TrainDefaults
 }
 
 var (

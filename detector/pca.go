@@ -9,7 +9,7 @@ import (
 )
 
 func init() {
-	registerModel(ModelKind{Name: "pca", Input: InputRow, New: newPCA})
+	registerModel(ModelKind{Name: "pca", Input: InputRow, New: newPCA, Defaults: classicalDefaults})
 }
 
 // pcaModel scores a row by its Mahalanobis distance from the benign mean,

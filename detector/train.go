@@ -5,19 +5,30 @@ import (
 	"path/filepath"
 )
 
-// TrainOptions configure Train. Zero values take the defaults noted.
+// TrainOptions configure Train. Zero values take the defaults noted, and
+// where a setting has a per-kind default, the model kind's
+// (ModelKind.Defaults, see DefaultsFor): `idsledger train` passes zero for
+// every flag not given, so the two agree.
 type TrainOptions struct {
 	Dataset string
 	Load    LoadOptions
-	Files   []string // recorded in the metadata (base names)
-	Model   string   // model kind
+	// Files are the data files the flows came from: their base names and
+	// SHA-256 go into the model card, so they must be readable.
+	Files []string
+	Model string // model kind
 	// Hidden and Params go to ModelConfig (architecture).
 	Hidden int
 	Params map[string]float64
 	// Pipeline configures preprocessing; Input defaults to the model
-	// kind's input mode.
+	// kind's input mode, a zero CorrThreshold to the kind's default, and
+	// LogScale is set from the field below.
 	Pipeline PipelineConfig
-	Train    TrainConfig
+	// LogScale turns the pipeline's log1p compression on or off; nil takes
+	// the kind's default.
+	LogScale *bool
+	// Train configures Fit; zero fields take the kind's defaults, and the
+	// resolved values are recorded in the metadata.
+	Train TrainConfig
 	// TestFraction of each class is held out for the test metrics (0: train
 	// on everything, no test metrics).
 	TestFraction float64
@@ -26,12 +37,16 @@ type TrainOptions struct {
 	ValidFraction float64
 	// Dedup drops repeated feature vectors before splitting.
 	Dedup bool
-	// ClassWeights for supervised kinds: "sqrt" (default: the square root
-	// of inverse class frequency), "inverse" (inverse class frequency), both
-	// capped at 10, or "none"; ignored when Train.ClassWeights is set.
+	// ClassWeights for supervised kinds: "sqrt" (the square root of inverse
+	// class frequency), "inverse" (inverse class frequency), both capped at
+	// 10, or "none"; "" takes the kind's default. Ignored when
+	// Train.ClassWeights is set.
 	ClassWeights string
 	Seed         int64
-	Progress     func(EpochStats)
+	// Command, when set, is recorded in the model card as how the model
+	// was made (e.g. "make model").
+	Command  string
+	Progress func(EpochStats)
 }
 
 // TrainResult is a trained detector and its held-out test split.
@@ -51,9 +66,14 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: model %q (have %v)", ErrUnknownKind, opt.Model, ModelKinds())
 	}
+	def := kind.Defaults
 	info := &TrainingInfo{Dataset: opt.Dataset, Seed: opt.Seed, TestFraction: opt.TestFraction, Dedup: opt.Dedup}
 	for _, f := range opt.Files {
 		info.Files = append(info.Files, filepath.Base(f))
+	}
+	dataFiles, err := hashFiles(opt.Files)
+	if err != nil {
+		return nil, err
 	}
 	var labelled []*Flow
 	for _, f := range flows {
@@ -106,6 +126,13 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 	if pc.Input == "" {
 		pc.Input = kind.Input
 	}
+	if pc.CorrThreshold == 0 {
+		pc.CorrThreshold = def.CorrThreshold
+	}
+	pc.LogScale = def.LogScale
+	if opt.LogScale != nil {
+		pc.LogScale = *opt.LogScale
+	}
 	pipe, err := FitPipeline(opt.Dataset, opt.Load, labelled, trainIdx, pc)
 	if err != nil {
 		return nil, err
@@ -146,19 +173,26 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc := opt.Train
+	tc := opt.Train.withDefaults(def)
 	if tc.Seed == 0 {
 		tc.Seed = opt.Seed
 	}
+	if tc.Engine, err = checkEngine(tc.Engine); err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	cw := opt.ClassWeights
+	if cw == "" {
+		cw = def.ClassWeights
+	}
 	if kind.Supervised && tc.ClassWeights == nil {
-		switch opt.ClassWeights {
+		switch cw {
 		case "", "sqrt":
 			tc.ClassWeights = InverseFrequencyWeights(fitL.Y, len(pipe.Classes), 0.5, 10)
 		case "inverse":
 			tc.ClassWeights = InverseFrequencyWeights(fitL.Y, len(pipe.Classes), 1, 10)
 		case "none":
 		default:
-			return nil, fmt.Errorf("train: class weights %q: want sqrt, inverse or none", opt.ClassWeights)
+			return nil, fmt.Errorf("train: class weights %q: want sqrt, inverse or none", cw)
 		}
 	}
 	info.Config = tc
@@ -188,19 +222,24 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		// With the portable kernels, so that the metrics written into the
-		// file, and so its bytes, are the same on every CPU; the AVX2 ones
-		// agree to float32 rounding (TestBiLSTMKernelsAgree).
+		// A BiLSTM is measured on the training engine's forward pass, which
+		// gives the same bits on every CPU, so that the metrics written into
+		// the file, and so its bytes, are the same on every machine; the
+		// serving kernels agree with it to float32 rounding.
+		var preds []Prediction
 		if m, ok := saved.Model.(*BiLSTM); ok {
-			m.net.avx2 = false
+			preds, err = m.PredictExact(saved.Pipeline.Transform(res.TestFlows))
+		} else {
+			preds, err = saved.Detect(res.TestFlows)
 		}
-		preds, err := saved.Detect(res.TestFlows)
 		if err != nil {
 			return nil, err
 		}
-		mt := Evaluate(pipe.Classes, pipe.BenignIndex(), pipe.Labels(res.TestFlows), preds)
+		testY := pipe.Labels(res.TestFlows)
+		mt := Evaluate(pipe.Classes, pipe.BenignIndex(), testY, preds)
 		info.Test = &mt
 		res.Test = &mt
+		d.Meta.Card = newModelCard(opt, d, info, dataFiles, len(labelled), fitL.Y, testY, mt)
 	}
 	// Re-encode with the test metrics in the metadata, and return the
 	// decoded form so callers use exactly what the file holds.
@@ -212,4 +251,44 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// newModelCard assembles the card of a model trained by Train.
+func newModelCard(opt TrainOptions, d *Detector, info *TrainingInfo, files []DataFile, rows int, trainY, testY []int, test Metrics) *ModelCard {
+	classes, benign := d.Pipeline.Classes, d.Pipeline.BenignIndex()
+	counts := make([]int, len(classes))
+	for _, y := range trainY {
+		counts[y]++
+	}
+	maj := 0
+	for c, n := range counts {
+		if n > counts[maj] {
+			maj = c
+		}
+	}
+	testClasses := map[string]int{}
+	for _, y := range testY {
+		testClasses[classes[y]]++
+	}
+	t, f := d.Pipeline.Shape()
+	tc := info.Config
+	card := &ModelCard{
+		Model: d.Model.Kind(), Dataset: opt.Dataset, Data: files, Command: opt.Command,
+		Split: CardSplit{Rows: rows, Dedup: info.Dedup, DuplicatesDropped: info.DuplicatesSeen,
+			TestFraction: info.TestFraction, ValidFraction: info.ValidFraction, Seed: info.Seed,
+			TrainRows: info.TrainRows, ValidRows: info.ValidRows, TestRows: info.TestRows, TestClasses: testClasses},
+		Settings: CardSettings{Input: d.Pipeline.Input, Features: len(d.Pipeline.Features), T: t, F: f,
+			Hidden: d.Model.Config().Hidden, CorrThreshold: d.Pipeline.Config.CorrThreshold, LogScale: d.Pipeline.Config.LogScale},
+		Test:     cardFigures(test),
+		Baseline: majorityBaseline(classes, benign, maj, testY),
+	}
+	if tc.Epochs > 0 { // a neural model: the training loop's settings
+		s := &card.Settings
+		s.Engine, s.Epochs, s.EpochsRun = tc.Engine, tc.Epochs, len(info.History)
+		s.BatchSize, s.LearningRate, s.Patience, s.ClassWeights = tc.BatchSize, tc.LearningRate, tc.Patience, tc.ClassWeights
+	}
+	if !d.Meta.Supervised {
+		card.Settings.TargetFPR = tc.TargetFPR
+	}
+	return card
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -146,19 +147,32 @@ func runTrain(ctx context.Context, args []string) error {
 	testFrac := fs.Float64("test-fraction", 0.3, "fraction of each class held out for testing (0: train on everything)")
 	validFrac := fs.Float64("valid-fraction", 0.2, "fraction of the training split held out for early stopping and thresholds")
 	seed := fs.Int64("seed", 1, "seed of the split, initialisation and shuffling")
-	epochs := fs.Int("epochs", 0, "training epochs (0: the model's default)")
-	batch := fs.Int("batch", 0, "mini-batch size (0: the model's default)")
-	lr := fs.Float64("lr", 0, "learning rate (0: the model's default)")
-	patience := fs.Int("patience", 10, "early-stopping patience in epochs (0: off; default 15 for bilstm)")
+	// Settings with a per-model default: 0 (or unset) takes the model's,
+	// from detector.DefaultsFor, and the usage states each model's once.
+	perModel := func(get func(detector.TrainDefaults) string) string {
+		return " (default per model: " + detector.DescribeDefaults(get) + ")"
+	}
+	positive := func(v float64) string {
+		if v <= 0 {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	epochs := fs.Int("epochs", 0, "training epochs"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Epochs)) }))
+	batch := fs.Int("batch", 0, "mini-batch size"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.BatchSize)) }))
+	lr := fs.Float64("lr", 0, "learning rate"+perModel(func(d detector.TrainDefaults) string { return positive(d.LearningRate) }))
+	patience := fs.Int("patience", 0, "early-stopping patience in epochs, negative: off"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Patience)) }))
+	engine := fs.String("engine", detector.EngineFast, "training engine of the neural models: "+strings.Join(detector.Engines(), " or ")+" (the reference, about ten times slower)")
 	hidden := fs.Int("hidden", 0, "hidden size of neural models (0: default)")
-	targetFPR := fs.Float64("target-fpr", 0.04, "benign false-positive rate at which unsupervised models set their threshold")
+	targetFPR := fs.Float64("target-fpr", 0, "benign false-positive rate at which unsupervised models set their threshold"+perModel(func(d detector.TrainDefaults) string { return positive(d.TargetFPR) }))
 	dedup := fs.Bool("dedup", false, "drop repeated feature vectors before splitting")
 	input := fs.String("input", "", "sequence mode: row, flow (per-flow sequences) or window (default: the model's)")
 	window := fs.Int("window", 10, "T for --input window")
 	maxFeat := fs.Int("max-features", 0, "keep at most this many features (0: all selected)")
-	corr := fs.Float64("corr", 0.95, "prune features correlated at |r| >= this with a more relevant one (default 1, no pruning, for bilstm and autoencoder)")
-	logScale := fs.Bool("log-scale", true, "log1p-compress heavy-tailed numeric features before min-max scaling (--log-scale=false: plain min-max; default false for autoencoder, which applies its own log)")
-	weights := fs.String("class-weights", "sqrt", "supervised class weights: sqrt or inverse (of class frequency, capped at 10) or none")
+	corr := fs.Float64("corr", 0, "prune features correlated at |r| >= this with a more relevant one, 1: no pruning"+perModel(func(d detector.TrainDefaults) string { return positive(d.CorrThreshold) }))
+	logScale := fs.Bool("log-scale", false, "log1p-compress heavy-tailed numeric features before min-max scaling; --log-scale=false: plain min-max"+perModel(func(d detector.TrainDefaults) string { return strconv.FormatBool(d.LogScale) }))
+	weights := fs.String("class-weights", "", "supervised class weights: sqrt or inverse (of class frequency, capped at 10) or none"+perModel(func(d detector.TrainDefaults) string { return d.ClassWeights }))
+	command := fs.String("command", "", "how this model is made, recorded in its model card (e.g. \"make model\")")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
 	asJSON := fs.Bool("json", false, "print the model id and test metrics as one JSON object")
 	params := paramFlag{}
@@ -180,13 +194,22 @@ func runTrain(ctx context.Context, args []string) error {
 		return usagef("--test-fraction must be in [0,1)")
 	case *input != "" && *input != "row" && *input != "flow" && *input != "window":
 		return usagef("--input must be row, flow or window")
-	case *weights != "sqrt" && *weights != "inverse" && *weights != "none":
+	case *weights != "" && *weights != "sqrt" && *weights != "inverse" && *weights != "none":
 		return usagef("--class-weights must be sqrt, inverse or none")
+	case *engine != detector.EngineFast && *engine != detector.EngineGorgonia:
+		return usagef("--engine must be %s", strings.Join(detector.Engines(), " or "))
 	}
 	if _, ok := detector.LookupModel(*model); !ok {
 		return usagef("unknown model %q (have %s)", *model, strings.Join(detector.ModelKinds(), ", "))
 	}
-	applyModelDefaults(fs, *model, corr, logScale, patience)
+	// --log-scale given (on the command line or in the environment) sets
+	// it; otherwise the model's default applies.
+	var logScaleOpt *bool
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "log-scale" {
+			logScaleOpt = logScale
+		}
+	})
 	if _, err := detector.LookupSchema(ds.dataset, ds.loadOptions()); err != nil {
 		return usagef("%v", err)
 	}
@@ -203,11 +226,12 @@ func runTrain(ctx context.Context, args []string) error {
 	start := time.Now()
 	res, err := detector.Train(flows, detector.TrainOptions{
 		Dataset: ds.dataset, Load: opt, Files: ds.data.vals, Model: *model, Hidden: *hidden, Params: params,
-		Pipeline: detector.PipelineConfig{MaxFeatures: *maxFeat, CorrThreshold: *corr, Input: detector.InputMode(*input), Window: *window, LogScale: *logScale},
+		Pipeline: detector.PipelineConfig{MaxFeatures: *maxFeat, CorrThreshold: *corr, Input: detector.InputMode(*input), Window: *window},
+		LogScale: logScaleOpt,
 		Train: detector.TrainConfig{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, Patience: *patience,
-			TargetFPR: *targetFPR, Seed: *seed},
+			TargetFPR: *targetFPR, Seed: *seed, Engine: *engine},
 		TestFraction: *testFrac, ValidFraction: vf, Dedup: *dedup, ClassWeights: *weights, Seed: *seed,
-		Progress: bar.epoch,
+		Command: *command, Progress: bar.epoch,
 	})
 	bar.done()
 	if err != nil {
@@ -270,8 +294,7 @@ func (p *progressBar) epoch(s detector.EpochStats) {
 	if p.drawn {
 		fmt.Fprint(p.w, "\r\033[K")
 	}
-	fmt.Fprintf(p.w, "epoch %3d/%d  loss %.4f  val_loss %.4f  val_acc %.4f  val_macro_f1 %.4f\n",
-		s.Epoch, total, s.TrainLoss, s.ValidLoss, s.ValidAcc, s.ValidF1)
+	fmt.Fprintln(p.w, epochLine(s))
 	if !p.tty {
 		return
 	}
@@ -305,29 +328,18 @@ func printMetrics(w io.Writer, m detector.Metrics) {
 	}
 }
 
-// applyModelDefaults sets the preprocessing that suits each neural model
-// where the user did not choose (on the command line or in the
-// environment). Measured on nf-bot-iot-v2/dev.csv (BENCHMARKS.md): the
-// BiLSTM and the autoencoder do better with every feature than with
-// correlation pruning, the BiLSTM needs more patience to reach its best
-// epoch, and the autoencoder applies its own log transform.
-func applyModelDefaults(fs *flag.FlagSet, model string, corr *float64, logScale *bool, patience *int) {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	switch model {
-	case "bilstm":
-		if !set["corr"] {
-			*corr = 1
-		}
-		if !set["patience"] {
-			*patience = 15
-		}
-	case "autoencoder":
-		if !set["corr"] {
-			*corr = 1
-		}
-		if !set["log-scale"] {
-			*logScale = false
+// epochLine is one epoch's progress line, with the validation figures
+// that mean something for the model's task (see detector.EpochStats).
+func epochLine(s detector.EpochStats) string {
+	line := fmt.Sprintf("epoch %3d/%d  loss %.4f  val_loss %.4f", s.Epoch, max(s.Epochs, 1), s.TrainLoss, s.ValidLoss)
+	switch s.Task {
+	case "multiclass":
+		line += fmt.Sprintf("  val_acc %.4f  val_macro_f1 %.4f  val_benign_fpr %.4f", s.ValidAcc, s.ValidF1, s.ValidFPR)
+	case "anomaly":
+		line += fmt.Sprintf("  val_benign_fpr %.4f", s.ValidFPR)
+		if !math.IsNaN(float64(s.ValidAUC)) {
+			line += fmt.Sprintf("  val_detection %.4f  val_roc_auc %.4f", s.ValidDetection, s.ValidAUC)
 		}
 	}
+	return line
 }

@@ -3,10 +3,14 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/idsledger/idsledger/detector"
 )
 
 const detectorSampleCSV = "../../detector/testdata/nf-bot-iot-v2-sample.csv"
@@ -73,11 +77,80 @@ func TestTrainUsageErrors(t *testing.T) {
 		{"train", "--dataset", "csv", "--data", "x", "--model", "kmeans", "--out", "y"},
 		{"train", "--dataset", "nf-bot-iot-v2", "--data", "x", "--model", "svm", "--out", "y"},
 		{"train", "--dataset", "nf-bot-iot-v2", "--data", "x", "--model", "kmeans", "--out", "y", "--test-fraction", "1.5"},
+		{"train", "--dataset", "nf-bot-iot-v2", "--data", "x", "--model", "bilstm", "--out", "y", "--engine", "tensorflow"},
 		{"eval", "--data", "x"},
 		{"eval", "--model", "m"},
 	} {
 		if code := runMain(args); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+// TestTrainDefaultsAgree: `idsledger train` with no settings and
+// detector.Train with zero options train with the same settings (the
+// model kind's defaults, stated once in detector.DefaultsFor).
+func TestTrainDefaultsAgree(t *testing.T) {
+	dir := t.TempDir()
+	var code int
+	out := captureTrainStdout(t, func() {
+		code = runMain([]string{"train", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV, "--model", "bilstm",
+			"--out", filepath.Join(dir, "m.idslm"), "--quiet"})
+	})
+	if code != 0 {
+		t.Fatalf("train exit %d: %s", code, out)
+	}
+	cli, err := detector.LoadDetector(filepath.Join(dir, "m.idslm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, _, err := detector.LoadFiles("nf-bot-iot-v2", []string{detectorSampleCSV}, detector.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := detector.Train(flows, detector.TrainOptions{Dataset: "nf-bot-iot-v2", Files: []string{detectorSampleCSV},
+		Model: "bilstm", TestFraction: 0.3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := detector.DefaultsFor("bilstm")
+	for _, d := range []*detector.Detector{cli, lib.Detector} {
+		c, p := d.Meta.Training.Config, d.Pipeline.Config
+		if c.Epochs != def.Epochs || c.Patience != def.Patience || c.BatchSize != def.BatchSize || c.LearningRate != def.LearningRate ||
+			c.Engine != detector.EngineFast || p.CorrThreshold != def.CorrThreshold || p.LogScale != def.LogScale {
+			t.Errorf("settings %+v, pipeline %+v; want the defaults %+v", c, p, def)
+		}
+	}
+	if !reflect.DeepEqual(cli.Model.Weights(), lib.Detector.Model.Weights()) {
+		t.Error("the command and the library trained different weights from the same data, seed and defaults")
+	}
+	if cli.Meta.Card == nil || !strings.Contains(cli.Meta.Card.Summary(), "macro-F1") {
+		t.Errorf("model card: %+v", cli.Meta.Card)
+	}
+}
+
+func TestEpochLine(t *testing.T) {
+	multi := epochLine(detector.EpochStats{Epoch: 3, Epochs: 80, Task: "multiclass", ValidAcc: 0.9, ValidF1: 0.8, ValidFPR: 0.01})
+	anomaly := epochLine(detector.EpochStats{Epoch: 3, Epochs: 300, Task: "anomaly", ValidLoss: 0.2, ValidFPR: 0.04,
+		ValidAUC: 0.95, ValidDetection: 0.6})
+	noAttacks := epochLine(detector.EpochStats{Epoch: 3, Epochs: 300, Task: "anomaly", ValidAUC: detector.Float(math.NaN())})
+	for _, c := range []struct {
+		line      string
+		want, not []string
+	}{
+		{multi, []string{"val_acc 0.9000", "val_macro_f1 0.8000", "val_benign_fpr 0.0100"}, []string{"roc_auc"}},
+		{anomaly, []string{"val_loss 0.2000", "val_benign_fpr 0.0400", "val_detection 0.6000", "val_roc_auc 0.9500"}, []string{"val_acc", "macro_f1"}},
+		{noAttacks, []string{"val_benign_fpr"}, []string{"val_acc", "roc_auc", "NaN"}},
+	} {
+		for _, w := range c.want {
+			if !strings.Contains(c.line, w) {
+				t.Errorf("%q lacks %q", c.line, w)
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(c.line, n) {
+				t.Errorf("%q has %q", c.line, n)
+			}
 		}
 	}
 }
