@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -155,7 +156,7 @@ func exportDoc(format string, a storage.Alert) any {
 }
 
 var csvHeader = []string{"id", "observed_at", "sensor", "src_addr", "src_port", "dst_addr", "dst_port", "proto",
-	"community_id", "class", "score", "severity", "model_id", "model_version", "anchor_status", "batch_id", "leaf_index", "proof_url"}
+	"community_id", "class", "score", "risk", "severity", "model_id", "model_version", "anchor_status", "batch_id", "leaf_index", "proof_url"}
 
 func csvRow(a storage.Alert) []string {
 	addr := func(x fmt.Stringer, ok bool) string {
@@ -180,7 +181,8 @@ func csvRow(a storage.Alert) []string {
 	row := []string{a.ID.String(), a.ObservedAt.Format(time.RFC3339Nano), a.Sensor,
 		addr(a.Flow.SrcAddr, a.Flow.SrcAddr.IsValid()), strconv.Itoa(int(a.Flow.SrcPort)),
 		addr(a.Flow.DstAddr, a.Flow.DstAddr.IsValid()), strconv.Itoa(int(a.Flow.DstPort)), strconv.Itoa(int(a.Flow.Proto)),
-		a.CommunityID, a.Class, strconv.FormatFloat(a.Score, 'g', -1, 64), string(a.Severity), a.Model.ID, a.Model.Version,
+		a.CommunityID, a.Class, strconv.FormatFloat(a.Score, 'g', -1, 64), strconv.FormatFloat(a.Risk, 'f', -1, 64),
+		string(a.Severity), a.Model.ID, a.Model.Version,
 		a.Anchor.Status, opt(a.Anchor.BatchID), opt(a.Anchor.LeafIndex), "/v1/alerts/" + a.ID.String() + "/proof"}
 	for i, v := range row {
 		row[i] = csvSafe(v)
@@ -258,8 +260,9 @@ func ocsfFinding(a storage.Alert) map[string]any {
 		"activity_id": 1, "activity_name": "Create", "type_uid": 200401, "type_name": "Detection Finding: Create",
 		"time": ms, "severity_id": severityID(a.Severity), "severity": titleCase(string(a.Severity)),
 		"status_id": statusID, "status": status,
-		"confidence_score": int(min(max(a.Score, 0), 1) * 100),
-		"message":          fmt.Sprintf("%s flow detected by model %s", a.Class, a.Model.Version),
+		"confidence_score": int(math.Round(a.Risk)), "risk_score": int(math.Round(a.Risk)),
+		"risk_level_id": severityID(a.Severity) - 1, "risk_level": titleCase(string(a.Severity)),
+		"message": fmt.Sprintf("%s flow detected by model %s", a.Class, a.Model.Version),
 		"metadata": map[string]any{
 			"version": "1.1.0", "uid": a.ID.String(),
 			"product": map[string]any{"name": "idsledger", "vendor_name": "idsledger"},
@@ -298,7 +301,7 @@ func ecsDoc(a storage.Alert) map[string]any {
 		"ecs":        map[string]any{"version": "8.11.0"},
 		"event": map[string]any{
 			"kind": "alert", "category": []string{"network", "intrusion_detection"}, "type": []string{"info"},
-			"id": a.ID.String(), "severity": severityID(a.Severity), "risk_score": a.Score * 100,
+			"id": a.ID.String(), "severity": severityID(a.Severity), "risk_score": a.Risk, "risk_score_norm": a.Risk,
 			"module": "idsledger", "dataset": "idsledger.alert",
 		},
 		"rule":     map[string]any{"name": a.Class, "category": a.Class, "id": a.Model.ID, "version": a.Model.Version},
@@ -328,7 +331,7 @@ func eveDoc(a storage.Alert) map[string]any {
 			"action": "allowed", "gid": 1, "signature_id": 0, "rev": 1,
 			"signature": "idsledger " + a.Class, "category": a.Class, "severity": eveSeverity(a.Severity),
 			"metadata": map[string]any{"model_id": []string{a.Model.ID}, "model_version": []string{a.Model.Version},
-				"score": []string{strconv.FormatFloat(a.Score, 'g', -1, 64)}},
+				"score": []string{strconv.FormatFloat(a.Score, 'g', -1, 64)}, "risk": []string{strconv.FormatFloat(a.Risk, 'f', -1, 64)}},
 		},
 		"idsledger": map[string]any{"alert_id": a.ID.String(), "anchor": anchorRef(a)},
 	}

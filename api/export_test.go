@@ -68,3 +68,43 @@ func TestExportFailureAbortsTheResponse(t *testing.T) {
 		}
 	}
 }
+
+// Every export keeps its schema's ranges for alerts of any model: OCSF
+// confidence and risk scores are integers in 0-100 and its severity and
+// risk level ids in theirs, ECS risk scores in 0-100 and severity in 1-5
+// here, EVE severity in 1-3. An autoencoder's raw scores (thousands) used
+// to reach ECS as a risk of 540,000 and OCSF as confidence 100 for every
+// alert.
+func TestExportFieldsInRange(t *testing.T) {
+	for _, m := range []struct {
+		supervised       bool
+		threshold, score float64
+	}{{true, 0.5, 0.51}, {true, 0.5, 0.999}, {false, 1000, 1001}, {false, 1000, 5400}, {false, 1000, 1e9}, {false, 0.02, 0.03}} {
+		risk := ingest.Risk(m.supervised, m.score, m.threshold)
+		a := storage.Alert{AlertBody: ingest.AlertBody{Type: "alert", ObservedAt: time.Unix(0, 0).UTC(), Class: "Anomaly",
+			Score: m.score, Risk: risk, Severity: ingest.SeverityOf(risk)}}
+		a.ID = uuid.New()
+		o := ocsfFinding(a)
+		for _, k := range []string{"confidence_score", "risk_score"} {
+			if v, ok := o[k].(int); !ok || v < 0 || v > 100 {
+				t.Errorf("score %v: OCSF %s = %v", m.score, k, o[k])
+			}
+		}
+		if v := o["severity_id"].(int); v < 1 || v > 6 {
+			t.Errorf("OCSF severity_id %d", v)
+		}
+		if v := o["risk_level_id"].(int); v < 0 || v > 4 {
+			t.Errorf("OCSF risk_level_id %d", v)
+		}
+		ev := ecsDoc(a)["event"].(map[string]any)
+		if v := ev["risk_score"].(float64); v < 0 || v > 100 {
+			t.Errorf("score %v: ECS risk_score %v", m.score, v)
+		}
+		if v := ev["severity"].(int); v < 1 || v > 5 {
+			t.Errorf("ECS severity %d", v)
+		}
+		if v := eveDoc(a)["alert"].(map[string]any)["severity"].(int); v < 1 || v > 3 {
+			t.Errorf("EVE severity %d", v)
+		}
+	}
+}

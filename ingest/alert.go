@@ -81,8 +81,11 @@ type AlertBody struct {
 	Features map[string]string `json:"features,omitempty"`
 	Class    string            `json:"class"`
 	Score    float64           `json:"score"`
-	Severity Severity          `json:"severity"`
-	Model    ModelRef          `json:"model"`
+	// Risk is Score on the 0-100 scale every model shares (see Risk);
+	// Severity is derived from it.
+	Risk     float64  `json:"risk"`
+	Severity Severity `json:"severity"`
+	Model    ModelRef `json:"model"`
 }
 
 // ErrInvalidAlert reports an alert that cannot be stored as given.
@@ -106,6 +109,9 @@ func Canonical(b AlertBody) ([]byte, error) {
 	if math.IsNaN(b.Score) || math.IsInf(b.Score, 0) {
 		return nil, fmt.Errorf("%w: score %v is not finite", ErrInvalidAlert, b.Score)
 	}
+	if !(b.Risk >= 0 && b.Risk <= 100) {
+		return nil, fmt.Errorf("%w: risk %v is not in [0, 100]", ErrInvalidAlert, b.Risk)
+	}
 	if b.Severity.Rank() < 0 {
 		return nil, fmt.Errorf("%w: severity %q", ErrInvalidAlert, b.Severity)
 	}
@@ -128,6 +134,7 @@ func Canonical(b AlertBody) ([]byte, error) {
 func NewAlert(f *detector.Flow, class string, score float64, d *detector.Detector,
 	now time.Time, sensor string, ref ModelRef) AlertBody {
 	t := f.Tuple
+	risk := Risk(d.Meta.Supervised, score, d.Meta.Threshold)
 	return AlertBody{
 		ObservedAt:  now,
 		Sensor:      sensor,
@@ -136,7 +143,8 @@ func NewAlert(f *detector.Flow, class string, score float64, d *detector.Detecto
 		Features:    d.Pipeline.FeatureFields(f),
 		Class:       class,
 		Score:       score,
-		Severity:    SeverityOf(d.Meta.Supervised, score, d.Meta.Threshold),
+		Risk:        risk,
+		Severity:    SeverityOf(risk),
 		Model:       ref,
 	}
 }

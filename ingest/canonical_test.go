@@ -31,7 +31,7 @@ func bodyFrom(sensor, class, key, val string, score float64, at int64) ingest.Al
 		Type: "alert", ObservedAt: time.UnixMicro(at).UTC(), Sensor: sensor,
 		Flow:        ingest.FlowTuple{SrcAddr: netip.MustParseAddr("10.0.0.1"), SrcPort: 1, DstAddr: netip.MustParseAddr("::1"), DstPort: 65535, Proto: 6},
 		CommunityID: "1:abc+/=", Features: map[string]string{key: val, "IN_BYTES": "1e400", "z": "<&>"},
-		Class: class, Score: score, Severity: ingest.SeverityHigh, Model: ingest.ModelRef{ID: "ab", Version: "v\"1\\"},
+		Class: class, Score: score, Risk: 37.5, Severity: ingest.SeverityHigh, Model: ingest.ModelRef{ID: "ab", Version: "v\"1\\"},
 	}
 }
 
@@ -54,6 +54,10 @@ func TestFastCanonicalMatchesJCS(t *testing.T) {
 			score = r.Float64() * math.Pow(10, float64(r.IntN(40)-20))
 		}
 		b := bodyFrom(str(), str(), str()+"k", str(), score, r.Int64N(1<<50))
+		b.Risk = []float64{0, 100, 0.1, 99.9, 50}[i%5]
+		if i%3 == 0 {
+			b.Risk = float64(r.IntN(1001)) / 10
+		}
 		// Vary every member the encoder branches on: unset and zoned
 		// addresses, no Community ID, no features, -0, non-UTC times
 		// with nanoseconds, the whole port range.

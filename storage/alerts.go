@@ -104,6 +104,7 @@ func (d AlertDetail) RowMismatch() []string {
 	check("community_id", row.CommunityID == body.CommunityID)
 	check("class", row.Class == body.Class)
 	check("score", row.Score == body.Score)
+	check("risk", row.Risk == body.Risk)
 	check("severity", row.Severity == body.Severity)
 	check("model", row.Model == body.Model)
 	return diff

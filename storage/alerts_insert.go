@@ -34,7 +34,7 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []ingest.AlertBody) ([]uu
 		protos              = make([]*int16, n)
 		cids                = make([]*string, n)
 		classes, sevs       = make([]string, n), make([]string, n)
-		scores              = make([]float64, n)
+		scores, risks       = make([]float64, n), make([]float64, n)
 		modelIDs, modelVers = make([]string, n), make([]string, n)
 	)
 	for i := range alerts {
@@ -62,7 +62,7 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []ingest.AlertBody) ([]uu
 			c := b.CommunityID
 			cids[i] = &c
 		}
-		classes[i], sevs[i], scores[i] = b.Class, string(b.Severity), b.Score
+		classes[i], sevs[i], scores[i], risks[i] = b.Class, string(b.Severity), b.Score, b.Risk
 		modelIDs[i], modelVers[i] = b.Model.ID, b.Model.Version
 	}
 	// One batch, so one round trip: PostgreSQL runs it as one implicit
@@ -76,13 +76,13 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []ingest.AlertBody) ([]uu
 	}
 	batch.Queue(`
 		INSERT INTO alerts (id, observed_at, sensor, src_addr, dst_addr, src_port, dst_port, proto,
-		                    community_id, class, score, severity, model_id, model_version)
+		                    community_id, class, score, severity, model_id, model_version, risk)
 		SELECT u.id, u.t, u.sensor, u.src::inet, u.dst::inet, u.sport, u.dport, u.proto,
-		       u.cid, u.class, u.score, u.sev, u.mid, u.mver
+		       u.cid, u.class, u.score, u.sev, u.mid, u.mver, u.risk
 		FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int4[], $7::int4[],
-		            $8::int2[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[])
-		     AS u(id, t, sensor, src, dst, sport, dport, proto, cid, class, score, sev, mid, mver)`,
-		ids, times, sensors, srcs, dsts, sports, dports, protos, cids, classes, scores, sevs, modelIDs, modelVers)
+		            $8::int2[], $9::text[], $10::text[], $11::float8[], $12::text[], $13::text[], $14::text[], $15::float8[])
+		     AS u(id, t, sensor, src, dst, sport, dport, proto, cid, class, score, sev, mid, mver, risk)`,
+		ids, times, sensors, srcs, dsts, sports, dports, protos, cids, classes, scores, sevs, modelIDs, modelVers, risks)
 	queueCounts(batch, alerts)
 	err = db.Pool.SendBatch(ctx, batch).Close()
 	if err != nil {

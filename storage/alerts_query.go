@@ -15,7 +15,7 @@ import (
 )
 
 const alertColumns = `a.id, a.observed_at, a.sensor, host(a.src_addr), host(a.dst_addr), a.src_port, a.dst_port, a.proto,
-	a.community_id, a.class, a.score, a.severity, a.model_id, a.model_version,
+	a.community_id, a.class, a.score, coalesce(a.risk, 0), a.severity, a.model_id, a.model_version,
 	CASE WHEN r.id IS NULL THEN NULL WHEN ra.record_id IS NULL THEN 'pending' ELSE 'anchored' END,
 	ra.batch_id, ra.leaf_index, ra.anchored_at,
 	w.acknowledged, w.assignee, w.updated_at, w.updated_by`
@@ -37,7 +37,7 @@ func scanAlert(row pgx.Row, extra ...any) (Alert, error) {
 		assignee, updBy *string
 	)
 	dest := []any{&a.ID, &a.ObservedAt, &a.Sensor, &src, &dst, &sport, &dport, &proto,
-		&cid, &a.Class, &a.Score, &sev, &a.Model.ID, &a.Model.Version,
+		&cid, &a.Class, &a.Score, &a.Risk, &sev, &a.Model.ID, &a.Model.Version,
 		&status, &a.Anchor.BatchID, &a.Anchor.LeafIndex, &a.Anchor.AnchoredAt,
 		&ack, &assignee, &a.Workflow.UpdatedAt, &updBy}
 	if err := row.Scan(append(dest, extra...)...); err != nil {

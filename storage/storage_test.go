@@ -189,7 +189,7 @@ func TestAppendOnlyMigrationKeepsAnchoringState(t *testing.T) {
 	}
 	db.Close()
 
-	if err := m.Down(1); err != nil {
+	if err := m.To(4); err != nil { // before 000005
 		t.Fatal(err)
 	}
 	db = open()

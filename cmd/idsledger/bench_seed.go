@@ -78,7 +78,7 @@ func runBenchSeed(ctx context.Context, args []string) error {
 			x -= c.weight
 		}
 		score := 0.5 + r.Float64()/2
-		sev := ingest.SeverityOf(d.Meta.Supervised, score, d.Meta.Threshold)
+		risk := ingest.Risk(d.Meta.Supervised, score, d.Meta.Threshold)
 		src := netip.AddrFrom4([4]byte{10, 0, byte(r.IntN(16)), byte(r.IntN(256))}) // 4,096 sources
 		dst := netip.AddrFrom4([4]byte{192, 168, byte(r.IntN(2)), byte(1 + r.IntN(254))})
 		return ingest.AlertBody{
@@ -86,7 +86,7 @@ func runBenchSeed(ctx context.Context, args []string) error {
 			Sensor:     fmt.Sprintf("plant-%d", r.IntN(8)),
 			Flow:       ingest.FlowTuple{SrcAddr: src, SrcPort: uint16(1024 + r.IntN(60000)), DstAddr: dst, DstPort: 502, Proto: 6},
 			Features:   map[string]string{"IN_BYTES": fmt.Sprint(r.IntN(5000)), "OUT_BYTES": fmt.Sprint(r.IntN(5000))},
-			Class:      class, Score: score, Severity: sev, Model: model,
+			Class:      class, Score: score, Risk: risk, Severity: ingest.SeverityOf(risk), Model: model,
 		}
 	}
 
