@@ -21,6 +21,10 @@ import (
 
 // Config tunes the HTTP layer. Zero values take the defaults.
 type Config struct {
+	// TrustedProxies are the addresses and CIDRs of proxies whose
+	// X-Forwarded-For names the client (logs, rate limits); none by
+	// default: the client is the peer of the connection.
+	TrustedProxies []string
 	// MaxBodyBytes caps every request body (default 1 MiB) but those of
 	// upload routes (flow batches, model files), which MaxUploadBytes caps
 	// (default 64 MiB).
@@ -111,6 +115,11 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	s := &Server{cfg: cfg, deps: deps}
 	e := gin.New()
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		// serve validated them; a library caller gets the safe default.
+		cfg.Logger.Error("ignoring invalid trusted proxies", "error", err.Error())
+		_ = e.SetTrustedProxies(nil)
+	}
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	e.Use(withRequestID(), accessLog(cfg.Logger), recoverProblem(cfg.Logger), deps.Metrics.Middleware())

@@ -49,6 +49,9 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"apikey", "frobnicate", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "frobnicate"},
 		{[]string{"migrate", "sideways", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "sideways"},
 		{[]string{"nosuchcommand"}, nil, "nosuchcommand"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--addr", "0.0.0.0:8080"}, nil, "--insecure-http"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--tls-cert", "c.pem"}, nil, "--tls-key"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--trusted-proxies", "10.0.0.0/33"}, nil, "--trusted-proxies"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--eth-rpc", "http://127.0.0.1:1"}, nil, "--eth-key-file"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_ETH_KEY": "0xnothex"}, "IDSLEDGER_ETH_KEY"},
 	}

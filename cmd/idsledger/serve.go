@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +47,9 @@ type serveConfig struct {
 	dbMaxConns        int
 	logLevel          string
 	debugAddr         string
+	tlsCert, tlsKey   string
+	insecureHTTP      bool
+	trustedProxies    []string
 
 	dataDir       string
 	ethRPC        string
@@ -76,6 +80,10 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", 16, "PostgreSQL pool size (IDSLEDGER_DB_MAX_CONNS)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (IDSLEDGER_LOG_LEVEL)")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve Go's pprof profiles at this loopback address, without authentication; empty: off (IDSLEDGER_DEBUG_ADDR)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve HTTPS with, reloaded on SIGHUP or when the file changes (IDSLEDGER_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert (IDSLEDGER_TLS_KEY)")
+	fs.BoolVar(&c.insecureHTTP, "insecure-http", false, "serve plain HTTP on a non-loopback --addr (behind a proxy that terminates TLS) (IDSLEDGER_INSECURE_HTTP)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: none (IDSLEDGER_TRUSTED_PROXIES)")
 	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
 	fs.StringVar(&c.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path); empty: the embedded dev chain (IDSLEDGER_ETH_RPC)")
 	fs.StringVar(&c.ethKeyFile, "eth-key-file", "", "file holding the service's hex private key, created when missing; default DATA_DIR/chain/service.key for the embedded chain (IDSLEDGER_ETH_KEY_FILE)")
@@ -138,6 +146,23 @@ func parseServe(args []string) (serveConfig, error) {
 	if c.debugAddr != "" && !isLoopback(c.debugAddr) {
 		return c, usagef("invalid value %q for --debug-addr (IDSLEDGER_DEBUG_ADDR): want a loopback host:port (profiles are served without authentication)", c.debugAddr)
 	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, usagef("--tls-cert (IDSLEDGER_TLS_CERT) and --tls-key (IDSLEDGER_TLS_KEY) go together")
+	}
+	if c.tlsCert == "" && !c.insecureHTTP && !isLoopback(c.addr) {
+		return c, usagef("refusing plain HTTP on %s, which is not a loopback address: give --tls-cert and --tls-key, or --insecure-http (IDSLEDGER_INSECURE_HTTP) when a proxy in front terminates TLS", c.addr)
+	}
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return c, usagef("invalid value %q in --trusted-proxies (IDSLEDGER_TRUSTED_PROXIES): want addresses or CIDRs", p)
+			}
+		}
+		c.trustedProxies = append(c.trustedProxies, p)
+	}
 	if c.dbMaxConns <= 0 || c.dbMaxConns > 1000 {
 		return c, usagef("invalid value %d for --db-max-conns (IDSLEDGER_DB_MAX_CONNS): want 1..1000", c.dbMaxConns)
 	}
@@ -169,7 +194,8 @@ func runServe(ctx context.Context, args []string) error {
 	metrics := api.NewMetrics(db)
 	hooks := webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome})
 	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, worker.Notify)}
-	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version},
+	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version,
+		TrustedProxies: cfg.trustedProxies},
 		api.Deps{
 			Keys: db, Health: health, Alerts: db, Ingester: in, Verifier: verifier,
 			Metrics: metrics, Webhooks: hooks, WebhookStore: db,
@@ -188,7 +214,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "database", storage.Redact(cfg.databaseURL), "version", version)
+	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.tlsCert != "", "database", storage.Redact(cfg.databaseURL), "version", version)
 
 	// Background work stops when workCtx ends; each worker finishes its
 	// current unit of work first, and shutdown waits for it.
@@ -210,7 +236,18 @@ func runServe(ctx context.Context, args []string) error {
 	})
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	if cfg.tlsCert != "" {
+		certs, err := newCertReloader(cfg.tlsCert, cfg.tlsKey, log)
+		if err != nil {
+			_ = ln.Close()
+			return usagef("%v", err)
+		}
+		go certs.watchSIGHUP(workCtx)
+		httpSrv.TLSConfig = certs.tlsConfig()
+		go func() { serveErr <- httpSrv.ServeTLS(ln, "", "") }()
+	} else {
+		go func() { serveErr <- httpSrv.Serve(ln) }()
+	}
 	if cfg.debugAddr != "" {
 		stopDebug, err := serveDebug(cfg.debugAddr, log)
 		if err != nil {
