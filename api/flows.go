@@ -72,12 +72,13 @@ func (s *Server) ingestFlows(c *gin.Context) {
 		abort(c, probUnsupportedMedia, "send flows as application/json (an array of objects), application/x-ndjson or text/csv (with a header row)")
 		return
 	}
-	body, ok := readBody(c)
-	if !ok {
+	records, err := ingest.Parse(format, c.Request.Body, s.maxFlows())
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		abort(c, probTooLarge, fmt.Sprintf("the body is larger than %d bytes", tooBig.Limit))
 		return
-	}
-	records, err := ingest.Parse(format, body, s.maxFlows())
-	if err != nil {
+	case err != nil:
 		abortIngest(c, err, nil)
 		return
 	}

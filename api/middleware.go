@@ -134,21 +134,34 @@ type Authenticator interface {
 
 // requireRole admits a request whose bearer key has one of roles: 401 without
 // a valid key, 403 with a valid key of another role, 503 when keys cannot be
-// checked because the database is down.
-func requireRole(auth Authenticator, roles ...storage.Role) gin.HandlerFunc {
+// checked because the database is down, 429 when the key is over its rate
+// or its client address has failed too many key checks lately.
+func (s *Server) requireRole(roles ...storage.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key, ok := bearer(c.GetHeader("Authorization"))
 		if !ok {
 			abort(c, probUnauthorized, "send the key as: Authorization: Bearer <key>")
 			return
 		}
-		k, err := auth.AuthenticateAPIKey(c.Request.Context(), key)
+		// An address that sent too many invalid keys lately is refused before
+		// its key is looked up: guessing keys is slow, and costs the
+		// database nothing.
+		if over, wait := s.badKey.exhausted(c.ClientIP()); over {
+			tooMany(c, wait, "too many requests with invalid API keys from this address; wait, and use a valid key")
+			return
+		}
+		k, err := s.deps.Keys.AuthenticateAPIKey(c.Request.Context(), key)
 		switch {
 		case errors.Is(err, storage.ErrBadKey):
+			s.badKey.allow(c.ClientIP()) // spends one of the address's failures
 			abort(c, probUnauthorized, "the API key is not valid")
 			return
 		case err != nil:
 			abortErr(c, err)
+			return
+		}
+		if ok, wait := s.perKey.allow(k.ID.String()); !ok {
+			tooMany(c, wait, "this API key is over its request rate; slow down")
 			return
 		}
 		c.Set(ctxAPIKey, k)

@@ -48,6 +48,7 @@ var (
 	probMethodNotAllowed = problemKind{"method-not-allowed", "Method not allowed on this resource", http.StatusMethodNotAllowed}
 	probConflict         = problemKind{"conflict", "The request conflicts with the resource's state", http.StatusConflict}
 	probTooLarge         = problemKind{"payload-too-large", "The request body is too large", http.StatusRequestEntityTooLarge}
+	probTooManyRequests  = problemKind{"rate-limited", "Too many requests", http.StatusTooManyRequests}
 	probUnsupportedMedia = problemKind{"unsupported-media-type", "Unsupported content type", http.StatusUnsupportedMediaType}
 	probUnavailable      = problemKind{"unavailable", "A service this request needs is unavailable", http.StatusServiceUnavailable}
 	probInternal         = problemKind{"internal", "Internal error", http.StatusInternalServerError}
@@ -57,7 +58,7 @@ var (
 // OpenAPI document and docs/architecture.md to it.
 var problemKinds = []problemKind{
 	probBadRequest, probValidation, probUnauthorized, probForbidden, probNotFound,
-	probMethodNotAllowed, probConflict, probTooLarge, probUnsupportedMedia, probUnavailable, probInternal,
+	probMethodNotAllowed, probConflict, probTooLarge, probTooManyRequests, probUnsupportedMedia, probUnavailable, probInternal,
 }
 
 const problemContentType = "application/problem+json"

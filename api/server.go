@@ -21,6 +21,16 @@ import (
 
 // Config tunes the HTTP layer. Zero values take the defaults.
 type Config struct {
+	// RatePerKey is each API key's token-bucket rate in requests per second
+	// (burst: twice that; default DefaultRatePerKey; negative: no limit);
+	// BadKeyRate the rate of failed key checks allowed per client address
+	// (default DefaultBadKeyRate), which makes guessing keys slow and
+	// keeps unauthenticated clients from loading the database; MaxIngest
+	// the ingest requests at work at once (default DefaultMaxIngest).
+	// Over them: 429 or 503, with Retry-After.
+	RatePerKey float64
+	BadKeyRate float64
+	MaxIngest  int
 	// TrustedProxies are the addresses and CIDRs of proxies whose
 	// X-Forwarded-For names the client (logs, rate limits); none by
 	// default: the client is the peer of the connection.
@@ -85,6 +95,9 @@ type Server struct {
 	deps   Deps
 	engine *gin.Engine
 	routes []Route
+
+	perKey *keyedLimiter // requests by API key id
+	badKey *keyedLimiter // failed key checks by client address
 }
 
 // Route is one endpoint: its method, gin path, and the roles that may call it
@@ -95,6 +108,7 @@ type Route struct {
 	Roles   []storage.Role
 	handler gin.HandlerFunc
 	upload  bool // takes bulk bodies: capped by MaxUploadBytes instead of MaxBodyBytes
+	ingest  bool // scores flows: admitted within Config.MaxIngest
 }
 
 // Public reports whether the route needs no API key.
@@ -113,7 +127,17 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, deps: deps}
+	if cfg.RatePerKey == 0 {
+		cfg.RatePerKey = DefaultRatePerKey
+	}
+	if cfg.BadKeyRate == 0 {
+		cfg.BadKeyRate = DefaultBadKeyRate
+	}
+	if cfg.MaxIngest <= 0 {
+		cfg.MaxIngest = DefaultMaxIngest
+	}
+	s := &Server{cfg: cfg, deps: deps,
+		perKey: newKeyedLimiter(cfg.RatePerKey, rateLimitedClientKeys), badKey: newKeyedLimiter(cfg.BadKeyRate, rateLimitedClientKeys)}
 	e := gin.New()
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		// serve validated them; a library caller gets the safe default.
@@ -132,7 +156,10 @@ func New(cfg Config, deps Deps) *Server {
 	for _, r := range s.routes {
 		handlers := []gin.HandlerFunc{}
 		if !r.Public() {
-			handlers = append(handlers, requireRole(deps.Keys, r.Roles...))
+			handlers = append(handlers, s.requireRole(r.Roles...))
+		}
+		if r.ingest {
+			handlers = append(handlers, admitIngest(cfg.MaxIngest))
 		}
 		limit := cfg.MaxBodyBytes
 		if r.upload {
@@ -171,7 +198,7 @@ func (s *Server) routeTable() []Route {
 		{Method: http.MethodPost, Path: "/v1/apikeys", Roles: adminOnly, handler: s.createAPIKey},
 		{Method: http.MethodDelete, Path: "/v1/apikeys/:id", Roles: adminOnly, handler: s.revokeAPIKey},
 
-		{Method: http.MethodPost, Path: "/v1/flows", Roles: ingestRoles, handler: s.ingestFlows, upload: true},
+		{Method: http.MethodPost, Path: "/v1/flows", Roles: ingestRoles, handler: s.ingestFlows, upload: true, ingest: true},
 		{Method: http.MethodGet, Path: "/v1/models/active", Roles: anyRole, handler: s.getActiveModel},
 		{Method: http.MethodPut, Path: "/v1/models/active", Roles: adminOnly, handler: s.putActiveModel, upload: true},
 		{Method: http.MethodGet, Path: "/v1/alerts", Roles: analystRoles, handler: s.listAlerts},

@@ -11,8 +11,10 @@ import (
 // defaults.
 type StreamOptions struct {
 	// MaxKeys caps the sources whose recent flows are kept (default
-	// 100000); the least recently seen is forgotten first.
-	MaxKeys int
+	// 100000), and MaxBytes the memory their rows take (default 64 MiB);
+	// the least recently seen source is forgotten first.
+	MaxKeys  int
+	MaxBytes int64
 	// TTL forgets a source's flows after this long without a new one
 	// (default 10 minutes): its next flow starts a fresh window.
 	TTL time.Duration
@@ -49,6 +51,13 @@ func (d *Detector) NewStream(opt StreamOptions) *Stream {
 	if opt.MaxKeys <= 0 {
 		opt.MaxKeys = 100000
 	}
+	if opt.MaxBytes <= 0 {
+		opt.MaxBytes = 64 << 20
+	}
+	// A source keeps up to Window rows of len(Features) float32s, plus its
+	// key and bookkeeping (about 128 bytes).
+	perKey := int64(max(1, d.Pipeline.Window)*len(d.Pipeline.Features)*4 + 128)
+	opt.MaxKeys = int(min(int64(opt.MaxKeys), max(1, opt.MaxBytes/perKey)))
 	if opt.TTL <= 0 {
 		opt.TTL = 10 * time.Minute
 	}
@@ -63,17 +72,22 @@ func (d *Detector) NewStream(opt StreamOptions) *Stream {
 func (s *Stream) Detector() *Detector { return s.d }
 
 // Detect scores flows in order, each with the window ending at it.
-func (s *Stream) Detect(flows []*Flow) ([]Prediction, error) {
+func (s *Stream) Detect(flows []*Flow) ([]Prediction, error) { return s.DetectIn("", flows) }
+
+// DetectIn is Detect with the flows' sources named within scope (a
+// sensor): two sensors that see the same source address keep separate
+// windows, so one sensor's flows cannot shape another's verdicts.
+func (s *Stream) DetectIn(scope string, flows []*Flow) ([]Prediction, error) {
 	p := s.d.Pipeline
 	if p.Input != InputWindow || len(flows) == 0 {
 		return s.d.Detect(flows)
 	}
-	return s.d.Model.Predict(s.windows(flows))
+	return s.d.Model.Predict(s.windows(scope, flows))
 }
 
 // windows builds each flow's window from its source's history and records
 // the flow in it, all under one lock.
-func (s *Stream) windows(flows []*Flow) Seqs {
+func (s *Stream) windows(scope string, flows []*Flow) Seqs {
 	p := s.d.Pipeline
 	nf := len(p.Features)
 	t := p.Window
@@ -84,7 +98,7 @@ func (s *Stream) windows(flows []*Flow) Seqs {
 	now := s.now()
 	for i, f := range flows {
 		p.Row(f, row)
-		h := s.lookup(f.Key, now)
+		h := s.lookup(scope+"\x00"+f.Key, now)
 		h.rows = append(h.rows, append([]float32(nil), row...))
 		if len(h.rows) > t {
 			h.rows = append(h.rows[:0], h.rows[len(h.rows)-t:]...)

@@ -67,7 +67,7 @@ func TestStreamConcurrentCallsOneSource(t *testing.T) {
 	for lo := 0; lo+2 <= len(flows); lo += 2 {
 		batch := flows[lo : lo+2]
 		wg.Go(func() {
-			x := s.windows(batch)
+			x := s.windows("", batch)
 			first, last := x.At(0), x.At(1)
 			c := call{prev: slices.Clone(first[(T-2)*nf : (T-1)*nf]), own: slices.Clone(first[(T-1)*nf:]),
 				last: slices.Clone(last[(T-1)*nf:])}
@@ -120,5 +120,37 @@ func TestStreamTTL(t *testing.T) {
 	}
 	if s.Keys() != 1 {
 		t.Fatalf("%d keys remembered", s.Keys())
+	}
+}
+
+// Windows are kept per scope (sensor): the same source seen by two sensors
+// has two windows; and the memory bound caps the sources kept.
+func TestStreamScopesAndByteBound(t *testing.T) {
+	d, flows := streamFixture(t)
+	s := d.NewStream(StreamOptions{})
+	fresh := d.NewStream(StreamOptions{})
+	if _, err := s.DetectIn("sensor-a", flows[:3]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.DetectIn("sensor-b", flows[3:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := fresh.DetectIn("sensor-b", flows[3:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(got, want, func(a, b Prediction) bool { return a.Score == b.Score }) {
+		t.Fatal("sensor-b's windows reached into sensor-a's flows")
+	}
+	per := d.Pipeline.Window*len(d.Pipeline.Features)*4 + 128
+	small := d.NewStream(StreamOptions{MaxBytes: int64(3 * per)})
+	for i, f := range flows[:10] {
+		if _, err := small.DetectIn(string(rune('a'+i)), []*Flow{f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if small.Keys() != 3 {
+		t.Fatalf("%d sources kept within a 3-source byte bound", small.Keys())
 	}
 }

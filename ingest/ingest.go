@@ -213,7 +213,7 @@ func (in *Ingester) ScoreFlows(ctx context.Context, sensor string, flows []*dete
 func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, flows []*detector.Flow,
 	mark func(string)) ([]Verdict, []uuid.UUID, error) {
 	started := time.Now()
-	preds, err := m.Detect(flows)
+	preds, err := m.Detect(sensor, flows)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrScoring, err)
 	}

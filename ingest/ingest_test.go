@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +56,7 @@ func TestIngestKeepsGoodRecordsAndNamesBadOnes(t *testing.T) {
 	}
 	lines := strings.SplitN(string(sampleBody(t)), "\n", 12)
 	body := strings.Join(lines[:11], "\n") + "\n" + "1,2\n" // the last row lacks fields
-	recs, err := ingest.Parse(ingest.FormatCSV, []byte(body), 100)
+	recs, err := ingest.Parse(ingest.FormatCSV, strings.NewReader(body), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,11 +96,11 @@ func TestIngestKeepsGoodRecordsAndNamesBadOnes(t *testing.T) {
 // schema stores nothing and says why with a sentinel error.
 func TestIngestFailsWhole(t *testing.T) {
 	ctx := context.Background()
-	good, err := ingest.Parse(ingest.FormatCSV, sampleBody(t), 1000)
+	good, err := ingest.Parse(ingest.FormatCSV, bytes.NewReader(sampleBody(t)), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad, err := ingest.Parse(ingest.FormatNDJSON, []byte("[1]\n{\"IN_BYTES\":\n"), 10)
+	bad, err := ingest.Parse(ingest.FormatNDJSON, strings.NewReader("[1]\n{\"IN_BYTES\":\n"), 10)
 	if err != nil {
 		t.Fatal(err)
 	}

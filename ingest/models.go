@@ -24,11 +24,11 @@ func (m *ActiveModel) Ref() ModelRef {
 	return ModelRef{ID: m.Detector.ID(), Version: m.Version}
 }
 
-// Detect scores flows with the model. For a window-mode model each flow's
-// window also reaches back into the flows of the same source seen in
-// earlier calls (see detector.Stream).
-func (m *ActiveModel) Detect(flows []*detector.Flow) ([]detector.Prediction, error) {
-	return m.stream.Detect(flows)
+// Detect scores flows a sensor saw with the model. For a window-mode model
+// each flow's window also reaches back into the flows of the same source
+// this sensor sent in earlier calls (see detector.Stream.DetectIn).
+func (m *ActiveModel) Detect(sensor string, flows []*detector.Flow) ([]detector.Prediction, error) {
+	return m.stream.DetectIn(sensor, flows)
 }
 
 // Models holds the active model behind an atomic pointer: a swap is one

@@ -91,10 +91,17 @@ type detailError struct {
 func (e detailError) Error() string        { return e.detail }
 func (e detailError) Is(target error) bool { return target == e.kind }
 
-// Parse splits body into at most max records. Body errors wrap
-// ErrTooManyRecords or ErrMalformedBody; each record either has columns
-// and values or an error, never both.
-func Parse(f Format, body []byte, max int) ([]Record, error) {
+// MaxLineBytes bounds one NDJSON line (a record of MaxRecordFields fields
+// of MaxFieldBytes fits).
+const MaxLineBytes = 4 << 20
+
+// Parse reads body as it arrives and splits it into at most max records:
+// the body is never held whole in memory beside its records. Body errors
+// wrap ErrTooManyRecords or ErrMalformedBody, or, when the body could not
+// be read at all, the reader's error (an *http.MaxBytesError for a body
+// over its limit); each record either has columns and values or an error,
+// never both.
+func Parse(f Format, body io.Reader, max int) ([]Record, error) {
 	switch f {
 	case FormatJSON:
 		return parseJSONArray(body, max)
@@ -104,6 +111,19 @@ func Parse(f Format, body []byte, max int) ([]Record, error) {
 		return parseCSV(body, max)
 	}
 	return nil, malformed("unknown format %d", f)
+}
+
+// readError reports whether err is the body reader's failure rather than
+// a decoding error, and wraps it so callers can tell (errors.As).
+func readError(err error) (error, bool) {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var pe *csv.ParseError
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.As(err, &syntax) || errors.As(err, &typ) || errors.As(err, &pe) {
+		return nil, false
+	}
+	return fmt.Errorf("read the body: %w", err), true
 }
 
 func malformed(format string, args ...any) error {
@@ -117,8 +137,8 @@ func tooMany(max int) error {
 // parseJSONArray splits a JSON array into records. Malformed JSON fails the
 // whole body (there is no telling where the next record starts); an element
 // that is not a flat object is a record error.
-func parseJSONArray(body []byte, max int) ([]Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
+func parseJSONArray(body io.Reader, max int) ([]Record, error) {
+	dec := json.NewDecoder(body)
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
@@ -150,6 +170,9 @@ func parseJSONArray(body []byte, max int) ([]Record, error) {
 }
 
 func jsonError(err error, what string) error {
+	if rerr, ok := readError(err); ok {
+		return rerr
+	}
 	var syntax *json.SyntaxError
 	if errors.As(err, &syntax) {
 		return malformed("%s: malformed JSON at byte %d", what, syntax.Offset)
@@ -162,10 +185,10 @@ func jsonError(err error, what string) error {
 
 // parseNDJSON reads one JSON object per line; blank lines are skipped and
 // every bad line is a record error.
-func parseNDJSON(body []byte, max int) ([]Record, error) {
+func parseNDJSON(body io.Reader, max int) ([]Record, error) {
 	var recs []Record
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	sc.Buffer(make([]byte, 0, 64<<10), len(body)+1)
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
 	line := 0
 	for sc.Scan() {
 		line++
@@ -185,7 +208,10 @@ func parseNDJSON(body []byte, max int) ([]Record, error) {
 		recs = append(recs, r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, malformed("the NDJSON body could not be read: %v", err)
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, malformed("NDJSON line %d is longer than %d bytes", line+1, MaxLineBytes)
+		}
+		return nil, fmt.Errorf("read the body: %w", err)
 	}
 	return recs, nil
 }
@@ -243,15 +269,21 @@ func (r *Record) flatObject(raw []byte) {
 
 // parseCSV reads a header row and then one record per row; a row with the
 // wrong number of fields or bad quoting is a record error.
-func parseCSV(body []byte, max int) ([]Record, error) {
-	body = bytes.TrimPrefix(body, []byte{0xEF, 0xBB, 0xBF})
-	cr := csv.NewReader(bytes.NewReader(body))
+func parseCSV(body io.Reader, max int) ([]Record, error) {
+	br := bufio.NewReaderSize(body, 64<<10)
+	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err != nil {
 		if err == io.EOF {
 			return nil, malformed("the CSV body is empty: it needs a header row")
+		}
+		if rerr, ok := readError(err); ok {
+			return nil, rerr
 		}
 		return nil, malformed("the CSV header row is malformed: %v", err)
 	}
@@ -288,6 +320,9 @@ func parseCSV(body []byte, max int) ([]Record, error) {
 			r.Line = pe.Line
 			r.reject("malformed CSV: %v", pe.Err)
 		case err != nil:
+			if rerr, ok := readError(err); ok {
+				return nil, rerr
+			}
 			return nil, malformed("the CSV body could not be read: %v", err)
 		case len(row) == 1 && strings.TrimSpace(row[0]) == "":
 			continue // a blank line

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 )
@@ -48,7 +49,7 @@ func FuzzParseJSONArray(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		recs, err := parseJSONArray(body, 50)
+		recs, err := parseJSONArray(bytes.NewReader(body), 50)
 		checkRecords(t, recs, err, 50)
 	})
 }
@@ -58,7 +59,7 @@ func FuzzParseNDJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		recs, err := parseNDJSON(body, 50)
+		recs, err := parseNDJSON(bytes.NewReader(body), 50)
 		checkRecords(t, recs, err, 50)
 	})
 }
@@ -68,7 +69,7 @@ func FuzzParseCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		recs, err := parseCSV(body, 50)
+		recs, err := parseCSV(bytes.NewReader(body), 50)
 		checkRecords(t, recs, err, 50)
 	})
 }
