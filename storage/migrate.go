@@ -57,6 +57,14 @@ func (g *Migrator) Down(steps int) error {
 	return nil
 }
 
+// To migrates up or down to version. Being there already is not an error.
+func (g *Migrator) To(version uint) error {
+	if err := g.m.Migrate(version); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate to %d: %w", version, classify(err))
+	}
+	return nil
+}
+
 // Force records version as applied and clean without running anything:
 // the way out of a dirty schema once a person has finished or undone the
 // failed migration by hand.

@@ -189,7 +189,7 @@ func TestAppendOnlyMigrationKeepsAnchoringState(t *testing.T) {
 	}
 	db.Close()
 
-	if err := m.Down(1); err != nil {
+	if err := m.To(4); err != nil {
 		t.Fatal(err)
 	}
 	db = open()
