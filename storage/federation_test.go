@@ -151,9 +151,184 @@ func TestFederationUnavailable(t *testing.T) {
 		"NextModelVersion": func() error { _, err := f.NextModelVersion(ctx); return err },
 		"AddEvent":         func() error { return f.AddEvent(ctx, ev) },
 		"SaveRound":        func() error { return f.SaveRound(ctx, federated.Round{Number: 1, State: federated.StateOpen}) },
+		"ActiveModel":      func() error { _, _, err := db.ActiveModel(ctx); return err },
 	} {
 		if err := call(); !errors.Is(err, storage.ErrUnavailable) {
 			t.Errorf("%s: %v, want ErrUnavailable", name, err)
 		}
+	}
+}
+
+// A model swap survives a restart: the model, its version label and its
+// audit event are stored together.
+func TestActiveModelPersists(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	open := func() *storage.DB {
+		db, err := storage.Open(ctx, url, storage.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(db.Close)
+		return db
+	}
+	db := open()
+	if _, ok, err := db.ActiveModel(ctx); err != nil || ok {
+		t.Fatalf("active model of a new database: ok %v, %v", ok, err)
+	}
+	model := func(file string) coordinator.ModelFile {
+		return coordinator.ModelFile{ID: detector.ModelID([]byte(file)), Kind: "autoencoder", File: []byte(file)}
+	}
+	a, b := model("model a"), model("model b")
+	if _, err := db.ActivateModel(ctx, a, "v1", "admin-key", ""); err != nil {
+		t.Fatal(err)
+	}
+	evB, err := db.ActivateModel(ctx, b, "v2", "coordinator", "round 3 policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db.Close()
+	db = open() // as a restarted service
+	got, ok, err := db.ActiveModel(ctx)
+	if err != nil || !ok {
+		t.Fatalf("active model after a restart: ok %v, %v", ok, err)
+	}
+	if got.Model.ID != b.ID || !bytes.Equal(got.Model.File, b.File) || got.Model.Kind != b.Kind || got.Version != "v2" ||
+		got.Actor != "coordinator" || got.EventID != evB || got.ActivatedAt.IsZero() || got.Model.CreatedAt != got.ActivatedAt {
+		t.Fatalf("active model after a restart: %+v", got)
+	}
+	rec, err := storage.NewOutbox(db.Pool).Record(ctx, anchor.RecordID(evB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`{"action":"model.activate","actor":"coordinator","at":"%s","model":{"id":"%s","version":"v2"},"reason":"round 3 policy","type":"audit_event"}`,
+		got.ActivatedAt.Format(time.RFC3339Nano), b.ID)
+	if rec.Kind != "audit_event" || string(rec.Body) != want {
+		t.Fatalf("activation event: %s %s\nwant %s", rec.Kind, rec.Body, want)
+	}
+
+	// Both models stay stored, for the coordinator (a round's base model is
+	// the serving one) and for activating a again, which stores nothing new.
+	f := storage.NewFederation(db.Pool)
+	if ms, err := f.Models(ctx); err != nil || len(ms) != 2 || ms[0].ID != b.ID || ms[1].ID != a.ID {
+		t.Fatalf("models: %+v %v", ms, err)
+	}
+	if _, err := db.ActivateModel(ctx, a, "v1", "admin-key", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := db.ActiveModel(ctx); err != nil || got.Model.ID != a.ID || got.Version != "v1" || got.Actor != "admin-key" {
+		t.Fatalf("active model after activating a again: %+v %v", got, err)
+	}
+	if ms, err := f.Models(ctx); err != nil || len(ms) != 2 {
+		t.Fatalf("models after activating a again: %d %v", len(ms), err)
+	}
+
+	// A file that is not its id changes nothing and records nothing.
+	bad := model("model c")
+	bad.ID = a.ID[:63] + "0"
+	if bad.ID == a.ID {
+		bad.ID = a.ID[:63] + "1"
+	}
+	before := len(outboxRecords(t, db))
+	if _, err := db.ActivateModel(ctx, bad, "v3", "admin-key", ""); err == nil {
+		t.Fatal("a model whose id is not its file's hash was activated")
+	}
+	if got, _, _ := db.ActiveModel(ctx); got.Model.ID != a.ID {
+		t.Fatalf("active model after a refused activation: %s", got.Model.ID)
+	}
+	if n := len(outboxRecords(t, db)); n != before {
+		t.Fatalf("a refused activation left %d records", n-before)
+	}
+}
+
+// Migration 000006 goes down to exactly the schema before it and up again,
+// with federation rows stored; a ledger holding fl_round records cannot go
+// down (it would lose them) and stays as it was.
+func TestFederationMigrationDownUp(t *testing.T) {
+	ctx := context.Background()
+	u := pgtest.EmptyURL(t)
+	m, err := storage.NewMigrator(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	db, err := storage.Open(ctx, u, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema := func() string {
+		t.Helper()
+		var s string
+		if err := db.Pool.QueryRow(ctx, `
+			SELECT coalesce(string_agg(x, E'\n' ORDER BY x), '') FROM (
+				SELECT format('column %s.%s %s %s %s', table_name, column_name, data_type, is_nullable, column_default) AS x
+				FROM information_schema.columns WHERE table_schema = 'public'
+				UNION ALL
+				SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+				FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+				UNION ALL
+				SELECT format('index %s', indexdef) FROM pg_indexes WHERE schemaname = 'public'
+				UNION ALL
+				SELECT format('relation %s %s %s', relname, relkind, reloptions) FROM pg_class
+				WHERE relnamespace = 'public'::regnamespace) s`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if err := m.To(5); err != nil {
+		t.Fatal(err)
+	}
+	before := schema()
+	if err := m.Up(); err != nil {
+		t.Fatal(err)
+	}
+	after := schema()
+	if after == before {
+		t.Fatal("migration 000006 changed nothing")
+	}
+
+	// Rows in every kind of table the down drops.
+	f := storage.NewFederation(db.Pool)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	site := coordinator.Site{Address: common.HexToAddress("0x0a"), Name: "a", KeyID: flNodeKey(t, db), EnrolledAt: now}
+	if err := f.PutSite(ctx, site, coordinator.Record{ID: uuid.New(), Kind: "audit_event", Body: []byte(`{"e":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	r := federated.Round{Number: 1, BaseModelID: detector.ModelID([]byte("base")), Dim: 1, Opened: now, Deadline: now.Add(time.Minute), State: federated.StateOpen,
+		Policy: federated.Policy{Rule: federated.Rule{Kind: federated.RuleFedAvg}}}
+	if err := f.OpenRound(ctx, r, coordinator.Record{ID: uuid.New(), Kind: "audit_event", Body: []byte(`{"e":2}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ActivateModel(ctx, coordinator.ModelFile{ID: detector.ModelID([]byte("m")), Kind: "mlp", File: []byte("m")}, "v1", "admin", ""); err != nil {
+		t.Fatal(err)
+	}
+	records := len(outboxRecords(t, db))
+
+	if err := m.To(5); err != nil {
+		t.Fatal(err)
+	}
+	if got := schema(); got != before {
+		t.Fatalf("schema after 000006 down differs from before it:\n%s\n--- before ---\n%s", got, before)
+	}
+	if n := len(outboxRecords(t, db)); n != records {
+		t.Fatalf("going down lost records: %d of %d", n, records)
+	}
+	if err := m.Up(); err != nil {
+		t.Fatal(err)
+	}
+	if got := schema(); got != after {
+		t.Fatalf("schema after 000006 up again differs:\n%s\n--- first up ---\n%s", got, after)
+	}
+
+	if err := storage.AppendRecordsWithIDs(ctx, db.Pool, "fl_round", []uuid.UUID{uuid.New()}, [][]byte{[]byte(`{"round":1}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.To(5); err == nil {
+		t.Fatal("000006 went down over fl_round records")
+	}
+	if got := schema(); got != after {
+		t.Fatal("a failed 000006 down changed the schema")
 	}
 }

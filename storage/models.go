@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -11,11 +12,13 @@ import (
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/federated/coordinator"
+	"github.com/idsledger/idsledger/ingest"
 )
 
 // The models table holds every detector model file the service keeps:
 // uploaded, built in, or made by a federated round. The coordinator reads
-// and plans them through Federation.
+// and plans them through Federation; the serving side activates them
+// through DB.ActivateModel. Both write a file through insertModel.
 
 // insertModel stores m unless a model with its id is stored (then nothing
 // changes). m.ID must be the hex keccak256 of m.File.
@@ -176,4 +179,73 @@ func (f *Federation) listModels(ctx context.Context, sql string) ([]coordinator.
 		return nil, fmt.Errorf("list models: %w", classify(err))
 	}
 	return ms, nil
+}
+
+// ModelActivation is the model that scores flows, as last activated.
+type ModelActivation struct {
+	Model       coordinator.ModelFile // with its file
+	Version     string                // the version label it was activated with
+	Actor       string
+	ActivatedAt time.Time
+	EventID     uuid.UUID // its model.activate audit event record
+}
+
+// ActivateModel makes m the model that scores flows, durably: in one
+// transaction it stores m (unless a model with its id is stored; a zero
+// CreatedAt becomes the activation time), appends the "model.activate"
+// audit event naming m.ID, version, actor and reason (may be empty), and
+// makes m the active model, which ActiveModel returns from then on, also
+// after a restart. m.ID must be the hex keccak256 of m.File. It returns the
+// event's record id. Call it before the model takes over, so that no alert
+// is decided by an unrecorded model.
+func (db *DB) ActivateModel(ctx context.Context, m coordinator.ModelFile, version, actor, reason string) (uuid.UUID, error) {
+	var eventID uuid.UUID
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		id, at, err := appendModelActivation(ctx, tx, ingest.ModelRef{ID: m.ID, Version: version}, actor, reason)
+		if err != nil {
+			return err
+		}
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = at
+		}
+		if err := insertModel(ctx, tx, m); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO active_model (model_id, version, actor, activated_at, event_id) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (singleton) DO UPDATE SET model_id = excluded.model_id, version = excluded.version,
+				actor = excluded.actor, activated_at = excluded.activated_at, event_id = excluded.event_id`,
+			m.ID, version, actor, at, id); err != nil {
+			return err
+		}
+		eventID = id
+		return nil
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("activate model %s: %w", m.ID, classify(err))
+	}
+	return eventID, nil
+}
+
+// ActiveModel returns the model last activated with ActivateModel, with
+// its file; ok is false when none ever was.
+func (db *DB) ActiveModel(ctx context.Context) (ModelActivation, bool, error) {
+	var (
+		a ModelActivation
+		r modelRow
+	)
+	dest := append([]any{&a.Version, &a.Actor, &a.ActivatedAt, &a.EventID}, r.dest(true)...)
+	err := db.Pool.QueryRow(ctx, `SELECT a.version, a.actor, a.activated_at, a.event_id, `+modelColumns+`, file
+		FROM active_model a JOIN models m ON m.id = a.model_id`).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("active model: %w", classify(err))
+	}
+	a.ActivatedAt = a.ActivatedAt.UTC()
+	if a.Model, err = r.model(); err != nil {
+		return a, false, fmt.Errorf("active model: %w", err)
+	}
+	return a, true, nil
 }
