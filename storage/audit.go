@@ -24,7 +24,8 @@ type WorkflowChange struct {
 // AuditEvent is the body of an 'audit_event' record: who did what, when.
 // The detail fields set depend on Action:
 //   - "alert.workflow": AlertID and Change;
-//   - "model.activate": Model (the model that decides from now on).
+//   - "model.activate": Model (the model that decides from now on), and
+//     Reason when the activation gave one (a round's promotion).
 type AuditEvent struct {
 	Type    string           `json:"type"` // always "audit_event"
 	Action  string           `json:"action"`
@@ -33,6 +34,7 @@ type AuditEvent struct {
 	AlertID *uuid.UUID       `json:"alert_id,omitempty"`
 	Change  *WorkflowChange  `json:"change,omitempty"`
 	Model   *ingest.ModelRef `json:"model,omitempty"`
+	Reason  string           `json:"reason,omitempty"`
 }
 
 // appendAuditEvent appends ev (Type and At filled in) to the outbox
@@ -52,11 +54,20 @@ func appendAuditEvent(ctx context.Context, q RowQuerier, ev AuditEvent) (uuid.UU
 	return id, ev.At, err
 }
 
+// appendModelActivation appends the "model.activate" audit event of model
+// through q: the one way that event is made (RecordModelActivation,
+// ActivateModel).
+func appendModelActivation(ctx context.Context, q RowQuerier, model ingest.ModelRef, actor, reason string) (uuid.UUID, time.Time, error) {
+	return appendAuditEvent(ctx, q, AuditEvent{Action: "model.activate", Actor: actor, Model: &model, Reason: reason})
+}
+
 // RecordModelActivation appends a "model.activate" audit event naming the
 // model and the actor, and returns its record id. Call it before the model
-// takes over, so that no alert is decided by an unrecorded model.
+// takes over, so that no alert is decided by an unrecorded model. It
+// records the activation only; ActivateModel also keeps the model, so that
+// a restarted service serves it again.
 func (db *DB) RecordModelActivation(ctx context.Context, model ingest.ModelRef, actor string) (uuid.UUID, error) {
-	id, _, err := appendAuditEvent(ctx, db.Pool, AuditEvent{Action: "model.activate", Actor: actor, Model: &model})
+	id, _, err := appendModelActivation(ctx, db.Pool, model, actor, "")
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("record model activation: %w", classify(err))
 	}

@@ -57,7 +57,7 @@ func (g *Migrator) Down(steps int) error {
 	return nil
 }
 
-// To migrates up or down to version exactly.
+// To migrates up or down to version. Being there already is not an error.
 func (g *Migrator) To(version uint) error {
 	if err := g.m.Migrate(version); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("migrate to %d: %w", version, classify(err))

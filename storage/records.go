@@ -49,7 +49,25 @@ type Execer interface {
 // inside the caller's transaction to make the records part of a larger
 // change, or see QueueRecords.
 func AppendRecords(ctx context.Context, q Execer, kind string, canonical [][]byte) ([]uuid.UUID, error) {
-	ids, args, err := appendRecordsArgs(kind, canonical)
+	return appendRecords(ctx, q, kind, nil, canonical)
+}
+
+// AppendRecordsWithIDs is AppendRecords for records whose ids the caller
+// made, because each body names its own id (the federation coordinator's
+// records): ids[i] is the i-th record's. An id already taken fails the
+// statement with a unique violation of records_pkey, and the caller's
+// transaction with it.
+func AppendRecordsWithIDs(ctx context.Context, q Execer, kind string, ids []uuid.UUID, canonical [][]byte) error {
+	if len(ids) != len(canonical) {
+		return fmt.Errorf("append %s records: %d ids for %d bodies", kind, len(ids), len(canonical))
+	}
+	_, err := appendRecords(ctx, q, kind, ids, canonical)
+	return err
+}
+
+// appendRecords runs appendRecordsSQL; nil ids get new ones.
+func appendRecords(ctx context.Context, q Execer, kind string, ids []uuid.UUID, canonical [][]byte) ([]uuid.UUID, error) {
+	ids, args, err := appendRecordsArgs(kind, ids, canonical)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +81,7 @@ func AppendRecords(ctx context.Context, q Execer, kind string, canonical [][]byt
 // are stored when the batch runs (and with it, as one transaction, when it
 // has no transaction statements of its own).
 func QueueRecords(b *pgx.Batch, kind string, canonical [][]byte) ([]uuid.UUID, error) {
-	ids, args, err := appendRecordsArgs(kind, canonical)
+	ids, args, err := appendRecordsArgs(kind, nil, canonical)
 	if err != nil {
 		return nil, err
 	}
@@ -84,16 +102,23 @@ const appendRecordsSQL = `
 		RETURNING id, seq, kind, leaf_hash, created_at)
 	INSERT INTO outbox (id, seq, kind, leaf_hash, created_at) SELECT * FROM r`
 
-func appendRecordsArgs(kind string, canonical [][]byte) ([]uuid.UUID, []any, error) {
-	ids := make([]uuid.UUID, len(canonical))
+// appendRecordsArgs are appendRecordsSQL's arguments: the records' ids
+// (new UUIDv7s when ids is nil) and leaves.
+func appendRecordsArgs(kind string, ids []uuid.UUID, canonical [][]byte) ([]uuid.UUID, []any, error) {
+	if ids == nil {
+		ids = make([]uuid.UUID, len(canonical))
+		for i := range ids {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, nil, fmt.Errorf("new record id: %w", err)
+			}
+			ids[i] = id
+		}
+	}
 	leaves := make([][]byte, len(canonical))
 	for i, c := range canonical {
-		id, err := uuid.NewV7()
-		if err != nil {
-			return nil, nil, fmt.Errorf("new record id: %w", err)
-		}
 		leaf := anchor.LeafHash(c)
-		ids[i], leaves[i] = id, leaf[:]
+		leaves[i] = leaf[:]
 	}
 	return ids, []any{kind, ids, canonical, leaves}, nil
 }

@@ -122,11 +122,15 @@ type ModelFile struct {
 
 // Store persists the federation. Every method is atomic: it happens
 // completely or not at all. A restarted coordinator finds everything a
-// method that returned nil stored, and nothing of one that failed.
+// method that returned nil stored, and nothing of one that failed. A
+// record a method appends takes the id the coordinator gave it; an id
+// already taken fails the method with ErrConflict. Package
+// coordinatortest holds the tests every Store must pass.
 type Store interface {
 	// PutSite enrolls s (or enrolls a removed site again, with s's name
-	// and key) with its audit event. ErrConflict when the key speaks for
-	// another site.
+	// and key; it keeps its first enrolment time) with its audit event.
+	// ErrConflict when the key speaks for another site, removed or not; a
+	// store that knows the API keys answers ErrNotFound for an unknown one.
 	PutSite(ctx context.Context, s Site, event Record) error
 	// RemoveSite marks a site removed, with its audit event; ErrNotFound
 	// when it is not enrolled.
@@ -148,14 +152,19 @@ type Store interface {
 	// LastRound returns the highest round number ever opened (0: none).
 	LastRound(ctx context.Context) (uint64, error)
 	// Rounds lists rounds newest first, below before (0: from the newest),
-	// at most limit.
+	// at most limit (none for limit <= 0).
 	Rounds(ctx context.Context, before uint64, limit int) ([]federated.Round, error)
 	// SaveRound stores r's state (its transitions after opening: closing,
-	// failed).
+	// failed). ErrNotFound when r was never opened; a state only moves
+	// forward (open → closing → closed, open or closing → failed) and an
+	// ended round changes no more, else federated.ErrRoundClosed.
 	SaveRound(ctx context.Context, r federated.Round) error
 	// AddUpdate stores an acknowledged update, its model_update record (to
 	// the outbox) and the round with its new receipt, in one transaction.
-	// ErrConflict when the round already holds an update of that site.
+	// ErrConflict when the round already holds an update of that site (or
+	// that hash, or the record id is taken); ErrNotFound when the round is
+	// not stored or the site was never enrolled; federated.ErrRoundClosed
+	// when the stored round is not open.
 	AddUpdate(ctx context.Context, r federated.Round, u StoredUpdate, rec Record) error
 	// Updates returns the round's updates in the order they were received.
 	Updates(ctx context.Context, round uint64) ([]StoredUpdate, error)
@@ -168,7 +177,10 @@ type Store interface {
 	// CompleteRound stores what closing a round produced, in one
 	// transaction: the round (closed or failed), every update's judgement,
 	// the reputations, the accountant, the round record and, when there is
-	// one, the new model with its record.
+	// one, the new model with its record (a model already stored is kept as
+	// it is). Of the updates only their judgements are written; each must be
+	// a stored update of the round, else ErrNotFound. ErrNotFound when the
+	// round is not stored, federated.ErrRoundClosed when it already ended.
 	CompleteRound(ctx context.Context, o Outcome) error
 
 	// Reputations returns the last known reputation of every site (the
@@ -181,15 +193,20 @@ type Store interface {
 	AddEvent(ctx context.Context, event Record) error
 
 	// PutModel stores a model file; storing the same id again changes
-	// nothing.
+	// nothing. m.ID must be the hex keccak256 of m.File, else an error.
 	PutModel(ctx context.Context, m ModelFile) error
 	// NextModelVersion allocates a registry version number, never handed
 	// out before (numbers a crash lost are skipped, never reused).
 	NextModelVersion(ctx context.Context) (uint64, error)
-	// PlanRegistration gives a stored model its registry version (and the
-	// updates root it will be registered with); Unregistered lists the
-	// models whose registration is planned but not done, oldest first, and
-	// MarkRegistered records that the registry holds one.
+	// PlanRegistration gives a stored model its registry version (it is
+	// registered with the UpdatesRoot stored with it): ErrNotFound for a
+	// model not stored, ErrConflict when the model is planned as another
+	// version (it may be registered under that one already) or the version
+	// is another model's; planning it again as its version changes nothing.
+	// Unregistered lists the models whose registration is planned but not
+	// done, by version, without their bytes, and MarkRegistered records that
+	// the registry holds one (ErrNotFound for a model not stored, an error
+	// for one with no version planned).
 	PlanRegistration(ctx context.Context, modelID string, version uint64) error
 	Unregistered(ctx context.Context) ([]ModelFile, error)
 	MarkRegistered(ctx context.Context, modelID string) error

@@ -1,6 +1,7 @@
 package fakes
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,13 +13,16 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/uuid"
 
+	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/federated"
 	"github.com/idsledger/idsledger/federated/coordinator"
 )
 
 // FedStore is an in-memory coordinator.Store. Rounds and the accountant go
 // through JSON, as the database keeps them, so a test sees what a restarted
-// coordinator would load. Records are kept in order (Records).
+// coordinator would load. Records are kept in order (Records). It passes
+// the same contract tests as storage.Federation (coordinatortest), except
+// that it binds any API key id (it knows no keys).
 type FedStore struct {
 	mu          sync.Mutex
 	sites       []coordinator.Site
@@ -41,6 +45,19 @@ func NewFedStore() *FedStore {
 		reputations: map[common.Address]uint16{}}
 }
 
+// idsFree checks, before anything changes, that the records' ids are free
+// (a taken id is ErrConflict, as the records table's key says).
+func (s *FedStore) idsFree(recs ...coordinator.Record) error {
+	for _, r := range recs {
+		for _, x := range s.records {
+			if x.ID == r.ID {
+				return fmt.Errorf("record %s: %w", r.ID, coordinator.ErrConflict)
+			}
+		}
+	}
+	return nil
+}
+
 func (s *FedStore) failing() error {
 	err := s.FailNext
 	s.FailNext = nil
@@ -60,10 +77,15 @@ func (s *FedStore) PutSite(_ context.Context, site coordinator.Site, ev coordina
 	if err := s.failing(); err != nil {
 		return err
 	}
-	for i, x := range s.sites {
+	if err := s.idsFree(ev); err != nil {
+		return err
+	}
+	for _, x := range s.sites {
 		if x.KeyID == site.KeyID && x.Address != site.Address {
 			return coordinator.ErrConflict
 		}
+	}
+	for i, x := range s.sites {
 		if x.Address == site.Address {
 			site.EnrolledAt = x.EnrolledAt
 			s.sites[i] = site
@@ -82,9 +104,12 @@ func (s *FedStore) RemoveSite(_ context.Context, addr common.Address, ev coordin
 	if err := s.failing(); err != nil {
 		return err
 	}
+	if err := s.idsFree(ev); err != nil {
+		return err
+	}
 	for i, x := range s.sites {
 		if x.Address == addr && x.RemovedAt == nil {
-			now := time.Now().UTC()
+			now := time.Now().UTC().Truncate(time.Microsecond)
 			s.sites[i].RemovedAt = &now
 			s.records = append(s.records, ev)
 			return nil
@@ -151,6 +176,9 @@ func (s *FedStore) OpenRound(_ context.Context, r federated.Round, ev coordinato
 	if _, ok := s.rounds[r.Number]; ok {
 		return coordinator.ErrConflict
 	}
+	if err := s.idsFree(ev); err != nil {
+		return err
+	}
 	s.putRound(r)
 	s.records = append(s.records, ev)
 	return nil
@@ -195,7 +223,7 @@ func (s *FedStore) Rounds(_ context.Context, before uint64, limit int) ([]federa
 	}
 	sort.Slice(ns, func(i, j int) bool { return ns[i] > ns[j] })
 	var out []federated.Round
-	for _, n := range ns[:min(len(ns), limit)] {
+	for _, n := range ns[:min(len(ns), max(limit, 0))] {
 		r, _ := s.getRound(n)
 		out = append(out, r)
 	}
@@ -208,11 +236,35 @@ func (s *FedStore) SaveRound(_ context.Context, r federated.Round) error {
 	if err := s.failing(); err != nil {
 		return err
 	}
-	if _, ok := s.rounds[r.Number]; !ok {
-		return coordinator.ErrNotFound
+	if _, err := s.movable(r.Number, r.State); err != nil {
+		return err
 	}
 	s.putRound(r)
 	return nil
+}
+
+// movable returns the stored state of round n after checking that the
+// round may be stored in state to: states only move forward (open →
+// closing → closed, open or closing → failed), and an ended round changes
+// no more.
+func (s *FedStore) movable(n uint64, to federated.State) (federated.State, error) {
+	r, ok := s.getRound(n)
+	if !ok {
+		return "", fmt.Errorf("no round %d: %w", n, coordinator.ErrNotFound)
+	}
+	if r.State == federated.StateOpen || (r.State == federated.StateClosing && to != federated.StateOpen) {
+		return r.State, nil
+	}
+	return r.State, fmt.Errorf("%w: round %d is %s, it cannot become %s", federated.ErrRoundClosed, n, r.State, to)
+}
+
+func (s *FedStore) enrolled(a common.Address) bool {
+	for _, x := range s.sites {
+		if x.Address == a {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *FedStore) AddUpdate(_ context.Context, r federated.Round, u coordinator.StoredUpdate, rec coordinator.Record) error {
@@ -221,10 +273,31 @@ func (s *FedStore) AddUpdate(_ context.Context, r federated.Round, u coordinator
 	if err := s.failing(); err != nil {
 		return err
 	}
+	if u.Update == nil || u.Round != r.Number || r.State != federated.StateOpen {
+		return fmt.Errorf("add update %s: an update of round %d in an %s round %d", u.RecordID, u.Round, r.State, r.Number)
+	}
+	if from, err := s.movable(r.Number, r.State); err != nil {
+		return err
+	} else if from != federated.StateOpen {
+		return fmt.Errorf("%w: round %d is %s", federated.ErrRoundClosed, r.Number, from)
+	}
+	if !s.enrolled(u.Update.Site) {
+		return fmt.Errorf("site %s: %w", u.Update.Site.Hex(), coordinator.ErrNotFound)
+	}
 	for _, x := range s.updates[r.Number] {
-		if x.Update.Site == u.Update.Site {
+		if x.Update.Site == u.Update.Site || x.Hash == u.Hash {
 			return coordinator.ErrConflict
 		}
+	}
+	for _, ups := range s.updates {
+		for _, x := range ups {
+			if x.RecordID == u.RecordID {
+				return coordinator.ErrConflict
+			}
+		}
+	}
+	if err := s.idsFree(rec); err != nil {
+		return err
 	}
 	s.updates[r.Number] = append(s.updates[r.Number], u)
 	s.putRound(r)
@@ -276,23 +349,74 @@ func (s *FedStore) CompleteRound(_ context.Context, o coordinator.Outcome) error
 	if err := s.failing(); err != nil {
 		return err
 	}
+	n := o.Round.Number
 	if o.Round.State != federated.StateClosed && o.Round.State != federated.StateFailed {
-		return fmt.Errorf("complete round %d: state %s", o.Round.Number, o.Round.State)
+		return fmt.Errorf("complete round %d: state %s", n, o.Round.State)
 	}
-	s.putRound(o.Round)
-	s.updates[o.Round.Number] = slices.Clone(o.Updates)
-	for a, r := range o.Reputations {
-		s.reputations[a] = r
+	if (o.Model == nil) != (o.ModelRecord == nil) {
+		return fmt.Errorf("complete round %d: a model needs its record and a model record its model", n)
+	}
+	if _, err := s.movable(n, o.Round.State); err != nil {
+		return err
+	}
+	// Every check before any change: the method is atomic.
+	stored := slices.Clone(s.updates[n])
+	for _, u := range o.Updates {
+		i := slices.IndexFunc(stored, func(x coordinator.StoredUpdate) bool { return x.RecordID == u.RecordID })
+		if i < 0 {
+			return fmt.Errorf("complete round %d: update %s: %w", n, u.RecordID, coordinator.ErrNotFound)
+		}
+		stored[i].Judgement = u.Judgement
+	}
+	records := []coordinator.Record{o.RoundRecord}
+	if o.ModelRecord != nil {
+		records = append(records, *o.ModelRecord)
+		if err := checkModel(*o.Model); err != nil {
+			return err
+		}
+		if !s.stored(o.Model.ID) {
+			if err := s.versionFree(o.Model.ID, o.Model.Version); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.idsFree(records...); err != nil {
+		return err
+	}
+	if o.ModelRecord != nil && o.ModelRecord.ID == o.RoundRecord.ID {
+		return fmt.Errorf("record %s: %w", o.RoundRecord.ID, coordinator.ErrConflict)
 	}
 	b, err := json.Marshal(o.Accountant)
 	if err != nil {
 		return err
 	}
+	s.putRound(o.Round)
+	s.updates[n] = stored
+	for a, r := range o.Reputations {
+		s.reputations[a] = r
+	}
 	s.accountant = b
-	s.records = append(s.records, o.RoundRecord)
 	if o.Model != nil {
 		s.putModel(*o.Model)
-		s.records = append(s.records, *o.ModelRecord)
+	}
+	s.records = append(s.records, records...)
+	return nil
+}
+
+// checkModel checks that a model's id is its file's keccak256.
+func checkModel(m coordinator.ModelFile) error {
+	if id := detector.ModelID(m.File); id != m.ID {
+		return fmt.Errorf("model %q: its file's keccak256 is %s", m.ID, id)
+	}
+	return nil
+}
+
+// versionFree checks that no model but id has registry version v (0: none).
+func (s *FedStore) versionFree(id string, v uint64) error {
+	for _, x := range s.models {
+		if v != 0 && x.Version == v && x.ID != id {
+			return fmt.Errorf("version %d is model %s's: %w", v, x.ID, coordinator.ErrConflict)
+		}
 	}
 	return nil
 }
@@ -325,6 +449,9 @@ func (s *FedStore) AddEvent(_ context.Context, ev coordinator.Record) error {
 	if err := s.failing(); err != nil {
 		return err
 	}
+	if err := s.idsFree(ev); err != nil {
+		return err
+	}
 	s.records = append(s.records, ev)
 	return nil
 }
@@ -341,8 +468,21 @@ func (s *FedStore) putModel(m coordinator.ModelFile) {
 func (s *FedStore) PutModel(_ context.Context, m coordinator.ModelFile) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := checkModel(m); err != nil {
+		return err
+	}
+	if s.stored(m.ID) {
+		return nil
+	}
+	if err := s.versionFree(m.ID, m.Version); err != nil {
+		return err
+	}
 	s.putModel(m)
 	return nil
+}
+
+func (s *FedStore) stored(id string) bool {
+	return slices.ContainsFunc(s.models, func(x coordinator.ModelFile) bool { return x.ID == id })
 }
 
 func (s *FedStore) NextModelVersion(context.Context) (uint64, error) {
@@ -355,8 +495,17 @@ func (s *FedStore) NextModelVersion(context.Context) (uint64, error) {
 func (s *FedStore) PlanRegistration(_ context.Context, id string, version uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if version == 0 {
+		return fmt.Errorf("plan registration of model %s: version 0", id)
+	}
 	for i := range s.models {
 		if s.models[i].ID == id {
+			if v := s.models[i].Version; v != 0 && v != version {
+				return fmt.Errorf("model %s is planned as version %d: %w", id, v, coordinator.ErrConflict)
+			}
+			if err := s.versionFree(id, version); err != nil {
+				return err
+			}
 			s.models[i].Version = version
 			return nil
 		}
@@ -370,9 +519,11 @@ func (s *FedStore) Unregistered(context.Context) ([]coordinator.ModelFile, error
 	var out []coordinator.ModelFile
 	for _, m := range s.models {
 		if m.Version > 0 && !m.Registered {
+			m.File = nil
 			out = append(out, m)
 		}
 	}
+	slices.SortFunc(out, func(a, b coordinator.ModelFile) int { return cmp.Compare(a.Version, b.Version) })
 	return out, nil
 }
 
@@ -381,6 +532,9 @@ func (s *FedStore) MarkRegistered(_ context.Context, id string) error {
 	defer s.mu.Unlock()
 	for i := range s.models {
 		if s.models[i].ID == id {
+			if s.models[i].Version == 0 {
+				return fmt.Errorf("mark model %s registered: no registry version is planned for it", id)
+			}
 			s.models[i].Registered = true
 			return nil
 		}
