@@ -29,7 +29,6 @@ type AlertStore interface {
 	ListAlerts(ctx context.Context, f storage.AlertFilter) ([]storage.Alert, *storage.AlertCursor, error)
 	GetAlert(ctx context.Context, id uuid.UUID) (storage.AlertDetail, error)
 	UpdateWorkflow(ctx context.Context, id uuid.UUID, change storage.WorkflowChange, actor string) (uuid.UUID, error)
-	RecordModelActivation(ctx context.Context, model ingest.ModelRef, actor string) (uuid.UUID, error)
 	Summary(ctx context.Context, q storage.ReportQuery) (storage.Report, error)
 }
 

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/api"
@@ -46,6 +48,7 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 		t.Fatal(err)
 	}
 	models := ingest.NewModels()
+	models.Record = db.RecordActivation
 	if _, err := models.Activate(d, "test"); err != nil {
 		t.Fatal(err)
 	}
@@ -63,18 +66,24 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	ts := &testServer{db: db, keys: map[storage.Role]string{}}
 	hooks := webhook.New(db, webhook.Options{Logger: cfg.Logger, OnOutcome: metrics.WebhookOutcome})
 	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, nil)}
+	fed := &api.Federation{}
 	ts.srv = api.New(cfg, api.Deps{
 		Keys: db, Health: health, Alerts: db, Ingester: in, Metrics: metrics,
-		Verifier: anchor.NewVerifier(out, ch.Registry),
-		Webhooks: hooks, WebhookStore: db,
+		Verifier: anchor.NewVerifier(out, ch.Registry), Records: out,
+		Webhooks: hooks, WebhookStore: db, Federation: fed,
 	})
+	var flKey uuid.UUID
 	for _, r := range storage.Roles {
-		clear, _, err := db.CreateAPIKey(context.Background(), "test "+string(r), r)
+		clear, k, err := db.CreateAPIKey(context.Background(), "test "+string(r), r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ts.keys[r] = clear
+		if r == storage.RoleFLNode {
+			flKey = k.ID
+		}
 	}
+	api.StartTestFederation(t, db, ch, fed, d, flKey)
 	return ts
 }
 
@@ -124,7 +133,7 @@ func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) api.Problem {
 
 // Every route × no key / malformed key / each wrong role / each right role.
 func TestAuthMatrix(t *testing.T) {
-	ts := newTestServer(t, api.Config{})
+	ts := newTestServer(t, api.Config{BadKeyRate: -1}) // every wrong key must get its 401
 	for _, r := range ts.srv.Routes() {
 		path := concretePath(r.Path)
 		name := r.Method + " " + r.Path

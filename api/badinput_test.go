@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/webhook"
@@ -90,6 +93,27 @@ func TestBadInputCorpus(t *testing.T) {
 func TestRoutesNo5xxWithDeps(t *testing.T) {
 	env := newEnv(t, true)
 	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	ch, err := sim.Open(context.Background(), storage.NewChainMeta(env.db.Pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.srv.deps.Federation, env.srv.deps.Records = &Federation{}, storage.NewOutbox(env.db.Pool)
+	keys, err := env.db.ListAPIKeys(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flKey uuid.UUID
+	for _, k := range keys {
+		if k.Role == storage.RoleFLNode {
+			flKey = k.ID
+		}
+	}
+	StartTestFederation(t, env.db, ch, env.srv.deps.Federation, env.models.Active().Detector, flKey)
 	for _, r := range env.srv.Routes() {
 		if r.Public() {
 			continue

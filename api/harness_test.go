@@ -137,6 +137,7 @@ func newEnv(t testing.TB, withModel bool) *testEnv {
 	t.Helper()
 	db := pgtest.DB(t)
 	models := ingest.NewModels()
+	models.Record = db.RecordActivation
 	if withModel {
 		if _, err := models.Activate(loadDefaultModel(t), "test"); err != nil {
 			t.Fatal(err)

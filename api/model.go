@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -63,32 +64,23 @@ func (s *Server) putActiveModel(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := detector.DecodeDetector(file)
-	if err != nil {
-		abort(c, probValidation, fmt.Sprintf("not a usable model file: %v", err))
-		return
-	}
 	if s.models() == nil {
 		abort(c, probUnavailable, "this server has no model holder")
 		return
 	}
-	store, ok := s.alertStore(c)
-	if !ok {
+	// The activation is recorded (kept for restarts, and anchored) before
+	// the model decides anything; if it cannot be recorded, the old model
+	// stays.
+	m, ev, err := s.models().Swap(c.Request.Context(), file, version, actorOf(c), "")
+	switch {
+	case errors.Is(err, detector.ErrModelFile), errors.Is(err, detector.ErrUnknownKind), errors.Is(err, detector.ErrShape):
+		abort(c, probValidation, fmt.Sprintf("not a usable model file: %v", err))
 		return
-	}
-	if version == "" {
-		version = ingest.DefaultVersion(d)
-	}
-	// The activation is recorded (and will be anchored) before the model
-	// decides anything; if it cannot be recorded, the old model stays.
-	ev, err := store.RecordModelActivation(c.Request.Context(), ingest.ModelRef{ID: d.ID(), Version: version}, actorOf(c))
-	if err != nil {
+	case errors.Is(err, ingest.ErrNoRecord):
+		abort(c, probUnavailable, "model swaps cannot be recorded on this server")
+		return
+	case err != nil:
 		abortErr(c, err)
-		return
-	}
-	m, err := s.models().Activate(d, version)
-	if err != nil {
-		abort(c, probValidation, err.Error())
 		return
 	}
 	s.cfg.Logger.Info("model activated", "request_id", requestID(c), "model_id", m.Detector.ID(), "version", m.Version,

@@ -25,3 +25,6 @@ func DefaultDetector() (*Detector, error) {
 	}
 	return d, nil
 }
+
+// DefaultModelFile returns a copy of the model file shipped in the binary.
+func DefaultModelFile() []byte { return append([]byte(nil), defaultModel...) }

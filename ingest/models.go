@@ -1,9 +1,13 @@
 package ingest
 
 import (
+	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/detector"
 )
@@ -38,6 +42,51 @@ type Models struct {
 	cur atomic.Pointer[ActiveModel]
 	// Windows bounds the per-source window history of window-mode models.
 	Windows detector.StreamOptions
+	// Record makes an activation durable before the model takes over
+	// (storage keeps the model file, the active model and a model.activate
+	// audit event) and returns the event's record id. Swap needs it.
+	Record func(ctx context.Context, a Activation) (uuid.UUID, error)
+
+	swap sync.Mutex // one swap at a time: the recorded order is the order they take over
+}
+
+// Activation is one model taking over, as Record keeps it.
+type Activation struct {
+	Detector *detector.Detector
+	File     []byte // the model file (its keccak256 is Detector.ID())
+	Version  string // version label ("" is replaced by DefaultVersion)
+	Actor    string // who: an API key's name, "serve", a round
+	Reason   string // why, when there is more to say (a round's policy)
+}
+
+// ErrNoRecord: Swap needs Models.Record.
+var ErrNoRecord = errors.New("model activations cannot be recorded here")
+
+// Swap makes the model in file the one that scores flows: decoded (a file
+// that does not decode is refused with detector's error, and nothing
+// changes), recorded durably through Record, then activated. Swaps are
+// serialized, so the model serving is always the last one recorded; a swap
+// that cannot be recorded leaves the old model serving. It returns the
+// model now active and its audit event's id.
+func (m *Models) Swap(ctx context.Context, file []byte, version, actor, reason string) (*ActiveModel, uuid.UUID, error) {
+	d, err := detector.DecodeDetector(file)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	if m.Record == nil {
+		return nil, uuid.Nil, ErrNoRecord
+	}
+	if version == "" {
+		version = DefaultVersion(d)
+	}
+	m.swap.Lock()
+	defer m.swap.Unlock()
+	ev, err := m.Record(ctx, Activation{Detector: d, File: file, Version: version, Actor: actor, Reason: reason})
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	am, err := m.Activate(d, version)
+	return am, ev, err
 }
 
 // NewModels returns a holder with no active model.

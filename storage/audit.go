@@ -55,23 +55,9 @@ func appendAuditEvent(ctx context.Context, q RowQuerier, ev AuditEvent) (uuid.UU
 }
 
 // appendModelActivation appends the "model.activate" audit event of model
-// through q: the one way that event is made (RecordModelActivation,
-// ActivateModel).
+// through q: the one way that event is made (ActivateModel).
 func appendModelActivation(ctx context.Context, q RowQuerier, model ingest.ModelRef, actor, reason string) (uuid.UUID, time.Time, error) {
 	return appendAuditEvent(ctx, q, AuditEvent{Action: "model.activate", Actor: actor, Model: &model, Reason: reason})
-}
-
-// RecordModelActivation appends a "model.activate" audit event naming the
-// model and the actor, and returns its record id. Call it before the model
-// takes over, so that no alert is decided by an unrecorded model. It
-// records the activation only; ActivateModel also keeps the model, so that
-// a restarted service serves it again.
-func (db *DB) RecordModelActivation(ctx context.Context, model ingest.ModelRef, actor string) (uuid.UUID, error) {
-	id, _, err := appendModelActivation(ctx, db.Pool, model, actor, "")
-	if err != nil {
-		return uuid.Nil, fmt.Errorf("record model activation: %w", classify(err))
-	}
-	return id, nil
 }
 
 // UpdateWorkflow applies change to alert id on behalf of actor and appends

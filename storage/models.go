@@ -249,3 +249,10 @@ func (db *DB) ActiveModel(ctx context.Context) (ModelActivation, bool, error) {
 	}
 	return a, true, nil
 }
+
+// RecordActivation is ActivateModel for an ingest.Activation: the hook
+// ingest.Models.Record that makes every model swap durable and audited.
+func (db *DB) RecordActivation(ctx context.Context, a ingest.Activation) (uuid.UUID, error) {
+	return db.ActivateModel(ctx, coordinator.ModelFile{ID: a.Detector.ID(), Kind: a.Detector.Meta.ModelKind, File: a.File},
+		a.Version, a.Actor, a.Reason)
+}

@@ -19,10 +19,7 @@ import (
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/api"
-	"github.com/idsledger/idsledger/detector"
-	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
-	"github.com/idsledger/idsledger/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -50,6 +47,9 @@ type serveConfig struct {
 	tlsCert, tlsKey   string
 	insecureHTTP      bool
 	trustedProxies    []string
+	flValidation      string
+	flBudgetEpsilon   float64
+	flBudgetDelta     float64
 
 	dataDir       string
 	ethRPC        string
@@ -83,6 +83,9 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.StringVar(&c.tlsCert, "tls-cert", "", "PEM certificate (chain) to serve HTTPS with, reloaded on SIGHUP or when the file changes (IDSLEDGER_TLS_CERT)")
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert (IDSLEDGER_TLS_KEY)")
 	fs.BoolVar(&c.insecureHTTP, "insecure-http", false, "serve plain HTTP on a non-loopback --addr (behind a proxy that terminates TLS) (IDSLEDGER_INSECURE_HTTP)")
+	fs.StringVar(&c.flValidation, "fl-validation", "", "the federation coordinator's labelled validation flows (a file of the serving model's dataset): every update is measured on it; without it no federated round opens (IDSLEDGER_FL_VALIDATION)")
+	fs.Float64Var(&c.flBudgetEpsilon, "fl-budget-epsilon", 0, "each federated site's privacy budget ε over the whole federation; 0: none (IDSLEDGER_FL_BUDGET_EPSILON)")
+	fs.Float64Var(&c.flBudgetDelta, "fl-budget-delta", 1e-5, "δ of the privacy budget and of the ε reported per site (IDSLEDGER_FL_BUDGET_DELTA)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: none (IDSLEDGER_TRUSTED_PROXIES)")
 	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
 	fs.StringVar(&c.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path); empty: the embedded dev chain (IDSLEDGER_ETH_RPC)")
@@ -163,6 +166,9 @@ func parseServe(args []string) (serveConfig, error) {
 		}
 		c.trustedProxies = append(c.trustedProxies, p)
 	}
+	if c.flBudgetEpsilon < 0 || !(c.flBudgetDelta > 0 && c.flBudgetDelta < 1) {
+		return c, usagef("--fl-budget-epsilon must be at least 0 and --fl-budget-delta in (0, 1)")
+	}
 	if c.dbMaxConns <= 0 || c.dbMaxConns > 1000 {
 		return c, usagef("invalid value %d for --db-max-conns (IDSLEDGER_DB_MAX_CONNS): want 1..1000", c.dbMaxConns)
 	}
@@ -184,25 +190,13 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 
-	models, err := loadModel(cfg.model)
+	svc, err := newService(cfg, log, db)
 	if err != nil {
 		return err
 	}
-	health := api.NewHealth(db.Ping, log)
-	health.ExpectChain() // embedded or --eth-rpc: serve always anchors
-	verifier, worker := &lateVerifier{}, &lateWorker{}
-	metrics := api.NewMetrics(db)
-	hooks := webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome})
-	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, worker.Notify)}
-	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version,
-		TrustedProxies: cfg.trustedProxies},
-		api.Deps{
-			Keys: db, Health: health, Alerts: db, Ingester: in, Verifier: verifier,
-			Metrics: metrics, Webhooks: hooks, WebhookStore: db,
-		})
 	httpSrv := &http.Server{
 		Addr:              cfg.addr,
-		Handler:           srv.Handler(),
+		Handler:           svc.srv.Handler(),
 		ReadHeaderTimeout: cfg.readHeaderTimeout,
 		MaxHeaderBytes:    64 << 10, // a request's headers; net/http's default is 1 MiB
 		ReadTimeout:       cfg.readTimeout,
@@ -223,14 +217,7 @@ func runServe(ctx context.Context, args []string) error {
 	var workers sync.WaitGroup
 	fatal := make(chan error, 1)
 	workers.Go(func() {
-		if !prepareDatabase(workCtx, log, db, cfg, health) {
-			return
-		}
-		// Webhook delivery reads its subscriptions from the database, so it
-		// starts once the schema is there.
-		workers.Go(func() { hooks.Run(workCtx) })
-		workers.Go(func() { foldRollups(workCtx, log, db, rollupFoldEvery) })
-		if err := runAnchoring(workCtx, log, db, cfg, health, verifier, worker); err != nil {
+		if err := svc.run(workCtx); err != nil {
 			fatal <- err
 		}
 	})
@@ -289,10 +276,12 @@ func runServe(ctx context.Context, args []string) error {
 	return nil
 }
 
-// prepareDatabase waits for PostgreSQL with backoff, applies migrations and
-// then marks the database ready. The service answers (with 503) meanwhile.
-// It returns false when ctx ends first.
-func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig, health *api.Health) bool {
+// prepareDatabase waits for PostgreSQL with backoff, applies migrations,
+// runs then (the model to serve with is settled and recorded), and marks
+// the database ready. The service answers (with 503) meanwhile. It returns
+// false when ctx ends first.
+func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig, health *api.Health,
+	then func(context.Context) error) bool {
 	bo := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: 10 * time.Second}
 	for attempt := 1; ; attempt++ {
 		err := db.WaitReady(ctx, 5*time.Second, func(err error, next time.Duration) {
@@ -313,30 +302,20 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 				continue
 			}
 		}
+		if err := then(ctx); err != nil {
+			next := bo.NextBackOff()
+			log.Error("cannot settle the model to serve with; retrying", "error", err.Error(), "retry_in", next.String())
+			select {
+			case <-ctx.Done():
+				return false
+			case <-time.After(next):
+			}
+			continue
+		}
 		health.SetDatabaseReady()
 		log.Info("database ready", "migrated", cfg.migrate)
 		return true
 	}
-}
-
-// loadModel loads the detector that scores flows: the file at path, or the
-// default model built into the binary when path is empty.
-func loadModel(path string) (*ingest.Models, error) {
-	var d *detector.Detector
-	var err error
-	if path == "" {
-		d, err = detector.DefaultDetector()
-	} else {
-		d, err = detector.LoadDetector(path)
-	}
-	if err != nil {
-		return nil, usagef("invalid value %q for --model (IDSLEDGER_MODEL): %v", path, err)
-	}
-	models := ingest.NewModels()
-	if _, err := models.Activate(d, ""); err != nil {
-		return nil, err
-	}
-	return models, nil
 }
 
 // rollupFoldEvery is how often closed report buckets get their shards

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
-	"github.com/idsledger/idsledger/api"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -82,14 +82,20 @@ func (l *lateWorker) Notify() {
 // this database anchors on, a bad key file, an embedded chain that cannot
 // start), the worker cannot be configured, or the registry holds a
 // different anchor under one of our batch ids.
-func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig,
-	health *api.Health, verifier *lateVerifier, worker *lateWorker) error {
+func runAnchoring(ctx context.Context, s *service) error {
+	log, db, cfg, health, verifier, worker := s.log, s.db, s.cfg, s.health, s.verifier, s.worker
 	ch, err := openChain(ctx, log, db, cfg)
 	if err != nil || ch == nil {
 		return err
 	}
-	// Close only after the worker has stopped: it flushes the embedded chain.
-	defer ch.Close()
+	// Close only after the worker and the coordinator have stopped: it
+	// flushes the embedded chain.
+	var chainUsers sync.WaitGroup
+	defer func() { chainUsers.Wait(); ch.Close() }()
+	if s.onChain != nil {
+		s.onChain(ch)
+	}
+	s.startFederation(ctx, ch, &chainUsers)
 	client := ch.Client()
 	health.SetChain(func(ctx context.Context) error {
 		_, err := client.BlockNumber(ctx)

@@ -1,4 +1,4 @@
-package main
+package chain
 
 import (
 	"context"
@@ -8,58 +8,63 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 
 	"github.com/idsledger/idsledger/anchor"
-	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/federated"
 	"github.com/idsledger/idsledger/federated/coordinator"
 )
 
-// fedChain is the coordinator's view of the FederationRegistry: it turns
-// the chain client's types into the federated package's, and makes the
-// writes the coordinator repeats after a crash (enrolling, registering a
-// model) answer as done when the contract already holds them.
-type fedChain struct {
-	f       *chain.Federation
+// Judge is the coordinator's view of the FederationRegistry
+// (coordinator.Chain): it turns this package's types into the federated
+// package's, and makes the writes the coordinator repeats after a crash
+// (enrolling, registering a model) answer as done when the contract already
+// holds them.
+type Judge struct {
+	f       *Federation
 	chainID uint64
 }
 
-var _ coordinator.Chain = fedChain{}
+// NewJudge is the FederationRegistry f on the chain with chainID, as the
+// coordinator uses it.
+func NewJudge(f *Federation, chainID uint64) Judge { return Judge{f: f, chainID: chainID} }
 
-func (c fedChain) ChainID() uint64 { return c.chainID }
+var _ coordinator.Chain = Judge{}
 
-func (c fedChain) EnrollSite(ctx context.Context, site common.Address) error {
+// ChainID is the chain's EIP-155 id.
+func (c Judge) ChainID() uint64 { return c.chainID }
+
+func (c Judge) EnrollSite(ctx context.Context, site common.Address) error {
 	_, err := c.f.EnrollSite(ctx, site)
-	if errors.Is(err, chain.ErrSiteEnrolled) {
+	if errors.Is(err, ErrSiteEnrolled) {
 		return nil
 	}
 	return err
 }
 
-func (c fedChain) RemoveSite(ctx context.Context, site common.Address) error {
+func (c Judge) RemoveSite(ctx context.Context, site common.Address) error {
 	_, err := c.f.RemoveSite(ctx, site)
-	if errors.Is(err, chain.ErrSiteNotEnrolled) {
+	if errors.Is(err, ErrSiteNotEnrolled) {
 		return nil
 	}
 	return err
 }
 
-func (c fedChain) Thresholds(ctx context.Context) (federated.Thresholds, error) {
+func (c Judge) Thresholds(ctx context.Context) (federated.Thresholds, error) {
 	t, err := c.f.Thresholds(ctx)
 	return federated.Thresholds(t), err
 }
 
-func (c fedChain) SetThresholds(ctx context.Context, th federated.Thresholds) error {
-	_, err := c.f.SetThresholds(ctx, chain.Thresholds(th))
+func (c Judge) SetThresholds(ctx context.Context, th federated.Thresholds) error {
+	_, err := c.f.SetThresholds(ctx, Thresholds(th))
 	return err
 }
 
-func (c fedChain) Reputation(ctx context.Context, site common.Address) (uint16, error) {
+func (c Judge) Reputation(ctx context.Context, site common.Address) (uint16, error) {
 	return c.f.Reputation(ctx, site)
 }
 
-func (c fedChain) SubmitRound(ctx context.Context, round uint64, scores []federated.Score) (coordinator.Judged, error) {
-	updates := make([]chain.RoundUpdate, len(scores))
+func (c Judge) SubmitRound(ctx context.Context, round uint64, scores []federated.Score) (coordinator.Judged, error) {
+	updates := make([]RoundUpdate, len(scores))
 	for i, s := range scores {
-		updates[i] = chain.RoundUpdate{Site: s.Site, Hash: anchor.Hash(s.UpdateHash), Anomaly: s.Anomaly,
+		updates[i] = RoundUpdate{Site: s.Site, Hash: anchor.Hash(s.UpdateHash), Anomaly: s.Anomaly,
 			Divergence: s.Divergence, Norm: s.Norm}
 	}
 	res, err := c.f.SubmitRound(ctx, round, updates)
@@ -79,9 +84,9 @@ func (c fedChain) SubmitRound(ctx context.Context, round uint64, scores []federa
 	return j, nil
 }
 
-func (c fedChain) RegisterModel(ctx context.Context, version uint64, model anchor.Hash, round uint64, root anchor.Hash) (anchor.Inclusion, error) {
+func (c Judge) RegisterModel(ctx context.Context, version uint64, model anchor.Hash, round uint64, root anchor.Hash) (anchor.Inclusion, error) {
 	inc, err := c.f.RegisterGlobalModel(ctx, version, model, round, root)
-	if !errors.Is(err, chain.ErrModelRegistered) {
+	if !errors.Is(err, ErrModelRegistered) {
 		return inc, err
 	}
 	// Registered before (by this coordinator, before a crash): fine if it is

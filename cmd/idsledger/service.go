@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/api"
+	"github.com/idsledger/idsledger/detector"
+	"github.com/idsledger/idsledger/federated"
+	"github.com/idsledger/idsledger/federated/coordinator"
+	"github.com/idsledger/idsledger/ingest"
+	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/webhook"
+)
+
+// service is everything `serve` runs, built from its configuration: the
+// HTTP handler, and the background work (the database's preparation and
+// the model restored from it, anchoring, the federation's coordinator,
+// webhook delivery, report folding). fl-sim runs the same service
+// in-process.
+type service struct {
+	cfg        serveConfig
+	log        *slog.Logger
+	db         *storage.DB
+	models     *ingest.Models
+	health     *api.Health
+	verifier   *lateVerifier
+	worker     *lateWorker
+	hooks      *webhook.Dispatcher
+	federation *api.Federation
+	srv        *api.Server
+	// validation is the coordinator's labelled validation set (nil
+	// without --fl-validation: no round opens).
+	validation []*detector.Flow
+	// started is what serve was started with: the --model file, or the
+	// model built into the binary when no database model takes over.
+	started     *detector.Detector
+	startedFile []byte
+	modelGiven  bool
+
+	// onChain, when set, is called with the open chain (fl-sim's hook).
+	onChain func(*chain.Chain)
+}
+
+// newService builds the service over db. It loads the model serve starts
+// with and the validation flows, so a bad file is an error at start.
+func newService(cfg serveConfig, log *slog.Logger, db *storage.DB) (*service, error) {
+	s := &service{cfg: cfg, log: log, db: db, models: ingest.NewModels(), verifier: &lateVerifier{}, worker: &lateWorker{},
+		federation: &api.Federation{}}
+	file, d, err := startModel(cfg.model)
+	if err != nil {
+		return nil, err
+	}
+	s.started, s.startedFile, s.modelGiven = d, file, cfg.model != ""
+	if _, err := s.models.Activate(d, ""); err != nil {
+		return nil, err
+	}
+	s.models.Record = db.RecordActivation
+	if cfg.flValidation != "" {
+		flows, _, err := detector.LoadFiles(d.Dataset(), []string{cfg.flValidation}, d.Pipeline.LoadOptions())
+		if err != nil {
+			return nil, usagef("invalid value %q for --fl-validation (IDSLEDGER_FL_VALIDATION): %v", cfg.flValidation, err)
+		}
+		s.validation = flows
+	}
+	s.health = api.NewHealth(db.Ping, log)
+	s.health.ExpectChain() // embedded or --eth-rpc: serve always anchors
+	metrics := api.NewMetrics(db)
+	s.hooks = webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome})
+	in := &ingest.Ingester{Models: s.models, Store: db, Hooks: api.IngestHooks(metrics, s.hooks, s.worker.Notify)}
+	s.srv = api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version,
+		TrustedProxies: cfg.trustedProxies},
+		api.Deps{
+			Keys: db, Health: s.health, Alerts: db, Ingester: in, Verifier: s.verifier, Records: storage.NewOutbox(db.Pool),
+			Metrics: metrics, Webhooks: s.hooks, WebhookStore: db, Federation: s.federation,
+		})
+	return s, nil
+}
+
+// startModel reads the model serve starts with: the file at path, or the
+// default model built into the binary when path is empty.
+func startModel(path string) ([]byte, *detector.Detector, error) {
+	file := detector.DefaultModelFile()
+	if path != "" {
+		var err error
+		if file, err = os.ReadFile(path); err != nil {
+			return nil, nil, usagef("invalid value %q for --model (IDSLEDGER_MODEL): %v", path, err)
+		}
+	}
+	d, err := detector.DecodeDetector(file)
+	if err != nil {
+		return nil, nil, usagef("invalid value %q for --model (IDSLEDGER_MODEL): %v", path, err)
+	}
+	return file, d, nil
+}
+
+// run does the background work until ctx ends. It returns an error only
+// when the service must not go on.
+func (s *service) run(ctx context.Context) error {
+	var workers sync.WaitGroup
+	defer workers.Wait()
+	if !prepareDatabase(ctx, s.log, s.db, s.cfg, s.health, s.restoreModel) {
+		return nil
+	}
+	// Webhook delivery reads its subscriptions from the database, so it
+	// starts once the schema is there.
+	workers.Go(func() { s.hooks.Run(ctx) })
+	workers.Go(func() { foldRollups(ctx, s.log, s.db, rollupFoldEvery) })
+	return runAnchoring(ctx, s)
+}
+
+// restoreModel settles, once the database is ready and before the service
+// is, which model scores flows, and records it: the --model file when one
+// was given, else the model last activated (by an admin or a round) as the
+// database remembers it, else the model built into the binary. Every start
+// records the model it serves with as a model.activate audit event.
+func (s *service) restoreModel(ctx context.Context) error {
+	file, version, reason := s.startedFile, "", "service start"
+	if !s.modelGiven {
+		a, ok, err := s.db.ActiveModel(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			file, version, reason = a.Model.File, a.Version, "service start: the model last activated"
+		}
+	}
+	m, ev, err := s.models.Swap(ctx, file, version, "serve", reason)
+	if err != nil {
+		return fmt.Errorf("activate the model at start: %w", err)
+	}
+	s.log.Info("model active", "model_id", m.Detector.ID(), "version", m.Version, "kind", m.Detector.Meta.ModelKind,
+		"card", m.Detector.Meta.Card.Summary(), "audit_event", ev.String())
+	return nil
+}
+
+// startFederation starts the federation's coordinator over the open chain
+// and makes the federated routes use it.
+func (s *service) startFederation(ctx context.Context, ch *chain.Chain, workers *sync.WaitGroup) {
+	c := coordinator.New(storage.NewFederation(s.db.Pool), chain.NewJudge(ch.Federation, ch.Meta.ChainID), coordinator.Options{
+		Validation: s.validation,
+		Budget:     federated.Budget{Epsilon: s.cfg.flBudgetEpsilon, Delta: s.cfg.flBudgetDelta},
+		Promote: func(ctx context.Context, m coordinator.ModelFile, reason string) error {
+			_, _, err := s.models.Swap(ctx, m.File, "", "federation", reason)
+			return err
+		},
+		Serving: func() *detector.Detector {
+			if m := s.models.Active(); m != nil {
+				return m.Detector
+			}
+			return nil
+		},
+		Logger: s.log,
+	})
+	workers.Go(func() { c.Run(ctx) })
+	s.federation.Start(c, common.Address(ch.Meta.Federation))
+	if len(s.validation) == 0 {
+		s.log.Info("federated learning: no --fl-validation set, so no round can open (the coordinator measures every update on it)")
+	}
+}
