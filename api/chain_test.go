@@ -30,7 +30,9 @@ func chainEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.chain = c
 	outbox := storage.NewOutbox(env.db.Pool)
+	env.srv.deps.Records = outbox
 	env.srv.deps.Verifier = anchor.NewVerifier(outbox, c.Registry)
 	cfg := anchor.DefaultWorkerConfig()
 	cfg.MaxWait, cfg.PollInterval = 50*time.Millisecond, 10*time.Millisecond

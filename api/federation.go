@@ -536,9 +536,9 @@ func (s *Server) provenance(c *gin.Context) {
 	if f.Registry != (common.Address{}) {
 		reg = f.Registry.Hex()
 	}
-	c.JSON(http.StatusOK, gin.H{
-		"alert":               coordinator.ProvenRecord{Record: d.Record, Proof: proof},
-		"model":               mp,
-		"federation_registry": reg,
+	c.JSON(http.StatusOK, coordinator.AlertProvenance{
+		Alert:              coordinator.ProvenRecord{Record: d.Record, Proof: proof},
+		Model:              mp,
+		FederationRegistry: reg,
 	})
 }

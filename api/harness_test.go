@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
@@ -131,6 +132,8 @@ type testEnv struct {
 	models *ingest.Models
 	ver    *fakeVerifier
 	keys   map[storage.Role]string
+	// chain is the simulated chain of a chainEnv (nil otherwise).
+	chain *chain.Chain
 }
 
 func newEnv(t testing.TB, withModel bool) *testEnv {
@@ -164,12 +167,22 @@ func newEnv(t testing.TB, withModel bool) *testEnv {
 // do sends a request as role ("" for none) and returns the recorded answer.
 func (e *testEnv) do(role storage.Role, method, path, contentType string, body []byte) *httptest.ResponseRecorder {
 	e.t.Helper()
+	key := ""
+	if role != "" {
+		key = e.keys[role]
+	}
+	return e.doAs(key, method, path, contentType, body)
+}
+
+// doAs sends a request with an API key ("" for none).
+func (e *testEnv) doAs(key, method, path, contentType string, body []byte) *httptest.ResponseRecorder {
+	e.t.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if role != "" {
-		req.Header.Set("Authorization", "Bearer "+e.keys[role])
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	w := httptest.NewRecorder()
 	e.srv.Handler().ServeHTTP(w, req)

@@ -71,17 +71,40 @@ func (c Judge) SubmitRound(ctx context.Context, round uint64, scores []federated
 	if err != nil {
 		return coordinator.Judged{}, err
 	}
-	j := coordinator.Judged{Verdicts: make([]federated.Verdict, len(res.Verdicts)), DivergenceMedian: res.DivergenceMedian,
+	j := coordinator.Judged{Verdicts: verdicts(res), DivergenceMedian: res.DivergenceMedian,
 		DivergenceBand: uint64(res.DivergenceBand), Inclusion: res.Inclusion}
-	for i, v := range res.Verdicts {
-		j.Verdicts[i] = federated.Verdict{Site: v.Site, UpdateHash: common.Hash(v.UpdateHash), Reasons: federated.Reason(v.Reasons),
-			Accepted: v.Accepted(), Valid: v.Valid(), Reputation: v.Reputation}
-	}
 	// The event saturates the band at 2^32-1; the round's summary is exact.
 	if sum, ok, err := c.f.Round(ctx, round); err == nil && ok {
 		j.DivergenceBand = sum.DivergenceBand
 	}
 	return j, nil
+}
+
+// verdicts are a round's verdicts in the federated package's type.
+func verdicts(res RoundResult) []federated.Verdict {
+	out := make([]federated.Verdict, len(res.Verdicts))
+	for i, v := range res.Verdicts {
+		out[i] = federated.Verdict{Site: v.Site, UpdateHash: common.Hash(v.UpdateHash), Reasons: federated.Reason(v.Reasons),
+			Accepted: v.Accepted(), Valid: v.Valid(), Reputation: v.Reputation}
+	}
+	return out
+}
+
+var _ coordinator.FederationReader = Judge{}
+
+// GlobalModel reads a registered model version, as an auditor checks it.
+func (c Judge) GlobalModel(ctx context.Context, version uint64) (coordinator.RegisteredModel, bool, error) {
+	m, ok, err := c.f.GlobalModel(ctx, version)
+	return coordinator.RegisteredModel{ModelHash: m.ModelHash, UpdatesRoot: m.UpdatesRoot, Round: m.Round}, ok, err
+}
+
+// Verdicts reads a judged round's verdicts back from the chain's events.
+func (c Judge) Verdicts(ctx context.Context, round uint64) ([]federated.Verdict, bool, error) {
+	res, ok, err := c.f.RoundResult(ctx, round)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	return verdicts(res), true, nil
 }
 
 func (c Judge) RegisterModel(ctx context.Context, version uint64, model anchor.Hash, round uint64, root anchor.Hash) (anchor.Inclusion, error) {

@@ -27,15 +27,27 @@ func init() {
 var errNotVerified = errors.New("record not verified")
 
 func runVerify(ctx context.Context, args []string) error {
-	fs := newFlagSet("verify", "verify --record r.json --proof p.json --eth-rpc URL --registry ADDR [--json]")
+	fs := newFlagSet("verify", "verify --record r.json --proof p.json | --bundle b.json | --provenance p.json --eth-rpc URL --registry ADDR [--federation ADDR] [--model FILE] [--json]")
 	recordPath := fs.String("record", "", "the record: its body as JSON, or an object with the body under \"body\"")
 	proofPath := fs.String("proof", "", "the proof document the server returned for the record")
 	bundlePath := fs.String("bundle", "", "instead of --record and --proof: the {\"record\", \"proof\"} document of GET /v1/alerts/{id}/proof")
 	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path) of the chain the record was anchored on")
 	registry := fs.String("registry", "", "address of the AuditRegistry you trust; the proof must name the same one")
-	asJSON := fs.Bool("json", false, "print the checked proof as JSON on stdout")
+	provPath := fs.String("provenance", "", "instead: the document of GET /v1/alerts/{id}/provenance, to trace the alert to its model and training round")
+	federation := fs.String("federation", "", "with --provenance: address of the FederationRegistry you trust (needed when a round made the model)")
+	modelPath := fs.String("model", "", "with --provenance: the model file, to check that it is the model that decided")
+	asJSON := fs.Bool("json", false, "print the checked proof (with --provenance: every check) as JSON on stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *provPath != "" {
+		if *bundlePath != "" || *recordPath != "" || *proofPath != "" {
+			return usagef("give --provenance alone, without --bundle, --record or --proof")
+		}
+		return verifyProvenance(ctx, *provPath, *rpcURL, *registry, *federation, *modelPath, *asJSON)
+	}
+	if *federation != "" || *modelPath != "" {
+		return usagef("--federation and --model go with --provenance")
 	}
 	switch {
 	case *bundlePath != "" && (*recordPath != "" || *proofPath != ""):

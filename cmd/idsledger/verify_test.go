@@ -117,3 +117,38 @@ func TestVerifyCommand(t *testing.T) {
 		}
 	})
 }
+
+// verify --provenance refuses what it cannot check before it dials: flags
+// that do not go together, a document that is not a provenance, a model
+// made by a round without the federation registry to check it against.
+func TestVerifyProvenanceUsage(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	reg := "0x00000000000000000000000000000000000000aa"
+	made := write("made.json", `{"alert":{"record":{"type":"alert"},"proof":null},"model":{"model":{"id":"ab"},"made_by_a_round":true,"updates":[]},"federation_registry":"0x00000000000000000000000000000000000000bb"}`)
+	for name, args := range map[string][]string{
+		"with --bundle":       {"--provenance", made, "--bundle", "b.json", "--eth-rpc", "http://127.0.0.1:1", "--registry", reg},
+		"--federation alone":  {"--bundle", "b.json", "--federation", reg, "--eth-rpc", "http://127.0.0.1:1", "--registry", reg},
+		"not a provenance":    {"--provenance", write("x.json", `{"record":{},"proof":{}}`), "--eth-rpc", "http://127.0.0.1:1", "--registry", reg},
+		"no --federation":     {"--provenance", made, "--eth-rpc", "http://127.0.0.1:1", "--registry", reg},
+		"malformed registry":  {"--provenance", made, "--eth-rpc", "http://127.0.0.1:1", "--registry", "0x12"},
+		"malformed federaton": {"--provenance", made, "--eth-rpc", "http://127.0.0.1:1", "--registry", reg, "--federation", "nope"},
+	} {
+		if err := runVerify(ctx, args); !isUsage(err) {
+			t.Errorf("%s: err = %v, want a usage error", name, err)
+		}
+	}
+	// The document names another federation registry than the trusted one.
+	err := runVerify(ctx, []string{"--provenance", made, "--eth-rpc", "http://127.0.0.1:1", "--registry", reg,
+		"--federation", "0x00000000000000000000000000000000000000cc"})
+	if err == nil || isUsage(err) {
+		t.Fatalf("another federation registry: %v", err)
+	}
+}

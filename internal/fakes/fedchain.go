@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -133,4 +134,21 @@ func (c *FedChain) Registered(version uint64) (RegisteredModel, bool) {
 	return m, ok
 }
 
-var _ coordinator.Chain = (*FedChain)(nil)
+// GlobalModel reads the registry's entry for version, as an auditor does.
+func (c *FedChain) GlobalModel(_ context.Context, version uint64) (coordinator.RegisteredModel, bool, error) {
+	m, ok := c.Registered(version)
+	return coordinator.RegisteredModel{ModelHash: m.Hash, UpdatesRoot: m.UpdatesRoot, Round: m.Round}, ok, nil
+}
+
+// Verdicts reads a judged round's verdicts.
+func (c *FedChain) Verdicts(_ context.Context, round uint64) ([]federated.Verdict, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	j, ok := c.judged[round]
+	return slices.Clone(j.Verdicts), ok, nil
+}
+
+var (
+	_ coordinator.Chain            = (*FedChain)(nil)
+	_ coordinator.FederationReader = (*FedChain)(nil)
+)
