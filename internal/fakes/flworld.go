@@ -1,0 +1,75 @@
+package fakes
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/google/uuid"
+
+	"github.com/idsledger/idsledger/detector"
+	"github.com/idsledger/idsledger/federated"
+	"github.com/idsledger/idsledger/federated/coordinator"
+)
+
+// FLWorld is a federation for testing sites: a real coordinator over the
+// in-memory store and the mirror chain, its fl-node routes served by
+// FLAPI (mount API on an httptest server), and Base as the first global
+// model.
+type FLWorld struct {
+	Store *FedStore
+	Chain *FedChain
+	C     *coordinator.Coordinator
+	API   *FLAPI
+	Base  *detector.Detector
+}
+
+// NewFLWorld makes a federation starting from base, measuring updates on
+// validation. The anomaly threshold is relaxed to 90%: small test models
+// are weak, and tests using a world are about the sites, not the rule.
+func NewFLWorld(base *detector.Detector, validation []*detector.Flow) (*FLWorld, error) {
+	ctx := context.Background()
+	w := &FLWorld{Store: NewFedStore(), Chain: NewFedChain(), Base: base}
+	file, err := base.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Store.PutModel(ctx, coordinator.ModelFile{ID: base.ID(), Kind: base.Model.Kind(), File: file}); err != nil {
+		return nil, err
+	}
+	th := federated.DefaultThresholds()
+	th.MaxAnomalyBp = 9000
+	if err := w.Chain.SetThresholds(ctx, th); err != nil {
+		return nil, err
+	}
+	w.C = coordinator.New(w.Store, w.Chain, coordinator.Options{
+		Validation: validation, Tick: 20 * time.Millisecond,
+		Serving: func() *detector.Detector { return base },
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	w.API = &FLAPI{C: w.C, Store: w.Store, Keys: map[string]uuid.UUID{}}
+	return w, nil
+}
+
+// Enroll enrolls addr and returns the bearer token of the fl-node key
+// bound to it.
+func (w *FLWorld) Enroll(ctx context.Context, addr common.Address, name string) (string, error) {
+	keyID := uuid.New()
+	if _, err := w.C.Enroll(ctx, addr, name, keyID, "admin"); err != nil {
+		return "", err
+	}
+	token := fmt.Sprintf("fl-node-%s", keyID)
+	w.API.mu.Lock()
+	w.API.Keys[token] = keyID
+	w.API.mu.Unlock()
+	return token, nil
+}
+
+// Open opens a round from the last global model (or Base) for every
+// enrolled site.
+func (w *FLWorld) Open(ctx context.Context, req coordinator.OpenRequest) (federated.Round, error) {
+	return w.C.Open(ctx, req, "admin")
+}
