@@ -317,8 +317,9 @@ func (n *Node) makeUpdate(ctx context.Context, t flclient.Task) (*federated.Upda
 		return nil, nil, rep, fatal(err)
 	}
 	p := t.Policy
-	n.logf("round %d: training %s %s on %d flows (%d held out): %d epoch(s), batch %d, learning rate %g, dp %s, encoding %s",
-		t.Round, global.Model.Kind(), short(t.BaseModel), n.train.Len(), n.valid.Len(), p.Epochs, p.BatchSize, p.LearningRate, dpMode(p.DP), p.Compression.Encoding)
+	n.logf("round %d: training %s %s on %d flows (%d held out): epochs %s, batch %s, learning rate %s, dp %s, encoding %s",
+		t.Round, global.Model.Kind(), short(t.BaseModel), n.train.Len(), n.valid.Len(), orDefault(float64(p.Epochs)), orDefault(float64(p.BatchSize)),
+		orDefault(p.LearningRate), dpMode(p.DP), p.Compression.Encoding)
 	step := federated.LocalStep{Task: t.Local(), Global: global, Train: n.train, Valid: n.valid, Key: n.cfg.Key,
 		Feedback: fb, Seed: n.cfg.Seed + int64(t.Round)}
 	if n.cfg.Noise != nil {
@@ -414,6 +415,14 @@ func dpMode(p federated.DPPolicy) string {
 		return fmt.Sprintf("central (clip %g)", p.Clip)
 	}
 	return "off"
+}
+
+// orDefault prints a policy number, 0 meaning the model kind's default.
+func orDefault(v float64) string {
+	if v == 0 {
+		return "default"
+	}
+	return fmt.Sprintf("%g", v)
 }
 
 // short abbreviates a hash or model id for log lines.

@@ -54,18 +54,34 @@ func NewFLWorld(base *detector.Detector, validation []*detector.Flow) (*FLWorld,
 	return w, nil
 }
 
-// Enroll enrolls addr and returns the bearer token of the fl-node key
-// bound to it.
-func (w *FLWorld) Enroll(ctx context.Context, addr common.Address, name string) (string, error) {
+// NewKey makes an fl-node API key bound to no site yet (the coordinator
+// answers its tasks 403) and returns its bearer token.
+func (w *FLWorld) NewKey() string {
 	keyID := uuid.New()
-	if _, err := w.C.Enroll(ctx, addr, name, keyID, "admin"); err != nil {
-		return "", err
-	}
 	token := fmt.Sprintf("fl-node-%s", keyID)
 	w.API.mu.Lock()
 	w.API.Keys[token] = keyID
 	w.API.mu.Unlock()
-	return token, nil
+	return token
+}
+
+// Bind enrolls addr and binds it to the API key of token (from NewKey).
+func (w *FLWorld) Bind(ctx context.Context, addr common.Address, name, token string) error {
+	w.API.mu.Lock()
+	keyID, ok := w.API.Keys[token]
+	w.API.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no API key %q", token)
+	}
+	_, err := w.C.Enroll(ctx, addr, name, keyID, "admin")
+	return err
+}
+
+// Enroll enrolls addr and returns the bearer token of a new fl-node key
+// bound to it.
+func (w *FLWorld) Enroll(ctx context.Context, addr common.Address, name string) (string, error) {
+	token := w.NewKey()
+	return token, w.Bind(ctx, addr, name, token)
 }
 
 // Open opens a round from the last global model (or Base) for every
