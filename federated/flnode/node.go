@@ -372,26 +372,41 @@ func (n *Node) prepare(d *detector.Detector) error {
 	if key == n.dataFor {
 		return nil
 	}
-	all := detector.Labeled{X: d.Pipeline.Transform(n.cfg.Flows), Y: d.Pipeline.Labels(n.cfg.Flows)}
+	train, valid, unknown := LocalData(d, n.cfg.Flows, n.cfg.ValidFraction, n.cfg.Seed)
+	if len(unknown) > 0 {
+		left := 0
+		for _, c := range unknown {
+			left += c
+		}
+		n.logf("left out %d flows of classes the model does not know: %v", left, unknown)
+	}
+	if train.Len()+valid.Len() == 0 {
+		return errors.New("no flow of a class the model knows")
+	}
+	n.train, n.valid, n.dataFor = train, valid, key
+	return nil
+}
+
+// LocalData is what a site trains on: its labelled flows through d's
+// pipeline (in their order, so windows follow the traffic), less those of
+// classes d does not know (counted in unknown), split per class into
+// training and validation rows (detector.StratifiedSplit with
+// validFraction and seed). fl-sim's centralized baseline takes the union
+// of the sites' training rows made the same way.
+func LocalData(d *detector.Detector, flows []*detector.Flow, validFraction float64, seed int64) (train, valid detector.Labeled, unknown map[string]int) {
+	all := detector.Labeled{X: d.Pipeline.Transform(flows), Y: d.Pipeline.Labels(flows)}
 	var keep []int
-	unknown := map[string]int{}
+	unknown = map[string]int{}
 	for i, y := range all.Y {
 		if y >= 0 {
 			keep = append(keep, i)
-		} else if c := n.cfg.Flows[i].Class; c != "" {
+		} else if c := flows[i].Class; c != "" {
 			unknown[c]++
 		}
 	}
-	if len(unknown) > 0 {
-		n.logf("left out %d flows of classes the model does not know: %v", len(n.cfg.Flows)-len(keep), unknown)
-	}
-	if len(keep) == 0 {
-		return errors.New("no flow of a class the model knows")
-	}
 	labelled := all.Subset(keep)
-	tr, va := detector.StratifiedSplit(labelled.Y, n.cfg.ValidFraction, n.cfg.Seed)
-	n.train, n.valid, n.dataFor = labelled.Subset(tr), labelled.Subset(va), key
-	return nil
+	tr, va := detector.StratifiedSplit(labelled.Y, validFraction, seed)
+	return labelled.Subset(tr), labelled.Subset(va), unknown
 }
 
 // waiting logs a waiting state once, not at every poll.
