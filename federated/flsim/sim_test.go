@@ -1,115 +1,42 @@
-package flsim
+package flsim_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/federated"
-	"github.com/idsledger/idsledger/federated/coordinator"
+	"github.com/idsledger/idsledger/federated/flsim"
 	"github.com/idsledger/idsledger/internal/fakes"
 )
 
-// fakeCoordinator is the admin side of a real coordinator over the
-// in-memory store and the mirror chain, its fl-node routes served over
-// real HTTP (fakes.FLAPI): everything but PostgreSQL, the contract and the
-// service's own routes.
-type fakeCoordinator struct {
-	w      *fakes.FLWorld
-	srv    *httptest.Server
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	setup  Setup
-}
+var (
+	flowsOnce sync.Once
+	flows     []*detector.Flow
+)
 
-func startFake(ctx context.Context, s Setup) (Coordinator, error) {
-	base, err := detector.DecodeDetector(s.Initial)
-	if err != nil {
-		return nil, err
-	}
-	if base.ID() != s.InitialID {
-		return nil, fmt.Errorf("initial model %s, setup says %s", base.ID(), s.InitialID)
-	}
-	w, err := fakes.NewFLWorld(base, s.Validation)
-	if err != nil {
-		return nil, err
-	}
-	f := &fakeCoordinator{w: w, srv: httptest.NewServer(w.API), setup: s}
-	rctx, cancel := context.WithCancel(context.Background())
-	f.cancel = cancel
-	f.wg.Add(1)
-	go func() { defer f.wg.Done(); w.C.Run(rctx) }()
-	return f, nil
-}
-
-func (f *fakeCoordinator) URL() string { return f.srv.URL }
-
-func (f *fakeCoordinator) Enroll(ctx context.Context, name string, site common.Address) (string, error) {
-	return f.w.Enroll(ctx, site, name)
-}
-
-func (f *fakeCoordinator) Open(ctx context.Context, req coordinator.OpenRequest) (federated.Round, error) {
-	return f.w.Open(ctx, req)
-}
-
-func (f *fakeCoordinator) Await(ctx context.Context, n uint64) (Judgement, error) {
-	for {
-		r, err := f.w.Store.Round(ctx, n)
-		if err != nil {
-			return Judgement{}, err
+func sampleFlows(t *testing.T) []*detector.Flow {
+	t.Helper()
+	flowsOnce.Do(func() {
+		var err error
+		if flows, _, err = detector.LoadFiles("nf-bot-iot-v2", []string{"../../detector/testdata/nf-bot-iot-v2-sample.csv"}, detector.LoadOptions{}); err != nil {
+			panic(err)
 		}
-		if r.State == federated.StateClosed || r.State == federated.StateFailed {
-			j := Judgement{Round: r, Epsilon: map[common.Address]float64{}}
-			for _, rec := range f.w.Store.Records() {
-				var rr coordinator.RoundRecord
-				if rec.Kind == "fl_round" && json.Unmarshal(rec.Body, &rr) == nil && rr.Round == n {
-					j.Updates = rr.Updates
-				}
-			}
-			acct, err := f.w.Store.Accountant(ctx)
-			if err != nil {
-				return Judgement{}, err
-			}
-			for site := range acct.Sites {
-				j.Epsilon[site], _ = acct.Epsilon(site, 1e-5)
-			}
-			return j, nil
-		}
-		select {
-		case <-ctx.Done():
-			return Judgement{}, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	})
+	return flows
 }
 
-func (f *fakeCoordinator) Model(ctx context.Context, id string) ([]byte, error) {
-	m, err := f.w.Store.Model(ctx, id)
-	return m.File, err
-}
-
-func (f *fakeCoordinator) Close() error {
-	f.cancel()
-	f.wg.Wait()
-	f.srv.Close()
-	return nil
-}
-
-func simConfig(t *testing.T) Config {
-	p, _ := ParsePartition("iid")
-	a, _ := ParseAttack("scale:50")
-	return Config{Sites: 4, Rounds: 2, Dataset: "nf-bot-iot-v2", Model: "autoencoder", Partition: p, Malicious: 1, Attack: a,
+func simConfig(t *testing.T) flsim.Config {
+	p, _ := flsim.ParsePartition("iid")
+	a, _ := flsim.ParseAttack("scale:50")
+	return flsim.Config{Sites: 4, Rounds: 2, Dataset: "nf-bot-iot-v2", Model: "autoencoder", Partition: p, Malicious: 1, Attack: a,
 		Policy: federated.Policy{Epochs: 1, BatchSize: 32, Rule: federated.Rule{Kind: federated.RuleFedAvg},
 			Compression: federated.Compression{Encoding: federated.EncQ8}},
 		Pipeline: detector.PipelineConfig{CorrThreshold: 1}, Dir: t.TempDir(), Seed: 3, Poll: 5 * time.Millisecond, Parallel: 2}
@@ -123,11 +50,11 @@ func TestRunSimulation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cfg := simConfig(t)
-	var progress []RoundFigures
-	cfg.Progress = func(r RoundFigures) { progress = append(progress, r) }
+	var progress []flsim.RoundFigures
+	cfg.Progress = func(r flsim.RoundFigures) { progress = append(progress, r) }
 	var siteLog bytes.Buffer
 	cfg.SiteLog = &siteLog
-	res, err := Run(ctx, cfg, loadSampleOnce(), nil, startFake)
+	res, err := flsim.Run(ctx, cfg, sampleFlows(t), nil, fakes.StartSim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +73,7 @@ func TestRunSimulation(t *testing.T) {
 			t.Fatalf("round %d: %s (%s), model %s", r.Round, r.State, r.FailReason, r.Model)
 		}
 		prev = r.Model
-		if r.Accepted != (Tally{Honest: 3}) || r.Rejected != (Tally{Malicious: 1}) || r.Missing != (Tally{}) {
+		if r.Accepted != (flsim.Tally{Honest: 3}) || r.Rejected != (flsim.Tally{Malicious: 1}) || r.Missing != (flsim.Tally{}) {
 			t.Errorf("round %d: accepted %+v, rejected %+v, missing %+v", r.Round, r.Accepted, r.Rejected, r.Missing)
 		}
 		if r.BytesUp != uint64(4*federated.Q8Size(res.Config.Weights)) || r.BytesDown == 0 {
@@ -175,7 +102,7 @@ func TestRunSimulation(t *testing.T) {
 		t.Fatalf("the result does not encode: %v", err)
 	}
 	var page bytes.Buffer
-	if err := WriteReport(&page, res); err != nil {
+	if err := flsim.WriteReport(&page, res); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"Macro-F1 per round", "centralized macro-F1", "malicious rejected", bad + " (malicious)", "No differential privacy"} {
@@ -195,7 +122,7 @@ func TestRunSimulationWithLocalDP(t *testing.T) {
 	cfg := simConfig(t)
 	cfg.Malicious, cfg.Sites, cfg.Rounds = 0, 3, 2
 	cfg.Policy.DP = federated.DPPolicy{Mode: federated.DPLocal, Clip: 1, Sigma: 1}
-	res, err := Run(ctx, cfg, loadSampleOnce(), nil, startFake)
+	res, err := flsim.Run(ctx, cfg, sampleFlows(t), nil, fakes.StartSim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,24 +131,24 @@ func TestRunSimulationWithLocalDP(t *testing.T) {
 		t.Fatalf("ε after round 1 %v, after round 2 %v", e1, e2)
 	}
 	var page bytes.Buffer
-	if err := WriteReport(&page, res); err != nil || strings.Count(page.String(), "<svg") != 4 {
+	if err := flsim.WriteReport(&page, res); err != nil || strings.Count(page.String(), "<svg") != 4 {
 		t.Fatalf("report with DP: %v, %d charts", err, strings.Count(page.String(), "<svg"))
 	}
 }
 
 func TestRunRefusesBadConfigurations(t *testing.T) {
-	for name, mod := range map[string]func(*Config){
-		"no sites":              func(c *Config) { c.Sites = 0 },
-		"more malicious":        func(c *Config) { c.Malicious = 5 },
-		"attack missing":        func(c *Config) { c.Attack = Attack{} },
-		"model cannot federate": func(c *Config) { c.Model = "iforest" },
-		"no local epochs":       func(c *Config) { c.Policy.Epochs = 0 },
-		"bad policy":            func(c *Config) { c.Policy.Rule = federated.Rule{Kind: "krum", F: -1} },
+	for name, mod := range map[string]func(*flsim.Config){
+		"no sites":              func(c *flsim.Config) { c.Sites = 0 },
+		"more malicious":        func(c *flsim.Config) { c.Malicious = 5 },
+		"attack missing":        func(c *flsim.Config) { c.Attack = flsim.Attack{} },
+		"model cannot federate": func(c *flsim.Config) { c.Model = "iforest" },
+		"no local epochs":       func(c *flsim.Config) { c.Policy.Epochs = 0 },
+		"bad policy":            func(c *flsim.Config) { c.Policy.Rule = federated.Rule{Kind: "krum", F: -1} },
 	} {
 		cfg := simConfig(t)
 		mod(&cfg)
 		started := false
-		_, err := Run(context.Background(), cfg, loadSampleOnce(), nil, func(context.Context, Setup) (Coordinator, error) {
+		_, err := flsim.Run(context.Background(), cfg, sampleFlows(t), nil, func(context.Context, flsim.Setup) (flsim.Coordinator, error) {
 			started = true
 			return nil, errors.New("unreachable")
 		})
