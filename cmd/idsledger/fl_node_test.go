@@ -15,7 +15,7 @@ import (
 	"github.com/idsledger/idsledger/federated"
 	"github.com/idsledger/idsledger/federated/coordinator"
 	"github.com/idsledger/idsledger/federated/flnode"
-	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/flfakes"
 )
 
 func TestFLNodeBadFlagsExit2WithOneLine(t *testing.T) {
@@ -79,7 +79,7 @@ func TestFLNodeTakesPartInARound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := fakes.NewFLWorld(res.Detector, flows[150:230])
+	w, err := flfakes.NewFLWorld(res.Detector, flows[150:230])
 	if err != nil {
 		t.Fatal(err)
 	}

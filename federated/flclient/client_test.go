@@ -19,14 +19,14 @@ import (
 	"github.com/idsledger/idsledger/federated"
 	"github.com/idsledger/idsledger/federated/coordinator"
 	"github.com/idsledger/idsledger/federated/flclient"
-	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/flfakes"
 )
 
 const sample = "../../detector/testdata/nf-bot-iot-v2-sample.csv"
 
 // fed is a federation behind a real HTTP server, with one enrolled site.
 type fed struct {
-	w     *fakes.FLWorld
+	w     *flfakes.FLWorld
 	srv   *httptest.Server
 	token string
 	key   common.Address
@@ -44,7 +44,7 @@ func newFed(t *testing.T) *fed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := fakes.NewFLWorld(res.Detector, flows[150:230])
+	w, err := flfakes.NewFLWorld(res.Detector, flows[150:230])
 	if err != nil {
 		t.Fatal(err)
 	}

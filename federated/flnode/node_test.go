@@ -23,7 +23,7 @@ import (
 	"github.com/idsledger/idsledger/federated/coordinator"
 	"github.com/idsledger/idsledger/federated/flclient"
 	"github.com/idsledger/idsledger/federated/flnode"
-	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/flfakes"
 )
 
 const sample = "../../detector/testdata/nf-bot-iot-v2-sample.csv"
@@ -31,7 +31,7 @@ const sample = "../../detector/testdata/nf-bot-iot-v2-sample.csv"
 // fed is a federation behind a real HTTP server speaking specs/fl-api.md,
 // with one site enrolled: its key, API token, flows and data directory.
 type fed struct {
-	w     *fakes.FLWorld
+	w     *flfakes.FLWorld
 	srv   *httptest.Server
 	key   *ecdsa.PrivateKey
 	token string
@@ -59,7 +59,7 @@ func newFed(t *testing.T) *fed {
 		}
 		baseModel, allFlows = res.Detector, flows
 	})
-	w, err := fakes.NewFLWorld(baseModel, allFlows[150:230])
+	w, err := flfakes.NewFLWorld(baseModel, allFlows[150:230])
 	if err != nil {
 		t.Fatal(err)
 	}

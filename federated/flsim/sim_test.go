@@ -14,7 +14,7 @@ import (
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/federated"
 	"github.com/idsledger/idsledger/federated/flsim"
-	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/flfakes"
 )
 
 var (
@@ -54,7 +54,7 @@ func TestRunSimulation(t *testing.T) {
 	cfg.Progress = func(r flsim.RoundFigures) { progress = append(progress, r) }
 	var siteLog bytes.Buffer
 	cfg.SiteLog = &siteLog
-	res, err := flsim.Run(ctx, cfg, sampleFlows(t), nil, fakes.StartSim)
+	res, err := flsim.Run(ctx, cfg, sampleFlows(t), nil, flfakes.StartSim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestRunSimulationWithLocalDP(t *testing.T) {
 	cfg := simConfig(t)
 	cfg.Malicious, cfg.Sites, cfg.Rounds = 0, 3, 2
 	cfg.Policy.DP = federated.DPPolicy{Mode: federated.DPLocal, Clip: 1, Sigma: 1}
-	res, err := flsim.Run(ctx, cfg, sampleFlows(t), nil, fakes.StartSim)
+	res, err := flsim.Run(ctx, cfg, sampleFlows(t), nil, flfakes.StartSim)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,10 @@
-package fakes
+// Package flfakes holds test doubles of the federation's service side:
+// FLAPI, the fl-node routes of specs/fl-api.md over a real coordinator;
+// FLWorld, that coordinator over the in-memory store and mirror chain of
+// package fakes; and StartSim, an flsim.Coordinator over an FLWorld. It is
+// apart from fakes because it imports the site side (flsim, flclient,
+// and through it anchor/chain), which fakes' users must not pull in.
+package flfakes
 
 import (
 	"context"
@@ -13,6 +19,7 @@ import (
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/federated"
 	"github.com/idsledger/idsledger/federated/coordinator"
+	"github.com/idsledger/idsledger/internal/fakes"
 )
 
 // FLWorld is a federation for testing sites: a real coordinator over the
@@ -20,8 +27,8 @@ import (
 // FLAPI (mount API on an httptest server), and Base as the first global
 // model.
 type FLWorld struct {
-	Store *FedStore
-	Chain *FedChain
+	Store *fakes.FedStore
+	Chain *fakes.FedChain
 	C     *coordinator.Coordinator
 	API   *FLAPI
 	Base  *detector.Detector
@@ -32,7 +39,7 @@ type FLWorld struct {
 // are weak, and tests using a world are about the sites, not the rule.
 func NewFLWorld(base *detector.Detector, validation []*detector.Flow) (*FLWorld, error) {
 	ctx := context.Background()
-	w := &FLWorld{Store: NewFedStore(), Chain: NewFedChain(), Base: base}
+	w := &FLWorld{Store: fakes.NewFedStore(), Chain: fakes.NewFedChain(), Base: base}
 	file, err := base.MarshalBinary()
 	if err != nil {
 		return nil, err
