@@ -124,8 +124,10 @@ type Config struct {
 	// Dir holds the sites' data directories (required).
 	Dir  string
 	Seed int64
-	// Progress, when set, gets every round's figures as the round ends.
-	Progress func(RoundFigures)
+	// SitesReady, when set, gets the sites once they are enrolled (before
+	// round 1); Progress every round's figures as the round ends.
+	SitesReady func([]SiteInfo)
+	Progress   func(RoundFigures)
 	// SiteLog, when set, gets the sites' progress lines, each prefixed
 	// with the site's name.
 	SiteLog io.Writer
@@ -313,6 +315,9 @@ func Run(ctx context.Context, cfg Config, flows, test []*detector.Flow, start St
 	}
 	for _, s := range sites {
 		res.Sites = append(res.Sites, s.info)
+	}
+	if cfg.SitesReady != nil {
+		cfg.SitesReady(res.Sites)
 	}
 
 	current := initial.ID()
