@@ -308,6 +308,9 @@ func formatRound(r flsim.RoundFigures) string {
 	if r.FailReason != "" {
 		fmt.Fprintf(&b, " | %s", r.FailReason)
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, " | %s", n)
+	}
 	fmt.Fprintf(&b, " | %.1fs", r.Seconds)
 	return b.String()
 }

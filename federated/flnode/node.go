@@ -381,7 +381,7 @@ func (n *Node) prepare(d *detector.Detector) error {
 		n.logf("left out %d flows of classes the model does not know: %v", left, unknown)
 	}
 	if train.Len()+valid.Len() == 0 {
-		return errors.New("no flow of a class the model knows")
+		return fmt.Errorf("%w: no flow of a class the model knows", federated.ErrTooFew)
 	}
 	n.train, n.valid, n.dataFor = train, valid, key
 	return nil

@@ -389,3 +389,21 @@ func TestRunStopsAfterRounds(t *testing.T) {
 		t.Fatalf("results %+v", results)
 	}
 }
+
+// A site with nothing its model can train on (an autoencoder and no
+// benign flows) stops with ErrTooFew: waiting would not give it any.
+func TestNothingToTrainOnIsFatal(t *testing.T) {
+	f := newFed(t)
+	f.open(t, q8)
+	var attacks []*detector.Flow
+	for _, fl := range f.flows {
+		if fl.IsAttack() {
+			attacks = append(attacks, fl)
+		}
+	}
+	f.flows = attacks
+	_, err := f.node(t, nil, &bytes.Buffer{}).Next(ctxFor(t, time.Minute))
+	if !errors.Is(err, federated.ErrTooFew) || len(f.posts()) != 0 {
+		t.Fatalf("%v, %d posts", err, len(f.posts()))
+	}
+}

@@ -221,7 +221,10 @@ type RoundFigures struct {
 	// Reputation and Epsilon are each site's after the round, by name.
 	Reputation map[string]uint16  `json:"reputation"`
 	Epsilon    map[string]float64 `json:"epsilon,omitempty"`
-	Seconds    float64            `json:"seconds"`
+	// Notes say why sites are missing (e.g. a skewed split left one with
+	// nothing its model can train on).
+	Notes   []string `json:"notes,omitempty"`
+	Seconds float64  `json:"seconds"`
 }
 
 // CentralFigures are the centralized model's figures.
@@ -449,6 +452,7 @@ func runRound(ctx context.Context, cfg Config, coord Coordinator, sites []*site,
 	rctx, cancel := context.WithDeadline(ctx, round.Deadline.Add(time.Minute))
 	results := make([]*flnode.Result, len(sites))
 	errs := make([]error, len(sites))
+	notes := make([]string, len(sites))
 	var wg sync.WaitGroup
 	for i, s := range sites {
 		wg.Add(1)
@@ -459,9 +463,14 @@ func runRound(ctx context.Context, cfg Config, coord Coordinator, sites []*site,
 				if err == nil && r.Round < round.Number {
 					continue // a round of before, finished late
 				}
-				if err == nil {
+				switch {
+				case err == nil:
 					results[i] = &r
-				} else if rctx.Err() == nil {
+				case errors.Is(err, federated.ErrTooFew):
+					// Nothing to train on (say, no benign flows for an
+					// autoencoder): the site sits the round out.
+					notes[i] = fmt.Sprintf("%s: %v", s.info.Name, err)
+				case rctx.Err() == nil:
 					errs[i] = fmt.Errorf("%s: %w", s.info.Name, err)
 				}
 				return
@@ -474,6 +483,9 @@ func runRound(ctx context.Context, cfg Config, coord Coordinator, sites []*site,
 		return rf, "", Figures{}, err
 	}
 	for i, s := range sites {
+		if notes[i] != "" {
+			rf.Notes = append(rf.Notes, notes[i])
+		}
 		switch r := results[i]; {
 		case r == nil:
 			rf.Missing.add(s.info.Malicious)
