@@ -87,8 +87,9 @@ type Node struct {
 	st   state
 	addr common.Address
 
-	global   *detector.Detector // the last model trained from
-	dataFor  string             // the pipeline the data below was made with
+	made     map[uint64]*federated.LocalReport // rounds whose update this process made
+	global   *detector.Detector                // the last model trained from
+	dataFor  string                            // the pipeline the data below was made with
 	train    detector.Labeled
 	valid    detector.Labeled
 	lastWait string
@@ -127,7 +128,8 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	return &Node{cfg: cfg, st: state{dir: cfg.Dir}, addr: crypto.PubkeyToAddress(cfg.Key.PublicKey)}, nil
+	return &Node{cfg: cfg, st: state{dir: cfg.Dir}, addr: crypto.PubkeyToAddress(cfg.Key.PublicKey),
+		made: map[uint64]*federated.LocalReport{}}, nil
 }
 
 // Address is the site's address, which the admin enrolls.
@@ -259,18 +261,24 @@ func (n *Node) takePart(ctx context.Context, t flclient.Task) (Result, error) {
 		return res, nil
 	}
 	var u *federated.Update
-	if saved != nil {
+	switch {
+	case saved != nil && n.made[t.Round] != nil:
+		// This process made it; an earlier attempt to send it failed.
+		u, res.Report = saved, n.made[t.Round]
+		n.logf("round %d: sending the update again (%s)", t.Round, short(u.UpdateHash().Hex()))
+	case saved != nil:
 		u, res.Resubmitted = saved, true
 		if err := n.st.restoreFeedback(t.Round); err != nil {
 			return res, fatal(err)
 		}
 		n.logf("round %d: sending again the update saved before a restart (%s)", t.Round, short(u.UpdateHash().Hex()))
-	} else {
+	default:
 		var rep federated.LocalReport
 		if u, body, rep, err = n.makeUpdate(ctx, t); err != nil {
 			return res, err
 		}
 		res.Report = &rep
+		n.made[t.Round] = &rep
 	}
 	res.UpdateHash = u.UpdateHash()
 

@@ -281,12 +281,16 @@ func TestServerErrorsAreRetried(t *testing.T) {
 		}
 		return 0, nil, "", false
 	})
-	res, err := f.node(t, nil, &bytes.Buffer{}).Next(ctxFor(t, time.Minute))
+	var log bytes.Buffer
+	res, err := f.node(t, nil, &log).Next(ctxFor(t, time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outcome != flnode.Acknowledged || res.Again {
+	if res.Outcome != flnode.Acknowledged || res.Again || res.Resubmitted || res.Report == nil {
 		t.Fatalf("result %+v", res)
+	}
+	if !strings.Contains(log.String(), "sending the update again") || strings.Count(log.String(), "samples") != 1 {
+		t.Errorf("trained more than once, or did not say it sent again:\n%s", log.String())
 	}
 	posts := f.posts()
 	if len(posts) != 10 {
