@@ -169,7 +169,7 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 figcaption{font-weight:600;margin-bottom:.3em}svg{width:100%;height:auto;display:block}
 ul.legend{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:.2em 1em;font-size:.85em}
 ul.legend span{display:inline-block;width:14px;height:3px;margin-right:.4em;vertical-align:middle}
-code{font-size:.85em;word-break:break-all}
+code{font-size:.85em;overflow-wrap:anywhere}
 </style></head><body>
 <h1>Federated learning simulation</h1>
 <p>{{.Config.Sites}} sites ({{.Config.Malicious}} malicious{{if .Config.Attack}}, attack <code>{{.Config.Attack}}</code>{{end}}),
