@@ -243,7 +243,7 @@ type response struct {
 }
 
 // exchange makes up to MaxTries attempts of one request, retrying network
-// errors and 5xx answers only (see the package doc).
+// errors, 5xx and 429 answers only (see the package doc).
 func (c *Client) exchange(ctx context.Context, op, method, path string, body []byte, accept string, timeout time.Duration, limit int64) (*response, error) {
 	bo := &backoff.ExponentialBackOff{InitialInterval: c.opt.MinBackoff, RandomizationFactor: 0.2, Multiplier: 2, MaxInterval: c.opt.MaxBackoff}
 	bo.Reset()
@@ -276,8 +276,8 @@ func (c *Client) exchange(ctx context.Context, op, method, path string, body []b
 }
 
 // attempt makes one request. A failed attempt says whether to try again:
-// wait < 0 never, wait 0 after the backoff, wait > 0 after that long (a
-// 5xx's Retry-After).
+// wait < 0 never, wait 0 after the backoff, wait > 0 after that long (the
+// Retry-After of a 5xx or a 429).
 func (c *Client) attempt(ctx context.Context, op, method, path string, body []byte, accept string, timeout time.Duration, limit int64) (*response, time.Duration, error) {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -313,7 +313,7 @@ func (c *Client) attempt(ctx context.Context, op, method, path string, body []by
 		return &response{status: res.StatusCode, header: res.Header, body: b}, 0, nil
 	}
 	e := problemError(op, res.StatusCode, b)
-	if res.StatusCode >= 500 {
+	if res.StatusCode >= 500 || res.StatusCode == http.StatusTooManyRequests {
 		return nil, retryAfter(res.Header, time.Now()), e
 	}
 	return nil, -1, e

@@ -224,20 +224,30 @@ func TestSubmitRefusalsAreFinal(t *testing.T) {
 
 	bad := *u
 	bad.ReportedAccuracy = 0.5 // changed after signing: the signature no longer matches
+	second := *u
+	second.ReportedAccuracy = 0.5
+	if err := second.Sign(siteKey); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name   string
-		round  uint64
+		first  []byte // sent (and acknowledged) before
 		body   []byte
 		want   error
 		detail string
 	}{
-		{"bad signature", r.Number, f.update(t, &bad), flclient.ErrInvalid, "signature"},
-		{"wrong round", r.Number + 1, f.update(t, u), flclient.ErrConflict, "round"},
+		{"bad signature", nil, f.update(t, &bad), flclient.ErrInvalid, "signature"},
+		{"a second update of the site", f.update(t, u), f.update(t, &second), flclient.ErrConflict, "already holds"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.first != nil {
+				if _, err := c.Submit(ctx, r.Number, tc.first); err != nil {
+					t.Fatal(err)
+				}
+			}
 			before := len(f.w.API.Submissions())
-			_, err := c.Submit(ctx, tc.round, tc.body)
+			_, err := c.Submit(ctx, r.Number, tc.body)
 			var e *flclient.Error
 			if !errors.Is(err, tc.want) || !errors.As(err, &e) || !strings.Contains(e.Detail, tc.detail) || !flclient.Final(err) {
 				t.Fatalf("got %v, want %v with a detail naming %q", err, tc.want, tc.detail)
@@ -279,6 +289,18 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	}
 	if len(waits) != 2 || waits[0] != 20*time.Millisecond {
 		t.Errorf("waits %v: want Retry-After (7 s, capped to 20 ms) twice", waits)
+	}
+
+	// A key over its rate: 429 with Retry-After is waited out, not final.
+	f.w.API.SetFault(failFirst(1, http.StatusTooManyRequests, http.Header{"Retry-After": {"3"}}))
+	waits = nil
+	if _, err := c.Task(ctx); err != nil || len(waits) != 1 {
+		t.Fatalf("after a 429: %v, waits %v", err, waits)
+	}
+	f.w.API.SetFault(failFirst(100, http.StatusTooManyRequests, nil))
+	c2 := f.client(t, flclient.Options{MaxTries: 2})
+	if _, err := c2.Task(ctx); !errors.Is(err, flclient.ErrRateLimited) || flclient.Final(err) {
+		t.Fatalf("always 429: %v, want ErrRateLimited, not final", err)
 	}
 
 	// Out of tries: the last 5xx comes back.

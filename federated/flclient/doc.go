@@ -9,14 +9,16 @@
 //
 // Every call makes at most Options.MaxTries attempts. It tries again only
 // when trying again cannot do harm and may help: a network error (the
-// connection failed or was cut, the attempt timed out) or a 5xx answer,
-// waiting as a 503's Retry-After asks or with exponential backoff
-// otherwise. Submitting again is safe because the coordinator is
+// connection failed or was cut, the attempt timed out), a 5xx answer, or
+// a 429 (the key over its request rate: nothing was done), waiting as the
+// answer's Retry-After asks or with exponential backoff otherwise. Submitting again is safe because the coordinator is
 // idempotent by update hash: the same update acknowledged twice is
 // answered 200 with "again": true, never counted twice. A 4xx answer is
 // final and comes back at once as an *Error, which errors.Is matches
 // against ErrUnauthorized, ErrForbidden, ErrNotFound, ErrConflict,
-// ErrTooLarge or ErrInvalid and which carries the problem's detail. A
+// ErrTooLarge or ErrInvalid and which carries the problem's detail (a 429
+// or 5xx still there after the last try matches ErrRateLimited or
+// ErrUnavailable, and is not Final). A
 // site must not send a refused update again (409, 422): nothing about it
 // will change.
 //

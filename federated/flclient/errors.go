@@ -27,6 +27,9 @@ var (
 	// ErrInvalid: 422 (or 400), the update is malformed, of the wrong
 	// shape, non-finite, badly signed or over the limits. Final.
 	ErrInvalid = errors.New("flclient: invalid")
+	// ErrRateLimited: 429, the key is over its request rate, still so when
+	// the tries ran out. Not a refusal: the request may be sent again.
+	ErrRateLimited = errors.New("flclient: rate limited")
 	// ErrUnavailable: a 5xx answer, still there when the tries ran out.
 	ErrUnavailable = errors.New("flclient: coordinator unavailable")
 
@@ -46,8 +49,8 @@ var (
 	ErrRegistryMismatch = errors.New("flclient: model does not match the registry")
 )
 
-// Error is a final (4xx) answer, or the last 5xx answer after every try,
-// with the RFC 9457 problem document the coordinator sent.
+// Error is a final (4xx) answer, or the last 5xx or 429 answer after every
+// try, with the RFC 9457 problem document the coordinator sent.
 type Error struct {
 	// Op is what the client was doing: "task", "download model", "submit update".
 	Op     string
@@ -82,6 +85,8 @@ func (e *Error) Is(target error) bool {
 		return e.Status == http.StatusRequestEntityTooLarge
 	case ErrInvalid:
 		return e.Status == http.StatusUnprocessableEntity || e.Status == http.StatusBadRequest
+	case ErrRateLimited:
+		return e.Status == http.StatusTooManyRequests
 	case ErrUnavailable:
 		return e.Status >= 500
 	}
@@ -89,10 +94,10 @@ func (e *Error) Is(target error) bool {
 }
 
 // Final reports whether err is an answer about the request itself that
-// no retry changes: a 4xx.
+// no retry changes: a 4xx other than 429.
 func Final(err error) bool {
 	var e *Error
-	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500
+	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500 && e.Status != http.StatusTooManyRequests
 }
 
 // NoRoundError is the 204 answer of Task: no round for this site now.

@@ -188,17 +188,15 @@ func (f *FLAPI) model(ctx context.Context, w http.ResponseWriter, keyID uuid.UUI
 }
 
 func (f *FLAPI) submit(ctx context.Context, w http.ResponseWriter, keyID uuid.UUID, n uint64, body []byte) {
-	var head struct {
-		Round uint64 `json:"round"`
-	}
-	if json.Unmarshal(body, &head) == nil && head.Round != n {
-		problem(w, http.StatusConflict, "the update is for round "+strconv.FormatUint(head.Round, 10)+", posted to round "+strconv.FormatUint(n, 10))
-		return
-	}
 	u, again, err := f.C.Submit(ctx, keyID, body)
 	if err != nil {
 		problem(w, SubmitStatus(err), err.Error())
 		return
+	}
+	if u.Round != n {
+		// As the service does: the update was taken for the round it
+		// names (and signs); the header says which.
+		w.Header().Set("X-Round", strconv.FormatUint(u.Round, 10))
 	}
 	status := http.StatusAccepted
 	if again {
