@@ -41,7 +41,10 @@
 // # Preprocessing
 //
 // FitPipeline fits on the training split only: label encoding of
-// categorical columns with an "unknown" slot (code 0), min-max scaling to
+// categorical columns with an "unknown" slot (code 0; numeric category
+// codes are compared as numbers, so "7", "7.0" and "7e0" are one
+// category, at fit time, at transform time and in model files written
+// before that rule), min-max scaling to
 // [0,1] (optionally after log1p compression), and feature selection by
 // mutual information with the class and pruning of correlated features;
 // the chosen features, their scaling and their relevance are saved in the

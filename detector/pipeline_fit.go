@@ -130,7 +130,7 @@ func fitFeature(name string, raw []string, categorical, logScale bool) (Feature,
 		seen := map[string]bool{}
 		for _, v := range raw {
 			if !isMissing(v) {
-				seen[v] = true
+				seen[canonicalCategory(v)] = true
 			}
 		}
 		for v := range seen {
