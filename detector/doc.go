@@ -38,6 +38,32 @@
 // wrapping ErrMalformed that names file and line, or, with
 // LoadOptions.SkipMalformed, is counted in LoadStats and skipped.
 //
+// # What a flow must contain
+//
+// Rules (Pipeline.Rules) are the one validation of a flow before a model
+// scores it; ingest applies them to every record of POST /v1/flows (JSON,
+// NDJSON and CSV alike) and `idsledger eval` to every row it scores, so a
+// flow is judged the same whichever way it comes in. A flow is refused
+// (a *FlowError, ErrInvalidFlow, naming each field and why) when it has
+//
+//   - an unknown field: neither a column of the dataset kind
+//     (Schema.Columns, and its identifier, label and ignored columns) nor
+//     a column of the model's training data (Pipeline.Candidates);
+//   - a numeric feature whose value is not a number ("abc", true);
+//   - a missing feature (absent, or "", "-", "?", "NaN", "null", ...),
+//     unless the caller's impute list allows that feature: it then takes
+//     its training median (or the unknown slot) and Check counts it. A
+//     model file declares the features it can impute (Pipeline.Imputable,
+//     from `train --imputable`), which a caller allows with
+//     ImputeDeclared;
+//   - where the schema has 5-tuple columns, a missing or invalid address,
+//     protocol or port (ports may be empty for protocols without ports);
+//     these are never imputed: an alert must name its flow.
+//
+// CheckHeader judges a header once (a CSV file or body): unknown and
+// absent required columns. Readers of kinds with a fixed column set refuse
+// a file with an unknown column outright, training data included.
+//
 // # Preprocessing
 //
 // FitPipeline fits on the training split only: label encoding of

@@ -56,6 +56,9 @@ type PipelineConfig struct {
 	// LogScale compresses every numeric feature with sign(x)·log1p(|x|)
 	// before min-max scaling (heavy-tailed byte and packet counts).
 	LogScale bool `json:"log_scale,omitempty"`
+	// Imputable names the columns the model declares it can impute when
+	// a flow lacks them (see Pipeline.Imputable).
+	Imputable []string `json:"imputable,omitempty"`
 }
 
 func (c *PipelineConfig) defaults() {
@@ -96,8 +99,14 @@ type Pipeline struct {
 	Dropped []string `json:"dropped"`
 	// Candidates are the columns that were considered as features.
 	Candidates []string `json:"candidates"`
-	// Features are the selected features, in column order.
+	// Features are the selected features, in column order. A flow must
+	// have every one of them (see Rules).
 	Features []Feature `json:"features"`
+	// Imputable are the features the model declares it can do without
+	// (PipelineConfig.Imputable, among the selected features): a request
+	// may let them be missing ("declared" in its impute list), and they
+	// then take their Impute value or the unknown slot.
+	Imputable []string `json:"imputable,omitempty"`
 	// Classes are the class names; index 0 is BenignClass.
 	Classes []string        `json:"classes"`
 	Input   InputMode       `json:"input"`
