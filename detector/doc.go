@@ -74,8 +74,10 @@
 // [0,1] (optionally after log1p compression), and feature selection by
 // mutual information with the class and pruning of correlated features;
 // the chosen features, their scaling and their relevance are saved in the
-// model file. Value policy at transform time, counted in ValueStats:
-// missing or unparseable numbers and NaN take the training median; ±Inf
+// model file. Value policy at transform time, counted in ValueStats (for
+// served and evaluated flows, Rules have already refused what the caller
+// did not allow to be imputed): missing or unparseable numbers and NaN
+// take the training median; ±Inf
 // scale to 1 / 0; scaled values outside [0,1] are clipped; unseen
 // categories take the unknown slot. Nothing panics on odd values (a
 // FLOW_DURATION_MILLISECONDS near 2^32 is just a large number).

@@ -348,17 +348,6 @@ func (p *Pipeline) Row(f *Flow, dst []float32) {
 	}
 }
 
-// HasFeatures reports whether f has at least one of the model's feature
-// columns (a flow with none would be scored on imputed values alone).
-func (p *Pipeline) HasFeatures(f *Flow) bool {
-	for _, i := range p.columns(f.Header) {
-		if i >= 0 && i < len(f.Values) {
-			return true
-		}
-	}
-	return false
-}
-
 // FeatureFields returns the raw values of the model's features that f has,
 // by feature name: what the model read.
 func (p *Pipeline) FeatureFields(f *Flow) map[string]string {
