@@ -164,9 +164,15 @@ func (in *Ingester) Resolve(schema string) (*ActiveModel, string, error) {
 
 // Ingest reads req's records as flows, scores them with the active model
 // and stores an alert for each flagged flow, all in one transaction.
-// Records that are not flows are rejected one by one (Result.Errors) and
-// the others go through; when none is left it returns ErrNoFlows with the
-// Result. On any error nothing was stored.
+// Records that are not flows, or break the model's flow rules
+// (detector.Rules: unknown fields, values that are not numbers, missing
+// features req.Impute does not allow, a missing or invalid 5-tuple), are
+// rejected one by one (Result.Errors, each a *detector.FlowError where a
+// rule is broken) and the others go through; when none is left it returns
+// ErrNoFlows with the Result. A CSV header (req.Header) that breaks the
+// rules fails the whole request with ErrInvalidHeader, and an impute list
+// the model cannot honour with ErrInvalidImpute. On any error nothing was
+// stored.
 func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 	mark := req.Mark
 	if mark == nil {
