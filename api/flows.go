@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
@@ -20,6 +21,10 @@ type FlowError struct {
 	Index  int    `json:"index"`
 	Line   int    `json:"line,omitempty"`
 	Detail string `json:"detail"`
+	// Fields are the fields at fault, when the record breaks the flow
+	// rules (detector.Rules): an unknown field, a value that is not a
+	// number, a missing feature or 5-tuple field.
+	Fields []string `json:"fields,omitempty"`
 }
 
 // IngestResponse is the answer to POST /v1/flows. Every accepted flow was
@@ -72,7 +77,7 @@ func (s *Server) ingestFlows(c *gin.Context) {
 		abort(c, probUnsupportedMedia, "send flows as application/json (an array of objects), application/x-ndjson or text/csv (with a header row)")
 		return
 	}
-	records, err := ingest.Parse(format, c.Request.Body, s.maxFlows())
+	parsed, err := ingest.ParseBody(format, c.Request.Body, s.maxFlows())
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -85,7 +90,8 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	tm.mark("read")
 
 	res, err := in.Ingest(c.Request.Context(), ingest.Request{
-		Sensor: sensor, Schema: c.Query("schema"), Records: records, Mark: tm.mark,
+		Sensor: sensor, Schema: c.Query("schema"), Header: parsed.Header, Records: parsed.Records,
+		Impute: imputeList(c), Mark: tm.mark,
 	})
 	if err != nil {
 		abortIngest(c, err, res)
@@ -104,6 +110,21 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	c.JSON(http.StatusOK, resp)
 }
 
+// imputeList reads ?impute=FIELD,FIELD (repeatable; "declared" for the
+// features the model declares imputable): the features a flow of this
+// request may lack.
+func imputeList(c *gin.Context) []string {
+	var out []string
+	for _, v := range c.QueryArray("impute") {
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
 // abortIngest answers an ingest error; res, when the error comes with one,
 // lists the rejected records.
 func abortIngest(c *gin.Context, err error, res *ingest.Result) {
@@ -116,6 +137,22 @@ func abortIngest(c *gin.Context, err error, res *ingest.Result) {
 		abort(c, probValidation, err.Error(), ItemError{Pointer: "?schema", Detail: "not the active model's schema"})
 	case errors.Is(err, ingest.ErrInvalidSensor):
 		abort(c, probValidation, err.Error(), ItemError{Pointer: "?sensor", Detail: "invalid"})
+	case errors.Is(err, ingest.ErrInvalidImpute):
+		abort(c, probValidation, err.Error(), ItemError{Pointer: "?impute", Detail: "not imputable"})
+	case errors.Is(err, ingest.ErrInvalidHeader):
+		// Every row would break the same rule: one answer, up front. 422,
+		// not 400: the CSV is well formed, its columns are not what the
+		// active model reads.
+		var items []ItemError
+		var fe *detector.FlowError
+		if errors.As(err, &fe) {
+			for _, p := range fe.Problems {
+				one := *fe
+				one.Problems = []detector.FieldProblem{p}
+				items = append(items, ItemError{Pointer: "line 1", Detail: one.Error()})
+			}
+		}
+		abort(c, probValidation, "the CSV header does not fit the active model's flow rules, so no row was scored: "+err.Error(), items...)
 	case errors.Is(err, ingest.ErrTooManyRecords):
 		abort(c, probTooLarge, err.Error())
 	case errors.Is(err, ingest.ErrMalformedBody):
@@ -145,6 +182,10 @@ func flowErrors(errs []ingest.RecordError) []FlowError {
 	out := make([]FlowError, len(errs))
 	for i, e := range errs {
 		out[i] = FlowError{Index: e.Index, Line: e.Line, Detail: e.Err.Error()}
+		var fe *detector.FlowError
+		if errors.As(e.Err, &fe) {
+			out[i].Fields = fe.Fields()
+		}
 	}
 	return out
 }

@@ -15,14 +15,17 @@ import (
 
 // modelInfo is what GET/PUT /v1/models/active report.
 type modelInfo struct {
-	ID          string    `json:"id"`
-	Version     string    `json:"version"`
-	Kind        string    `json:"kind"`
-	Supervised  bool      `json:"supervised"`
-	Dataset     string    `json:"dataset"`
-	Input       string    `json:"input"`
-	Classes     []string  `json:"classes"`
-	Features    []string  `json:"features"`
+	ID         string   `json:"id"`
+	Version    string   `json:"version"`
+	Kind       string   `json:"kind"`
+	Supervised bool     `json:"supervised"`
+	Dataset    string   `json:"dataset"`
+	Input      string   `json:"input"`
+	Classes    []string `json:"classes"`
+	Features   []string `json:"features"`
+	// Imputable are the features the model declares it can impute
+	// (POST /v1/flows?impute=declared).
+	Imputable   []string  `json:"imputable,omitempty"`
 	Threshold   float64   `json:"threshold"`
 	ActivatedAt time.Time `json:"activated_at"`
 }
@@ -32,7 +35,7 @@ func infoOf(m *ingest.ActiveModel) modelInfo {
 	return modelInfo{
 		ID: d.ID(), Version: m.Version, Kind: d.Meta.ModelKind, Supervised: d.Meta.Supervised,
 		Dataset: d.Dataset(), Input: string(d.Pipeline.Input), Classes: d.Classes(),
-		Features: d.Pipeline.FeatureNames(), Threshold: d.Meta.Threshold, ActivatedAt: m.ActivatedAt,
+		Features: d.Pipeline.FeatureNames(), Imputable: d.Pipeline.Imputable, Threshold: d.Meta.Threshold, ActivatedAt: m.ActivatedAt,
 	}
 }
 

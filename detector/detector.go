@@ -205,6 +205,7 @@ func DecodeDetector(file []byte) (*Detector, error) {
 	if err := m.UnmarshalBinary(payload); err != nil {
 		return nil, fmt.Errorf("%w: %s payload: %v", ErrModelFile, md.ModelKind, err)
 	}
+	md.Pipeline.canonicalizeCategories()
 	d := &Detector{Pipeline: md.Pipeline, Model: m, Meta: md, id: ModelID(file)}
 	d.Meta.Pipeline = d.Pipeline
 	return d, nil

@@ -38,15 +38,46 @@
 // wrapping ErrMalformed that names file and line, or, with
 // LoadOptions.SkipMalformed, is counted in LoadStats and skipped.
 //
+// # What a flow must contain
+//
+// Rules (Pipeline.Rules) are the one validation of a flow before a model
+// scores it; ingest applies them to every record of POST /v1/flows (JSON,
+// NDJSON and CSV alike) and `idsledger eval` to every row it scores, so a
+// flow is judged the same whichever way it comes in. A flow is refused
+// (a *FlowError, ErrInvalidFlow, naming each field and why) when it has
+//
+//   - an unknown field: neither a column of the dataset kind
+//     (Schema.Columns, and its identifier, label and ignored columns) nor
+//     a column of the model's training data (Pipeline.Candidates);
+//   - a numeric feature whose value is not a number ("abc", true);
+//   - a missing feature (absent, or "", "-", "?", "NaN", "null", ...),
+//     unless the caller's impute list allows that feature: it then takes
+//     its training median (or the unknown slot) and Check counts it. A
+//     model file declares the features it can impute (Pipeline.Imputable,
+//     from `train --imputable`), which a caller allows with
+//     ImputeDeclared;
+//   - where the schema has 5-tuple columns, a missing or invalid address,
+//     protocol or port (ports may be empty for protocols without ports);
+//     these are never imputed: an alert must name its flow.
+//
+// CheckHeader judges a header once (a CSV file or body): unknown and
+// absent required columns. Readers of kinds with a fixed column set refuse
+// a file with an unknown column outright, training data included.
+//
 // # Preprocessing
 //
 // FitPipeline fits on the training split only: label encoding of
-// categorical columns with an "unknown" slot (code 0), min-max scaling to
+// categorical columns with an "unknown" slot (code 0; numeric category
+// codes are compared as numbers, so "7", "7.0" and "7e0" are one
+// category, at fit time, at transform time and in model files written
+// before that rule), min-max scaling to
 // [0,1] (optionally after log1p compression), and feature selection by
 // mutual information with the class and pruning of correlated features;
 // the chosen features, their scaling and their relevance are saved in the
-// model file. Value policy at transform time, counted in ValueStats:
-// missing or unparseable numbers and NaN take the training median; ±Inf
+// model file. Value policy at transform time, counted in ValueStats (for
+// served and evaluated flows, Rules have already refused what the caller
+// did not allow to be imputed): missing or unparseable numbers and NaN
+// take the training median; ±Inf
 // scale to 1 / 0; scaled values outside [0,1] are clipped; unseen
 // categories take the unknown slot. Nothing panics on odd values (a
 // FLOW_DURATION_MILLISECONDS near 2^32 is just a large number).

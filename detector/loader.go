@@ -125,6 +125,16 @@ func NewReader(kind string, src io.Reader, name string, opt LoadOptions) (*Reade
 		names = s.DefaultHeader
 	}
 	r.header = NewHeader(names)
+	if u := s.UnknownColumns(r.header); len(u) > 0 {
+		// The rule of Rules, applied before any model exists: a
+		// misspelt column must not become a feature, nor a flow's value
+		// be lost under it.
+		fe := &FlowError{Dataset: s.Kind}
+		for _, n := range u {
+			fe.Problems = append(fe.Problems, FieldProblem{Field: n, Kind: ProblemUnknown})
+		}
+		return nil, fmt.Errorf("%s: header: %w", name, fe)
+	}
 	if s.ClassFromFileName {
 		r.class = s.ClassFromFile(name)
 	}

@@ -30,6 +30,12 @@ type Feature struct {
 	// MI is the mutual information (nats) with the class on the training
 	// split, the relevance used for selection.
 	MI float64 `json:"mutual_information"`
+
+	// unordered is set when Categories are not strictly sorted (a model
+	// file whose categories only became canonical when it was decoded):
+	// codes are then found by a linear scan, so that they stay the codes
+	// the model was trained with.
+	unordered bool
 }
 
 // PipelineConfig controls FitPipeline. Zero values take the defaults.
@@ -50,6 +56,9 @@ type PipelineConfig struct {
 	// LogScale compresses every numeric feature with sign(x)·log1p(|x|)
 	// before min-max scaling (heavy-tailed byte and packet counts).
 	LogScale bool `json:"log_scale,omitempty"`
+	// Imputable names the columns the model declares it can impute when
+	// a flow lacks them (see Pipeline.Imputable).
+	Imputable []string `json:"imputable,omitempty"`
 }
 
 func (c *PipelineConfig) defaults() {
@@ -90,8 +99,14 @@ type Pipeline struct {
 	Dropped []string `json:"dropped"`
 	// Candidates are the columns that were considered as features.
 	Candidates []string `json:"candidates"`
-	// Features are the selected features, in column order.
+	// Features are the selected features, in column order. A flow must
+	// have every one of them (see Rules).
 	Features []Feature `json:"features"`
+	// Imputable are the features the model declares it can do without
+	// (PipelineConfig.Imputable, among the selected features): a request
+	// may let them be missing ("declared" in its impute list), and they
+	// then take their Impute value or the unknown slot.
+	Imputable []string `json:"imputable,omitempty"`
 	// Classes are the class names; index 0 is BenignClass.
 	Classes []string        `json:"classes"`
 	Input   InputMode       `json:"input"`
@@ -190,9 +205,8 @@ func parseNumber(v string) (float64, bool) {
 // st when non-nil.
 func (ft *Feature) scaleValue(v string, st *ValueStats) float64 {
 	if ft.Categorical {
-		i := sort.SearchStrings(ft.Categories, v)
-		if i < len(ft.Categories) && ft.Categories[i] == v {
-			return float64(i+1) / ft.Max
+		if code := ft.categoryCode(canonicalCategory(v)); code > 0 {
+			return float64(code) / ft.Max
 		}
 		if st != nil {
 			atomic.AddInt64(&st.Unknown, 1)
@@ -223,6 +237,67 @@ func (ft *Feature) scaleValue(v string, st *ValueStats) float64 {
 		z = math.Min(1, math.Max(0, z))
 	}
 	return z
+}
+
+// categoryCode is the code of a canonical category value: its position
+// in Categories plus one, or 0 (the unknown slot).
+func (ft *Feature) categoryCode(v string) int {
+	if ft.unordered {
+		for i, c := range ft.Categories {
+			if c == v {
+				return i + 1
+			}
+		}
+		return 0
+	}
+	i := sort.SearchStrings(ft.Categories, v)
+	if i < len(ft.Categories) && ft.Categories[i] == v {
+		return i + 1
+	}
+	return 0
+}
+
+// canonicalCategory is the form in which a categorical value is stored
+// and matched. A number (a protocol or application code) is written in its
+// shortest form, as JSON writes numbers, so "7", "7.0", "7e0" and "0x7" are
+// one category however a sensor or a JSON client spelt it; anything else
+// (names such as "tcp", ±Inf, out-of-range literals) is kept as written.
+func canonicalCategory(v string) string {
+	x, ok := parseNumber(v)
+	if !ok || math.IsInf(x, 0) {
+		return v
+	}
+	if x == 0 {
+		return "0" // and -0
+	}
+	format := byte('f')
+	if a := math.Abs(x); a < 1e-6 || a >= 1e21 {
+		format = 'e'
+	}
+	return strconv.FormatFloat(x, format, -1, 64)
+}
+
+// canonicalizeCategories rewrites the categories of a decoded pipeline in
+// canonical form. Files written before categories were canonical hold
+// numeric codes as the training data spelt them ("7.0"); each keeps its
+// code (its position), so the model scores as it was trained.
+func (p *Pipeline) canonicalizeCategories() {
+	for k := range p.Features {
+		ft := &p.Features[k]
+		if !ft.Categorical {
+			continue
+		}
+		for i, c := range ft.Categories {
+			ft.Categories[i] = canonicalCategory(c)
+		}
+		ft.unordered = false
+		for i := 1; i < len(ft.Categories); i++ {
+			if ft.Categories[i-1] >= ft.Categories[i] {
+				ft.unordered = true
+				break
+			}
+		}
+	}
 }
 
 // compress applies the feature's optional log compression.
@@ -271,17 +346,6 @@ func (p *Pipeline) Row(f *Flow, dst []float32) {
 		}
 		dst[k] = float32(p.Features[k].scaleValue(v, &p.stats))
 	}
-}
-
-// HasFeatures reports whether f has at least one of the model's feature
-// columns (a flow with none would be scored on imputed values alone).
-func (p *Pipeline) HasFeatures(f *Flow) bool {
-	for _, i := range p.columns(f.Header) {
-		if i >= 0 && i < len(f.Values) {
-			return true
-		}
-	}
-	return false
 }
 
 // FeatureFields returns the raw values of the model's features that f has,

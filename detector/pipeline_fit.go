@@ -7,7 +7,9 @@ package detector
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // ClassList returns BenignClass followed by the other classes of flows,
@@ -105,7 +107,32 @@ func FitPipeline(kind string, opt LoadOptions, flows []*Flow, train []int, cfg P
 	for _, k := range sel {
 		p.Features = append(p.Features, feats[k])
 	}
+	if err := p.declareImputable(s, cfg.Imputable); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// declareImputable sets Imputable from the configured names: each must be
+// a candidate column and not a 5-tuple column (an alert must name its
+// flow); those that were not selected as features are dropped, since a
+// flow need not carry them anyway.
+func (p *Pipeline) declareImputable(s *Schema, names []string) error {
+	tuple := s.tupleNames()
+	for _, n := range names {
+		for _, t := range tuple {
+			if t != "" && strings.EqualFold(t, n) {
+				return fmt.Errorf("fit pipeline: imputable %s: a 5-tuple column is required, never imputed", n)
+			}
+		}
+		if !matchName(p.Candidates, n) {
+			return fmt.Errorf("fit pipeline: imputable %q: not a feature column of the training data", n)
+		}
+		if k := p.featureIndex(n); k >= 0 && !slices.Contains(p.Imputable, p.Features[k].Name) {
+			p.Imputable = append(p.Imputable, p.Features[k].Name)
+		}
+	}
+	return nil
 }
 
 // fitFeature fits one column on its training values; ok is false for a
@@ -130,7 +157,7 @@ func fitFeature(name string, raw []string, categorical, logScale bool) (Feature,
 		seen := map[string]bool{}
 		for _, v := range raw {
 			if !isMissing(v) {
-				seen[v] = true
+				seen[canonicalCategory(v)] = true
 			}
 		}
 		for v := range seen {

@@ -16,6 +16,9 @@ const BenignClass = "Benign"
 // means the dataset does not carry that field.
 type TupleColumns struct {
 	SrcAddr, SrcPort, DstAddr, DstPort, Proto string
+	// ProtoNames: the protocol column may hold names ("tcp", "arp") as
+	// well as numbers (Argus); otherwise only numbers (NetFlow).
+	ProtoNames bool
 }
 
 // Schema describes one dataset kind: which columns are identifiers (never
@@ -44,6 +47,12 @@ type Schema struct {
 	Ignore []string
 	// Categorical columns are label-encoded (with an "unknown" slot).
 	Categorical []string
+	// Columns are the feature columns the dataset kind defines, when it
+	// has a fixed set (NetFlow's): with the identifier, label and ignored
+	// columns they are the known columns (Knows), and a file with any
+	// other column is refused. Empty for kinds whose columns vary (device
+	// telemetry, generic CSV): there the model's training columns decide.
+	Columns []string
 	// Tuple names the 5-tuple columns, when the dataset has them.
 	Tuple TupleColumns
 	// TimeColumn orders flows for window mode ("" when there is none).
@@ -64,6 +73,22 @@ type Schema struct {
 // header-less CSV files (UNSW_2018_IoT_Botnet_Dataset_*.csv).
 var argusFullHeader = strings.Split("pkSeqID,stime,flgs,proto,saddr,sport,daddr,dport,pkts,bytes,state,ltime,seq,dur,mean,stddev,smac,dmac,sum,min,max,soui,doui,sco,dco,spkts,dpkts,sbytes,dbytes,rate,srate,drate,attack,category,subcategory", ",")
 
+// netflowColumns are the feature columns of the NetFlow-v2 sets (43, of
+// which the identifiers are also listed in Identifiers) and those the v3
+// sets add (inter-arrival times; their flow start and end times are
+// identifiers).
+var netflowColumns = strings.Fields(`IPV4_SRC_ADDR L4_SRC_PORT IPV4_DST_ADDR L4_DST_PORT PROTOCOL L7_PROTO
+	IN_BYTES IN_PKTS OUT_BYTES OUT_PKTS TCP_FLAGS CLIENT_TCP_FLAGS SERVER_TCP_FLAGS
+	FLOW_DURATION_MILLISECONDS DURATION_IN DURATION_OUT MIN_TTL MAX_TTL LONGEST_FLOW_PKT SHORTEST_FLOW_PKT
+	MIN_IP_PKT_LEN MAX_IP_PKT_LEN SRC_TO_DST_SECOND_BYTES DST_TO_SRC_SECOND_BYTES
+	RETRANSMITTED_IN_BYTES RETRANSMITTED_IN_PKTS RETRANSMITTED_OUT_BYTES RETRANSMITTED_OUT_PKTS
+	SRC_TO_DST_AVG_THROUGHPUT DST_TO_SRC_AVG_THROUGHPUT NUM_PKTS_UP_TO_128_BYTES NUM_PKTS_128_TO_256_BYTES
+	NUM_PKTS_256_TO_512_BYTES NUM_PKTS_512_TO_1024_BYTES NUM_PKTS_1024_TO_1514_BYTES
+	TCP_WIN_MAX_IN TCP_WIN_MAX_OUT ICMP_TYPE ICMP_IPV4_TYPE DNS_QUERY_ID DNS_QUERY_TYPE DNS_TTL_ANSWER
+	FTP_COMMAND_RET_CODE
+	SRC_TO_DST_IAT_MIN SRC_TO_DST_IAT_MAX SRC_TO_DST_IAT_AVG SRC_TO_DST_IAT_STDDEV
+	DST_TO_SRC_IAT_MIN DST_TO_SRC_IAT_MAX DST_TO_SRC_IAT_AVG DST_TO_SRC_IAT_STDDEV`)
+
 var schemas = map[string]*Schema{
 	"bot-iot-argus": {
 		Kind: "bot-iot-argus",
@@ -75,7 +100,7 @@ var schemas = map[string]*Schema{
 		BinaryColumn:  "attack",
 		Labels:        []string{"attack", "category", "subcategory"},
 		Categorical:   []string{"proto", "flgs", "state"},
-		Tuple:         TupleColumns{SrcAddr: "saddr", SrcPort: "sport", DstAddr: "daddr", DstPort: "dport", Proto: "proto"},
+		Tuple:         TupleColumns{SrcAddr: "saddr", SrcPort: "sport", DstAddr: "daddr", DstPort: "dport", Proto: "proto", ProtoNames: true},
 		TimeColumn:    "stime",
 		WindowKey:     "saddr",
 		BenignNames:   []string{"normal", "benign"},
@@ -91,6 +116,7 @@ var schemas = map[string]*Schema{
 		Labels:       []string{"Label", "Attack"},
 		Ignore:       []string{"Dataset"},
 		Categorical:  []string{"PROTOCOL", "L7_PROTO"},
+		Columns:      netflowColumns,
 		Tuple:        TupleColumns{SrcAddr: "IPV4_SRC_ADDR", SrcPort: "L4_SRC_PORT", DstAddr: "IPV4_DST_ADDR", DstPort: "L4_DST_PORT", Proto: "PROTOCOL"},
 		TimeColumn:   "FLOW_START_MILLISECONDS",
 		WindowKey:    "IPV4_SRC_ADDR",
@@ -197,6 +223,38 @@ func (s *Schema) RoleOf(name string) Role {
 		return RoleIgnore
 	}
 	return RoleFeature
+}
+
+// Knows reports whether name is a known column of the schema: one of its
+// Columns, or an identifier, label or ignored column, or a 5-tuple, time
+// or window-key column. Where the schema has no fixed Columns, a model's
+// training columns are known too (see Rules).
+func (s *Schema) Knows(name string) bool {
+	if s.RoleOf(name) != RoleFeature || matchName(s.Columns, name) {
+		return true
+	}
+	tuple := s.tupleNames()
+	for _, n := range append(tuple[:], s.TimeColumn, s.WindowKey) {
+		if n != "" && strings.EqualFold(n, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// UnknownColumns lists the columns of h that the schema does not know,
+// where it has a fixed set of Columns (nil otherwise).
+func (s *Schema) UnknownColumns(h *Header) []string {
+	if len(s.Columns) == 0 {
+		return nil
+	}
+	var out []string
+	for _, n := range h.Names {
+		if !s.Knows(n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // IsCategorical reports whether the schema declares name categorical.

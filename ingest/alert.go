@@ -79,8 +79,12 @@ type AlertBody struct {
 	CommunityID string `json:"community_id,omitempty"`
 	// Features are the raw values of the model's input features, by name.
 	Features map[string]string `json:"features,omitempty"`
-	Class    string            `json:"class"`
-	Score    float64           `json:"score"`
+	// Imputed is how many feature values were missing from the flow and
+	// imputed, which only a request that allowed it can cause (0, and
+	// then absent, otherwise).
+	Imputed int     `json:"imputed,omitempty"`
+	Class   string  `json:"class"`
+	Score   float64 `json:"score"`
 	// Risk is Score on the 0-100 scale every model shares (see Risk);
 	// Severity is derived from it.
 	Risk     float64  `json:"risk"`
@@ -104,7 +108,8 @@ func (b AlertBody) Normalized() AlertBody {
 // Canonical returns the canonical record body of b: its RFC 8785 form, the
 // bytes that are stored and whose anchor.LeafHash is anchored. It encodes b
 // as given: call Normalized first for the form storage keeps. It fails with
-// ErrInvalidAlert for a non-finite score or an unknown severity.
+// ErrInvalidAlert for a non-finite score, an unknown severity or a negative
+// imputed count.
 func Canonical(b AlertBody) ([]byte, error) {
 	if math.IsNaN(b.Score) || math.IsInf(b.Score, 0) {
 		return nil, fmt.Errorf("%w: score %v is not finite", ErrInvalidAlert, b.Score)
@@ -114,6 +119,9 @@ func Canonical(b AlertBody) ([]byte, error) {
 	}
 	if b.Severity.Rank() < 0 {
 		return nil, fmt.Errorf("%w: severity %q", ErrInvalidAlert, b.Severity)
+	}
+	if b.Imputed < 0 {
+		return nil, fmt.Errorf("%w: imputed count %d is negative", ErrInvalidAlert, b.Imputed)
 	}
 	if canon, ok := fastCanonical(b); ok {
 		return canon, nil

@@ -65,7 +65,13 @@ func fastCanonical(b AlertBody) ([]byte, bool) {
 	buf = appendJSONAddr(buf, b.Flow.SrcAddr)
 	buf = append(buf, `,"src_port":`...)
 	buf = strconv.AppendUint(buf, uint64(b.Flow.SrcPort), 10)
-	buf = append(buf, `},"model":{"id":`...)
+	buf = append(buf, '}')
+	if b.Imputed != 0 {
+		buf = append(buf, `,"imputed":`...)
+		// A JSON number is a double: past 2^53 JCS writes the nearest one.
+		buf = appendJSONNumber(buf, float64(b.Imputed))
+	}
+	buf = append(buf, `,"model":{"id":`...)
 	buf = appendJSONString(buf, b.Model.ID)
 	buf = append(buf, `,"version":`...)
 	buf = appendJSONString(buf, b.Model.Version)

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -26,12 +27,13 @@ func reference(t testing.TB, b ingest.AlertBody) []byte {
 	return c
 }
 
-func bodyFrom(sensor, class, key, val string, score float64, at int64) ingest.AlertBody {
+func bodyFrom(sensor, class, key, val string, score float64, at int64, imputed int) ingest.AlertBody {
 	return ingest.AlertBody{
 		Type: "alert", ObservedAt: time.UnixMicro(at).UTC(), Sensor: sensor,
 		Flow:        ingest.FlowTuple{SrcAddr: netip.MustParseAddr("10.0.0.1"), SrcPort: 1, DstAddr: netip.MustParseAddr("::1"), DstPort: 65535, Proto: 6},
 		CommunityID: "1:abc+/=", Features: map[string]string{key: val, "IN_BYTES": "1e400", "z": "<&>"},
 		Class: class, Score: score, Risk: 37.5, Severity: ingest.SeverityHigh, Model: ingest.ModelRef{ID: "ab", Version: "v\"1\\"},
+		Imputed: imputed,
 	}
 }
 
@@ -53,7 +55,10 @@ func TestFastCanonicalMatchesJCS(t *testing.T) {
 		if i >= len(scores) {
 			score = r.Float64() * math.Pow(10, float64(r.IntN(40)-20))
 		}
-		b := bodyFrom(str(), str(), str()+"k", str(), score, r.Int64N(1<<50))
+		// Imputed: mostly 0 (absent), else up to the most features a
+		// record may have, and the extremes of an int.
+		imputed := []int{0, 0, 1, r.IntN(513), math.MaxInt, 1<<53 + 1}[r.IntN(6)]
+		b := bodyFrom(str(), str(), str()+"k", str(), score, r.Int64N(1<<50), imputed)
 		b.Risk = []float64{0, 100, 0.1, 99.9, 50}[i%5]
 		if i%3 == 0 {
 			b.Risk = float64(r.IntN(1001)) / 10
@@ -89,13 +94,14 @@ func TestFastCanonicalMatchesJCS(t *testing.T) {
 }
 
 func FuzzCanonical(f *testing.F) {
-	f.Add("s", "DoS", "k", "v", 0.5, int64(0))
-	f.Add("\u2028", "\ud7ff", "\U0001F600", "\ue000", 1e21, int64(1))
-	f.Fuzz(func(t *testing.T, sensor, class, key, val string, score float64, at int64) {
+	f.Add("s", "DoS", "k", "v", 0.5, int64(0), 0)
+	f.Add("\u2028", "\ud7ff", "\U0001F600", "\ue000", 1e21, int64(1), 3)
+	f.Add("s", "DoS", "k", "v", 0.5, int64(0), -1)
+	f.Fuzz(func(t *testing.T, sensor, class, key, val string, score float64, at int64, imputed int) {
 		if math.IsNaN(score) || math.IsInf(score, 0) || at < 0 || at > 1<<55 {
 			return
 		}
-		b := bodyFrom(sensor, class, key, val, score, at)
+		b := bodyFrom(sensor, class, key, val, score, at, imputed)
 		got, err := ingest.Canonical(b)
 		if err != nil {
 			return
@@ -109,4 +115,12 @@ func FuzzCanonical(f *testing.F) {
 			t.Fatalf("\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// A negative imputed count is no count: Canonical refuses it.
+func TestCanonicalRefusesNegativeImputed(t *testing.T) {
+	b := bodyFrom("s", "DoS", "k", "v", 0.5, 0, -1)
+	if _, err := ingest.Canonical(b); !errors.Is(err, ingest.ErrInvalidAlert) {
+		t.Fatalf("err %v, want ErrInvalidAlert", err)
+	}
 }

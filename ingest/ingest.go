@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,6 +60,14 @@ var (
 	// ErrNoFlows: no record of the request could be read as a flow
 	// (Result.Errors says why for each).
 	ErrNoFlows = errors.New("no flow records")
+	// ErrInvalidHeader: a CSV body's header breaks the flow rules of the
+	// active model (an unknown column, a required column absent), so every
+	// row would; the error is also a *detector.FlowError naming the
+	// columns.
+	ErrInvalidHeader = errors.New("the CSV header breaks the flow rules")
+	// ErrInvalidImpute: the impute list names a field the active model
+	// cannot impute.
+	ErrInvalidImpute = errors.New("invalid impute list")
 	// ErrScoring: the model failed on the flows (a bug or a broken model).
 	ErrScoring = errors.New("scoring failed")
 )
@@ -69,8 +78,16 @@ type Request struct {
 	Sensor string
 	// Schema is the dataset kind the records are written in; "" means the
 	// active model's.
-	Schema  string
+	Schema string
+	// Header is the header row of a CSV body (Body.Header), judged once
+	// before any row; nil for JSON and NDJSON.
+	Header  *detector.Header
 	Records []Record
+	// Impute names the features that may be missing from a flow (or
+	// detector.ImputeDeclared for those the model declares imputable):
+	// they are imputed and the alert counts them. Every other rule of
+	// detector.Rules holds whatever it says.
+	Impute []string
 	// Mark, when set, is called as each phase ends: "parse", "score",
 	// "alerts" (bodies built), "store".
 	Mark func(phase string)
@@ -83,6 +100,9 @@ type Verdict struct {
 	Score   float64    `json:"score"`
 	Alert   bool       `json:"alert"`
 	AlertID *uuid.UUID `json:"alert_id,omitempty"`
+	// Imputed is how many of the flow's feature values were imputed
+	// (only features the request let be missing).
+	Imputed int `json:"imputed,omitempty"`
 }
 
 // RecordError says why one record was rejected.
@@ -129,7 +149,10 @@ func (in *Ingester) Resolve(schema string) (*ActiveModel, string, error) {
 	if schema == "" {
 		schema = d.Dataset()
 	}
-	if _, err := detector.LookupSchema(schema, d.Pipeline.LoadOptions()); err != nil {
+	// A kind is known by its name: "csv" (the generic kind) takes its
+	// options (label column, identifiers, ...) from the model that reads
+	// it, so it is a mismatch for any other model, not an unknown kind.
+	if !slices.Contains(detector.DatasetKinds(), schema) {
 		return nil, "", detailError{ErrUnknownSchema, fmt.Sprintf("unknown schema %q; the schemas are %s",
 			Clip(schema, 64), strings.Join(detector.DatasetKinds(), ", "))}
 	}
@@ -141,9 +164,15 @@ func (in *Ingester) Resolve(schema string) (*ActiveModel, string, error) {
 
 // Ingest reads req's records as flows, scores them with the active model
 // and stores an alert for each flagged flow, all in one transaction.
-// Records that are not flows are rejected one by one (Result.Errors) and
-// the others go through; when none is left it returns ErrNoFlows with the
-// Result. On any error nothing was stored.
+// Records that are not flows, or break the model's flow rules
+// (detector.Rules: unknown fields, values that are not numbers, missing
+// features req.Impute does not allow, a missing or invalid 5-tuple), are
+// rejected one by one (Result.Errors, each a *detector.FlowError where a
+// rule is broken) and the others go through; when none is left it returns
+// ErrNoFlows with the Result. A CSV header (req.Header) that breaks the
+// rules fails the whole request with ErrInvalidHeader, and an impute list
+// the model cannot honour with ErrInvalidImpute. On any error nothing was
+// stored.
 func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 	mark := req.Mark
 	if mark == nil {
@@ -157,21 +186,32 @@ func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	d := m.Detector
+	rules, err := d.Pipeline.Rules(req.Impute)
+	if err != nil {
+		return nil, detailError{ErrInvalidImpute, err.Error()}
+	}
+	if req.Header != nil {
+		if err := rules.CheckHeader(req.Header); err != nil {
+			return nil, headerError{err}
+		}
+	}
 	res := &Result{Model: m.Ref(), Schema: schema, Received: len(req.Records), ByClass: map[string]int{}, Errors: []RecordError{}}
 	flows := make([]*detector.Flow, 0, len(req.Records))
-	index := make([]int, 0, len(req.Records)) // record index of each flow
-	features := d.Pipeline.FeatureNames()
+	index := make([]int, 0, len(req.Records))   // record index of each flow
+	imputed := make([]int, 0, len(req.Records)) // imputed values of each flow
 	for _, r := range req.Records {
 		err := r.Err
 		if err == nil {
 			var f *detector.Flow
 			f, err = d.NewFlowRow(r.Header, r.Values)
-			if err == nil && !d.Pipeline.HasFeatures(f) {
-				err = detailError{ErrInvalidRecord, fmt.Sprintf("none of the model's %d feature columns is present (e.g. %s)", len(features), features[0])}
+			n := 0
+			if err == nil {
+				n, err = rules.Check(f)
 			}
 			if err == nil {
 				flows = append(flows, f)
 				index = append(index, r.Index)
+				imputed = append(imputed, n)
 				continue
 			}
 		}
@@ -181,7 +221,7 @@ func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 		return res, ErrNoFlows
 	}
 	mark("parse")
-	verdicts, ids, err := in.score(ctx, m, req.Sensor, flows, mark)
+	verdicts, ids, err := in.score(ctx, m, req.Sensor, flows, imputed, mark)
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +236,9 @@ func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 // ScoreFlows scores flows with the active model and stores an alert for
 // each flagged one, as Ingest does for parsed records: the entry point for
 // sources that produce flows themselves. Verdict.Index is the flow's
-// position in flows.
+// position in flows. The flows must follow the model's flow rules with
+// nothing imputed: if one does not, nothing is scored and the error (a
+// *detector.FlowError, detector.ErrInvalidFlow) names it.
 func (in *Ingester) ScoreFlows(ctx context.Context, sensor string, flows []*detector.Flow) ([]Verdict, error) {
 	if err := ValidSensor(sensor); err != nil {
 		return nil, err
@@ -205,13 +247,23 @@ func (in *Ingester) ScoreFlows(ctx context.Context, sensor string, flows []*dete
 	if m == nil {
 		return nil, ErrNoModel
 	}
-	verdicts, _, err := in.score(ctx, m, sensor, flows, func(string) {})
+	rules, err := m.Detector.Pipeline.Rules(nil)
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range flows {
+		if _, err := rules.Check(f); err != nil {
+			return nil, fmt.Errorf("flow %d: %w", i, err)
+		}
+	}
+	verdicts, _, err := in.score(ctx, m, sensor, flows, nil, func(string) {})
 	return verdicts, err
 }
 
-// score is the common path of Ingest and ScoreFlows.
+// score is the common path of Ingest and ScoreFlows; imputed (nil for
+// none) counts the imputed values of each flow.
 func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, flows []*detector.Flow,
-	mark func(string)) ([]Verdict, []uuid.UUID, error) {
+	imputed []int, mark func(string)) ([]Verdict, []uuid.UUID, error) {
 	started := time.Now()
 	preds, err := m.Detect(sensor, flows)
 	if err != nil {
@@ -235,10 +287,15 @@ func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, fl
 			score = 0
 		}
 		verdicts[i] = Verdict{Index: i, Class: class, Score: score, Alert: p.Alert}
+		if imputed != nil {
+			verdicts[i].Imputed = imputed[i]
+		}
 		if !p.Alert {
 			continue
 		}
-		bodies = append(bodies, NewAlert(flows[i], class, score, d, now, sensor, ref))
+		body := NewAlert(flows[i], class, score, d, now, sensor, ref)
+		body.Imputed = verdicts[i].Imputed
+		bodies = append(bodies, body)
 		alertAt = append(alertAt, i)
 	}
 	if len(bodies) == 0 {
@@ -275,3 +332,12 @@ func (in *Ingester) now() time.Time {
 	}
 	return time.Now()
 }
+
+// headerError is a CSV header's *detector.FlowError as an ErrInvalidHeader:
+// errors.Is(err, ErrInvalidHeader) and errors.As(err, **FlowError) both
+// hold, and the message is the FlowError's.
+type headerError struct{ err error }
+
+func (e headerError) Error() string        { return e.err.Error() }
+func (e headerError) Is(target error) bool { return target == ErrInvalidHeader }
+func (e headerError) Unwrap() error        { return e.err }

@@ -95,22 +95,39 @@ func (e detailError) Is(target error) bool { return target == e.kind }
 // of MaxFieldBytes fits).
 const MaxLineBytes = 4 << 20
 
-// Parse reads body as it arrives and splits it into at most max records:
-// the body is never held whole in memory beside its records. Body errors
-// wrap ErrTooManyRecords or ErrMalformedBody, or, when the body could not
-// be read at all, the reader's error (an *http.MaxBytesError for a body
+// Body is a request body split into records.
+type Body struct {
+	// Header is a CSV body's header row, shared by all its records (nil
+	// for JSON and NDJSON, where each record names its own fields): Ingest
+	// judges it once, up front.
+	Header  *detector.Header
+	Records []Record
+}
+
+// ParseBody reads body as it arrives and splits it into at most max
+// records: the body is never held whole in memory beside its records. Body
+// errors wrap ErrTooManyRecords or ErrMalformedBody, or, when the body could
+// not be read at all, the reader's error (an *http.MaxBytesError for a body
 // over its limit); each record either has columns and values or an error,
 // never both.
-func Parse(f Format, body io.Reader, max int) ([]Record, error) {
+func ParseBody(f Format, body io.Reader, max int) (Body, error) {
 	switch f {
 	case FormatJSON:
-		return parseJSONArray(body, max)
+		recs, err := parseJSONArray(body, max)
+		return Body{Records: recs}, err
 	case FormatNDJSON:
-		return parseNDJSON(body, max)
+		recs, err := parseNDJSON(body, max)
+		return Body{Records: recs}, err
 	case FormatCSV:
 		return parseCSV(body, max)
 	}
-	return nil, malformed("unknown format %d", f)
+	return Body{}, malformed("unknown format %d", f)
+}
+
+// Parse is ParseBody's records alone.
+func Parse(f Format, body io.Reader, max int) ([]Record, error) {
+	b, err := ParseBody(f, body, max)
+	return b.Records, err
 }
 
 // readError reports whether err is the body reader's failure rather than
@@ -269,7 +286,7 @@ func (r *Record) flatObject(raw []byte) {
 
 // parseCSV reads a header row and then one record per row; a row with the
 // wrong number of fields or bad quoting is a record error.
-func parseCSV(body io.Reader, max int) ([]Record, error) {
+func parseCSV(body io.Reader, max int) (Body, error) {
 	br := bufio.NewReaderSize(body, 64<<10)
 	if bom, err := br.Peek(3); err == nil && bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
@@ -280,21 +297,21 @@ func parseCSV(body io.Reader, max int) ([]Record, error) {
 	header, err := cr.Read()
 	if err != nil {
 		if err == io.EOF {
-			return nil, malformed("the CSV body is empty: it needs a header row")
+			return Body{}, malformed("the CSV body is empty: it needs a header row")
 		}
 		if rerr, ok := readError(err); ok {
-			return nil, rerr
+			return Body{}, rerr
 		}
-		return nil, malformed("the CSV header row is malformed: %v", err)
+		return Body{}, malformed("the CSV header row is malformed: %v", err)
 	}
 	if len(header) > MaxRecordFields {
-		return nil, malformed("the CSV header has more than %d columns", MaxRecordFields)
+		return Body{}, malformed("the CSV header has more than %d columns", MaxRecordFields)
 	}
 	seen := map[string]bool{}
 	for i, h := range header {
 		h = strings.TrimSpace(h)
 		if h == "" || len(h) > MaxFieldNameBytes || seen[h] {
-			return nil, malformed("CSV header column %d (%q) is empty, too long or repeated", i+1, Clip(h, 40))
+			return Body{}, malformed("CSV header column %d (%q) is empty, too long or repeated", i+1, Clip(h, 40))
 		}
 		seen[h] = true
 		header[i] = h
@@ -311,7 +328,7 @@ func parseCSV(body io.Reader, max int) ([]Record, error) {
 			line, _ = cr.FieldPos(0)
 		}
 		if len(recs) >= max {
-			return nil, tooMany(max)
+			return Body{}, tooMany(max)
 		}
 		r := Record{Index: len(recs), Line: line}
 		var pe *csv.ParseError
@@ -321,9 +338,9 @@ func parseCSV(body io.Reader, max int) ([]Record, error) {
 			r.reject("malformed CSV: %v", pe.Err)
 		case err != nil:
 			if rerr, ok := readError(err); ok {
-				return nil, rerr
+				return Body{}, rerr
 			}
-			return nil, malformed("the CSV body could not be read: %v", err)
+			return Body{}, malformed("the CSV body could not be read: %v", err)
 		case len(row) == 1 && strings.TrimSpace(row[0]) == "":
 			continue // a blank line
 		case len(row) != len(header):
@@ -339,7 +356,7 @@ func parseCSV(body io.Reader, max int) ([]Record, error) {
 		}
 		recs = append(recs, r)
 	}
-	return recs, nil
+	return Body{Header: h, Records: recs}, nil
 }
 
 // Clip shortens s for quoting in an error message.

@@ -69,7 +69,12 @@ func FuzzParseCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		recs, err := parseCSV(bytes.NewReader(body), 50)
-		checkRecords(t, recs, err, 50)
+		b, err := parseCSV(bytes.NewReader(body), 50)
+		checkRecords(t, b.Records, err, 50)
+		for _, r := range b.Records {
+			if r.Header != nil && r.Header != b.Header {
+				t.Fatalf("record %d has a header of its own", r.Index)
+			}
+		}
 	})
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/idsledger/idsledger/detector"
@@ -29,6 +31,15 @@ type evalResult struct {
 	detector.Perf
 	Values detector.ValueStats `json:"values"`
 	Load   detector.LoadStats  `json:"load"`
+	// Rejected counts the labelled rows that break the model's flow rules
+	// (detector.Rules, as POST /v1/flows applies them): they are not
+	// scored and count in no figure. RejectedBy counts the problems,
+	// by "kind field" (e.g. "missing IN_BYTES"); a row may have several.
+	Rejected   int            `json:"rejected"`
+	RejectedBy map[string]int `json:"rejected_by,omitempty"`
+	// Imputed counts the feature values imputed in the rows scored (only
+	// for features --impute allows).
+	Imputed int `json:"imputed"`
 	// UnknownClasses counts rows whose class the model was not trained on
 	// (they count in binary figures as attacks, not in multi-class ones).
 	UnknownClasses map[string]int `json:"unknown_classes,omitempty"`
@@ -44,6 +55,9 @@ func runEval(ctx context.Context, args []string) error {
 	batch := fs.Int("batch", 256, "batch size of the throughput measurement")
 	singles := fs.Int("latency-samples", 1000, "single-flow calls timed for the latency percentiles")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
+	impute := &listFlag{split: true}
+	fs.Var(impute, "impute", "features that may be missing from a row and are imputed (comma-separated; "+
+		"\"declared\": those the model declares imputable); other rows lacking a feature are rejected, as the API rejects them")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -70,7 +84,14 @@ func runEval(ctx context.Context, args []string) error {
 	if _, err := detector.LookupSchema(ds.dataset, opt); err != nil {
 		return usagef("%v", err)
 	}
-	flows, stats, err := ds.load(ctx, opt, *quiet || *asJSON)
+	if ds.dataset != d.Dataset() {
+		return usagef("the model reads %s flows, not %s", d.Dataset(), ds.dataset)
+	}
+	rules, err := d.Pipeline.Rules(impute.vals)
+	if err != nil {
+		return usagef("--impute: %v", err)
+	}
+	flows, stats, err := ds.load(ctx, opt, *quiet || *asJSON, rules.CheckHeader)
 	if err != nil {
 		return err
 	}
@@ -84,10 +105,27 @@ func runEval(ctx context.Context, args []string) error {
 	unknown := map[string]int{}
 	var labelled []*detector.Flow
 	var y []int
+	rejected, rejectedBy, imputed := 0, map[string]int{}, 0
+	var firstReject error
 	for _, f := range flows {
 		if f.Class == "" {
 			continue
 		}
+		n, err := rules.Check(f)
+		if err != nil {
+			rejected++
+			if firstReject == nil {
+				firstReject = fmt.Errorf("%s:%d: %w", f.Source, f.Line, err)
+			}
+			var fe *detector.FlowError
+			if errors.As(err, &fe) {
+				for _, p := range fe.Problems {
+					rejectedBy[string(p.Kind)+" "+p.Field]++
+				}
+			}
+			continue
+		}
+		imputed += n
 		i, ok := index[f.Class]
 		if !ok {
 			i = len(classes)
@@ -100,6 +138,9 @@ func runEval(ctx context.Context, args []string) error {
 		labelled = append(labelled, f)
 		y = append(y, i)
 	}
+	if len(labelled) == 0 && rejected > 0 {
+		return fmt.Errorf("all %d labelled rows break the model's flow rules, e.g. %w", rejected, firstReject)
+	}
 	if len(labelled) == 0 {
 		return fmt.Errorf("no labelled flows in %s", strings.Join(ds.data.vals, ", "))
 	}
@@ -109,7 +150,10 @@ func runEval(ctx context.Context, args []string) error {
 	}
 	res := evalResult{ModelID: d.ID(), ModelKind: d.Model.Kind(), Dataset: ds.dataset,
 		Metrics: detector.Evaluate(classes, d.Pipeline.BenignIndex(), y, preds), Perf: perf,
-		Values: d.Pipeline.Stats(), Load: stats}
+		Values: d.Pipeline.Stats(), Load: stats, Rejected: rejected, Imputed: imputed}
+	if rejected > 0 {
+		res.RejectedBy = rejectedBy
+	}
 	if len(unknown) > 0 {
 		res.UnknownClasses = unknown
 	}
@@ -144,9 +188,34 @@ func runEval(ctx context.Context, args []string) error {
 	printMetrics(os.Stdout, res.Metrics)
 	fmt.Printf("throughput %.0f windows/s (batch %d), single-flow latency p50 %.1f µs p99 %.1f µs\n",
 		perf.WindowsPerSecond, perf.BatchSize, perf.LatencyP50us, perf.LatencyP99us)
-	fmt.Printf("values: %d missing, %d inf, %d clipped, %d unknown categories; rows: %d read, %d malformed skipped\n",
-		res.Values.Missing, res.Values.Inf, res.Values.Clipped, res.Values.Unknown, stats.Rows, stats.Skipped)
+	fmt.Printf("values: %d imputed, %d inf, %d clipped, %d unknown categories; rows: %d read, %d malformed skipped, %d rejected\n",
+		res.Imputed, res.Values.Inf, res.Values.Clipped, res.Values.Unknown, stats.Rows, stats.Skipped, rejected)
+	if rejected > 0 {
+		fmt.Printf("rejected by the flow rules (not scored): %s; e.g. %v\n", topCounts(rejectedBy, 5), firstReject)
+	}
 	return nil
+}
+
+// topCounts lists the n largest counts as "key (count)", largest first.
+func topCounts(m map[string]int, n int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool {
+		if m[keys[a]] != m[keys[b]] {
+			return m[keys[a]] > m[keys[b]]
+		}
+		return keys[a] < keys[b]
+	})
+	var parts []string
+	for _, k := range keys[:min(n, len(keys))] {
+		parts = append(parts, fmt.Sprintf("%s (%d)", k, m[k]))
+	}
+	if len(keys) > n {
+		parts = append(parts, fmt.Sprintf("%d more", len(keys)-n))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func baseNames(p []string) []string {

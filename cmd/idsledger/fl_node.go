@@ -95,7 +95,7 @@ func runFLNode(ctx context.Context, args []string) error {
 		fmt.Fprintf(os.Stderr, "site %s (key %s)\n", site.Hex(), keyPath)
 	}
 
-	flows, _, err := ds.load(ctx, ds.loadOptions(), false)
+	flows, _, err := ds.load(ctx, ds.loadOptions(), false, nil)
 	if err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func runFLSim(ctx context.Context, args []string) error {
 	cfg.Dataset, cfg.Load, cfg.Hidden, cfg.Seed = ds.dataset, ds.loadOptions(), *hidden, *seed
 	cfg.RoundDuration, cfg.Parallel = *roundDuration, *parallel
 
-	flows, _, err := ds.load(ctx, cfg.Load, false)
+	flows, _, err := ds.load(ctx, cfg.Load, false, nil)
 	if err != nil {
 		return err
 	}

@@ -73,14 +73,22 @@ func (d *datasetFlags) loadOptions() detector.LoadOptions {
 		BenignLabels: d.benignLabels.vals, Identifiers: d.identifiers.vals, Categorical: d.categorical.vals}
 }
 
-// load reads every file with a row counter on stderr.
-func (d *datasetFlags) load(ctx context.Context, opt detector.LoadOptions, quiet bool) ([]*detector.Flow, detector.LoadStats, error) {
+// load reads every file with a row counter on stderr. header, when set,
+// judges each file's header before its rows are read (eval: the model's
+// flow rules).
+func (d *datasetFlags) load(ctx context.Context, opt detector.LoadOptions, quiet bool, header func(*detector.Header) error) ([]*detector.Flow, detector.LoadStats, error) {
 	var all []*detector.Flow
 	total := detector.LoadStats{ByClass: map[string]int{}}
 	for _, path := range d.data.vals {
 		r, err := detector.OpenDataset(d.dataset, path, opt)
 		if err != nil {
 			return nil, total, err
+		}
+		if header != nil {
+			if err := header(r.Header()); err != nil {
+				r.Close()
+				return nil, total, fmt.Errorf("%s: header: %w", path, err)
+			}
 		}
 		for {
 			if len(all)%4096 == 0 {
@@ -169,6 +177,9 @@ func runTrain(ctx context.Context, args []string) error {
 	input := fs.String("input", "", "sequence mode: row, flow (per-flow sequences) or window (default: the model's)")
 	window := fs.Int("window", 10, "T for --input window")
 	maxFeat := fs.Int("max-features", 0, "keep at most this many features (0: all selected)")
+	imputable := &listFlag{split: true}
+	fs.Var(imputable, "imputable", "features the model declares it can impute when a flow lacks them (comma-separated; "+
+		"never a 5-tuple column); a request or eval allows them with impute=declared")
 	corr := fs.Float64("corr", 0, "prune features correlated at |r| >= this with a more relevant one, 1: no pruning"+perModel(func(d detector.TrainDefaults) string { return positive(d.CorrThreshold) }))
 	logScale := fs.Bool("log-scale", false, "log1p-compress heavy-tailed numeric features before min-max scaling; --log-scale=false: plain min-max"+perModel(func(d detector.TrainDefaults) string { return strconv.FormatBool(d.LogScale) }))
 	weights := fs.String("class-weights", "", "supervised class weights: sqrt or inverse (of class frequency, capped at 10) or none"+perModel(func(d detector.TrainDefaults) string { return d.ClassWeights }))
@@ -214,7 +225,7 @@ func runTrain(ctx context.Context, args []string) error {
 		return usagef("%v", err)
 	}
 	opt := ds.loadOptions()
-	flows, stats, err := ds.load(ctx, opt, *quiet)
+	flows, stats, err := ds.load(ctx, opt, *quiet, nil)
 	if err != nil {
 		return err
 	}
@@ -226,7 +237,8 @@ func runTrain(ctx context.Context, args []string) error {
 	start := time.Now()
 	res, err := detector.Train(flows, detector.TrainOptions{
 		Dataset: ds.dataset, Load: opt, Files: ds.data.vals, Model: *model, Hidden: *hidden, Params: params,
-		Pipeline: detector.PipelineConfig{MaxFeatures: *maxFeat, CorrThreshold: *corr, Input: detector.InputMode(*input), Window: *window},
+		Pipeline: detector.PipelineConfig{MaxFeatures: *maxFeat, CorrThreshold: *corr, Input: detector.InputMode(*input), Window: *window,
+			Imputable: imputable.vals},
 		LogScale: logScaleOpt,
 		Train: detector.TrainConfig{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, Patience: *patience,
 			TargetFPR: *targetFPR, Seed: *seed, Engine: *engine},
