@@ -27,6 +27,10 @@ import (
 // implements it.
 type AlertStore interface {
 	ListAlerts(ctx context.Context, f storage.AlertFilter) ([]storage.Alert, *storage.AlertCursor, error)
+	// StreamFrom and StreamAlerts follow alerts in commit order (the live
+	// stream).
+	StreamFrom(ctx context.Context, after *storage.AlertCursor) (storage.StreamPos, error)
+	StreamAlerts(ctx context.Context, f storage.AlertFilter, pos storage.StreamPos, limit int) ([]storage.Alert, storage.StreamPos, error)
 	GetAlert(ctx context.Context, id uuid.UUID) (storage.AlertDetail, error)
 	UpdateWorkflow(ctx context.Context, id uuid.UUID, change storage.WorkflowChange, actor string) (uuid.UUID, error)
 	Summary(ctx context.Context, q storage.ReportQuery) (storage.Report, error)

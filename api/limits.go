@@ -1,12 +1,14 @@
 package api
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"golang.org/x/time/rate"
 )
@@ -16,6 +18,8 @@ const (
 	DefaultRatePerKey     = 1000 // requests per second per API key
 	DefaultBadKeyRate     = 5    // failed key checks per second per client address
 	DefaultMaxIngest      = 32   // ingest requests at work at once
+	DefaultMaxStreams     = 256  // live alert streams open at once
+	DefaultStreamsPerKey  = 4    // live alert streams open at once per API key
 	rateLimitedClientKeys = 100_000
 )
 
@@ -102,4 +106,54 @@ func admitIngest(max int) gin.HandlerFunc {
 			abort(c, probUnavailable, "the service is at its ingest capacity; send the request again shortly")
 		}
 	}
+}
+
+// streamSlots bounds the live streams open at once, overall and per API
+// key: each holds a connection and polls the database, so neither one
+// client nor many may open them without limit.
+type streamSlots struct {
+	mu          sync.Mutex
+	max, perKey int
+	total       int
+	byKey       map[uuid.UUID]int
+}
+
+func newStreamSlots(max, perKey int) *streamSlots {
+	return &streamSlots{max: max, perKey: perKey, byKey: map[uuid.UUID]int{}}
+}
+
+// admit takes a slot for key, or answers the request itself (429 when the
+// key has its share open, 503 when the service has) and returns false.
+// The caller releases an admitted slot with release(key).
+func (s *streamSlots) admit(c *gin.Context, key uuid.UUID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.byKey[key] >= s.perKey:
+		tooMany(c, 5*time.Second, fmt.Sprintf("this API key has %d alert streams open, its limit; close one", s.perKey))
+		return false
+	case s.total >= s.max:
+		c.Header("Retry-After", "5")
+		abort(c, probUnavailable, "the service has as many alert streams open as it serves; reconnect shortly")
+		return false
+	}
+	s.total++
+	s.byKey[key]++
+	return true
+}
+
+func (s *streamSlots) release(key uuid.UUID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total--
+	if s.byKey[key]--; s.byKey[key] <= 0 {
+		delete(s.byKey, key)
+	}
+}
+
+// open is the number of streams open now.
+func (s *streamSlots) open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.total
 }

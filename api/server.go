@@ -50,10 +50,17 @@ type Config struct {
 	MaxFlowsPerRequest int
 	VerdictLimit       int
 	// StreamPoll is how often GET /v1/alerts/stream looks for new alerts
-	// (default 1 s); StreamSettle how old an alert must be to be streamed
-	// (default 2 s), so that slower concurrent inserts are not skipped.
-	StreamPoll   time.Duration
-	StreamSettle time.Duration
+	// (default 1 s); StreamKeyCheck how often it checks that the caller's
+	// key is still live (default 5 s; a revoked key's streams end);
+	// StreamWriteTimeout how long one write to a stream may block before
+	// the client counts as gone (default 10 s). MaxStreams bounds the
+	// streams open at once (default DefaultMaxStreams), MaxStreamsPerKey
+	// those of one key (default DefaultStreamsPerKey).
+	StreamPoll         time.Duration
+	StreamKeyCheck     time.Duration
+	StreamWriteTimeout time.Duration
+	MaxStreams         int
+	MaxStreamsPerKey   int
 }
 
 // KeyStore is what the key-management endpoints and authentication need.
@@ -98,6 +105,8 @@ type Server struct {
 
 	perKey *keyedLimiter // requests by API key id
 	badKey *keyedLimiter // failed key checks by client address
+	// streams bounds the live alert streams open at once.
+	streams *streamSlots
 }
 
 // Route is one endpoint: its method, gin path, and the roles that may call it
@@ -136,8 +145,24 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.MaxIngest <= 0 {
 		cfg.MaxIngest = DefaultMaxIngest
 	}
+	if cfg.StreamPoll <= 0 {
+		cfg.StreamPoll = time.Second
+	}
+	if cfg.StreamKeyCheck <= 0 {
+		cfg.StreamKeyCheck = 5 * time.Second
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = 10 * time.Second
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.MaxStreamsPerKey <= 0 {
+		cfg.MaxStreamsPerKey = DefaultStreamsPerKey
+	}
 	s := &Server{cfg: cfg, deps: deps,
-		perKey: newKeyedLimiter(cfg.RatePerKey, rateLimitedClientKeys), badKey: newKeyedLimiter(cfg.BadKeyRate, rateLimitedClientKeys)}
+		perKey: newKeyedLimiter(cfg.RatePerKey, rateLimitedClientKeys), badKey: newKeyedLimiter(cfg.BadKeyRate, rateLimitedClientKeys),
+		streams: newStreamSlots(cfg.MaxStreams, cfg.MaxStreamsPerKey)}
 	e := gin.New()
 	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		// serve validated them; a library caller gets the safe default.

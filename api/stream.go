@@ -2,27 +2,35 @@ package api
 
 import (
 	"bufio"
-	"fmt"
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/storage"
 )
 
 // streamAlerts is GET /v1/alerts/stream: Server-Sent Events, one `alert`
-// event per alert matching the listing filters, oldest first. Each event's
-// id is a cursor; a client resumes after it with ?cursor= or the standard
-// Last-Event-ID header. Without either the stream starts with alerts
-// raised from now on.
+// event per alert matching the listing filters, in the order the alerts
+// were committed. Each event's id is a cursor; a client resumes after it
+// with ?cursor= or the standard Last-Event-ID header (a cursor from the
+// listing works too). Without either the stream starts with alerts
+// committed from now on.
 //
-// The stream polls the database every Config.StreamPoll and only emits
-// alerts older than Config.StreamSettle, so that an ingest transaction
-// still committing with an earlier observed_at is not skipped; that is the
-// delay between an alert being raised and being streamed. A comment line
-// is sent every 15 s to keep proxies from closing an idle stream.
+// The stream polls the database every Config.StreamPoll. It follows
+// alerts by the transaction that inserted them and passes a transaction
+// only once every older one has ended, so an alert whose transaction
+// commits late is streamed late, never skipped (storage.StreamAlerts). A
+// comment line is sent every 15 s to keep proxies from closing an idle
+// stream.
+//
+// A stream ends with an `error` event when the database fails, and when
+// its API key is revoked (checked every Config.StreamKeyCheck). A write
+// that blocks longer than Config.StreamWriteTimeout (a client that stopped
+// reading) ends it too. Streams are bounded overall and per key
+// (Config.MaxStreams, MaxStreamsPerKey).
 func (s *Server) streamAlerts(c *gin.Context) {
 	store, ok := s.alertStore(c)
 	if !ok {
@@ -40,71 +48,84 @@ func (s *Server) streamAlerts(c *gin.Context) {
 		abort(c, probBadRequest, "the stream filters are invalid", bad...)
 		return
 	}
-	poll, settle := s.cfg.StreamPoll, s.cfg.StreamSettle
-	if poll <= 0 {
-		poll = time.Second
+	ctx := c.Request.Context()
+	pos, err := store.StreamFrom(ctx, f.After)
+	if errors.Is(err, storage.ErrNotFound) {
+		abort(c, probBadRequest, "the cursor names no alert this service holds", ItemError{Pointer: "?cursor", Detail: "unknown alert"})
+		return
 	}
-	if settle <= 0 {
-		settle = 2 * time.Second
+	if err != nil {
+		abortErr(c, err)
+		return
 	}
-	if f.After == nil {
-		f.After = &storage.AlertCursor{ObservedAt: time.Now().Add(-settle).UTC(), ID: uuid.Nil}
+	key := callerKey(c)
+	if !s.streams.admit(c, key.ID) {
+		return
 	}
-	f.Ascending = true
-	f.Limit = 500
-	userTo := f.To
+	defer s.streams.release(key.ID)
+	token, _ := bearer(c.GetHeader("Authorization"))
 
 	rc := http.NewResponseController(c.Writer)
-	_ = rc.SetWriteDeadline(time.Time{})
 	c.Header("Content-Type", "text/event-stream")
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Accel-Buffering", "no")
 	c.Status(http.StatusOK)
 	w := bufio.NewWriter(c.Writer)
-	fmt.Fprintf(w, "retry: %d\n\n", poll.Milliseconds()*2)
-	if w.Flush() != nil || rc.Flush() != nil {
+	// Every write, the buffer's own included, must finish within the
+	// write timeout of the last arm: a client that stops reading is gone.
+	arm := func() { _ = rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout)) }
+	flush := func() bool { return w.Flush() == nil && rc.Flush() == nil }
+	// end tells the client why the stream ends.
+	end := func(detail string) {
+		arm()
+		w.WriteString("event: error\ndata: ")
+		_ = jsonEncode(w, gin.H{"detail": detail})
+		w.WriteString("\n")
+		flush()
+	}
+	arm()
+	w.WriteString("retry: " + strconv.FormatInt(s.cfg.StreamPoll.Milliseconds()*2, 10) + "\n\n")
+	if !flush() {
 		return
 	}
 
-	ctx := c.Request.Context()
-	tick := time.NewTicker(poll)
+	tick := time.NewTicker(s.cfg.StreamPoll)
 	defer tick.Stop()
-	lastWrite := time.Now()
+	lastWrite, lastKeyCheck := time.Now(), time.Now()
 	for {
-		f.To = time.Now().Add(-settle).UTC()
-		if !userTo.IsZero() && userTo.Before(f.To) {
-			f.To = userTo
-		}
-		items, next, err := store.ListAlerts(ctx, f)
-		if err != nil {
-			if ctx.Err() != nil {
+		if time.Since(lastKeyCheck) >= s.cfg.StreamKeyCheck {
+			lastKeyCheck = time.Now()
+			if _, err := s.deps.Keys.AuthenticateAPIKey(ctx, token); errors.Is(err, storage.ErrBadKey) {
+				end("the API key was revoked")
 				return
 			}
-			// Tell the client and let it reconnect from its last id.
-			fmt.Fprintf(w, "event: error\ndata: {\"detail\":\"the database is unavailable; reconnect to resume\"}\n\n")
-			_ = w.Flush()
-			_ = rc.Flush()
+		}
+		items, next, err := store.StreamAlerts(ctx, f, pos, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				end("the database is unavailable; reconnect to resume")
+			}
 			return
 		}
+		arm()
 		for _, a := range items {
-			cur := encodeCursor(&storage.AlertCursor{ObservedAt: a.ObservedAt, ID: a.ID})
-			fmt.Fprintf(w, "id: %s\nevent: alert\ndata: ", *cur)
+			w.WriteString("id: " + *encodeCursor(&storage.AlertCursor{ObservedAt: a.ObservedAt, ID: a.ID}) + "\nevent: alert\ndata: ")
 			if err := jsonEncode(w, a); err != nil { // jsonEncode ends with a newline
 				return
 			}
 			w.WriteString("\n")
-			f.After = &storage.AlertCursor{ObservedAt: a.ObservedAt, ID: a.ID}
 		}
+		pos = next
 		if len(items) > 0 || time.Since(lastWrite) > 15*time.Second {
 			if len(items) == 0 {
 				w.WriteString(": keep-alive\n\n")
 			}
-			if w.Flush() != nil || rc.Flush() != nil {
+			if !flush() {
 				return
 			}
 			lastWrite = time.Now()
 		}
-		if next != nil {
+		if len(items) == 500 {
 			continue // a full page: read on without waiting
 		}
 		select {

@@ -94,14 +94,98 @@ func (db *DB) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, *AlertCur
 		limit = 100
 	}
 	limit = min(limit, 1000)
-	var (
-		where []string
-		args  []any
-	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return "$" + strconv.Itoa(len(args))
+	where, args, arg, err := f.conditions()
+	if err != nil {
+		return nil, nil, err
 	}
+	dir, cmp := "DESC", "<"
+	if f.Ascending {
+		dir, cmp = "ASC", ">"
+	}
+	if f.After != nil {
+		where = append(where, "(a.observed_at, a.id) "+cmp+" ("+arg(f.After.ObservedAt)+"::timestamptz, "+arg(f.After.ID)+"::uuid)")
+	}
+	cols := alertColumns
+	if f.WithFeatures {
+		cols += ", r.body"
+	}
+	q := "SELECT " + cols + alertFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY a.observed_at " + dir + ", a.id " + dir + " LIMIT " + arg(limit+1)
+
+	out, _, err := db.queryAlerts(ctx, q, *args, f.WithFeatures, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list alerts: %w", err)
+	}
+	var next *AlertCursor
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = &AlertCursor{ObservedAt: last.ObservedAt, ID: last.ID}
+	}
+	return out, next, nil
+}
+
+// queryAlerts runs q, which selects alertColumns, then r.body when
+// withFeatures, then a.txid as text when withTxid, and returns the alerts
+// (and their txids).
+func (db *DB) queryAlerts(ctx context.Context, q string, args []any, withFeatures, withTxid bool) ([]Alert, []string, error) {
+	rows, err := db.Pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, nil, classify(err)
+	}
+	defer rows.Close()
+	var (
+		out   []Alert
+		txids []string
+	)
+	for rows.Next() {
+		var body []byte
+		var txid string
+		var extra []any
+		if withFeatures {
+			extra = append(extra, &body)
+		}
+		if withTxid {
+			extra = append(extra, &txid)
+		}
+		a, err := scanAlert(rows, extra...)
+		if err != nil {
+			return nil, nil, classify(err)
+		}
+		if len(body) > 0 {
+			a.Features = bodyFeatures(body)
+		}
+		out = append(out, a)
+		if withTxid {
+			txids = append(txids, txid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, classify(err)
+	}
+	return out, txids, nil
+}
+
+// conditions is f's filters as SQL conditions (see where), their
+// arguments, and the function that binds more of them.
+func (f AlertFilter) conditions() (where []string, args *[]any, arg func(any) string, err error) {
+	args = new([]any)
+	arg = func(v any) string {
+		*args = append(*args, v)
+		return "$" + strconv.Itoa(len(*args))
+	}
+	where, err = f.where(arg)
+	return where, args, arg, err
+}
+
+// where is f's filters as SQL conditions on alerts a (joined as alertFrom
+// does), with arg binding each value; the position (After) is the
+// caller's.
+func (f AlertFilter) where(arg func(any) string) ([]string, error) {
+	var where []string
 	if !f.From.IsZero() {
 		where = append(where, "a.observed_at >= "+arg(f.From))
 	}
@@ -144,56 +228,9 @@ func (db *DB) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, *AlertCur
 		// the outbox is empty).
 		where = append(where, "a.id = ANY (ARRAY(SELECT id FROM outbox))")
 	default:
-		return nil, nil, fmt.Errorf("%w: anchor status %q", ErrInvalidFilter, f.AnchorStatus)
+		return nil, fmt.Errorf("%w: anchor status %q", ErrInvalidFilter, f.AnchorStatus)
 	}
-	dir, cmp := "DESC", "<"
-	if f.Ascending {
-		dir, cmp = "ASC", ">"
-	}
-	if f.After != nil {
-		where = append(where, "(a.observed_at, a.id) "+cmp+" ("+arg(f.After.ObservedAt)+"::timestamptz, "+arg(f.After.ID)+"::uuid)")
-	}
-	cols := alertColumns
-	if f.WithFeatures {
-		cols += ", r.body"
-	}
-	q := "SELECT " + cols + alertFrom
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY a.observed_at " + dir + ", a.id " + dir + " LIMIT " + arg(limit+1)
-
-	rows, err := db.Pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
-	}
-	defer rows.Close()
-	out := make([]Alert, 0, min(limit+1, 256))
-	for rows.Next() {
-		var body []byte
-		var extra []any
-		if f.WithFeatures {
-			extra = append(extra, &body)
-		}
-		a, err := scanAlert(rows, extra...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
-		}
-		if len(body) > 0 {
-			a.Features = bodyFeatures(body)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("list alerts: %w", classify(err))
-	}
-	var next *AlertCursor
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = &AlertCursor{ObservedAt: last.ObservedAt, ID: last.ID}
-	}
-	return out, next, nil
+	return where, nil
 }
 
 // bodyFeatures reads the features of a stored alert body (nil when the

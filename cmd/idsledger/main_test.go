@@ -54,6 +54,10 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--trusted-proxies", "10.0.0.0/33"}, nil, "--trusted-proxies"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--eth-rpc", "http://127.0.0.1:1"}, nil, "--eth-key-file"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_ETH_KEY": "0xnothex"}, "IDSLEDGER_ETH_KEY"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--chain-http", "0.0.0.0:8545"}, nil, "--chain-http"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--rate-per-key", "-5"}, nil, "--rate-per-key"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_MAX_STREAMS": "0"}, "IDSLEDGER_MAX_STREAMS"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--max-ingest", "0"}, nil, "--max-ingest"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -111,6 +115,30 @@ func TestIsLoopback(t *testing.T) {
 	} {
 		if got := isLoopback(addr); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
+		}
+	}
+}
+
+// Every serve flag has its row in README's configuration table, so the
+// README stays the operator's whole reference.
+func TestServeFlagsInREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, help := capture(t, func() { runMain([]string{"serve", "-h"}) })
+	var flags []string
+	for _, line := range strings.Split(help, "\n") {
+		if f, ok := strings.CutPrefix(line, "  -"); ok {
+			flags = append(flags, strings.Fields(f)[0])
+		}
+	}
+	if len(flags) < 30 {
+		t.Fatalf("read %d flags from serve -h: %q", len(flags), help)
+	}
+	for _, f := range flags {
+		if !strings.Contains(string(readme), "`--"+f+"`") {
+			t.Errorf("serve --%s is not in README's configuration table", f)
 		}
 	}
 }

@@ -40,6 +40,7 @@ type serveConfig struct {
 	shutdownTimeout   time.Duration
 	maxBodyBytes      int64
 	maxUploadBytes    int64
+	limits            api.Config // the request limits: rates, ingest and stream bounds
 	model             string
 	dbMaxConns        int
 	logLevel          string
@@ -76,6 +77,11 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 30*time.Second, "time to drain requests and workers on SIGINT/SIGTERM (IDSLEDGER_SHUTDOWN_TIMEOUT)")
 	fs.Int64Var(&c.maxBodyBytes, "max-body-bytes", 1<<20, "largest request body accepted (IDSLEDGER_MAX_BODY_BYTES)")
 	fs.Int64Var(&c.maxUploadBytes, "max-upload-bytes", 64<<20, "largest flow batch or model file accepted (IDSLEDGER_MAX_UPLOAD_BYTES)")
+	fs.Float64Var(&c.limits.RatePerKey, "rate-per-key", api.DefaultRatePerKey, "requests per second each API key may make (burst: twice that); 0: no limit (IDSLEDGER_RATE_PER_KEY)")
+	fs.Float64Var(&c.limits.BadKeyRate, "bad-key-rate", api.DefaultBadKeyRate, "requests with invalid API keys per second allowed from one client address; 0: no limit (IDSLEDGER_BAD_KEY_RATE)")
+	fs.IntVar(&c.limits.MaxIngest, "max-ingest", api.DefaultMaxIngest, "flow batches scored at once; more get 503 with Retry-After (IDSLEDGER_MAX_INGEST)")
+	fs.IntVar(&c.limits.MaxStreams, "max-streams", api.DefaultMaxStreams, "live alert streams open at once (IDSLEDGER_MAX_STREAMS)")
+	fs.IntVar(&c.limits.MaxStreamsPerKey, "max-streams-per-key", api.DefaultStreamsPerKey, "live alert streams one API key may hold open (IDSLEDGER_MAX_STREAMS_PER_KEY)")
 	fs.StringVar(&c.model, "model", "", "detector model file scoring flows; empty: the default model built into the binary (IDSLEDGER_MODEL)")
 	fs.IntVar(&c.dbMaxConns, "db-max-conns", 16, "PostgreSQL pool size (IDSLEDGER_DB_MAX_CONNS)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error (IDSLEDGER_LOG_LEVEL)")
@@ -126,6 +132,23 @@ func parseServe(args []string) (serveConfig, error) {
 	if c.maxUploadBytes <= 0 {
 		return c, usagef("invalid value %d for --max-upload-bytes (IDSLEDGER_MAX_UPLOAD_BYTES): must be positive", c.maxUploadBytes)
 	}
+	for name, v := range map[string]float64{"rate-per-key": c.limits.RatePerKey, "bad-key-rate": c.limits.BadKeyRate} {
+		if v < 0 {
+			return c, usagef("invalid value %g for --%s (%s): must be at least 0 (0: no limit)", v, name, envName(name))
+		}
+	}
+	for name, v := range map[string]int{"max-ingest": c.limits.MaxIngest, "max-streams": c.limits.MaxStreams, "max-streams-per-key": c.limits.MaxStreamsPerKey} {
+		if v < 1 || v > 100_000 {
+			return c, usagef("invalid value %d for --%s (%s): want 1..100000", v, name, envName(name))
+		}
+	}
+	// api.Config reads 0 as "the default" and a negative rate as "no limit".
+	if c.limits.RatePerKey == 0 {
+		c.limits.RatePerKey = -1
+	}
+	if c.limits.BadKeyRate == 0 {
+		c.limits.BadKeyRate = -1
+	}
 	if c.anchorMode != string(anchor.ModeBatch) && c.anchorMode != string(anchor.ModeRecord) {
 		return c, usagef("invalid value %q for --anchor-mode (IDSLEDGER_ANCHOR_MODE): want batch or record", c.anchorMode)
 	}
@@ -142,8 +165,8 @@ func parseServe(args []string) (serveConfig, error) {
 		return c, usagef("invalid value %q for --registry (IDSLEDGER_REGISTRY): want a 0x-prefixed address", c.registry)
 	}
 	if c.chainHTTP != "" {
-		if _, _, err := net.SplitHostPort(c.chainHTTP); err != nil {
-			return c, usagef("invalid value %q for --chain-http (IDSLEDGER_CHAIN_HTTP): want host:port", c.chainHTTP)
+		if _, _, err := net.SplitHostPort(c.chainHTTP); err != nil || !isLoopback(c.chainHTTP) {
+			return c, usagef("invalid value %q for --chain-http (IDSLEDGER_CHAIN_HTTP): want a loopback host:port (the chain's RPC is served without authentication)", c.chainHTTP)
 		}
 	}
 	if c.debugAddr != "" && !isLoopback(c.debugAddr) {

@@ -74,8 +74,10 @@ func newService(cfg serveConfig, log *slog.Logger, db *storage.DB) (*service, er
 	metrics := api.NewMetrics(db)
 	s.hooks = webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome})
 	in := &ingest.Ingester{Models: s.models, Store: db, Hooks: api.IngestHooks(metrics, s.hooks, s.worker.Notify)}
-	s.srv = api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version,
-		TrustedProxies: cfg.trustedProxies},
+	apiCfg := cfg.limits
+	apiCfg.MaxBodyBytes, apiCfg.MaxUploadBytes, apiCfg.Logger, apiCfg.Version = cfg.maxBodyBytes, cfg.maxUploadBytes, log, version
+	apiCfg.TrustedProxies = cfg.trustedProxies
+	s.srv = api.New(apiCfg,
 		api.Deps{
 			Keys: db, Health: s.health, Alerts: db, Ingester: in, Verifier: s.verifier, Records: storage.NewOutbox(db.Pool),
 			Metrics: metrics, Webhooks: s.hooks, WebhookStore: db, Federation: s.federation,

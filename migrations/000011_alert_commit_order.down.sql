@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS alerts_commit_order;
+ALTER TABLE alerts DROP COLUMN IF EXISTS txid;
