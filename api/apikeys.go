@@ -39,7 +39,7 @@ func (s *Server) createAPIKey(c *gin.Context) {
 		abort(c, probValidation, "the key request has invalid fields", bad...)
 		return
 	}
-	clear, k, err := s.deps.Keys.CreateAPIKey(c.Request.Context(), req.Name, role)
+	clear, k, err := s.deps.Keys.CreateAPIKey(c.Request.Context(), req.Name, role, actorOf(c))
 	if err != nil {
 		abortErr(c, err)
 		return
@@ -61,7 +61,7 @@ func (s *Server) listAPIKeys(c *gin.Context) {
 }
 
 func (s *Server) revokeAPIKey(c *gin.Context) {
-	k, err := s.deps.Keys.RevokeAPIKey(c.Request.Context(), c.Param("id"))
+	k, err := s.deps.Keys.RevokeAPIKey(c.Request.Context(), c.Param("id"), actorOf(c))
 	if errors.Is(err, storage.ErrNotFound) {
 		abort(c, probNotFound, "no API key with id or prefix "+c.Param("id"))
 		return

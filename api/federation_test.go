@@ -77,7 +77,7 @@ func TestFederatedRoundToProvenance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clear, k, err := env.db.CreateAPIKey(ctx, fmt.Sprintf("site %d", i), storage.RoleFLNode)
+		clear, k, err := env.db.CreateAPIKey(ctx, fmt.Sprintf("site %d", i), storage.RoleFLNode, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -67,9 +67,9 @@ type Config struct {
 // *storage.DB implements it.
 type KeyStore interface {
 	Authenticator
-	CreateAPIKey(ctx context.Context, name string, role storage.Role) (string, storage.APIKey, error)
+	CreateAPIKey(ctx context.Context, name string, role storage.Role, actor string) (string, storage.APIKey, error)
 	ListAPIKeys(ctx context.Context) ([]storage.APIKey, error)
-	RevokeAPIKey(ctx context.Context, idOrPrefix string) (storage.APIKey, error)
+	RevokeAPIKey(ctx context.Context, idOrPrefix, actor string) (storage.APIKey, error)
 }
 
 // Deps are the parts the handlers use.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Role is what an API key may do. Each endpoint names the roles it accepts.
@@ -53,11 +54,13 @@ var ErrBadKey = errors.New("invalid API key")
 
 const keyPrefix = "idsl_"
 
-// CreateAPIKey makes a new key with the given role and returns it in clear
-// text. The clear key exists only in this return value: the database keeps
-// its SHA-256. Keys look like idsl_<12 hex>_<64 hex>; the first part is the
-// public lookup prefix, the rest 256 bits of secret.
-func (db *DB) CreateAPIKey(ctx context.Context, name string, role Role) (string, APIKey, error) {
+// CreateAPIKey makes a new key with the given role on behalf of actor and
+// returns it in clear text, recording the creation as an anchored
+// "apikey.create" audit event in the same transaction. The clear key exists
+// only in this return value: the database keeps its SHA-256. Keys look like
+// idsl_<12 hex>_<64 hex>; the first part is the public lookup prefix, the
+// rest 256 bits of secret.
+func (db *DB) CreateAPIKey(ctx context.Context, name string, role Role, actor string) (string, APIKey, error) {
 	if _, err := ParseRole(string(role)); err != nil {
 		return "", APIKey{}, err
 	}
@@ -77,14 +80,30 @@ func (db *DB) CreateAPIKey(ctx context.Context, name string, role Role) (string,
 		return "", APIKey{}, err
 	}
 	k := APIKey{ID: id, Name: name, Role: role, Prefix: prefix}
-	err = db.Pool.QueryRow(ctx,
-		`INSERT INTO api_keys (id, name, role, prefix, secret_hash) VALUES ($1, $2, $3, $4, $5) RETURNING created_at`,
-		id, name, string(role), prefix, sum[:]).Scan(&k.CreatedAt)
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx,
+			`INSERT INTO api_keys (id, name, role, prefix, secret_hash) VALUES ($1, $2, $3, $4, $5) RETURNING created_at`,
+			id, name, string(role), prefix, sum[:]).Scan(&k.CreatedAt); err != nil {
+			return err
+		}
+		_, _, err := appendAuditEvent(ctx, tx, AuditEvent{Action: "apikey.create", Actor: actor, Key: k.ref()})
+		return err
+	})
 	if err != nil {
 		return "", APIKey{}, fmt.Errorf("create api key: %w", classify(err))
 	}
 	return clear, k, nil
 }
+
+// KeyRef names an API key in an audit event: never its secret.
+type KeyRef struct {
+	ID     uuid.UUID `json:"id"`
+	Name   string    `json:"name"`
+	Role   Role      `json:"role"`
+	Prefix string    `json:"prefix"`
+}
+
+func (k APIKey) ref() *KeyRef { return &KeyRef{ID: k.ID, Name: k.Name, Role: k.Role, Prefix: k.Prefix} }
 
 // AuthenticateAPIKey returns the live key matching clear. The secret is
 // compared in constant time against the stored hash; a malformed, unknown or
@@ -154,24 +173,36 @@ func (db *DB) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
 	return keys, nil
 }
 
-// RevokeAPIKey revokes the key whose id or prefix is idOrPrefix. Revoking is
-// idempotent: an already revoked key keeps its first revocation time. A key
-// that does not exist gives ErrNotFound.
-func (db *DB) RevokeAPIKey(ctx context.Context, idOrPrefix string) (APIKey, error) {
+// RevokeAPIKey revokes the key whose id or prefix is idOrPrefix on behalf
+// of actor, recording it as an anchored "apikey.revoke" audit event in the
+// same transaction. Revoking is idempotent: an already revoked key keeps
+// its first revocation time and gets no second event. A key that does not
+// exist gives ErrNotFound.
+func (db *DB) RevokeAPIKey(ctx context.Context, idOrPrefix, actor string) (APIKey, error) {
 	var k APIKey
 	var role string
 	id, idErr := uuid.Parse(idOrPrefix)
 	if idErr != nil {
 		id = uuid.Nil
 	}
-	err := db.Pool.QueryRow(ctx,
-		`UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
-		 WHERE id = $1 OR prefix = $2
-		 RETURNING id, name, role, prefix, created_at, revoked_at`,
-		id, idOrPrefix).Scan(&k.ID, &k.Name, &role, &k.Prefix, &k.CreatedAt, &k.RevokedAt)
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx,
+			`SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys WHERE id = $1 OR prefix = $2 FOR UPDATE`,
+			id, idOrPrefix).Scan(&k.ID, &k.Name, &role, &k.Prefix, &k.CreatedAt, &k.RevokedAt); err != nil {
+			return err
+		}
+		k.Role = Role(role)
+		if k.RevokedAt != nil {
+			return nil
+		}
+		if err := tx.QueryRow(ctx, `UPDATE api_keys SET revoked_at = now() WHERE id = $1 RETURNING revoked_at`, k.ID).Scan(&k.RevokedAt); err != nil {
+			return err
+		}
+		_, _, err := appendAuditEvent(ctx, tx, AuditEvent{Action: "apikey.revoke", Actor: actor, Key: k.ref()})
+		return err
+	})
 	if err != nil {
 		return APIKey{}, fmt.Errorf("revoke api key %s: %w", idOrPrefix, classify(err))
 	}
-	k.Role = Role(role)
 	return k, nil
 }

@@ -25,7 +25,8 @@ type WorkflowChange struct {
 // The detail fields set depend on Action:
 //   - "alert.workflow": AlertID and Change;
 //   - "model.activate": Model (the model that decides from now on), and
-//     Reason when the activation gave one (a round's promotion).
+//     Reason when the activation gave one (a round's promotion);
+//   - "apikey.create", "apikey.revoke": Key.
 type AuditEvent struct {
 	Type    string           `json:"type"` // always "audit_event"
 	Action  string           `json:"action"`
@@ -35,6 +36,7 @@ type AuditEvent struct {
 	Change  *WorkflowChange  `json:"change,omitempty"`
 	Model   *ingest.ModelRef `json:"model,omitempty"`
 	Reason  string           `json:"reason,omitempty"`
+	Key     *KeyRef          `json:"key,omitempty"`
 }
 
 // appendAuditEvent appends ev (Type and At filled in) to the outbox

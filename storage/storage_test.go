@@ -3,10 +3,15 @@
 package storage_test
 
 import (
+	"encoding/json"
+	"strings"
+
 	"context"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/storage"
@@ -69,7 +74,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 func TestAPIKeyLifecycle(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.DB(t)
-	clear, k, err := db.CreateAPIKey(ctx, "sensor-1", storage.RoleIngest)
+	clear, k, err := db.CreateAPIKey(ctx, "sensor-1", storage.RoleIngest, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,26 +104,51 @@ func TestAPIKeyLifecycle(t *testing.T) {
 			t.Fatalf("malformed %q: %v, want ErrBadKey", bad, err)
 		}
 	}
-	r1, err := db.RevokeAPIKey(ctx, k.Prefix)
+	r1, err := db.RevokeAPIKey(ctx, k.Prefix, "test")
 	if err != nil || r1.RevokedAt == nil {
 		t.Fatalf("revoke: %+v %v", r1, err)
 	}
-	r2, err := db.RevokeAPIKey(ctx, k.ID.String())
+	r2, err := db.RevokeAPIKey(ctx, k.ID.String(), "test")
 	if err != nil || !r2.RevokedAt.Equal(*r1.RevokedAt) {
 		t.Fatalf("second revoke changed the time: %v %v", r2.RevokedAt, err)
 	}
 	if _, err := db.AuthenticateAPIKey(ctx, clear); !errors.Is(err, storage.ErrBadKey) {
 		t.Fatalf("revoked key: %v, want ErrBadKey", err)
 	}
-	if _, err := db.RevokeAPIKey(ctx, "idsl_000000000000"); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := db.RevokeAPIKey(ctx, "idsl_000000000000", "test"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("revoke unknown: %v, want ErrNotFound", err)
 	}
 	keys, err := db.ListAPIKeys(ctx)
 	if err != nil || len(keys) != 1 || keys[0].RevokedAt == nil {
 		t.Fatalf("list: %+v %v", keys, err)
 	}
-	if _, _, err := db.CreateAPIKey(ctx, "x", storage.Role("root")); err == nil {
+	if _, _, err := db.CreateAPIKey(ctx, "x", storage.Role("root"), "test"); err == nil {
 		t.Fatal("unknown role accepted")
+	}
+	// The creation and the one revocation that changed the key are anchored
+	// audit events naming the key and the actor, never its secret.
+	rows, err := db.Pool.Query(ctx, `SELECT convert_from(body, 'UTF8') FROM records WHERE kind = 'audit_event' ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 {
+		t.Fatalf("%d audit events, want a create and one revoke: %q", len(events), events)
+	}
+	for i, action := range []string{"apikey.create", "apikey.revoke"} {
+		var ev storage.AuditEvent
+		if err := json.Unmarshal([]byte(events[i]), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Action != action || ev.Actor != "test" || ev.Key == nil || ev.Key.ID != k.ID || ev.Key.Prefix != k.Prefix {
+			t.Fatalf("event %d: %s", i, events[i])
+		}
+		if strings.Contains(events[i], clear[len(k.Prefix)+1:]) {
+			t.Fatalf("event %d carries the secret: %s", i, events[i])
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"os/user"
 	"text/tabwriter"
 	"time"
 
@@ -63,7 +64,7 @@ func runAPIKey(ctx context.Context, args []string) error {
 		if n == "" {
 			n = string(r) + " key " + time.Now().UTC().Format(time.DateOnly)
 		}
-		clear, k, err := db.CreateAPIKey(ctx, n, r)
+		clear, k, err := db.CreateAPIKey(ctx, n, r, cliActor())
 		if err != nil {
 			return err
 		}
@@ -91,7 +92,7 @@ func runAPIKey(ctx context.Context, args []string) error {
 		}
 		return w.Flush()
 	case "revoke":
-		k, err := db.RevokeAPIKey(ctx, fs.Arg(0))
+		k, err := db.RevokeAPIKey(ctx, fs.Arg(0), cliActor())
 		if errors.Is(err, storage.ErrNotFound) {
 			return usagef("no API key with id or prefix %q", fs.Arg(0))
 		}
@@ -101,4 +102,16 @@ func runAPIKey(ctx context.Context, args []string) error {
 		printf("revoked %s key %q (prefix %s)\n", k.Role, k.Name, k.Prefix)
 	}
 	return nil
+}
+
+// cliActor names who acted through the command line in audit events: the
+// operating-system user on this host (the database user is in the URL,
+// which an event must not carry).
+func cliActor() string {
+	who := "unknown user"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	host, _ := os.Hostname()
+	return "idsledger cli (" + who + "@" + host + ")"
 }

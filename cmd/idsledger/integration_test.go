@@ -137,7 +137,7 @@ func TestServeSurvivesDatabaseOutages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := db.CreateAPIKey(context.Background(), "k", storage.RoleAnalyst)
+	key, _, err := db.CreateAPIKey(context.Background(), "k", storage.RoleAnalyst, "test")
 	db.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -19,7 +19,7 @@ func (Keys) AuthenticateAPIKey(context.Context, string) (storage.APIKey, error) 
 }
 
 // CreateAPIKey returns a fixed key.
-func (Keys) CreateAPIKey(_ context.Context, name string, role storage.Role) (string, storage.APIKey, error) {
+func (Keys) CreateAPIKey(_ context.Context, name string, role storage.Role, _ string) (string, storage.APIKey, error) {
 	return "idsl_x", storage.APIKey{Name: name, Role: role}, nil
 }
 
@@ -27,6 +27,6 @@ func (Keys) CreateAPIKey(_ context.Context, name string, role storage.Role) (str
 func (Keys) ListAPIKeys(context.Context) ([]storage.APIKey, error) { return nil, nil }
 
 // RevokeAPIKey finds nothing.
-func (Keys) RevokeAPIKey(context.Context, string) (storage.APIKey, error) {
+func (Keys) RevokeAPIKey(context.Context, string, string) (storage.APIKey, error) {
 	return storage.APIKey{}, storage.ErrNotFound
 }
