@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -160,21 +159,6 @@ func TestEvaluateMulticlass(t *testing.T) {
 	}
 	if auc := ROCAUC([]float64{1, 1}, []bool{false, true}); auc != 0.5 {
 		t.Errorf("tied auc %v, want 0.5", auc)
-	}
-}
-
-func TestHTMLReport(t *testing.T) {
-	res, _ := trainSample(t, "cblof")
-	var b bytes.Buffer
-	err := WriteHTMLReport(&b, ReportInput{Title: "t", ModelID: res.Detector.ID(), Meta: res.Detector.Meta, Metrics: *res.Test})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := strings.Count(b.String(), "<svg"); n != 2 { // ROC and confusion; no curve for one-pass models
-		t.Errorf("%d svg plots", n)
-	}
-	if os.Getenv("DETECTOR_WRITE_REPORT") != "" {
-		os.WriteFile(os.Getenv("DETECTOR_WRITE_REPORT"), b.Bytes(), 0o644)
 	}
 }
 

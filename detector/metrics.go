@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"time"
 )
 
 // Float is a float64 that encodes NaN (an undefined metric, e.g. ROC-AUC
@@ -314,22 +313,6 @@ func sanitizeROC(p []ROCPoint) []ROCPoint {
 		p[0].Threshold = p[1].Threshold
 	}
 	return p
-}
-
-// Latency summarises timed calls.
-type Latency struct {
-	Calls int           `json:"calls"`
-	P50   time.Duration `json:"p50_ns"`
-	P99   time.Duration `json:"p99_ns"`
-	Max   time.Duration `json:"max_ns"`
-}
-
-// LatencyOf returns the p50, p99 (Quantile) and max of durations.
-func LatencyOf(d []time.Duration) Latency {
-	if len(d) == 0 {
-		return Latency{}
-	}
-	return Latency{Calls: len(d), P50: Quantile(d, 0.50), P99: Quantile(d, 0.99), Max: Quantile(d, 1)}
 }
 
 // InverseFrequencyWeights returns per-class loss weights

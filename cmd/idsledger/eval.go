@@ -26,7 +26,7 @@ type evalResult struct {
 	ModelKind string `json:"model_kind"`
 	Dataset   string `json:"dataset"`
 	detector.Metrics
-	detector.Perf
+	evalPerf
 	Values detector.ValueStats `json:"values"`
 	Load   detector.LoadStats  `json:"load"`
 	// UnknownClasses counts rows whose class the model was not trained on
@@ -103,12 +103,12 @@ func runEval(ctx context.Context, args []string) error {
 	if len(labelled) == 0 {
 		return fmt.Errorf("no labelled flows in %s", strings.Join(ds.data.vals, ", "))
 	}
-	preds, perf, err := detector.MeasurePerf(d, labelled, *batch, *singles)
+	preds, perf, err := measurePerf(d, labelled, *batch, *singles)
 	if err != nil {
 		return err
 	}
 	res := evalResult{ModelID: d.ID(), ModelKind: d.Model.Kind(), Dataset: ds.dataset,
-		Metrics: detector.Evaluate(classes, d.Pipeline.BenignIndex(), y, preds), Perf: perf,
+		Metrics: detector.Evaluate(classes, d.Pipeline.BenignIndex(), y, preds), evalPerf: perf,
 		Values: d.Pipeline.Stats(), Load: stats}
 	if len(unknown) > 0 {
 		res.UnknownClasses = unknown
@@ -122,7 +122,7 @@ func runEval(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		err = detector.WriteHTMLReport(f, detector.ReportInput{
+		err = writeHTMLReport(f, reportInput{
 			Title:   fmt.Sprintf("%s on %s", d.Model.Kind(), strings.Join(baseNames(ds.data.vals), ", ")),
 			ModelID: d.ID(), Meta: d.Meta, Metrics: res.Metrics, Perf: perf, Values: res.Values})
 		if cerr := f.Close(); err == nil {

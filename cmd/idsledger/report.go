@@ -1,4 +1,4 @@
-package detector
+package main
 
 import (
 	"fmt"
@@ -6,27 +6,29 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/idsledger/idsledger/detector"
 )
 
-// ReportInput is what WriteHTMLReport draws.
-type ReportInput struct {
+// reportInput is what writeHTMLReport draws.
+type reportInput struct {
 	Title   string
 	ModelID string
-	Meta    Metadata
-	Metrics Metrics
-	Perf    Perf
-	Values  ValueStats
+	Meta    detector.Metadata
+	Metrics detector.Metrics
+	Perf    evalPerf
+	Values  detector.ValueStats
 }
 
-// WriteHTMLReport writes a self-contained HTML page with the figures, the
+// writeHTMLReport writes a self-contained HTML page with the figures, the
 // learning curve (from the model's training history), the ROC curve and the
 // confusion matrix, drawn as inline SVG.
-func WriteHTMLReport(w io.Writer, in ReportInput) error {
+func writeHTMLReport(w io.Writer, in reportInput) error {
 	data := struct {
-		ReportInput
+		reportInput
 		Learning, ROC, Confusion template.HTML
 		Classes                  []classRow
-	}{ReportInput: in, Learning: learningSVG(in.Meta.Training), ROC: rocSVG(in.Metrics), Confusion: confusionSVG(in.Metrics)}
+	}{reportInput: in, Learning: learningSVG(in.Meta.Training), ROC: rocSVG(in.Metrics), Confusion: confusionSVG(in.Metrics)}
 	for _, c := range in.Metrics.ConfusionRows {
 		data.Classes = append(data.Classes, classRow{c, in.Metrics.PerClass[c]})
 	}
@@ -35,11 +37,11 @@ func WriteHTMLReport(w io.Writer, in ReportInput) error {
 
 type classRow struct {
 	Name string
-	ClassMetrics
+	detector.ClassMetrics
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f": func(v Float) string {
+	"f": func(v detector.Float) string {
 		if math.IsNaN(float64(v)) {
 			return "–"
 		}
@@ -102,7 +104,7 @@ func polyline(b *strings.Builder, xs, ys []float64, xmax, ymax float64, color st
 	fmt.Fprintf(b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`, color, strings.Join(pts, " "))
 }
 
-func learningSVG(t *TrainingInfo) template.HTML {
+func learningSVG(t *detector.TrainingInfo) template.HTML {
 	if t == nil || len(t.History) < 2 {
 		return template.HTML(`<p>No learning curve: the model is fitted in a single pass.</p>`)
 	}
@@ -126,7 +128,7 @@ func learningSVG(t *TrainingInfo) template.HTML {
 	return template.HTML(b.String())
 }
 
-func rocSVG(m Metrics) template.HTML {
+func rocSVG(m detector.Metrics) template.HTML {
 	if len(m.ROC) == 0 {
 		return template.HTML(`<p>No ROC curve: the data holds one class only.</p>`)
 	}
@@ -143,7 +145,7 @@ func rocSVG(m Metrics) template.HTML {
 	return template.HTML(b.String())
 }
 
-func confusionSVG(m Metrics) template.HTML {
+func confusionSVG(m detector.Metrics) template.HTML {
 	rows, cols := len(m.ConfusionRows), len(m.ConfusionCols)
 	if rows == 0 {
 		return ""
