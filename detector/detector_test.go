@@ -162,6 +162,32 @@ func TestEvaluateMulticlass(t *testing.T) {
 	}
 }
 
+// TestEvaluateAnomaly: an anomaly model's confusion matrix is true class ×
+// {benign, Anomaly}, the only answers it gives, and its per-class recall is
+// the detection rate.
+func TestEvaluateAnomaly(t *testing.T) {
+	classes := []string{"Benign", "DoS", "Scan"}
+	y := []int{0, 0, 0, 0, 1, 1, 1, 2, 2, 2}
+	alert := []bool{false, false, false, true, true, true, false, true, false, false}
+	var preds []Prediction
+	for i, a := range alert {
+		p := Prediction{Class: 0, Score: float64(i)}
+		if a {
+			p.Class, p.Alert = ClassAnomaly, true
+		}
+		preds = append(preds, p)
+	}
+	m := Evaluate(classes, 0, y, preds)
+	want := [][]int{{3, 1}, {1, 2}, {2, 1}}
+	if m.Task != "anomaly" || !reflect.DeepEqual(m.ConfusionCols, []string{"Benign", "Anomaly"}) ||
+		!reflect.DeepEqual(m.ConfusionRows, classes) || !reflect.DeepEqual(m.Confusion, want) {
+		t.Errorf("task %s, confusion %v × %v = %v; want %v", m.Task, m.ConfusionRows, m.ConfusionCols, m.Confusion, want)
+	}
+	if m.BenignFPR != 0.25 || m.PerClass["DoS"].Recall != Float(2.0/3) || m.PerClass["Scan"].Support != 3 {
+		t.Errorf("fpr %v, DoS %+v, Scan %+v", m.BenignFPR, m.PerClass["DoS"], m.PerClass["Scan"])
+	}
+}
+
 func TestDefaultDetector(t *testing.T) {
 	d, err := DefaultDetector()
 	if err != nil {

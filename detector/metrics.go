@@ -76,7 +76,8 @@ type Metrics struct {
 	ROCAUC          Float                   `json:"roc_auc"`
 	PerClass        map[string]ClassMetrics `json:"per_class"`
 	// Confusion[i][j] counts rows of true class ConfusionRows[i] predicted
-	// as ConfusionCols[j] (the last column is "Anomaly" for anomaly tasks).
+	// as ConfusionCols[j]. For anomaly tasks the columns are the benign
+	// class and "Anomaly", the only answers such a model gives.
 	Confusion     [][]int    `json:"confusion"`
 	ConfusionRows []string   `json:"confusion_rows"`
 	ConfusionCols []string   `json:"confusion_cols"`
@@ -96,14 +97,12 @@ func Evaluate(classes []string, benign int, y []int, preds []Prediction) Metrics
 		}
 	}
 	m.ConfusionCols = classes
-	cols := len(classes)
 	if m.Task == "anomaly" {
-		m.ConfusionCols = append(append([]string(nil), classes...), "Anomaly")
-		cols++
+		m.ConfusionCols = []string{classes[benign], "Anomaly"}
 	}
 	m.Confusion = make([][]int, len(classes))
 	for i := range m.Confusion {
-		m.Confusion[i] = make([]int, cols)
+		m.Confusion[i] = make([]int, len(m.ConfusionCols))
 	}
 	alerts := make([]int, len(classes))
 	var scores []float64
@@ -115,14 +114,7 @@ func Evaluate(classes []string, benign int, y []int, preds []Prediction) Metrics
 			continue
 		}
 		m.N++
-		c := p.Class
-		if c == ClassAnomaly || c < 0 || c >= len(classes) {
-			c = cols - 1
-			if m.Task != "anomaly" {
-				c = benign // cannot happen for a supervised model
-			}
-		}
-		m.Confusion[t][c]++
+		m.Confusion[t][confusionCol(m.Task, p.Class, benign, len(classes))]++
 		if p.Class == t {
 			correct++
 		}
@@ -195,6 +187,22 @@ func Evaluate(classes []string, benign int, y []int, preds []Prediction) Metrics
 	}
 	m.MacroF1 = Float(f1sum / float64(max(nf1, 1)))
 	return m
+}
+
+// confusionCol is the confusion-matrix column of a prediction of class c:
+// for anomaly tasks 0 (benign) or 1 (anomaly), else the class itself; a
+// class out of range (cannot happen for a supervised model) counts as
+// benign.
+func confusionCol(task string, c, benign, classes int) int {
+	switch {
+	case task == "anomaly" && c == benign:
+		return 0
+	case task == "anomaly":
+		return 1
+	case c < 0 || c >= classes:
+		return benign
+	}
+	return c
 }
 
 func sum(v []int) int {
