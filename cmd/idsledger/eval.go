@@ -74,60 +74,27 @@ func runEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Classes the model does not know are appended so that their rows
-	// still count (as attacks) in the binary figures.
-	classes := append([]string(nil), d.Classes()...)
-	index := map[string]int{}
-	for i, c := range classes {
-		index[c] = i
-	}
-	unknown := map[string]int{}
-	var labelled []*detector.Flow
-	var y []int
-	for _, f := range flows {
-		if f.Class == "" {
-			continue
-		}
-		i, ok := index[f.Class]
-		if !ok {
-			i = len(classes)
-			classes = append(classes, f.Class)
-			index[f.Class] = i
-		}
-		if i >= len(d.Classes()) {
-			unknown[f.Class]++
-		}
-		labelled = append(labelled, f)
-		y = append(y, i)
-	}
-	if len(labelled) == 0 {
+	lf := labelFlows(d, flows)
+	if len(lf.flows) == 0 {
 		return fmt.Errorf("no labelled flows in %s", strings.Join(ds.data.vals, ", "))
 	}
-	preds, perf, err := measurePerf(d, labelled, *batch, *singles)
+	preds, values, perf, err := measurePerf(d, lf.flows, *batch, *singles)
 	if err != nil {
 		return err
 	}
 	res := evalResult{ModelID: d.ID(), ModelKind: d.Model.Kind(), Dataset: ds.dataset,
-		Metrics: detector.Evaluate(classes, d.Pipeline.BenignIndex(), y, preds), evalPerf: perf,
-		Values: d.Pipeline.Stats(), Load: stats}
-	if len(unknown) > 0 {
-		res.UnknownClasses = unknown
+		Metrics: detector.Evaluate(lf.classes, d.Pipeline.BenignIndex(), lf.y, preds), evalPerf: perf,
+		Values: values, Load: stats}
+	if len(lf.unknown) > 0 {
+		res.UnknownClasses = lf.unknown
 	}
 	if *report != "" {
-		if err := os.MkdirAll(*report, 0o755); err != nil {
-			return err
-		}
-		path := filepath.Join(*report, "index.html")
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		err = writeHTMLReport(f, reportInput{
-			Title:   fmt.Sprintf("%s on %s", d.Model.Kind(), strings.Join(baseNames(ds.data.vals), ", ")),
-			ModelID: d.ID(), Meta: d.Meta, Metrics: res.Metrics, Perf: perf, Values: res.Values})
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+		files := strings.Join(baseNames(ds.data.vals), ", ")
+		in := reportInput{Title: fmt.Sprintf("%s on %s", d.Model.Kind(), files), ModelID: d.ID(),
+			Rows: fmt.Sprintf("%d labelled flows of %s", len(lf.flows), files), Meta: d.Meta, Metrics: res.Metrics,
+			Perf: perf, Values: res.Values}
+		in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
+		path, err := writeReport(*report, in)
 		if err != nil {
 			return err
 		}
@@ -155,4 +122,63 @@ func baseNames(p []string) []string {
 		out[i] = filepath.Base(s)
 	}
 	return out
+}
+
+// labelledFlows are the labelled flows of a file set, with their classes
+// as indexes into classes: the model's classes, then any class the model
+// does not know, appended so that its rows still count (as attacks) in the
+// binary figures. unknown counts the rows of such classes.
+type labelledFlows struct {
+	flows   []*detector.Flow
+	y       []int
+	classes []string
+	unknown map[string]int
+}
+
+func labelFlows(d *detector.Detector, flows []*detector.Flow) labelledFlows {
+	lf := labelledFlows{classes: append([]string(nil), d.Classes()...), unknown: map[string]int{}}
+	index := map[string]int{}
+	for i, c := range lf.classes {
+		index[c] = i
+	}
+	for _, f := range flows {
+		if f.Class == "" {
+			continue
+		}
+		i, ok := index[f.Class]
+		if !ok {
+			i = len(lf.classes)
+			lf.classes = append(lf.classes, f.Class)
+			index[f.Class] = i
+		}
+		if i >= len(d.Classes()) {
+			lf.unknown[f.Class]++
+		}
+		lf.flows = append(lf.flows, f)
+		lf.y = append(lf.y, i)
+	}
+	return lf
+}
+
+// majorityBaseline returns the most frequent class of y (the first of
+// equals) and the figures of predicting it for every row.
+func majorityBaseline(classes []string, benign int, y []int) (string, detector.Metrics) {
+	count := make([]int, len(classes))
+	for _, c := range y {
+		count[c]++
+	}
+	maj := 0
+	for c, n := range count {
+		if n > count[maj] {
+			maj = c
+		}
+	}
+	preds := make([]detector.Prediction, len(y))
+	for i := range preds {
+		preds[i] = detector.Prediction{Class: maj, Alert: maj != benign}
+		if preds[i].Alert {
+			preds[i].Score = 1
+		}
+	}
+	return classes[maj], detector.Evaluate(classes, benign, y, preds)
 }

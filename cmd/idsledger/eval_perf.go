@@ -37,8 +37,10 @@ func summariseLatency(d []time.Duration) latencySummary {
 
 // measurePerf times d.Detect on flows in batches of batch, then on up to
 // singles flows one by one. The predictions of the batched pass are
-// returned so callers need not score twice.
-func measurePerf(d *detector.Detector, flows []*detector.Flow, batch, singles int) ([]detector.Prediction, evalPerf, error) {
+// returned so callers need not score twice, with what the pipeline's value
+// policy counted in that pass (each flow once; the pipeline's Stats add
+// the timed singles again).
+func measurePerf(d *detector.Detector, flows []*detector.Flow, batch, singles int) ([]detector.Prediction, detector.ValueStats, evalPerf, error) {
 	if batch <= 0 {
 		batch = 256
 	}
@@ -48,10 +50,11 @@ func measurePerf(d *detector.Detector, flows []*detector.Flow, batch, singles in
 	for lo := 0; lo < len(flows); lo += batch {
 		out, err := d.Detect(flows[lo:min(lo+batch, len(flows))])
 		if err != nil {
-			return nil, p, err
+			return nil, detector.ValueStats{}, p, err
 		}
 		preds = append(preds, out...)
 	}
+	values := d.Pipeline.Stats()
 	if el := time.Since(start); el > 0 {
 		p.WindowsPerSecond = float64(len(flows)) / el.Seconds()
 	}
@@ -60,12 +63,12 @@ func measurePerf(d *detector.Detector, flows []*detector.Flow, batch, singles in
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
 		if _, err := d.Detect(flows[i : i+1]); err != nil {
-			return nil, p, err
+			return nil, values, p, err
 		}
 		lat = append(lat, time.Since(t0))
 	}
 	p.Single = summariseLatency(lat)
 	p.LatencyP50us = float64(p.Single.P50) / 1e3
 	p.LatencyP99us = float64(p.Single.P99) / 1e3
-	return preds, p, nil
+	return preds, values, p, nil
 }

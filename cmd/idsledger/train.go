@@ -175,6 +175,7 @@ func runTrain(ctx context.Context, args []string) error {
 	command := fs.String("command", "", "how this model is made, recorded in its model card (e.g. \"make model\")")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
 	asJSON := fs.Bool("json", false, "print the model id and test metrics as one JSON object")
+	report := fs.String("report", "", "write the HTML report of the held-out split (figures, learning curves, ROC, confusion matrix) into this directory")
 	params := paramFlag{}
 	fs.Var(params, "param", "model parameter name=value (repeatable), e.g. trees=200, k=8")
 	if err := parseFlags(fs, args); err != nil {
@@ -192,6 +193,8 @@ func runTrain(ctx context.Context, args []string) error {
 		return usagef("--out is required")
 	case *testFrac < 0 || *testFrac >= 1:
 		return usagef("--test-fraction must be in [0,1)")
+	case *report != "" && *testFrac == 0:
+		return usagef("--report reports the held-out split: it needs --test-fraction > 0")
 	case *input != "" && *input != "row" && *input != "flow" && *input != "window":
 		return usagef("--input must be row, flow or window")
 	case *weights != "" && *weights != "sqrt" && *weights != "inverse" && *weights != "none":
@@ -243,6 +246,12 @@ func runTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	d := res.Detector
+	var reportPath string
+	if *report != "" {
+		if reportPath, err = writeHeldOutReport(*report, res, ds.data.vals, *testFrac, *seed); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -260,7 +269,28 @@ func runTrain(ctx context.Context, args []string) error {
 	if res.Test != nil {
 		printMetrics(os.Stdout, *res.Test)
 	}
+	if reportPath != "" {
+		fmt.Printf("report written to %s\n", reportPath)
+	}
 	return nil
+}
+
+// writeHeldOutReport writes the HTML report of the held-out split of a
+// training run into dir: the figures Train measured on it, and the scoring
+// speed timed on it now.
+func writeHeldOutReport(dir string, res *detector.TrainResult, files []string, testFrac float64, seed int64) (string, error) {
+	d := res.Detector
+	lf := labelFlows(d, res.TestFlows)
+	_, values, perf, err := measurePerf(d, lf.flows, 256, 1000)
+	if err != nil {
+		return "", err
+	}
+	names := strings.Join(baseNames(files), ", ")
+	in := reportInput{Title: fmt.Sprintf("%s on the %g%% of %s it did not train on", d.Model.Kind(), 100*testFrac, names),
+		ModelID: d.ID(), Rows: fmt.Sprintf("the %d flows held out for testing (%g%% of each class, seed %d), never trained on", len(lf.flows), 100*testFrac, seed),
+		Meta: d.Meta, Metrics: *res.Test, Perf: perf, Values: values}
+	in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
+	return writeReport(dir, in)
 }
 
 // progressBar prints one line per epoch with its loss and validation
