@@ -271,8 +271,47 @@ func ROCAUC(scores []float64, positive []bool) float64 {
 }
 
 // rocCurve returns at most maxPoints points of the ROC curve, from (0,0)
-// to (1,1).
+// to (1,1): every distinct threshold's point while there are few enough,
+// else an even sample of them (which a model file keeps; ROCCurve gives
+// the exact curve).
 func rocCurve(scores []float64, positive []bool, maxPoints int) []ROCPoint {
+	pts := rocPoints(scores, positive)
+	if len(pts) <= maxPoints {
+		return sanitizeROC(pts)
+	}
+	out := make([]ROCPoint, 0, maxPoints)
+	for k := 0; k < maxPoints-1; k++ {
+		out = append(out, pts[k*(len(pts)-1)/(maxPoints-1)])
+	}
+	return sanitizeROC(append(out, pts[len(pts)-1]))
+}
+
+// ROCCurve returns the ROC curve of scores for separating positive (true)
+// from negative rows, exactly, in few points: its corners, from (0,0) to
+// (1,1) in order of decreasing Threshold (rows scoring at or above a
+// point's Threshold are called positive). Points inside a straight run are
+// left out, so a polyline through the corners is the whole curve; there
+// are at most about twice as many as the smaller side has rows. nil when
+// either side is empty. Metrics.ROC is a sample of the same curve.
+func ROCCurve(scores []float64, positive []bool) []ROCPoint {
+	pts := sanitizeROC(rocPoints(scores, positive))
+	if pts == nil {
+		return nil
+	}
+	out := []ROCPoint{pts[0]}
+	for i := 1; i+1 < len(pts); i++ {
+		a, b, c := out[len(out)-1], pts[i], pts[i+1]
+		// b is a corner unless it lies on the segment from a to c.
+		if (b.FPR-a.FPR)*(c.TPR-a.TPR) != (b.TPR-a.TPR)*(c.FPR-a.FPR) {
+			out = append(out, b)
+		}
+	}
+	return append(out, pts[len(pts)-1])
+}
+
+// rocPoints returns the ROC curve's point at every distinct score, from
+// (0,0) (threshold +Inf) to (1,1); nil when either side is empty.
+func rocPoints(scores []float64, positive []bool) []ROCPoint {
 	idx := make([]int, len(scores))
 	for i := range idx {
 		idx[i] = i
@@ -304,14 +343,7 @@ func rocCurve(scores []float64, positive []bool, maxPoints int) []ROCPoint {
 		pts = append(pts, ROCPoint{FPR: float64(fp) / float64(nneg), TPR: float64(tp) / float64(npos), Threshold: scores[idx[i]]})
 		i = j
 	}
-	if len(pts) <= maxPoints {
-		return sanitizeROC(pts)
-	}
-	out := make([]ROCPoint, 0, maxPoints)
-	for k := 0; k < maxPoints-1; k++ {
-		out = append(out, pts[k*(len(pts)-1)/(maxPoints-1)])
-	}
-	return sanitizeROC(append(out, pts[len(pts)-1]))
+	return pts
 }
 
 // sanitizeROC replaces the infinite first threshold, which JSON cannot
