@@ -91,7 +91,8 @@ func runEval(ctx context.Context, args []string) error {
 	if *report != "" {
 		files := strings.Join(baseNames(ds.data.vals), ", ")
 		in := reportInput{Title: fmt.Sprintf("%s on %s", d.Model.Kind(), files), ModelID: d.ID(),
-			Rows: fmt.Sprintf("%d labelled flows of %s", len(lf.flows), files), Meta: d.Meta, Metrics: res.Metrics,
+			Rows: fmt.Sprintf("%s labelled flows of %s", thousands(float64(len(lf.flows))), files), Meta: d.Meta, Metrics: res.Metrics,
+			ROC:  exactROC(preds, lf.y, d.Pipeline.BenignIndex()),
 			Perf: perf, Values: res.Values}
 		in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
 		path, err := writeReport(*report, in)

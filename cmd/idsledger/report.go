@@ -21,6 +21,9 @@ type reportInput struct {
 	Rows    string
 	Meta    detector.Metadata
 	Metrics detector.Metrics
+	// ROC is the exact ROC curve of the rows (detector.ROCCurve); nil
+	// draws Metrics.ROC, a sample of it.
+	ROC []detector.ROCPoint
 	// Baseline are the figures of answering BaselineClass, the most
 	// frequent class of the same rows, for every row: what a model must
 	// beat. Empty BaselineClass: no baseline column.
@@ -71,9 +74,19 @@ func writeHTMLReport(w io.Writer, in reportInput) error {
 		data.Classes = append(data.Classes, classRow{Name: c, Benign: c == benign, ClassMetrics: m.PerClass[c]})
 	}
 	data.Plots = append(data.Plots, learningSVGs(in.Meta.Training, m.Task)...)
-	data.Plots = append(data.Plots, rocSVG(m, in.Meta.Threshold))
+	data.Plots = append(data.Plots, rocSVGs(m, in.ROC, in.Meta.Threshold)...)
 	data.Confusion = confusionSVG(m)
 	return reportTmpl.Execute(w, data)
+}
+
+// exactROC is the ROC curve of preds, y[i] being row i's class and benign
+// the benign one.
+func exactROC(preds []detector.Prediction, y []int, benign int) []detector.ROCPoint {
+	scores, attack := make([]float64, len(preds)), make([]bool, len(preds))
+	for i, p := range preds {
+		scores[i], attack[i] = p.Score, y[i] != benign
+	}
+	return detector.ROCCurve(scores, attack)
 }
 
 // benignName is the benign class's name: the first class of the pipeline.
@@ -199,7 +212,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>idsledger evaluation: {{.Title}}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em 1.5em;max-width:1150px;color:#222;line-height:1.4}
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1em 1.5em;max-width:1250px;color:#222;line-height:1.4}
 h1{font-size:1.5em;margin:.2em 0 .4em;overflow-wrap:anywhere}h2{font-size:1.1em;margin:1.4em 0 .4em}
 p,li{overflow-wrap:anywhere}
 code{font-size:.85em;overflow-wrap:anywhere}
@@ -208,7 +221,7 @@ table{border-collapse:collapse;margin:.3em 0;font-size:.92em}
 td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right;vertical-align:top}
 th{background:#f3f3f3}td:first-child,th:first-child,th.means{text-align:left}
 td.means{text-align:left;color:#555;font-size:.9em;min-width:12em}
-.plots{display:flex;flex-wrap:wrap;gap:1.5em 2.5em;align-items:flex-start}
+.plots{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}
 figure{margin:0;max-width:100%}figcaption{font-weight:600;margin-bottom:.3em}
 svg{max-width:100%;height:auto;display:block}
 .note{color:#555;font-size:.9em;max-width:60em}

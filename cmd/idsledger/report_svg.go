@@ -96,14 +96,18 @@ type legendEntry struct {
 }
 
 // polyline draws the points (xs[i], ys[i]), skipping those that are not
-// finite.
+// finite and those that would land on the same tenth of a pixel as the
+// point before (a curve of a million rows stays a small drawing).
 func (f frame) polyline(b *strings.Builder, xs, ys []float64, color, dash string) {
 	var pts []string
+	last := ""
 	for i := range xs {
 		if math.IsNaN(ys[i]) || math.IsInf(ys[i], 0) {
 			continue
 		}
-		pts = append(pts, fmt.Sprintf("%.1f,%.1f", f.px(xs[i]), f.py(ys[i])))
+		if p := fmt.Sprintf("%.1f,%.1f", f.px(xs[i]), f.py(ys[i])); p != last {
+			pts, last = append(pts, p), p
+		}
 	}
 	if len(pts) == 0 {
 		return
@@ -296,22 +300,64 @@ func learningSVGs(t *detector.TrainingInfo, task string) []template.HTML {
 	return append(plots, f.svg("Validation figures by epoch", "validation", b.String(), legend))
 }
 
-// rocSVG draws the ROC curve (benign vs attack, by score) and the model's
-// operating point: the false- and true-positive rates of its alerts.
-func rocSVG(m detector.Metrics, threshold float64) template.HTML {
+// rocSVGs draws the ROC curve (benign vs attack, by score) and the model's
+// operating point: the false- and true-positive rates of its alerts. When
+// that point is in the low false-positive corner, where a detector must
+// work and where a good model's curve hugs the frame, a second plot zooms
+// in on it.
+//
+// roc is the curve to draw, m.ROC (a sample) when nil.
+func rocSVGs(m detector.Metrics, roc []detector.ROCPoint, threshold float64) []template.HTML {
 	caption := fmt.Sprintf("ROC curve, benign vs attack (AUC %s)", fmtFloat(m.ROCAUC))
-	if len(m.ROC) == 0 {
-		return template.HTML(fmt.Sprintf(`<figure><figcaption>%s</figcaption><p>None: the rows hold one side only.</p></figure>`, template.HTMLEscapeString(caption)))
+	if roc == nil {
+		roc = m.ROC
 	}
-	f := frame{x: unitAxis("false-positive rate (benign flows alerted)"), y: unitAxis("true-positive rate (attacks alerted)")}
-	var b strings.Builder
-	f.polyline(&b, []float64{0, 1}, []float64{0, 1}, "#bbb", "4 3")
-	xs, ys := make([]float64, len(m.ROC)), make([]float64, len(m.ROC))
-	for i, p := range m.ROC {
+	if len(roc) == 0 {
+		return []template.HTML{template.HTML(fmt.Sprintf(`<figure><figcaption>%s</figcaption><p>None: the rows hold one side only.</p></figure>`, template.HTMLEscapeString(caption)))}
+	}
+	xs, ys := make([]float64, len(roc)), make([]float64, len(roc))
+	for i, p := range roc {
 		xs[i], ys[i] = p.FPR, p.TPR
 	}
+	xTitle, yTitle := "false-positive rate (benign flows alerted)", "true-positive rate (attacks alerted)"
+	plots := []template.HTML{rocSVG(caption, "roc", frame{x: unitAxis(xTitle), y: unitAxis(yTitle)}, m, threshold, xs, ys)}
+	fpr, tpr := float64(m.BenignFPR), float64(m.BinaryRecall)
+	if math.IsNaN(fpr) || math.IsNaN(tpr) || fpr > 0.2 {
+		return plots
+	}
+	// Zoom: false-positive rates up to about twice the operating point's,
+	// true-positive rates from the lowest the curve takes there.
+	fx := niceAxis(xTitle, 0, math.Max(2*fpr, 0.02), 4, false)
+	xmax := fx.hi
+	var zx, zy []float64
+	ylo := tpr
+	for i := range xs {
+		if xs[i] > xmax {
+			// Cut the segment that leaves the range at its edge.
+			t := (xmax - xs[i-1]) / (xs[i] - xs[i-1])
+			zx, zy = append(zx, xmax), append(zy, ys[i-1]+t*(ys[i]-ys[i-1]))
+			break
+		}
+		zx, zy = append(zx, xs[i]), append(zy, ys[i])
+		if xs[i] > 0 {
+			ylo = math.Min(ylo, ys[i])
+		}
+	}
+	f := frame{x: fx, y: niceAxis(yTitle, ylo, 1, 4, false)}
+	caption = "ROC curve, zoomed on false-positive rates up to " + fx.format(xmax)
+	return append(plots, rocSVG(caption, "roc-zoom", f, m, threshold, zx, zy))
+}
+
+// rocSVG draws one ROC plot in f: the curve through (xs, ys), chance, and
+// the operating point.
+func rocSVG(caption, class string, f frame, m detector.Metrics, threshold float64, xs, ys []float64) template.HTML {
+	var b strings.Builder
+	legend := []legendEntry{{green, "line", "ROC curve: every threshold"}}
+	if lo, hi := math.Max(f.x.lo, f.y.lo), math.Min(f.x.hi, f.y.hi); lo < hi { // the diagonal crosses the frame
+		f.polyline(&b, []float64{lo, hi}, []float64{lo, hi}, "#bbb", "4 3")
+		legend = append(legend, legendEntry{"#bbb", "dash", "chance"})
+	}
 	f.polyline(&b, xs, ys, green, "")
-	legend := []legendEntry{{green, "line", "ROC curve: every threshold"}, {"#bbb", "dash", "chance"}}
 	if fpr, tpr := float64(m.BenignFPR), float64(m.BinaryRecall); !math.IsNaN(fpr) && !math.IsNaN(tpr) {
 		fmt.Fprintf(&b, `<circle class="operating-point" cx="%.1f" cy="%.1f" r="5" fill="%s" stroke="#fff" stroke-width="1.5"/>`, f.px(fpr), f.py(tpr), red)
 		at := "its alerts"
@@ -320,7 +366,7 @@ func rocSVG(m detector.Metrics, threshold float64) template.HTML {
 		}
 		legend = append(legend, legendEntry{red, "dot", fmt.Sprintf("operating point (%s): FPR %.3f, TPR %.3f", at, fpr, tpr)})
 	}
-	return f.svg(caption, "roc", b.String(), legend)
+	return f.svg(caption, class, b.String(), legend)
 }
 
 // confusionSVG draws the confusion matrix, each cell shaded by its share

@@ -277,18 +277,19 @@ func runTrain(ctx context.Context, args []string) error {
 
 // writeHeldOutReport writes the HTML report of the held-out split of a
 // training run into dir: the figures Train measured on it, and the scoring
-// speed timed on it now.
+// speed and the exact ROC curve measured on it now (on the serving path,
+// whose scores agree with Train's to float rounding).
 func writeHeldOutReport(dir string, res *detector.TrainResult, files []string, testFrac float64, seed int64) (string, error) {
 	d := res.Detector
 	lf := labelFlows(d, res.TestFlows)
-	_, values, perf, err := measurePerf(d, lf.flows, 256, 1000)
+	preds, values, perf, err := measurePerf(d, lf.flows, 256, 1000)
 	if err != nil {
 		return "", err
 	}
 	names := strings.Join(baseNames(files), ", ")
 	in := reportInput{Title: fmt.Sprintf("%s on the %g%% of %s it did not train on", d.Model.Kind(), 100*testFrac, names),
-		ModelID: d.ID(), Rows: fmt.Sprintf("the %d flows held out for testing (%g%% of each class, seed %d), never trained on", len(lf.flows), 100*testFrac, seed),
-		Meta: d.Meta, Metrics: *res.Test, Perf: perf, Values: values}
+		ModelID: d.ID(), Rows: fmt.Sprintf("the %s flows held out for testing (%g%% of each class, seed %d), never trained on", thousands(float64(len(lf.flows))), 100*testFrac, seed),
+		Meta: d.Meta, Metrics: *res.Test, ROC: exactROC(preds, lf.y, d.Pipeline.BenignIndex()), Perf: perf, Values: values}
 	in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
 	return writeReport(dir, in)
 }
@@ -342,9 +343,21 @@ func (p *progressBar) done() {
 	}
 }
 
-// printMetrics writes a human-readable summary of m.
+// printMetrics writes a human-readable summary of m: a classifier's
+// figures, or an anomaly detector's (what it detects at its threshold).
 func printMetrics(w io.Writer, m detector.Metrics) {
 	fmt.Fprintf(w, "test rows %d (%s task)\n", m.N, m.Task)
+	if m.Task == "anomaly" {
+		fmt.Fprintf(w, "roc_auc %.4f  at the threshold: attacks detected %.4f  benign_fpr %.4f  alert precision %.4f\n",
+			m.ROCAUC, m.BinaryRecall, m.BenignFPR, m.BinaryPrecision)
+		fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "true class", "flows", "alerted", "share")
+		for _, c := range m.ConfusionRows {
+			pc := m.PerClass[c]
+			fmt.Fprintf(w, "%-16s %9d %9.0f %9.4f\n", c, pc.Support, float64(pc.DetectionRate)*float64(pc.Support), pc.DetectionRate)
+		}
+		printConfusion(w, m)
+		return
+	}
 	fmt.Fprintf(w, "accuracy %.4f  binary_accuracy %.4f  macro_f1 %.4f  benign_fpr %.4f  roc_auc %.4f  binary P/R/F1 %.4f/%.4f/%.4f\n",
 		m.Accuracy, m.BinaryAccuracy, m.MacroF1, m.BenignFPR, m.ROCAUC, m.BinaryPrecision, m.BinaryRecall, m.BinaryF1)
 	fmt.Fprintf(w, "%-16s %9s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "detected", "support")
@@ -352,6 +365,10 @@ func printMetrics(w io.Writer, m detector.Metrics) {
 		pc := m.PerClass[c]
 		fmt.Fprintf(w, "%-16s %9.4f %9.4f %9.4f %9.4f %9d\n", c, pc.Precision, pc.Recall, pc.F1, pc.DetectionRate, pc.Support)
 	}
+	printConfusion(w, m)
+}
+
+func printConfusion(w io.Writer, m detector.Metrics) {
 	fmt.Fprintf(w, "confusion (rows true, columns predicted: %s)\n", strings.Join(m.ConfusionCols, ", "))
 	for i, r := range m.Confusion {
 		fmt.Fprintf(w, "%-16s %v\n", m.ConfusionRows[i], r)
