@@ -167,7 +167,10 @@ func benchServing(ctx context.Context, cfg serveBenchConfig) (serveBenchResult, 
 	t0 := time.Now()
 	for _, p := range preds {
 		wg.Go(func() {
-			for time.Since(t0) < cfg.Each && ctx.Err() == nil {
+			// At least one call each, as repeatFor: a worker started after
+			// Each has passed (a loaded machine, a short Each) would leave
+			// the throughput 0 and the speedup infinite.
+			for n := 0; n == 0 || (time.Since(t0) < cfg.Each && ctx.Err() == nil); n++ {
 				if _, err := p.Probs(x); err != nil {
 					once.Do(func() { firstErr = err })
 					return

@@ -203,7 +203,8 @@ func benchTraining(ctx context.Context, cfg trainBenchConfig) (trainBenchResult,
 }
 
 // benchSteps runs mini-batches of batch rows, cycling through n rows, for
-// about each, and returns the rows trained per second.
+// about each (at least one after the warm-up), and returns the rows
+// trained per second.
 func benchSteps(ctx context.Context, s *detector.Stepper, n, batch int, each time.Duration) (float64, error) {
 	idx := make([]int, n)
 	for i := range idx {
@@ -215,7 +216,7 @@ func benchSteps(ctx context.Context, s *detector.Stepper, n, batch int, each tim
 	}
 	start := time.Now()
 	done := 0
-	for lo := 0; time.Since(start) < each; lo = (lo + batch) % (n - batch + 1) {
+	for lo := 0; done == 0 || time.Since(start) < each; lo = (lo + batch) % (n - batch + 1) { // at least one step, as repeatFor
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
