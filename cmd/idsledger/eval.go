@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +35,10 @@ type evalResult struct {
 	// UnknownClasses counts rows whose class the model was not trained on
 	// (they count in binary figures as attacks, not in multi-class ones).
 	UnknownClasses map[string]int `json:"unknown_classes,omitempty"`
+	// TrainedOn names the data files that are, byte for byte, a file the
+	// model was trained on (its model card's SHA-256): its figures on them
+	// include training rows and flatter it.
+	TrainedOn []string `json:"trained_on,omitempty"`
 }
 
 func runEval(ctx context.Context, args []string) error {
@@ -88,12 +95,20 @@ func runEval(ctx context.Context, args []string) error {
 	if len(lf.unknown) > 0 {
 		res.UnknownClasses = lf.unknown
 	}
+	if res.TrainedOn, err = trainingFiles(d, ds.data.vals); err != nil {
+		return err
+	}
+	var warning string
+	if len(res.TrainedOn) > 0 {
+		warning = fmt.Sprintf("the model was trained on part of %s: these figures include its training rows, so they flatter it", strings.Join(res.TrainedOn, ", "))
+		fmt.Fprintln(os.Stderr, "warning: "+warning)
+	}
 	if *report != "" {
 		files := strings.Join(baseNames(ds.data.vals), ", ")
 		in := reportInput{Title: fmt.Sprintf("%s on %s", d.Model.Kind(), files), ModelID: d.ID(),
 			Rows: fmt.Sprintf("%s labelled flows of %s", thousands(float64(len(lf.flows))), files), Meta: d.Meta, Metrics: res.Metrics,
 			ROC:  exactROC(preds, lf.y, d.Pipeline.BenignIndex()),
-			Perf: perf, Values: res.Values}
+			Perf: perf, Values: res.Values, Warning: warning}
 		in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
 		path, err := writeReport(*report, in)
 		if err != nil {
@@ -182,4 +197,33 @@ func majorityBaseline(classes []string, benign int, y []int) (string, detector.M
 		}
 	}
 	return classes[maj], detector.Evaluate(classes, benign, y, preds)
+}
+
+// trainingFiles returns the base names of the files of paths whose SHA-256
+// is that of a file the model was trained on (its model card's data).
+func trainingFiles(d *detector.Detector, paths []string) ([]string, error) {
+	if d.Meta.Card == nil {
+		return nil, nil
+	}
+	trained := map[string]bool{}
+	for _, f := range d.Meta.Card.Data {
+		trained[f.SHA256] = true
+	}
+	var out []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		if trained[hex.EncodeToString(h.Sum(nil))] {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	return out, nil
 }

@@ -31,6 +31,9 @@ type reportInput struct {
 	BaselineClass string
 	Perf          evalPerf
 	Values        detector.ValueStats
+	// Warning, when set, is shown above the figures (e.g. that they
+	// include training rows).
+	Warning string
 }
 
 // writeReport writes the report of in into dir/index.html and returns that
@@ -226,6 +229,7 @@ figure{margin:0;max-width:100%}figcaption{font-weight:600;margin-bottom:.3em}
 svg{max-width:100%;height:auto;display:block}
 .note{color:#555;font-size:.9em;max-width:60em}
 .count{white-space:nowrap}
+.warning{background:#fff4e5;border-left:4px solid #e67e00;padding:.4em .7em}
 @media (max-width:600px){body{padding:.5em .6em}table{font-size:.85em}td,th{padding:.2em .3em}.means{display:none}}
 @media (max-width:480px){.wide-only{display:none}}
 </style></head><body>
@@ -233,6 +237,7 @@ svg{max-width:100%;height:auto;display:block}
 <p>Model <code>{{.ModelID}}</code>: <b>{{.Meta.ModelKind}}</b>{{if .Anomaly}}, an anomaly detector (it says benign or anomaly, never which attack){{end}};
 dataset {{.Meta.Pipeline.Dataset}}, input {{.Meta.Pipeline.Input}}, {{len .Meta.Pipeline.Features}} features, alert threshold {{printf "%.4g" .Meta.Threshold}}.
 Scored: {{.Rows}}.</p>
+{{if .Warning}}<p class="warning">Warning: {{.Warning}}.</p>{{end}}
 
 <h2>How good</h2>
 <div class="scroll"><table class="figures">

@@ -19,9 +19,9 @@ import (
 	"github.com/idsledger/idsledger/internal/testenv"
 )
 
-// TestReportInBrowser renders the reports of `train --report` in headless
-// Chromium, as a person would open them, at a desktop width and at a
-// phone's: it takes screenshots and measures the laid-out page (nothing
+// TestReportInBrowser renders the reports of `train --report` (the
+// held-out split) and `eval --report` (a file) in headless Chromium, as a
+// person would open them, at a desktop width and at a phone's: it takes screenshots and measures the laid-out page (nothing
 // wider than the window, no label cut off by its plot). Set
 // IDSLEDGER_REPORT_SCREENSHOTS to a directory to keep the screenshots and
 // look at them. Without Chromium the test is skipped, and under CI it
@@ -33,21 +33,24 @@ func TestReportInBrowser(t *testing.T) {
 	for _, c := range []struct {
 		kind string
 		args []string
+		eval bool // the report of eval on the whole sample, not train's
 	}{
-		{"bilstm", []string{"--epochs", "12"}},
-		{"autoencoder", []string{"--epochs", "40"}},
+		{"bilstm", []string{"--epochs", "12"}, false},
+		{"autoencoder", []string{"--epochs", "40"}, true},
 	} {
 		t.Run(c.kind, func(t *testing.T) {
 			reportDir := filepath.Join(dir, c.kind)
-			var code int
-			out := captureTrainStdout(t, func() {
-				code = runMain(append([]string{"train", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV, "--model", c.kind,
-					"--out", filepath.Join(dir, c.kind+".idslm"), "--quiet", "--report", reportDir}, c.args...))
-			})
-			if code != 0 || !strings.Contains(out, "report written to") {
-				t.Fatalf("train --report: exit %d\n%s", code, out)
+			model := filepath.Join(dir, c.kind+".idslm")
+			args := append([]string{"train", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV, "--model", c.kind,
+				"--out", model, "--quiet"}, c.args...)
+			if c.eval {
+				run(t, args...)
+				args = []string{"eval", "--model", model, "--data", detectorSampleCSV, "--latency-samples", "50", "--quiet"}
 			}
-			d, err := detector.LoadDetector(filepath.Join(dir, c.kind+".idslm"))
+			if out := run(t, append(args, "--report", reportDir)...); !strings.Contains(out, "report written to") {
+				t.Fatalf("%s --report:\n%s", args[0], out)
+			}
+			d, err := detector.LoadDetector(model)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +58,11 @@ func TestReportInBrowser(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkReport(t, string(page), *d.Meta.Training.Test)
+			if c.eval {
+				checkReport(t, string(page), evalMetrics(t, model))
+			} else {
+				checkReport(t, string(page), *d.Meta.Training.Test)
+			}
 			for _, w := range []struct {
 				name          string
 				width, height int
@@ -69,6 +76,30 @@ func TestReportInBrowser(t *testing.T) {
 			}
 		})
 	}
+}
+
+// run runs idsledger with args and returns its standard output; it fails t
+// unless the command succeeds.
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	var code int
+	out := captureTrainStdout(t, func() { code = runMain(args) })
+	if code != 0 {
+		t.Fatalf("idsledger %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+// evalMetrics are the metrics `eval --json` reports for model on the
+// sample.
+func evalMetrics(t *testing.T, model string) detector.Metrics {
+	t.Helper()
+	var m detector.Metrics
+	out := run(t, "eval", "--model", model, "--data", detectorSampleCSV, "--latency-samples", "1", "--json")
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("eval --json: %v\n%s", err, out)
+	}
+	return m
 }
 
 // findChromium returns the headless browser's path, or skips (fails under

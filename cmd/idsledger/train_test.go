@@ -68,6 +68,13 @@ func TestTrainEvalCommands(t *testing.T) {
 	if err != nil || !strings.Contains(string(html), "<svg") {
 		t.Errorf("report: %v", err)
 	}
+	// The model trained on 70% of this very file: eval says so.
+	if tr, _ := res["trained_on"].([]any); len(tr) != 1 || tr[0] != "nf-bot-iot-v2-sample.csv" {
+		t.Errorf("trained_on %v, want the sample file", res["trained_on"])
+	}
+	if !strings.Contains(string(html), "include its training rows") {
+		t.Error("the report does not warn that the model trained on these flows")
+	}
 }
 
 func TestTrainUsageErrors(t *testing.T) {
