@@ -156,6 +156,21 @@ func (m *Autoencoder) SetWeights(w []float32) error {
 	return nil
 }
 
+// InitWeights sets an identity input transform (shift 0, scale 1, see
+// aeDims) and the seeded initial layers (ModelConfig.Seed) Fit starts
+// from. It gives a servable model of a shape without training, for
+// measurements and tests. Fit afterwards keeps the identity transform
+// instead of fitting one on the benign rows, as it keeps any weights it
+// finds. The threshold is kept. Not safe for concurrent use.
+func (m *Autoencoder) InitWeights() error {
+	F := m.d.F
+	w := make([]float32, 2*F, m.d.size())
+	for j := F; j < 2*F; j++ {
+		w[j] = 1
+	}
+	return m.SetWeights(append(w, m.d.initLayers(m.cfg.Seed)...))
+}
+
 // Scores returns the reconstruction error of every sequence of x.
 func (m *Autoencoder) Scores(x Seqs) ([]float64, error) {
 	if m.net == nil {

@@ -180,6 +180,12 @@ func (m *BiLSTM) SetWeights(w []float32) error {
 	return nil
 }
 
+// InitWeights sets the seeded initial weights (ModelConfig.Seed) that Fit
+// starts from when the model has none, so Fit after InitWeights trains the
+// same model as Fit on a new one. It gives a servable model of a shape
+// without training, for measurements and tests. Not safe for concurrent use.
+func (m *BiLSTM) InitWeights() error { return m.SetWeights(m.d.initWeights(m.cfg.Seed)) }
+
 // Predict scores x with the plain-Go forward pass. Score is 1 − P(benign);
 // Alert is Class != BenignClass.
 func (m *BiLSTM) Predict(x Seqs) ([]Prediction, error) {

@@ -291,32 +291,49 @@ func (b *bilstmGraph) probsInto(out []float32, n int) {
 	}
 }
 
-// gorgoniaPredictor scores with a forward-only gorgonia graph: the reference
-// the serving path is tested and benchmarked against. Calls are serialised
-// by a mutex because one TapeMachine is not safe for concurrent use.
-type gorgoniaPredictor struct {
+// GorgoniaPredictor scores windows with a forward-only gorgonia graph over
+// a BiLSTM's weights: the reference the serving path (BiLSTM.Predict) is
+// tested and measured against. Probs serialises its calls, because one
+// graph (one TapeMachine) is not safe for concurrent use: to run graphs in
+// parallel, make one GorgoniaPredictor per goroutine.
+type GorgoniaPredictor struct {
 	mu sync.Mutex
 	g  *bilstmGraph
 }
 
-// newGorgoniaPredictor builds a forward graph of the given batch size over
-// the flat weights w.
-func newGorgoniaPredictor(d bilstmDims, batch int, w []float32) (*gorgoniaPredictor, error) {
-	g, err := newBiLSTMGraph(d, batch, tensor.Float32, false)
+// NewGorgoniaPredictor builds a forward graph of batch windows over a copy
+// of m's current weights: later changes to m do not reach it. m must have
+// weights (else ErrNotFitted) and batch be positive.
+func NewGorgoniaPredictor(m *BiLSTM, batch int) (*GorgoniaPredictor, error) {
+	if m.w == nil {
+		return nil, ErrNotFitted
+	}
+	if batch <= 0 {
+		return nil, fmt.Errorf("%w: gorgonia predictor batch %d", ErrShape, batch)
+	}
+	g, err := newBiLSTMGraph(m.d, batch, tensor.Float32, false)
 	if err != nil {
 		return nil, err
 	}
-	w64 := make([]float64, len(w))
-	for i, v := range w {
+	w64 := make([]float64, len(m.w))
+	for i, v := range m.w {
 		w64[i] = float64(v)
 	}
 	g.setWeights(w64)
-	return &gorgoniaPredictor{g: g}, nil
+	return &GorgoniaPredictor{g: g}, nil
 }
 
-// probs returns the class probabilities (x.N·C values) of every window of x,
-// padding the last batch.
-func (p *gorgoniaPredictor) probs(x Seqs) ([]float32, error) {
+// Probs returns the class probabilities of every window of x: x.N rows of
+// C values, row-major, in x's order. x must have the model's T and F (else
+// an error wrapping ErrShape); it is cut into batches of the graph's size,
+// the last one padded.
+func (p *GorgoniaPredictor) Probs(x Seqs) ([]float32, error) {
+	if err := x.Validate(); err != nil {
+		return nil, err
+	}
+	if x.T != p.g.d.T || x.F != p.g.d.F {
+		return nil, fmt.Errorf("%w: gorgonia predictor expects T=%d F=%d, got T=%d F=%d", ErrShape, p.g.d.T, p.g.d.F, x.T, x.F)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	out := make([]float32, x.N*p.g.d.C)

@@ -59,11 +59,11 @@ func TestBiLSTMServeMatchesGorgonia(t *testing.T) {
 	} {
 		m := randomBiLSTMPos(t, tc.T, tc.F, tc.H, tc.C, 2, tc.positional)
 		x := randomSeqs(tc.n, tc.T, tc.F, 3)
-		gp, err := newGorgoniaPredictor(m.d, tc.batch, m.Weights())
+		gp, err := NewGorgoniaPredictor(m, tc.batch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := gp.probs(x)
+		want, err := gp.Probs(x)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,11 +212,11 @@ func TestBiLSTMSliceBoundTrap(t *testing.T) {
 	// wrong step read anywhere would show here.
 	m := randomBiLSTMPos(t, 255, 1, 2, 2, 2, false)
 	xs := randomSeqs(2, 255, 1, 5)
-	gp, err := newGorgoniaPredictor(m.d, 2, m.Weights())
+	gp, err := NewGorgoniaPredictor(m, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := gp.probs(xs)
+	want, err := gp.Probs(xs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,15 +263,15 @@ func TestBiLSTMBatchIndependence(t *testing.T) {
 	}
 	// The gorgonia graph pads a short batch; padding must not leak into the
 	// real rows either.
-	gp, err := newGorgoniaPredictor(m.d, 16, m.Weights())
+	gp, err := NewGorgoniaPredictor(m, 16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	full, err := gp.probs(x.Slice(0, 16))
+	full, err := gp.Probs(x.Slice(0, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
-	short, err := gp.probs(x.Slice(0, 3))
+	short, err := gp.Probs(x.Slice(0, 3))
 	if err != nil {
 		t.Fatal(err)
 	}

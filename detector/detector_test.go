@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
+	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -163,18 +163,74 @@ func TestEvaluateMulticlass(t *testing.T) {
 	}
 }
 
-func TestHTMLReport(t *testing.T) {
-	res, _ := trainSample(t, "cblof")
-	var b bytes.Buffer
-	err := WriteHTMLReport(&b, ReportInput{Title: "t", ModelID: res.Detector.ID(), Meta: res.Detector.Meta, Metrics: *res.Test})
-	if err != nil {
-		t.Fatal(err)
+// TestEvaluateAnomaly: an anomaly model's confusion matrix is true class ×
+// {benign, Anomaly}, the only answers it gives, and its per-class recall is
+// the detection rate.
+func TestEvaluateAnomaly(t *testing.T) {
+	classes := []string{"Benign", "DoS", "Scan"}
+	y := []int{0, 0, 0, 0, 1, 1, 1, 2, 2, 2}
+	alert := []bool{false, false, false, true, true, true, false, true, false, false}
+	var preds []Prediction
+	for i, a := range alert {
+		p := Prediction{Class: 0, Score: float64(i)}
+		if a {
+			p.Class, p.Alert = ClassAnomaly, true
+		}
+		preds = append(preds, p)
 	}
-	if n := strings.Count(b.String(), "<svg"); n != 2 { // ROC and confusion; no curve for one-pass models
-		t.Errorf("%d svg plots", n)
+	m := Evaluate(classes, 0, y, preds)
+	want := [][]int{{3, 1}, {1, 2}, {2, 1}}
+	if m.Task != "anomaly" || !reflect.DeepEqual(m.ConfusionCols, []string{"Benign", "Anomaly"}) ||
+		!reflect.DeepEqual(m.ConfusionRows, classes) || !reflect.DeepEqual(m.Confusion, want) {
+		t.Errorf("task %s, confusion %v × %v = %v; want %v", m.Task, m.ConfusionRows, m.ConfusionCols, m.Confusion, want)
 	}
-	if os.Getenv("DETECTOR_WRITE_REPORT") != "" {
-		os.WriteFile(os.Getenv("DETECTOR_WRITE_REPORT"), b.Bytes(), 0o644)
+	if m.BenignFPR != 0.25 || m.PerClass["DoS"].Recall != Float(2.0/3) || m.PerClass["Scan"].Support != 3 {
+		t.Errorf("fpr %v, DoS %+v, Scan %+v", m.BenignFPR, m.PerClass["DoS"], m.PerClass["Scan"])
+	}
+}
+
+// TestROCCurve: the exact curve keeps every corner and no point of a
+// straight run, every point of the full curve lies on its polyline, and
+// Metrics.ROC (a sample) stays what it was for few rows: all points.
+func TestROCCurve(t *testing.T) {
+	r := newRand(3, 0)
+	var scores []float64
+	var positive []bool
+	for i := 0; i < 400; i++ {
+		p := r.IntN(3) > 0
+		s := float64(r.IntN(60)) // ties
+		if p {
+			s += 20
+		}
+		scores, positive = append(scores, s), append(positive, p)
+	}
+	full := sanitizeROC(rocPoints(scores, positive))
+	got := ROCCurve(scores, positive)
+	if got[0] != full[0] || got[len(got)-1] != full[len(full)-1] || len(got) >= len(full) {
+		t.Fatalf("%d corners of %d points, ends %v %v", len(got), len(full), got[0], got[len(got)-1])
+	}
+	// Each full point lies on the segment of the corners around it.
+	k := 0
+	for _, p := range full {
+		for k+1 < len(got) && got[k+1].Threshold > p.Threshold {
+			k++
+		}
+		a, b := got[k], got[min(k+1, len(got)-1)]
+		if cross := (p.FPR-a.FPR)*(b.TPR-a.TPR) - (p.TPR-a.TPR)*(b.FPR-a.FPR); math.Abs(cross) > 1e-12 {
+			t.Errorf("point %+v is off the corners' segment %+v – %+v", p, a, b)
+		}
+	}
+	for i := 1; i+1 < len(got); i++ {
+		a, b, c := got[i-1], got[i], got[i+1]
+		if (b.FPR-a.FPR)*(c.TPR-a.TPR) == (b.TPR-a.TPR)*(c.FPR-a.FPR) {
+			t.Errorf("corner %d %+v is on a straight run", i, b)
+		}
+	}
+	if ROCCurve([]float64{1, 2}, []bool{true, true}) != nil {
+		t.Error("a curve with no negatives")
+	}
+	if s := rocCurve(scores, positive, 200); !reflect.DeepEqual(s, full) {
+		t.Errorf("rocCurve with fewer points than its cap: %d points, want all %d", len(s), len(full))
 	}
 }
 

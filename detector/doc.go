@@ -22,6 +22,12 @@
 // place, ModelKind.Defaults (DefaultsFor); Train records the resolved
 // settings and a ModelCard in the model file.
 //
+// For measurements outside Fit, InitWeights gives a servable seeded model
+// of a shape, a Stepper runs one training step on any engine (fast with
+// AVX2, fast portable, gorgonia), and GorgoniaPredictor is the serving
+// path's reference forward pass: what `idsledger bench train` and `bench
+// detector` time.
+//
 // # Data in
 //
 // Dataset kinds (LookupSchema, DatasetKinds): "bot-iot-argus" (original
@@ -94,5 +100,7 @@
 // Evaluate reports multi-class accuracy beside binary accuracy, macro-F1,
 // per-class precision, recall and F1, benign false-positive rate, ROC-AUC
 // and the confusion matrix. Anomaly detectors, which only say benign or
-// not, are evaluated as such (Metrics.Task "anomaly").
+// not, are evaluated as such (Metrics.Task "anomaly": detection rates, and
+// a matrix of true class × {Benign, Anomaly}). ROCCurve gives the exact
+// ROC curve where Metrics.ROC keeps a sample.
 package detector

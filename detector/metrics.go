@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"time"
 )
 
 // Float is a float64 that encodes NaN (an undefined metric, e.g. ROC-AUC
@@ -77,7 +76,8 @@ type Metrics struct {
 	ROCAUC          Float                   `json:"roc_auc"`
 	PerClass        map[string]ClassMetrics `json:"per_class"`
 	// Confusion[i][j] counts rows of true class ConfusionRows[i] predicted
-	// as ConfusionCols[j] (the last column is "Anomaly" for anomaly tasks).
+	// as ConfusionCols[j]. For anomaly tasks the columns are the benign
+	// class and "Anomaly", the only answers such a model gives.
 	Confusion     [][]int    `json:"confusion"`
 	ConfusionRows []string   `json:"confusion_rows"`
 	ConfusionCols []string   `json:"confusion_cols"`
@@ -97,14 +97,12 @@ func Evaluate(classes []string, benign int, y []int, preds []Prediction) Metrics
 		}
 	}
 	m.ConfusionCols = classes
-	cols := len(classes)
 	if m.Task == "anomaly" {
-		m.ConfusionCols = append(append([]string(nil), classes...), "Anomaly")
-		cols++
+		m.ConfusionCols = []string{classes[benign], "Anomaly"}
 	}
 	m.Confusion = make([][]int, len(classes))
 	for i := range m.Confusion {
-		m.Confusion[i] = make([]int, cols)
+		m.Confusion[i] = make([]int, len(m.ConfusionCols))
 	}
 	alerts := make([]int, len(classes))
 	var scores []float64
@@ -116,14 +114,7 @@ func Evaluate(classes []string, benign int, y []int, preds []Prediction) Metrics
 			continue
 		}
 		m.N++
-		c := p.Class
-		if c == ClassAnomaly || c < 0 || c >= len(classes) {
-			c = cols - 1
-			if m.Task != "anomaly" {
-				c = benign // cannot happen for a supervised model
-			}
-		}
-		m.Confusion[t][c]++
+		m.Confusion[t][confusionCol(m.Task, p.Class, benign, len(classes))]++
 		if p.Class == t {
 			correct++
 		}
@@ -198,6 +189,22 @@ func Evaluate(classes []string, benign int, y []int, preds []Prediction) Metrics
 	return m
 }
 
+// confusionCol is the confusion-matrix column of a prediction of class c:
+// for anomaly tasks 0 (benign) or 1 (anomaly), else the class itself; a
+// class out of range (cannot happen for a supervised model) counts as
+// benign.
+func confusionCol(task string, c, benign, classes int) int {
+	switch {
+	case task == "anomaly" && c == benign:
+		return 0
+	case task == "anomaly":
+		return 1
+	case c < 0 || c >= classes:
+		return benign
+	}
+	return c
+}
+
 func sum(v []int) int {
 	s := 0
 	for _, x := range v {
@@ -264,8 +271,47 @@ func ROCAUC(scores []float64, positive []bool) float64 {
 }
 
 // rocCurve returns at most maxPoints points of the ROC curve, from (0,0)
-// to (1,1).
+// to (1,1): every distinct threshold's point while there are few enough,
+// else an even sample of them (which a model file keeps; ROCCurve gives
+// the exact curve).
 func rocCurve(scores []float64, positive []bool, maxPoints int) []ROCPoint {
+	pts := rocPoints(scores, positive)
+	if len(pts) <= maxPoints {
+		return sanitizeROC(pts)
+	}
+	out := make([]ROCPoint, 0, maxPoints)
+	for k := 0; k < maxPoints-1; k++ {
+		out = append(out, pts[k*(len(pts)-1)/(maxPoints-1)])
+	}
+	return sanitizeROC(append(out, pts[len(pts)-1]))
+}
+
+// ROCCurve returns the ROC curve of scores for separating positive (true)
+// from negative rows, exactly, in few points: its corners, from (0,0) to
+// (1,1) in order of decreasing Threshold (rows scoring at or above a
+// point's Threshold are called positive). Points inside a straight run are
+// left out, so a polyline through the corners is the whole curve; there
+// are at most about twice as many as the smaller side has rows. nil when
+// either side is empty. Metrics.ROC is a sample of the same curve.
+func ROCCurve(scores []float64, positive []bool) []ROCPoint {
+	pts := sanitizeROC(rocPoints(scores, positive))
+	if pts == nil {
+		return nil
+	}
+	out := []ROCPoint{pts[0]}
+	for i := 1; i+1 < len(pts); i++ {
+		a, b, c := out[len(out)-1], pts[i], pts[i+1]
+		// b is a corner unless it lies on the segment from a to c.
+		if (b.FPR-a.FPR)*(c.TPR-a.TPR) != (b.TPR-a.TPR)*(c.FPR-a.FPR) {
+			out = append(out, b)
+		}
+	}
+	return append(out, pts[len(pts)-1])
+}
+
+// rocPoints returns the ROC curve's point at every distinct score, from
+// (0,0) (threshold +Inf) to (1,1); nil when either side is empty.
+func rocPoints(scores []float64, positive []bool) []ROCPoint {
 	idx := make([]int, len(scores))
 	for i := range idx {
 		idx[i] = i
@@ -297,14 +343,7 @@ func rocCurve(scores []float64, positive []bool, maxPoints int) []ROCPoint {
 		pts = append(pts, ROCPoint{FPR: float64(fp) / float64(nneg), TPR: float64(tp) / float64(npos), Threshold: scores[idx[i]]})
 		i = j
 	}
-	if len(pts) <= maxPoints {
-		return sanitizeROC(pts)
-	}
-	out := make([]ROCPoint, 0, maxPoints)
-	for k := 0; k < maxPoints-1; k++ {
-		out = append(out, pts[k*(len(pts)-1)/(maxPoints-1)])
-	}
-	return sanitizeROC(append(out, pts[len(pts)-1]))
+	return pts
 }
 
 // sanitizeROC replaces the infinite first threshold, which JSON cannot
@@ -314,22 +353,6 @@ func sanitizeROC(p []ROCPoint) []ROCPoint {
 		p[0].Threshold = p[1].Threshold
 	}
 	return p
-}
-
-// Latency summarises timed calls.
-type Latency struct {
-	Calls int           `json:"calls"`
-	P50   time.Duration `json:"p50_ns"`
-	P99   time.Duration `json:"p99_ns"`
-	Max   time.Duration `json:"max_ns"`
-}
-
-// LatencyOf returns the p50, p99 (Quantile) and max of durations.
-func LatencyOf(d []time.Duration) Latency {
-	if len(d) == 0 {
-		return Latency{}
-	}
-	return Latency{Calls: len(d), P50: Quantile(d, 0.50), P99: Quantile(d, 0.99), Max: Quantile(d, 1)}
 }
 
 // InverseFrequencyWeights returns per-class loss weights

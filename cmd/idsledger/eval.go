@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -28,7 +31,7 @@ type evalResult struct {
 	ModelKind string `json:"model_kind"`
 	Dataset   string `json:"dataset"`
 	detector.Metrics
-	detector.Perf
+	evalPerf
 	Values detector.ValueStats `json:"values"`
 	Load   detector.LoadStats  `json:"load"`
 	// Rejected counts the labelled rows that break the model's flow rules
@@ -43,6 +46,10 @@ type evalResult struct {
 	// UnknownClasses counts rows whose class the model was not trained on
 	// (they count in binary figures as attacks, not in multi-class ones).
 	UnknownClasses map[string]int `json:"unknown_classes,omitempty"`
+	// TrainedOn names the data files that are, byte for byte, a file the
+	// model was trained on (its model card's SHA-256): its figures on them
+	// include training rows and flatter it.
+	TrainedOn []string `json:"trained_on,omitempty"`
 }
 
 func runEval(ctx context.Context, args []string) error {
@@ -95,83 +102,42 @@ func runEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Classes the model does not know are appended so that their rows
-	// still count (as attacks) in the binary figures.
-	classes := append([]string(nil), d.Classes()...)
-	index := map[string]int{}
-	for i, c := range classes {
-		index[c] = i
+	lf := labelFlows(d, flows, rules)
+	if len(lf.flows) == 0 && lf.rejected > 0 {
+		return fmt.Errorf("all %d labelled rows break the model's flow rules, e.g. %w", lf.rejected, lf.firstReject)
 	}
-	unknown := map[string]int{}
-	var labelled []*detector.Flow
-	var y []int
-	rejected, rejectedBy, imputed := 0, map[string]int{}, 0
-	var firstReject error
-	for _, f := range flows {
-		if f.Class == "" {
-			continue
-		}
-		n, err := rules.Check(f)
-		if err != nil {
-			rejected++
-			if firstReject == nil {
-				firstReject = fmt.Errorf("%s:%d: %w", f.Source, f.Line, err)
-			}
-			var fe *detector.FlowError
-			if errors.As(err, &fe) {
-				for _, p := range fe.Problems {
-					rejectedBy[string(p.Kind)+" "+p.Field]++
-				}
-			}
-			continue
-		}
-		imputed += n
-		i, ok := index[f.Class]
-		if !ok {
-			i = len(classes)
-			classes = append(classes, f.Class)
-			index[f.Class] = i
-		}
-		if i >= len(d.Classes()) {
-			unknown[f.Class]++
-		}
-		labelled = append(labelled, f)
-		y = append(y, i)
-	}
-	if len(labelled) == 0 && rejected > 0 {
-		return fmt.Errorf("all %d labelled rows break the model's flow rules, e.g. %w", rejected, firstReject)
-	}
-	if len(labelled) == 0 {
+	if len(lf.flows) == 0 {
 		return fmt.Errorf("no labelled flows in %s", strings.Join(ds.data.vals, ", "))
 	}
-	preds, perf, err := detector.MeasurePerf(d, labelled, *batch, *singles)
+	preds, values, perf, err := measurePerf(d, lf.flows, *batch, *singles)
 	if err != nil {
 		return err
 	}
 	res := evalResult{ModelID: d.ID(), ModelKind: d.Model.Kind(), Dataset: ds.dataset,
-		Metrics: detector.Evaluate(classes, d.Pipeline.BenignIndex(), y, preds), Perf: perf,
-		Values: d.Pipeline.Stats(), Load: stats, Rejected: rejected, Imputed: imputed}
-	if rejected > 0 {
-		res.RejectedBy = rejectedBy
+		Metrics: detector.Evaluate(lf.classes, d.Pipeline.BenignIndex(), lf.y, preds), evalPerf: perf,
+		Values: values, Load: stats, Rejected: lf.rejected, Imputed: lf.imputed}
+	if lf.rejected > 0 {
+		res.RejectedBy = lf.rejectedBy
 	}
-	if len(unknown) > 0 {
-		res.UnknownClasses = unknown
+	if len(lf.unknown) > 0 {
+		res.UnknownClasses = lf.unknown
+	}
+	if res.TrainedOn, err = trainingFiles(d, ds.data.vals); err != nil {
+		return err
+	}
+	var warning string
+	if len(res.TrainedOn) > 0 {
+		warning = fmt.Sprintf("the model was trained on part of %s: these figures include its training rows, so they flatter it", strings.Join(res.TrainedOn, ", "))
+		fmt.Fprintln(os.Stderr, "warning: "+warning)
 	}
 	if *report != "" {
-		if err := os.MkdirAll(*report, 0o755); err != nil {
-			return err
-		}
-		path := filepath.Join(*report, "index.html")
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		err = detector.WriteHTMLReport(f, detector.ReportInput{
-			Title:   fmt.Sprintf("%s on %s", d.Model.Kind(), strings.Join(baseNames(ds.data.vals), ", ")),
-			ModelID: d.ID(), Meta: d.Meta, Metrics: res.Metrics, Perf: perf, Values: res.Values})
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+		files := strings.Join(baseNames(ds.data.vals), ", ")
+		in := reportInput{Title: fmt.Sprintf("%s on %s", d.Model.Kind(), files), ModelID: d.ID(),
+			Rows: fmt.Sprintf("%s labelled flows of %s", thousands(float64(len(lf.flows))), files), Meta: d.Meta, Metrics: res.Metrics,
+			ROC:  exactROC(preds, lf.y, d.Pipeline.BenignIndex()),
+			Perf: perf, Values: res.Values, Warning: warning}
+		in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
+		path, err := writeReport(*report, in)
 		if err != nil {
 			return err
 		}
@@ -189,9 +155,9 @@ func runEval(ctx context.Context, args []string) error {
 	fmt.Printf("throughput %.0f windows/s (batch %d), single-flow latency p50 %.1f µs p99 %.1f µs\n",
 		perf.WindowsPerSecond, perf.BatchSize, perf.LatencyP50us, perf.LatencyP99us)
 	fmt.Printf("values: %d imputed, %d inf, %d clipped, %d unknown categories; rows: %d read, %d malformed skipped, %d rejected\n",
-		res.Imputed, res.Values.Inf, res.Values.Clipped, res.Values.Unknown, stats.Rows, stats.Skipped, rejected)
-	if rejected > 0 {
-		fmt.Printf("rejected by the flow rules (not scored): %s; e.g. %v\n", topCounts(rejectedBy, 5), firstReject)
+		res.Imputed, res.Values.Inf, res.Values.Clipped, res.Values.Unknown, stats.Rows, stats.Skipped, lf.rejected)
+	if lf.rejected > 0 {
+		fmt.Printf("rejected by the flow rules (not scored): %s; e.g. %v\n", topCounts(lf.rejectedBy, 5), lf.firstReject)
 	}
 	return nil
 }
@@ -224,4 +190,119 @@ func baseNames(p []string) []string {
 		out[i] = filepath.Base(s)
 	}
 	return out
+}
+
+// labelledFlows are the labelled flows of a file set that pass the
+// model's flow rules, with their classes as indexes into classes: the
+// model's classes, then any class the model does not know, appended so that
+// its rows still count (as attacks) in the binary figures. unknown counts
+// the rows of such classes; rejected the labelled rows the rules refused
+// (rejectedBy by "kind field", firstReject the first refusal), imputed the
+// values the rules let be imputed. Nil rules check nothing (a training
+// run's held-out flows, which Train measured as they are).
+type labelledFlows struct {
+	flows       []*detector.Flow
+	y           []int
+	classes     []string
+	unknown     map[string]int
+	rejected    int
+	rejectedBy  map[string]int
+	firstReject error
+	imputed     int
+}
+
+func labelFlows(d *detector.Detector, flows []*detector.Flow, rules *detector.Rules) labelledFlows {
+	lf := labelledFlows{classes: append([]string(nil), d.Classes()...), unknown: map[string]int{}, rejectedBy: map[string]int{}}
+	index := map[string]int{}
+	for i, c := range lf.classes {
+		index[c] = i
+	}
+	for _, f := range flows {
+		if f.Class == "" {
+			continue
+		}
+		var n int
+		var err error
+		if rules != nil {
+			n, err = rules.Check(f)
+		}
+		if err != nil {
+			lf.rejected++
+			if lf.firstReject == nil {
+				lf.firstReject = fmt.Errorf("%s:%d: %w", f.Source, f.Line, err)
+			}
+			var fe *detector.FlowError
+			if errors.As(err, &fe) {
+				for _, p := range fe.Problems {
+					lf.rejectedBy[string(p.Kind)+" "+p.Field]++
+				}
+			}
+			continue
+		}
+		lf.imputed += n
+		i, ok := index[f.Class]
+		if !ok {
+			i = len(lf.classes)
+			lf.classes = append(lf.classes, f.Class)
+			index[f.Class] = i
+		}
+		if i >= len(d.Classes()) {
+			lf.unknown[f.Class]++
+		}
+		lf.flows = append(lf.flows, f)
+		lf.y = append(lf.y, i)
+	}
+	return lf
+}
+
+// majorityBaseline returns the most frequent class of y (the first of
+// equals) and the figures of predicting it for every row.
+func majorityBaseline(classes []string, benign int, y []int) (string, detector.Metrics) {
+	count := make([]int, len(classes))
+	for _, c := range y {
+		count[c]++
+	}
+	maj := 0
+	for c, n := range count {
+		if n > count[maj] {
+			maj = c
+		}
+	}
+	preds := make([]detector.Prediction, len(y))
+	for i := range preds {
+		preds[i] = detector.Prediction{Class: maj, Alert: maj != benign}
+		if preds[i].Alert {
+			preds[i].Score = 1
+		}
+	}
+	return classes[maj], detector.Evaluate(classes, benign, y, preds)
+}
+
+// trainingFiles returns the base names of the files of paths whose SHA-256
+// is that of a file the model was trained on (its model card's data).
+func trainingFiles(d *detector.Detector, paths []string) ([]string, error) {
+	if d.Meta.Card == nil {
+		return nil, nil
+	}
+	trained := map[string]bool{}
+	for _, f := range d.Meta.Card.Data {
+		trained[f.SHA256] = true
+	}
+	var out []string
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.New()
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		if trained[hex.EncodeToString(h.Sum(nil))] {
+			out = append(out, filepath.Base(p))
+		}
+	}
+	return out, nil
 }

@@ -186,6 +186,7 @@ func runTrain(ctx context.Context, args []string) error {
 	command := fs.String("command", "", "how this model is made, recorded in its model card (e.g. \"make model\")")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
 	asJSON := fs.Bool("json", false, "print the model id and test metrics as one JSON object")
+	report := fs.String("report", "", "write the HTML report of the held-out split (figures, learning curves, ROC, confusion matrix) into this directory")
 	params := paramFlag{}
 	fs.Var(params, "param", "model parameter name=value (repeatable), e.g. trees=200, k=8")
 	if err := parseFlags(fs, args); err != nil {
@@ -203,6 +204,8 @@ func runTrain(ctx context.Context, args []string) error {
 		return usagef("--out is required")
 	case *testFrac < 0 || *testFrac >= 1:
 		return usagef("--test-fraction must be in [0,1)")
+	case *report != "" && *testFrac == 0:
+		return usagef("--report reports the held-out split: it needs --test-fraction > 0")
 	case *input != "" && *input != "row" && *input != "flow" && *input != "window":
 		return usagef("--input must be row, flow or window")
 	case *weights != "" && *weights != "sqrt" && *weights != "inverse" && *weights != "none":
@@ -255,6 +258,12 @@ func runTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	d := res.Detector
+	var reportPath string
+	if *report != "" {
+		if reportPath, err = writeHeldOutReport(*report, res, ds.data.vals, *testFrac, *seed); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -272,7 +281,29 @@ func runTrain(ctx context.Context, args []string) error {
 	if res.Test != nil {
 		printMetrics(os.Stdout, *res.Test)
 	}
+	if reportPath != "" {
+		fmt.Printf("report written to %s\n", reportPath)
+	}
 	return nil
+}
+
+// writeHeldOutReport writes the HTML report of the held-out split of a
+// training run into dir: the figures Train measured on it, and the scoring
+// speed and the exact ROC curve measured on it now (on the serving path,
+// whose scores agree with Train's to float rounding).
+func writeHeldOutReport(dir string, res *detector.TrainResult, files []string, testFrac float64, seed int64) (string, error) {
+	d := res.Detector
+	lf := labelFlows(d, res.TestFlows, nil)
+	preds, values, perf, err := measurePerf(d, lf.flows, 256, 1000)
+	if err != nil {
+		return "", err
+	}
+	names := strings.Join(baseNames(files), ", ")
+	in := reportInput{Title: fmt.Sprintf("%s on the %g%% of %s it did not train on", d.Model.Kind(), 100*testFrac, names),
+		ModelID: d.ID(), Rows: fmt.Sprintf("the %s flows held out for testing (%g%% of each class, seed %d), never trained on", thousands(float64(len(lf.flows))), 100*testFrac, seed),
+		Meta: d.Meta, Metrics: *res.Test, ROC: exactROC(preds, lf.y, d.Pipeline.BenignIndex()), Perf: perf, Values: values}
+	in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
+	return writeReport(dir, in)
 }
 
 // progressBar prints one line per epoch with its loss and validation
@@ -324,9 +355,21 @@ func (p *progressBar) done() {
 	}
 }
 
-// printMetrics writes a human-readable summary of m.
+// printMetrics writes a human-readable summary of m: a classifier's
+// figures, or an anomaly detector's (what it detects at its threshold).
 func printMetrics(w io.Writer, m detector.Metrics) {
 	fmt.Fprintf(w, "test rows %d (%s task)\n", m.N, m.Task)
+	if m.Task == "anomaly" {
+		fmt.Fprintf(w, "roc_auc %.4f  at the threshold: attacks detected %.4f  benign_fpr %.4f  alert precision %.4f\n",
+			m.ROCAUC, m.BinaryRecall, m.BenignFPR, m.BinaryPrecision)
+		fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "true class", "flows", "alerted", "share")
+		for _, c := range m.ConfusionRows {
+			pc := m.PerClass[c]
+			fmt.Fprintf(w, "%-16s %9d %9.0f %9.4f\n", c, pc.Support, float64(pc.DetectionRate)*float64(pc.Support), pc.DetectionRate)
+		}
+		printConfusion(w, m)
+		return
+	}
 	fmt.Fprintf(w, "accuracy %.4f  binary_accuracy %.4f  macro_f1 %.4f  benign_fpr %.4f  roc_auc %.4f  binary P/R/F1 %.4f/%.4f/%.4f\n",
 		m.Accuracy, m.BinaryAccuracy, m.MacroF1, m.BenignFPR, m.ROCAUC, m.BinaryPrecision, m.BinaryRecall, m.BinaryF1)
 	fmt.Fprintf(w, "%-16s %9s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "detected", "support")
@@ -334,6 +377,10 @@ func printMetrics(w io.Writer, m detector.Metrics) {
 		pc := m.PerClass[c]
 		fmt.Fprintf(w, "%-16s %9.4f %9.4f %9.4f %9.4f %9d\n", c, pc.Precision, pc.Recall, pc.F1, pc.DetectionRate, pc.Support)
 	}
+	printConfusion(w, m)
+}
+
+func printConfusion(w io.Writer, m detector.Metrics) {
 	fmt.Fprintf(w, "confusion (rows true, columns predicted: %s)\n", strings.Join(m.ConfusionCols, ", "))
 	for i, r := range m.Confusion {
 		fmt.Fprintf(w, "%-16s %v\n", m.ConfusionRows[i], r)

@@ -40,7 +40,7 @@ func TestTrainEvalCommands(t *testing.T) {
 		code = runMain([]string{"train", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV, "--model", "kmeans",
 			"--out", model, "--seed", "3", "--quiet"})
 	})
-	if code != 0 || !strings.Contains(out, "written to") || !strings.Contains(out, "macro_f1") {
+	if code != 0 || !strings.Contains(out, "written to") || !strings.Contains(out, "attacks detected") { // k-means: an anomaly detector
 		t.Fatalf("train exit %d, output:\n%s", code, out)
 	}
 	out = captureTrainStdout(t, func() {
@@ -67,6 +67,13 @@ func TestTrainEvalCommands(t *testing.T) {
 	html, err := os.ReadFile(filepath.Join(dir, "index.html"))
 	if err != nil || !strings.Contains(string(html), "<svg") {
 		t.Errorf("report: %v", err)
+	}
+	// The model trained on 70% of this very file: eval says so.
+	if tr, _ := res["trained_on"].([]any); len(tr) != 1 || tr[0] != "nf-bot-iot-v2-sample.csv" {
+		t.Errorf("trained_on %v, want the sample file", res["trained_on"])
+	}
+	if !strings.Contains(string(html), "include its training rows") {
+		t.Error("the report does not warn that the model trained on these flows")
 	}
 }
 
@@ -126,6 +133,37 @@ func TestTrainDefaultsAgree(t *testing.T) {
 	}
 	if cli.Meta.Card == nil || !strings.Contains(cli.Meta.Card.Summary(), "macro-F1") {
 		t.Errorf("model card: %+v", cli.Meta.Card)
+	}
+}
+
+// TestPrintMetrics: a classifier is summed up by its classes, an anomaly
+// detector by what it detects (no macro-F1 or per-class precision, which
+// would read as a classifier's).
+func TestPrintMetrics(t *testing.T) {
+	classes := []string{"Benign", "DoS"}
+	y := []int{0, 0, 1, 1}
+	multi := detector.Evaluate(classes, 0, y, []detector.Prediction{{Class: 0}, {Class: 1, Alert: true}, {Class: 1, Alert: true}, {Class: 1, Alert: true}})
+	anomaly := detector.Evaluate(classes, 0, y, []detector.Prediction{{Class: 0}, {Class: 0}, {Class: detector.ClassAnomaly, Alert: true}, {Class: 0}})
+	for _, c := range []struct {
+		m         detector.Metrics
+		want, not []string
+	}{
+		{multi, []string{"macro_f1 0.7333", "precision", "confusion (rows true, columns predicted: Benign, DoS)"}, []string{"attacks detected"}},
+		{anomaly, []string{"attacks detected 0.5000", "benign_fpr 0.0000", "DoS                      2         1    0.5000",
+			"confusion (rows true, columns predicted: Benign, Anomaly)"}, []string{"macro_f1", "precision   "}},
+	} {
+		var b strings.Builder
+		printMetrics(&b, c.m)
+		for _, w := range c.want {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s summary lacks %q:\n%s", c.m.Task, w, b.String())
+			}
+		}
+		for _, n := range c.not {
+			if strings.Contains(b.String(), n) {
+				t.Errorf("%s summary has %q:\n%s", c.m.Task, n, b.String())
+			}
+		}
 	}
 }
 
