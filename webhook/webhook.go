@@ -65,9 +65,9 @@ type Options struct {
 //
 // A receiver MUST recompute v1 over the exact body bytes and compare in
 // constant time, and SHOULD refuse a t more than a few minutes old. A 2xx
-// answer is success; anything else is retried with exponential backoff up
-// to MaxAttempts, and then stored as a dead letter that an admin can list
-// and replay.
+// answer is success; anything else, a 3xx included (redirects are not
+// followed), is retried with exponential backoff up to MaxAttempts, and
+// then stored as a dead letter that an admin can list and replay.
 //
 // Deliveries wait in memory: those queued when the process stops are lost
 // (the alerts themselves are stored; GET /v1/alerts/stream resumes from a
@@ -106,7 +106,7 @@ func New(store Store, opt Options) *Dispatcher {
 		opt.Timeout = 10 * time.Second
 	}
 	if opt.Client == nil {
-		opt.Client = &http.Client{Timeout: opt.Timeout}
+		opt.Client = &http.Client{Timeout: opt.Timeout, CheckRedirect: noRedirects}
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
@@ -241,11 +241,19 @@ func (w *Dispatcher) post(ctx context.Context, d delivery) error {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		return fmt.Errorf("HTTP %d: redirects are not followed", resp.StatusCode)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return nil
 }
+
+// noRedirects is the client's CheckRedirect: a redirect is never followed,
+// since it could lead anywhere (an internal address included) with the
+// signed alert. The 3xx answer is a failed delivery.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // Sign returns the X-Idsledger-Signature value for body sent at t.
 func Sign(secret string, t time.Time, body []byte) string {
