@@ -69,6 +69,13 @@ func (s *Server) createWebhook(c *gin.Context) {
 	if err != nil {
 		bad = append(bad, ItemError{Pointer: "/min_severity", Detail: err.Error()})
 	}
+	if len(bad) == 0 {
+		// The check that counts is made on every connection; this one
+		// shows a mistake now rather than as dead letters later.
+		if err := s.deps.Webhooks.CheckURL(c.Request.Context(), req.URL); err != nil {
+			bad = append(bad, ItemError{Pointer: "/url", Detail: err.Error()})
+		}
+	}
 	if len(bad) > 0 {
 		abort(c, probValidation, "the webhook is invalid", bad...)
 		return

@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -46,8 +48,11 @@ type Options struct {
 	MaxAttempts int           // attempts before a delivery is dead-lettered [6]
 	Backoff     time.Duration // first retry delay, doubled each attempt, ±25% jitter [1s]
 	Timeout     time.Duration // per attempt [10s]
-	Client      *http.Client  // [a client with Timeout]
-	Logger      *slog.Logger
+	// Allow names the networks deliveries may reach although they are
+	// loopback, private, link-local or otherwise not public (see
+	// AddressPolicy) [none].
+	Allow  []netip.Prefix
+	Logger *slog.Logger
 	// OnOutcome, when set, is told each outcome: "delivered", "retried",
 	// "dead" or "replayed" (serve counts them in its metrics).
 	OnOutcome func(outcome string)
@@ -73,12 +78,14 @@ type Options struct {
 // (the alerts themselves are stored; GET /v1/alerts/stream resumes from a
 // cursor). A full queue dead-letters new deliveries at once.
 type Dispatcher struct {
-	store Store
-	opt   Options
-	queue chan delivery
-	hooks atomic.Pointer[[]storage.Webhook]
-	dead  chan storage.DeadLetter
-	wg    sync.WaitGroup
+	store  Store
+	opt    Options
+	policy AddressPolicy
+	client *http.Client
+	queue  chan delivery
+	hooks  atomic.Pointer[[]storage.Webhook]
+	dead   chan storage.DeadLetter
+	wg     sync.WaitGroup
 }
 
 type delivery struct {
@@ -105,13 +112,12 @@ func New(store Store, opt Options) *Dispatcher {
 	if opt.Timeout <= 0 {
 		opt.Timeout = 10 * time.Second
 	}
-	if opt.Client == nil {
-		opt.Client = &http.Client{Timeout: opt.Timeout, CheckRedirect: noRedirects}
-	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	w := &Dispatcher{store: store, opt: opt, queue: make(chan delivery, opt.Queue), dead: make(chan storage.DeadLetter, 1024)}
+	policy := NewAddressPolicy(opt.Allow)
+	w := &Dispatcher{store: store, opt: opt, policy: policy, client: newClient(opt.Timeout, policy),
+		queue: make(chan delivery, opt.Queue), dead: make(chan storage.DeadLetter, 1024)}
 	w.hooks.Store(&[]storage.Webhook{})
 	return w
 }
@@ -208,6 +214,11 @@ func (w *Dispatcher) deliver(ctx context.Context, d delivery) {
 			w.outcome("delivered")
 			return
 		}
+		if errors.Is(lastErr, ErrForbiddenAddress) {
+			// The address will not become allowed by waiting.
+			w.toDead(d, attempt, lastErr.Error())
+			return
+		}
 		if attempt == w.opt.MaxAttempts {
 			break
 		}
@@ -235,7 +246,7 @@ func (w *Dispatcher) post(ctx context.Context, d delivery) error {
 	req.Header.Set("X-Idsledger-Event", "alert")
 	req.Header.Set("X-Idsledger-Delivery", d.id.String())
 	req.Header.Set("X-Idsledger-Signature", Sign(d.hook.Secret, time.Now(), d.payload))
-	resp, err := w.opt.Client.Do(req)
+	resp, err := w.client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -248,6 +259,36 @@ func (w *Dispatcher) post(ctx context.Context, d delivery) error {
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// newClient returns the client deliveries go through: each connection is
+// checked against policy once DNS has answered, redirects are not
+// followed, and no proxy is used (a proxy would make the connection for us,
+// past the check).
+func newClient(timeout time.Duration, policy AddressPolicy) *http.Client {
+	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: policy.control}
+	return &http.Client{
+		Timeout:       timeout,
+		CheckRedirect: noRedirects,
+		Transport: &http.Transport{
+			Proxy:                  nil,
+			DialContext:            dialer.DialContext,
+			ForceAttemptHTTP2:      true,
+			MaxIdleConns:           100,
+			IdleConnTimeout:        90 * time.Second,
+			TLSHandshakeTimeout:    timeout,
+			ExpectContinueTimeout:  time.Second,
+			MaxResponseHeaderBytes: 64 << 10,
+		},
+	}
+}
+
+// CheckURL refuses a webhook URL whose host is, or resolves only to,
+// addresses deliveries may not reach (AddressPolicy.CheckURL): the API
+// calls it when a webhook is created, so that a mistake shows at once
+// rather than as dead letters.
+func (w *Dispatcher) CheckURL(ctx context.Context, raw string) error {
+	return w.policy.CheckURL(ctx, raw)
 }
 
 // noRedirects is the client's CheckRedirect: a redirect is never followed,

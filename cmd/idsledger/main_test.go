@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -54,6 +55,8 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--trusted-proxies", "10.0.0.0/33"}, nil, "--trusted-proxies"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--eth-rpc", "http://127.0.0.1:1"}, nil, "--eth-key-file"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_ETH_KEY": "0xnothex"}, "IDSLEDGER_ETH_KEY"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--webhook-allow", "10.0.0.0/33"}, nil, "--webhook-allow"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_WEBHOOK_ALLOW": "intranet"}, "IDSLEDGER_WEBHOOK_ALLOW"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -91,6 +94,20 @@ func TestEnvironmentReachesOnlyTheFlagsThatNameIt(t *testing.T) {
 	model = fs.String("model", "", "model file (IDSLEDGER_MODEL)")
 	if err := parseFlags(fs, nil); err != nil || *model != "/srv/idsledger/model.idslm" {
 		t.Fatalf("serve's --model from IDSLEDGER_MODEL: %q %v", *model, err)
+	}
+}
+
+// --webhook-allow (or IDSLEDGER_WEBHOOK_ALLOW) reaches the dispatcher's
+// allow-list; by default it is empty.
+func TestServeWebhookAllowList(t *testing.T) {
+	c, err := parseServe([]string{"--database-url", "postgres://x@127.0.0.1/x"})
+	if err != nil || len(c.webhookAllow) != 0 {
+		t.Fatalf("default: %v %v", c.webhookAllow, err)
+	}
+	t.Setenv("IDSLEDGER_WEBHOOK_ALLOW", "10.1.0.0/16, 192.168.7.7")
+	c, err = parseServe([]string{"--database-url", "postgres://x@127.0.0.1/x"})
+	if err != nil || fmt.Sprint(c.webhookAllow) != "[10.1.0.0/16 192.168.7.7/32]" {
+		t.Fatalf("from the environment: %v %v", c.webhookAllow, err)
 	}
 }
 

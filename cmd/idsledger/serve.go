@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -50,6 +51,7 @@ type serveConfig struct {
 	tlsCert, tlsKey   string
 	insecureHTTP      bool
 	trustedProxies    []string
+	webhookAllow      []netip.Prefix
 
 	dataDir       string
 	ethRPC        string
@@ -84,6 +86,7 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert (IDSLEDGER_TLS_KEY)")
 	fs.BoolVar(&c.insecureHTTP, "insecure-http", false, "serve plain HTTP on a non-loopback --addr (behind a proxy that terminates TLS) (IDSLEDGER_INSECURE_HTTP)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: none (IDSLEDGER_TRUSTED_PROXIES)")
+	webhookAllow := fs.String("webhook-allow", "", "comma-separated CIDRs or addresses that webhooks may reach although they are loopback, private, link-local or otherwise not public; empty: none (IDSLEDGER_WEBHOOK_ALLOW)")
 	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
 	fs.StringVar(&c.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path); empty: the embedded dev chain (IDSLEDGER_ETH_RPC)")
 	fs.StringVar(&c.ethKeyFile, "eth-key-file", "", "file holding the service's hex private key, created when missing; default DATA_DIR/chain/service.key for the embedded chain (IDSLEDGER_ETH_KEY_FILE)")
@@ -163,6 +166,11 @@ func parseServe(args []string) (serveConfig, error) {
 		}
 		c.trustedProxies = append(c.trustedProxies, p)
 	}
+	allow, err := webhook.ParseAllowList(*webhookAllow)
+	if err != nil {
+		return c, usagef("invalid value in --webhook-allow (IDSLEDGER_WEBHOOK_ALLOW): %v", err)
+	}
+	c.webhookAllow = allow
 	if c.dbMaxConns <= 0 || c.dbMaxConns > 1000 {
 		return c, usagef("invalid value %d for --db-max-conns (IDSLEDGER_DB_MAX_CONNS): want 1..1000", c.dbMaxConns)
 	}
@@ -192,7 +200,7 @@ func runServe(ctx context.Context, args []string) error {
 	health.ExpectChain() // embedded or --eth-rpc: serve always anchors
 	verifier, worker := &lateVerifier{}, &lateWorker{}
 	metrics := api.NewMetrics(db)
-	hooks := webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome})
+	hooks := webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome, Allow: cfg.webhookAllow})
 	in := &ingest.Ingester{Models: models, Store: db, Hooks: api.IngestHooks(metrics, hooks, worker.Notify)}
 	srv := api.New(api.Config{MaxBodyBytes: cfg.maxBodyBytes, MaxUploadBytes: cfg.maxUploadBytes, Logger: log, Version: version,
 		TrustedProxies: cfg.trustedProxies},
