@@ -2,6 +2,8 @@ package webhook_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -103,6 +105,110 @@ func TestAllowListExemptsLoopback(t *testing.T) {
 	d.Refresh(context.Background())
 	d.Notify(alerts(3))
 	testenv.Eventually(t, 10*time.Second, "3 deliveries", func() bool { return hits.Load() == 3 })
+	if dls := store.DeadLetters(); len(dls) != 0 {
+		t.Fatalf("dead letters: %+v", dls)
+	}
+}
+
+// hung is a receiver that holds every request until the test ends, and
+// counts them.
+func hung(t *testing.T) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	release := make(chan struct{})
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(func() { close(release); s.Close() })
+	return s, &n
+}
+
+// A receiver that hangs takes up only its own webhook's workers and queue:
+// the other webhook gets each delivery while the hung one's queue fills
+// and overflows into dead letters.
+func TestHungReceiverDoesNotStarveOthers(t *testing.T) {
+	slow, held := hung(t)
+	ok, hits := counter()
+	defer ok.Close()
+	store := &fakes.WebhookStore{}
+	stuck := store.Add(slow.URL, ingest.SeverityLow)
+	live := store.Add(ok.URL, ingest.SeverityLow)
+	const n, queue, workers = 60, 10, 2
+	d := start(t, store, webhook.Options{Workers: workers, Queue: queue, MaxAttempts: 1, Timeout: time.Minute, Allow: loopback})
+	d.Refresh(context.Background())
+	ids, bodies := alerts(n)
+	for i := range n {
+		d.Notify(ids[i:i+1], bodies[i:i+1])
+		testenv.Eventually(t, 5*time.Second, fmt.Sprintf("delivery %d to the working receiver", i+1),
+			func() bool { return hits.Load() == int64(i+1) })
+	}
+	testenv.Eventually(t, 5*time.Second, "the hung receiver holding one delivery per worker", func() bool { return held.Load() == workers })
+	// Of n deliveries to the hung receiver, the workers hold some, the queue
+	// at most its bound, and the rest are dead letters at once.
+	testenv.Eventually(t, 5*time.Second, "the hung receiver's overflow dead-lettered",
+		func() bool { return len(store.DeadLettersOf(stuck.ID)) >= n-queue-workers })
+	if got := len(store.DeadLettersOf(stuck.ID)); got > n-queue {
+		t.Fatalf("%d dead letters for the hung receiver, want at most %d (its queue holds %d)", got, n-queue, queue)
+	}
+	if got := store.DeadLettersOf(live.ID); len(got) != 0 {
+		t.Fatalf("the working receiver has %d dead letters: %+v", len(got), got[0])
+	}
+	if dl := store.DeadLettersOf(stuck.ID)[0]; !strings.Contains(dl.LastError, "queue is full") || dl.Attempts != 0 {
+		t.Fatalf("overflow dead letter: %+v", dl)
+	}
+}
+
+// A queue is bounded in bytes as well as in count: with room for two
+// payloads, a hung receiver's queue takes two, whatever its count bound.
+func TestQueueIsBoundedInBytes(t *testing.T) {
+	slow, held := hung(t)
+	store := &fakes.WebhookStore{}
+	h := store.Add(slow.URL, ingest.SeverityLow)
+	ids, bodies := alerts(20)
+	one, err := json.Marshal(webhook.Payload{Event: "alert", AlertID: ids[0], Alert: bodies[0], ProofURL: "/v1/alerts/" + ids[0].String() + "/proof"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := start(t, store, webhook.Options{Workers: 1, Queue: 1000, QueueBytes: 2*len(one) + len(one)/2, MaxAttempts: 1,
+		Timeout: time.Minute, Allow: loopback})
+	d.Refresh(context.Background())
+	d.Notify(ids[:1], bodies[:1])
+	testenv.Eventually(t, 5*time.Second, "the worker holding the first delivery", func() bool { return held.Load() == 1 })
+	d.Notify(ids[1:], bodies[1:])
+	testenv.Eventually(t, 5*time.Second, "the overflow dead-lettered", func() bool { return len(store.DeadLettersOf(h.ID)) == len(ids)-3 })
+	for _, dl := range store.DeadLettersOf(h.ID) {
+		if dl.AlertID == ids[1] || dl.AlertID == ids[2] {
+			t.Fatalf("alert %s was dead-lettered, though it fit in the queue", dl.AlertID)
+		}
+	}
+}
+
+// A webhook added while the dispatcher runs gets deliveries; one removed
+// gets no more.
+func TestRefreshAddsAndRemovesWebhooks(t *testing.T) {
+	a, hitsA := counter()
+	defer a.Close()
+	b, hitsB := counter()
+	defer b.Close()
+	store := &fakes.WebhookStore{}
+	ha := store.Add(a.URL, ingest.SeverityLow)
+	d := start(t, store, webhook.Options{Allow: loopback})
+	d.Refresh(context.Background())
+	d.Notify(alerts(1))
+	testenv.Eventually(t, 5*time.Second, "the first delivery to a", func() bool { return hitsA.Load() == 1 })
+
+	store.Remove(ha.ID)
+	store.Add(b.URL, ingest.SeverityLow)
+	d.Refresh(context.Background())
+	d.Notify(alerts(2))
+	testenv.Eventually(t, 5*time.Second, "two deliveries to b", func() bool { return hitsB.Load() == 2 })
+	if n := hitsA.Load(); n != 1 {
+		t.Fatalf("the removed webhook got %d deliveries, want 1", n)
+	}
 	if dls := store.DeadLetters(); len(dls) != 0 {
 		t.Fatalf("dead letters: %+v", dls)
 	}
