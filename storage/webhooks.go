@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,7 +16,8 @@ import (
 )
 
 // Webhook is an outgoing alert subscription. Secret signs every delivery
-// (HMAC-SHA256); it is never shown again after creation.
+// (HMAC-SHA256); it is never shown again after creation, and is stored
+// sealed (see SecretKey).
 type Webhook struct {
 	ID          uuid.UUID       `json:"id"`
 	URL         string          `json:"url"`
@@ -34,9 +36,12 @@ func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.
 	if err != nil {
 		return Webhook{}, err
 	}
+	if db.webhookKey == nil {
+		return Webhook{}, fmt.Errorf("create webhook: %w", ErrNoSecretKey)
+	}
 	w := Webhook{ID: id, URL: url, Secret: hex.EncodeToString(sec[:]), MinSeverity: minSeverity}
 	err = db.Pool.QueryRow(ctx, `INSERT INTO webhooks (id, url, secret, min_severity) VALUES ($1, $2, $3, $4) RETURNING created_at`,
-		id, url, w.Secret, string(minSeverity)).Scan(&w.CreatedAt)
+		id, url, db.webhookKey.seal(id, w.Secret), string(minSeverity)).Scan(&w.CreatedAt)
 	if err != nil {
 		return Webhook{}, fmt.Errorf("create webhook: %w", classify(err))
 	}
@@ -44,6 +49,8 @@ func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.
 }
 
 // ListWebhooks returns the enabled webhooks, oldest first, with secrets.
+// A secret that does not open with the DB's key fails the whole list with
+// ErrSecretKey (or ErrNoSecretKey without a key).
 func (db *DB) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, url, secret, min_severity, created_at FROM webhooks WHERE disabled_at IS NULL ORDER BY created_at, id`)
 	if err != nil {
@@ -51,15 +58,72 @@ func (db *DB) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 	}
 	hooks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Webhook, error) {
 		var w Webhook
-		var sev string
-		err := r.Scan(&w.ID, &w.URL, &w.Secret, &sev, &w.CreatedAt)
+		var sev, stored string
+		if err := r.Scan(&w.ID, &w.URL, &stored, &sev, &w.CreatedAt); err != nil {
+			return w, err
+		}
 		w.MinSeverity = ingest.Severity(sev)
+		var err error
+		w.Secret, err = openSecret(db.webhookKey, w.ID, stored)
 		return w, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list webhooks: %w", classify(err))
 	}
 	return hooks, nil
+}
+
+// SealWebhookSecrets makes sure every webhook secret is sealed with the
+// DB's key: it checks that the enabled webhooks' sealed secrets open
+// (ErrSecretKey when one does not, and then changes nothing), then seals
+// the ones stored in plaintext (rows written before migration 000009), all
+// in one transaction. It returns how many it sealed. serve calls it at
+// start, so that a wrong key stops the service there rather than later
+// deliveries, and so that no plaintext secret stays at rest.
+func (db *DB) SealWebhookSecrets(ctx context.Context) (int, error) {
+	if db.webhookKey == nil {
+		return 0, fmt.Errorf("seal webhook secrets: %w", ErrNoSecretKey)
+	}
+	sealed := 0
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, secret, disabled_at IS NULL FROM webhooks ORDER BY id FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id      uuid.UUID
+			stored  string
+			enabled bool
+		}
+		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.id, &x.stored, &x.enabled)
+		})
+		if err != nil {
+			return err
+		}
+		plain := map[uuid.UUID]string{}
+		for _, x := range all {
+			secret, err := openSecret(db.webhookKey, x.id, x.stored)
+			switch {
+			case strings.HasPrefix(x.stored, plainPrefix):
+				plain[x.id] = secret
+			case err != nil && x.enabled:
+				return err
+			}
+		}
+		for id, secret := range plain {
+			if _, err := tx.Exec(ctx, `UPDATE webhooks SET secret = $2 WHERE id = $1`, id, db.webhookKey.seal(id, secret)); err != nil {
+				return err
+			}
+			sealed++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("seal webhook secrets: %w", classify(err))
+	}
+	return sealed, nil
 }
 
 // DisableWebhook stops deliveries to a webhook (its dead letters stay);

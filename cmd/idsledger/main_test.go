@@ -56,6 +56,7 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--eth-rpc", "http://127.0.0.1:1"}, nil, "--eth-key-file"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_ETH_KEY": "0xnothex"}, "IDSLEDGER_ETH_KEY"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--webhook-allow", "10.0.0.0/33"}, nil, "--webhook-allow"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_WEBHOOK_KEY": "abcd"}, "IDSLEDGER_WEBHOOK_KEY"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_WEBHOOK_ALLOW": "intranet"}, "IDSLEDGER_WEBHOOK_ALLOW"},
 	}
 	for _, c := range cases {

@@ -55,7 +55,8 @@ type serveConfig struct {
 
 	dataDir       string
 	ethRPC        string
-	key           *ecdsa.PrivateKey // from IDSLEDGER_ETH_KEY: a secret has no flag
+	key           *ecdsa.PrivateKey  // from IDSLEDGER_ETH_KEY: a secret has no flag
+	webhookKey    *storage.SecretKey // from IDSLEDGER_WEBHOOK_KEY, likewise
 	ethKeyFile    string
 	registry      string
 	chainHTTP     string
@@ -105,6 +106,13 @@ func parseServe(args []string) (serveConfig, error) {
 			return c, usagef("invalid IDSLEDGER_ETH_KEY: %v", err)
 		}
 		c.key = k
+	}
+	if v := os.Getenv("IDSLEDGER_WEBHOOK_KEY"); v != "" {
+		k, err := storage.ParseSecretKey(v)
+		if err != nil {
+			return c, usagef("invalid IDSLEDGER_WEBHOOK_KEY: %v", err)
+		}
+		c.webhookKey = k
 	}
 	if fs.NArg() > 0 {
 		return c, usagef("unexpected argument %q", fs.Arg(0))
@@ -186,7 +194,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, cfg.databaseURL, storage.Options{MaxConns: int32(cfg.dbMaxConns)})
+	whKey, err := webhookKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, cfg.databaseURL, storage.Options{MaxConns: int32(cfg.dbMaxConns), WebhookKey: whKey})
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -232,6 +244,10 @@ func runServe(ctx context.Context, args []string) error {
 	fatal := make(chan error, 1)
 	workers.Go(func() {
 		if !prepareDatabase(workCtx, log, db, cfg, health) {
+			return
+		}
+		if err := sealWebhookSecrets(workCtx, log, db); err != nil {
+			fatal <- err
 			return
 		}
 		// Webhook delivery reads its subscriptions from the database, so it
@@ -325,6 +341,24 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 		log.Info("database ready", "migrated", cfg.migrate)
 		return true
 	}
+}
+
+// sealWebhookSecrets seals the webhook secrets still stored in plaintext
+// and checks that the others open with the configured key. A key that does
+// not open them is fatal: deliveries would fail one by one otherwise. Any
+// other failure (the database went away) is logged, and delivery reports
+// it again when it loads the webhooks.
+func sealWebhookSecrets(ctx context.Context, log *slog.Logger, db *storage.DB) error {
+	n, err := db.SealWebhookSecrets(ctx)
+	switch {
+	case errors.Is(err, storage.ErrSecretKey):
+		return fmt.Errorf("%w: IDSLEDGER_WEBHOOK_KEY (or DATA_DIR/%s) is not the key the webhook secrets were sealed with", err, webhookKeyFile)
+	case err != nil:
+		log.Error("webhook secrets could not be checked", "error", err.Error())
+	case n > 0:
+		log.Info("sealed webhook secrets stored in plaintext by an older version", "count", n)
+	}
+	return nil
 }
 
 // loadModel loads the detector that scores flows: the file at path, or the
