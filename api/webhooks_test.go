@@ -152,6 +152,60 @@ func TestWebhookCreationRefusesInternalAddresses(t *testing.T) {
 		[]byte(`{"url":"http://127.0.0.1:9/hook"}`)), http.StatusCreated, nil)
 }
 
+// Creating and disabling a webhook are audit events, each in the
+// transaction of its change: who did it and to which URL, never the secret.
+func TestWebhookChangesAreAudited(t *testing.T) {
+	env := newEnv(t, false)
+	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db
+	const url = "https://receiver.example/hooks/idsledger?token=t0ken"
+	w := env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json", []byte(`{"url":"`+url+`","min_severity":"high"}`))
+	var created createWebhookResponse
+	env.decode(w, http.StatusCreated, &created)
+	event := func(w *httptest.ResponseRecorder) map[string]any {
+		t.Helper()
+		id := w.Header().Get("X-Audit-Event")
+		var body []byte
+		if err := env.db.Pool.QueryRow(context.Background(), `SELECT body FROM records WHERE id = $1 AND kind = 'audit_event'`, id).Scan(&body); err != nil {
+			t.Fatalf("the audit event %q: %v", id, err)
+		}
+		if strings.Contains(string(body), created.Secret) {
+			t.Fatalf("the audit event holds the secret: %s", body)
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	ev := event(w)
+	hook, _ := ev["webhook"].(map[string]any)
+	if ev["action"] != "webhook.create" || !strings.Contains(ev["actor"].(string), "test-admin") || hook == nil ||
+		hook["id"] != created.Webhook.ID.String() || hook["url"] != "https://receiver.example/hooks/idsledger" || hook["min_severity"] != "high" {
+		t.Fatalf("create event %v", ev)
+	}
+
+	w = env.do(storage.RoleAdmin, http.MethodDelete, "/v1/webhooks/"+created.Webhook.ID.String(), "", nil)
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", w.Code, w.Body)
+	}
+	ev = event(w)
+	hook, _ = ev["webhook"].(map[string]any)
+	if ev["action"] != "webhook.delete" || !strings.Contains(ev["actor"].(string), "test-admin") || hook == nil ||
+		hook["id"] != created.Webhook.ID.String() || hook["url"] != "https://receiver.example/hooks/idsledger" {
+		t.Fatalf("delete event %v", ev)
+	}
+	// A delete that finds nothing records nothing.
+	var before, after int
+	_ = env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records`).Scan(&before)
+	if w := env.do(storage.RoleAdmin, http.MethodDelete, "/v1/webhooks/"+created.Webhook.ID.String(), "", nil); w.Code != http.StatusNotFound {
+		t.Fatalf("second delete: %d", w.Code)
+	}
+	_ = env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records`).Scan(&after)
+	if after != before {
+		t.Fatalf("%d records after a delete of nothing, %d before", after, before)
+	}
+}
+
 func countSeverity(t *testing.T, env *testEnv, s ingest.Severity) int {
 	var n int
 	if err := env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM alerts WHERE severity = $1`, string(s)).Scan(&n); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,7 +25,8 @@ type WorkflowChange struct {
 // AuditEvent is the body of an 'audit_event' record: who did what, when.
 // The detail fields set depend on Action:
 //   - "alert.workflow": AlertID and Change;
-//   - "model.activate": Model (the model that decides from now on).
+//   - "model.activate": Model (the model that decides from now on);
+//   - "webhook.create", "webhook.delete": Webhook.
 type AuditEvent struct {
 	Type    string           `json:"type"` // always "audit_event"
 	Action  string           `json:"action"`
@@ -33,6 +35,28 @@ type AuditEvent struct {
 	AlertID *uuid.UUID       `json:"alert_id,omitempty"`
 	Change  *WorkflowChange  `json:"change,omitempty"`
 	Model   *ingest.ModelRef `json:"model,omitempty"`
+	Webhook *WebhookRef      `json:"webhook,omitempty"`
+}
+
+// WebhookRef names a webhook in an audit event: its id, where it delivers
+// and from which severity. Never its secret; and the URL without its query
+// string or fragment, where receivers often take a token, since an audit
+// record can never be deleted.
+type WebhookRef struct {
+	ID          uuid.UUID       `json:"id"`
+	URL         string          `json:"url"`
+	MinSeverity ingest.Severity `json:"min_severity,omitempty"`
+}
+
+// auditURL is raw as a WebhookRef names it: without query and fragment
+// (and user info, which the API refuses anyway).
+func auditURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // appendAuditEvent appends ev (Type and At filled in) to the outbox

@@ -26,26 +26,37 @@ type Webhook struct {
 	CreatedAt   time.Time       `json:"created_at"`
 }
 
-// CreateWebhook stores a webhook with a new random 256-bit secret.
-func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity) (Webhook, error) {
+// CreateWebhook stores a webhook with a new random 256-bit secret, and
+// appends a "webhook.create" audit event naming actor, in one transaction.
+// It returns the webhook (with its secret) and the audit event's record id.
+func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity, actor string) (Webhook, uuid.UUID, error) {
 	var sec [32]byte
 	if _, err := rand.Read(sec[:]); err != nil {
-		return Webhook{}, err
+		return Webhook{}, uuid.Nil, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return Webhook{}, err
+		return Webhook{}, uuid.Nil, err
 	}
 	if db.webhookKey == nil {
-		return Webhook{}, fmt.Errorf("create webhook: %w", ErrNoSecretKey)
+		return Webhook{}, uuid.Nil, fmt.Errorf("create webhook: %w", ErrNoSecretKey)
 	}
 	w := Webhook{ID: id, URL: url, Secret: hex.EncodeToString(sec[:]), MinSeverity: minSeverity}
-	err = db.Pool.QueryRow(ctx, `INSERT INTO webhooks (id, url, secret, min_severity) VALUES ($1, $2, $3, $4) RETURNING created_at`,
-		id, url, db.webhookKey.seal(id, w.Secret), string(minSeverity)).Scan(&w.CreatedAt)
+	var eventID uuid.UUID
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO webhooks (id, url, secret, min_severity) VALUES ($1, $2, $3, $4) RETURNING created_at`,
+			id, url, db.webhookKey.seal(id, w.Secret), string(minSeverity)).Scan(&w.CreatedAt); err != nil {
+			return err
+		}
+		var err error
+		eventID, _, err = appendAuditEvent(ctx, tx, AuditEvent{Action: "webhook.create", Actor: actor,
+			Webhook: &WebhookRef{ID: id, URL: auditURL(url), MinSeverity: minSeverity}})
+		return err
+	})
 	if err != nil {
-		return Webhook{}, fmt.Errorf("create webhook: %w", classify(err))
+		return Webhook{}, uuid.Nil, fmt.Errorf("create webhook: %w", classify(err))
 	}
-	return w, nil
+	return w, eventID, nil
 }
 
 // ListWebhooks returns the enabled webhooks, oldest first, with secrets.
@@ -126,17 +137,26 @@ func (db *DB) SealWebhookSecrets(ctx context.Context) (int, error) {
 	return sealed, nil
 }
 
-// DisableWebhook stops deliveries to a webhook (its dead letters stay);
-// ErrNotFound when there is no enabled webhook with that id.
-func (db *DB) DisableWebhook(ctx context.Context, id uuid.UUID) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE webhooks SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL`, id)
+// DisableWebhook stops deliveries to a webhook (its dead letters stay) and
+// appends a "webhook.delete" audit event naming actor, in one transaction,
+// and returns the event's record id; ErrNotFound, and no event, when there
+// is no enabled webhook with that id.
+func (db *DB) DisableWebhook(ctx context.Context, id uuid.UUID, actor string) (uuid.UUID, error) {
+	var eventID uuid.UUID
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var url string
+		if err := tx.QueryRow(ctx, `UPDATE webhooks SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL RETURNING url`, id).Scan(&url); err != nil {
+			return err
+		}
+		var err error
+		eventID, _, err = appendAuditEvent(ctx, tx, AuditEvent{Action: "webhook.delete", Actor: actor,
+			Webhook: &WebhookRef{ID: id, URL: auditURL(url)}})
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("disable webhook: %w", classify(err))
+		return uuid.Nil, fmt.Errorf("disable webhook %s: %w", id, classify(err))
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("webhook %s: %w", id, ErrNotFound)
-	}
-	return nil
+	return eventID, nil
 }
 
 // DeadLetter is a delivery that failed every attempt.

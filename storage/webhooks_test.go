@@ -20,7 +20,7 @@ import (
 func TestWebhookSecretNotStoredInTheClear(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.DB(t)
-	h, err := db.CreateWebhook(ctx, "https://receiver.example/hook", ingest.SeverityHigh)
+	h, _, err := db.CreateWebhook(ctx, "https://receiver.example/hook", ingest.SeverityHigh, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestWebhookSecretWrongKeyFails(t *testing.T) {
 	ctx := context.Background()
 	u := pgtest.URL(t)
 	db := openWithKey(t, u, pgtest.WebhookKey)
-	if _, err := db.CreateWebhook(ctx, "https://receiver.example/hook", ingest.SeverityLow); err != nil {
+	if _, _, err := db.CreateWebhook(ctx, "https://receiver.example/hook", ingest.SeverityLow, "test"); err != nil {
 		t.Fatal(err)
 	}
 	other, err := storage.ParseSecretKey(storage.GenerateSecretKey())
@@ -71,7 +71,7 @@ func TestWebhookSecretWrongKeyFails(t *testing.T) {
 		t.Fatalf("seal with the wrong key: %v, want ErrSecretKey", err)
 	}
 	none := openWithKey(t, u, nil)
-	if _, err := none.CreateWebhook(ctx, "https://receiver.example/other", ingest.SeverityLow); !errors.Is(err, storage.ErrNoSecretKey) {
+	if _, _, err := none.CreateWebhook(ctx, "https://receiver.example/other", ingest.SeverityLow, "test"); !errors.Is(err, storage.ErrNoSecretKey) {
 		t.Fatalf("create without a key: %v, want ErrNoSecretKey", err)
 	}
 	if _, err := db.ListWebhooks(ctx); err != nil {

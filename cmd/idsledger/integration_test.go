@@ -186,7 +186,7 @@ func TestServeRefusesTheWrongWebhookKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.CreateWebhook(context.Background(), "https://receiver.example/hook", ingest.SeverityLow); err != nil {
+	if _, _, err := db.CreateWebhook(context.Background(), "https://receiver.example/hook", ingest.SeverityLow, "test"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
