@@ -213,3 +213,43 @@ func TestRefreshAddsAndRemovesWebhooks(t *testing.T) {
 		t.Fatalf("dead letters: %+v", dls)
 	}
 }
+
+// A delivery in progress when the dispatcher stops is a dead letter by the
+// time Run returns, not lost.
+func TestShutdownDeadLettersDeliveriesInProgress(t *testing.T) {
+	slow, held := hung(t)
+	store := &fakes.WebhookStore{}
+	h := store.Add(slow.URL, ingest.SeverityLow)
+	d := webhook.New(store, webhook.Options{Workers: 1, MaxAttempts: 3, Timeout: time.Minute, Allow: loopback})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx); close(done) }()
+	d.Refresh(context.Background())
+	d.Notify(alerts(1))
+	testenv.Eventually(t, 5*time.Second, "the delivery in progress", func() bool { return held.Load() == 1 })
+	cancel()
+	<-done
+	if dls := store.DeadLettersOf(h.ID); len(dls) != 1 || !strings.Contains(dls[0].LastError, "shutting down") {
+		t.Fatalf("dead letters after Run returned: %+v", dls)
+	}
+}
+
+// A name is resolved and checked at connect time: a webhook whose host
+// name leads to loopback is refused there, whatever it resolved to when
+// the webhook was created (DNS rebinding).
+func TestNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
+	rcv, hits := counter()
+	defer rcv.Close()
+	store := &fakes.WebhookStore{}
+	h := store.Add(strings.Replace(rcv.URL, "127.0.0.1", "localhost", 1), ingest.SeverityLow)
+	d := start(t, store, webhook.Options{MaxAttempts: 3, Backoff: time.Millisecond})
+	d.Refresh(context.Background())
+	d.Notify(alerts(1))
+	testenv.Eventually(t, 10*time.Second, "the delivery dead-lettered", func() bool { return len(store.DeadLettersOf(h.ID)) == 1 })
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the receiver got %d requests", n)
+	}
+	if dl := store.DeadLettersOf(h.ID)[0]; !strings.Contains(dl.LastError, "loopback") {
+		t.Fatalf("last error %q", dl.LastError)
+	}
+}

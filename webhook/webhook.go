@@ -95,7 +95,7 @@ type Dispatcher struct {
 
 	mu     sync.Mutex      // serializes Refresh and the start and end of Run
 	runCtx context.Context // while Run runs: the workers' parent context
-	wg     sync.WaitGroup  // the workers and the dead-letter writer
+	wg     sync.WaitGroup  // the workers
 
 	dead        chan storage.DeadLetter
 	deadDropped atomic.Int64 // dead letters lost to a full dead buffer, not yet logged
@@ -142,13 +142,13 @@ func New(store Store, opt Options) *Dispatcher {
 // progress when ctx ends are dead-lettered if they cannot finish. Call it
 // once.
 func (w *Dispatcher) Run(ctx context.Context) {
+	stopDead, deadDone := make(chan struct{}), make(chan struct{})
+	go func() { defer close(deadDone); w.storeDead(stopDead) }()
 	w.mu.Lock()
 	w.runCtx = ctx
 	for _, q := range *w.queues.Load() {
 		w.startWorkers(q)
 	}
-	w.wg.Add(1)
-	go func() { defer w.wg.Done(); w.storeDead(ctx) }()
 	w.mu.Unlock()
 
 	w.Refresh(ctx)
@@ -160,7 +160,9 @@ func (w *Dispatcher) Run(ctx context.Context) {
 			w.mu.Lock()
 			w.runCtx = nil // Refresh starts no more workers
 			w.mu.Unlock()
-			w.wg.Wait()
+			w.wg.Wait() // the workers dead-letter what they could not finish,
+			close(stopDead)
+			<-deadDone // and the writer stores it
 			return
 		case <-t.C:
 			w.Refresh(ctx)
@@ -400,8 +402,9 @@ func (w *Dispatcher) toDead(hook uuid.UUID, d delivery, attempts int, reason str
 	}
 }
 
-// storeDead writes dead letters in batches.
-func (w *Dispatcher) storeDead(ctx context.Context) {
+// storeDead writes dead letters in batches until stop is closed, and then
+// what is left.
+func (w *Dispatcher) storeDead(stop <-chan struct{}) {
 	var buf []storage.DeadLetter
 	flush := func() {
 		if len(buf) == 0 {
@@ -429,7 +432,7 @@ func (w *Dispatcher) storeDead(ctx context.Context) {
 			if n := w.deadDropped.Swap(0); n > 0 {
 				w.opt.Logger.Error("webhooks: dead-letter buffer full; deliveries lost", "count", n)
 			}
-		case <-ctx.Done():
+		case <-stop:
 			for {
 				select {
 				case dl := <-w.dead:
