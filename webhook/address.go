@@ -25,7 +25,11 @@ type AddressError struct {
 }
 
 func (e *AddressError) Error() string {
-	return fmt.Sprintf("address %s is %s: webhooks may not reach it unless the allow-list names it (serve --webhook-allow, IDSLEDGER_WEBHOOK_ALLOW)", e.Addr, e.Reason)
+	what := "address " + e.Addr.String() + " is " + e.Reason
+	if !e.Addr.IsValid() {
+		what = "the address to connect to is " + e.Reason
+	}
+	return what + ": webhooks may not reach it unless the allow-list names it (serve --webhook-allow, IDSLEDGER_WEBHOOK_ALLOW)"
 }
 
 // Is makes errors.Is(err, ErrForbiddenAddress) hold.
