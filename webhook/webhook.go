@@ -174,13 +174,15 @@ func (w *Dispatcher) Run(ctx context.Context) {
 // API): a new webhook gets a queue and workers, a disabled one loses
 // them, and what waited in its queue is dropped.
 func (w *Dispatcher) Refresh(ctx context.Context) {
+	// Held while the list loads, so that an older list never replaces a
+	// newer one (which would drop a new webhook's queue).
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	hooks, err := w.store.ListWebhooks(ctx)
 	if err != nil {
 		w.opt.Logger.Error("webhooks: cannot load the webhook list; deliveries go to the webhooks loaded before", "error", err.Error())
 		return
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	old := map[uuid.UUID]*queue{}
 	for _, q := range *w.queues.Load() {
 		old[q.hook.Load().ID] = q
