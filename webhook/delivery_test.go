@@ -17,6 +17,7 @@ import (
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/internal/fakes"
 	"github.com/idsledger/idsledger/internal/testenv"
+	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/webhook"
 )
 
@@ -252,4 +253,48 @@ func TestNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 	if dl := store.DeadLettersOf(h.ID)[0]; !strings.Contains(dl.LastError, "loopback") {
 		t.Fatalf("last error %q", dl.LastError)
 	}
+}
+
+// gatedStore is a store whose first ListWebhooks takes its answer, then
+// waits for the gate: a slow database under a Refresh.
+type gatedStore struct {
+	*fakes.WebhookStore
+	first   atomic.Bool
+	inside  chan struct{}
+	release chan struct{}
+}
+
+func (s *gatedStore) ListWebhooks(ctx context.Context) ([]storage.Webhook, error) {
+	hooks, err := s.WebhookStore.ListWebhooks(ctx)
+	if s.first.CompareAndSwap(false, true) {
+		close(s.inside)
+		<-s.release
+	}
+	return hooks, err
+}
+
+// Two refreshes at once apply their lists in the order they read them: a
+// slow refresh that read the list before a webhook was created does not
+// remove that webhook after a later refresh added it.
+func TestConcurrentRefreshesKeepTheNewerList(t *testing.T) {
+	rcv, hits := counter()
+	defer rcv.Close()
+	store := &gatedStore{WebhookStore: &fakes.WebhookStore{}, inside: make(chan struct{}), release: make(chan struct{})}
+	d := webhook.New(store, webhook.Options{Allow: loopback})
+	slow := make(chan struct{})
+	go func() { d.Refresh(context.Background()); close(slow) }() // reads an empty list, then waits
+	<-store.inside
+	store.Add(rcv.URL, ingest.SeverityLow)
+	fast := make(chan struct{})
+	go func() { d.Refresh(context.Background()); close(fast) }() // reads the list with the webhook
+	time.Sleep(50 * time.Millisecond)                            // room for the fast one to finish first, if it may
+	close(store.release)
+	<-slow
+	<-fast
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() { d.Run(ctx); close(done) }()
+	d.Notify(alerts(1))
+	testenv.Eventually(t, 5*time.Second, "the delivery to the webhook created between the refreshes", func() bool { return hits.Load() == 1 })
 }
