@@ -30,10 +30,10 @@ type queue struct {
 	// removed is set when the webhook is disabled: what waits is dropped
 	// and nothing more is dead-lettered for it.
 	removed atomic.Bool
-	// fullSince is when the last warning about this queue being full was
+	// warnedFullAt is when the last warning about this queue being full was
 	// logged (unix seconds), so an overflowing queue logs once a minute,
 	// not once per delivery.
-	fullSince atomic.Int64
+	warnedFullAt atomic.Int64
 }
 
 func newQueue(h storage.Webhook, maxCount, maxBytes int) *queue {

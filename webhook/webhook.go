@@ -277,7 +277,7 @@ func (w *Dispatcher) overflow(q *queue, d delivery) {
 	h := q.hook.Load()
 	w.toDead(h.ID, d, 0, "the webhook's delivery queue is full")
 	now := time.Now().Unix()
-	if last := q.fullSince.Load(); now-last >= 60 && q.fullSince.CompareAndSwap(last, now) {
+	if last := q.warnedFullAt.Load(); now-last >= 60 && q.warnedFullAt.CompareAndSwap(last, now) {
 		n, bytes := q.size()
 		w.opt.Logger.Warn("webhooks: a webhook's queue is full; its new deliveries are dead-lettered until its receiver catches up",
 			"webhook", h.ID, "queued", n, "queued_bytes", bytes)
