@@ -18,9 +18,11 @@ import (
 // WebhookStore is what the webhook endpoints need from storage;
 // *storage.DB implements it.
 type WebhookStore interface {
-	CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity) (storage.Webhook, error)
+	// CreateWebhook and DisableWebhook record the change as an audit
+	// event naming actor, and return the event's record id.
+	CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity, actor string) (storage.Webhook, uuid.UUID, error)
 	ListWebhooks(ctx context.Context) ([]storage.Webhook, error)
-	DisableWebhook(ctx context.Context, id uuid.UUID) error
+	DisableWebhook(ctx context.Context, id uuid.UUID, actor string) (uuid.UUID, error)
 	ListDeadLetters(ctx context.Context, after int64, limit int) ([]storage.DeadLetter, error)
 	DeadLetter(ctx context.Context, id int64) (storage.DeadLetter, error)
 }
@@ -69,16 +71,24 @@ func (s *Server) createWebhook(c *gin.Context) {
 	if err != nil {
 		bad = append(bad, ItemError{Pointer: "/min_severity", Detail: err.Error()})
 	}
+	if len(bad) == 0 {
+		// The check that counts is made on every connection; this one
+		// shows a mistake now rather than as dead letters later.
+		if err := s.deps.Webhooks.CheckURL(c.Request.Context(), req.URL); err != nil {
+			bad = append(bad, ItemError{Pointer: "/url", Detail: err.Error()})
+		}
+	}
 	if len(bad) > 0 {
 		abort(c, probValidation, "the webhook is invalid", bad...)
 		return
 	}
-	h, err := store.CreateWebhook(c.Request.Context(), req.URL, sev)
+	h, ev, err := store.CreateWebhook(c.Request.Context(), req.URL, sev, actorOf(c))
 	if err != nil {
 		abortErr(c, err)
 		return
 	}
 	s.deps.Webhooks.Refresh(c.Request.Context())
+	c.Header("X-Audit-Event", ev.String())
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, createWebhookResponse{Webhook: h, Secret: h.Secret})
 }
@@ -109,11 +119,13 @@ func (s *Server) deleteWebhook(c *gin.Context) {
 		abort(c, probBadRequest, "webhook ids are UUIDs", ItemError{Pointer: "{id}", Detail: "malformed"})
 		return
 	}
-	if err := store.DisableWebhook(c.Request.Context(), id); err != nil {
+	ev, err := store.DisableWebhook(c.Request.Context(), id, actorOf(c))
+	if err != nil {
 		abortErr(c, err)
 		return
 	}
 	s.deps.Webhooks.Refresh(c.Request.Context())
+	c.Header("X-Audit-Event", ev.String())
 	c.Status(http.StatusNoContent)
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,9 @@ import (
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/webhook"
 )
+
+// loopback is the allow-list that lets deliveries reach httptest servers.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 
 // receiver is a webhook endpoint that checks signatures and fails its first
 // failFirst deliveries.
@@ -69,7 +73,7 @@ func (r *receiver) count() int {
 // failing, and replayable by an admin.
 func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 	env := newEnv(t, true)
-	wh := webhook.New(env.db, webhook.Options{Backoff: 5 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second})
+	wh := webhook.New(env.db, webhook.Options{Backoff: 5 * time.Millisecond, MaxAttempts: 3, Timeout: 2 * time.Second, Allow: loopback})
 	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = wh, env.db
 	env.srv.deps.Ingester.Hooks = IngestHooks(env.srv.deps.Metrics, wh, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -126,6 +130,80 @@ func TestWebhooksRetryDeadLetterReplay(t *testing.T) {
 	dead.Close()
 	cancel()
 	<-done
+}
+
+// A webhook whose URL names, or resolves only to, an address deliveries may
+// not reach is refused when it is created, with a message that names the
+// allow-list; an allow-listed one is accepted.
+func TestWebhookCreationRefusesInternalAddresses(t *testing.T) {
+	env := newEnv(t, false)
+	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db
+	for _, u := range []string{"http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data/", "http://[::ffff:10.0.0.1]/",
+		"http://[fd00:ec2::254]/", "http://localhost:8080/"} {
+		w := env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json", []byte(`{"url":"`+u+`"}`))
+		var p Problem
+		env.decode(w, http.StatusUnprocessableEntity, &p)
+		if len(p.Errors) != 1 || p.Errors[0].Pointer != "/url" || !strings.Contains(p.Errors[0].Detail, "--webhook-allow") {
+			t.Errorf("%s: %+v", u, p)
+		}
+	}
+	env.srv.deps.Webhooks = webhook.New(env.db, webhook.Options{Allow: loopback})
+	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json",
+		[]byte(`{"url":"http://127.0.0.1:9/hook"}`)), http.StatusCreated, nil)
+}
+
+// Creating and disabling a webhook are audit events, each in the
+// transaction of its change: who did it and to which URL, never the secret.
+func TestWebhookChangesAreAudited(t *testing.T) {
+	env := newEnv(t, false)
+	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db
+	const url = "https://receiver.example/hooks/idsledger?token=t0ken"
+	w := env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json", []byte(`{"url":"`+url+`","min_severity":"high"}`))
+	var created createWebhookResponse
+	env.decode(w, http.StatusCreated, &created)
+	event := func(w *httptest.ResponseRecorder) map[string]any {
+		t.Helper()
+		id := w.Header().Get("X-Audit-Event")
+		var body []byte
+		if err := env.db.Pool.QueryRow(context.Background(), `SELECT body FROM records WHERE id = $1 AND kind = 'audit_event'`, id).Scan(&body); err != nil {
+			t.Fatalf("the audit event %q: %v", id, err)
+		}
+		if strings.Contains(string(body), created.Secret) {
+			t.Fatalf("the audit event holds the secret: %s", body)
+		}
+		var ev map[string]any
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev
+	}
+	ev := event(w)
+	hook, _ := ev["webhook"].(map[string]any)
+	if ev["action"] != "webhook.create" || !strings.Contains(ev["actor"].(string), "test-admin") || hook == nil ||
+		hook["id"] != created.Webhook.ID.String() || hook["url"] != "https://receiver.example/hooks/idsledger" || hook["min_severity"] != "high" {
+		t.Fatalf("create event %v", ev)
+	}
+
+	w = env.do(storage.RoleAdmin, http.MethodDelete, "/v1/webhooks/"+created.Webhook.ID.String(), "", nil)
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", w.Code, w.Body)
+	}
+	ev = event(w)
+	hook, _ = ev["webhook"].(map[string]any)
+	if ev["action"] != "webhook.delete" || !strings.Contains(ev["actor"].(string), "test-admin") || hook == nil ||
+		hook["id"] != created.Webhook.ID.String() || hook["url"] != "https://receiver.example/hooks/idsledger" {
+		t.Fatalf("delete event %v", ev)
+	}
+	// A delete that finds nothing records nothing.
+	var before, after int
+	_ = env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records`).Scan(&before)
+	if w := env.do(storage.RoleAdmin, http.MethodDelete, "/v1/webhooks/"+created.Webhook.ID.String(), "", nil); w.Code != http.StatusNotFound {
+		t.Fatalf("second delete: %d", w.Code)
+	}
+	_ = env.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM records`).Scan(&after)
+	if after != before {
+		t.Fatalf("%d records after a delete of nothing, %d before", after, before)
+	}
 }
 
 func countSeverity(t *testing.T, env *testEnv, s ingest.Severity) int {

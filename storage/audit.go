@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,7 +27,8 @@ type WorkflowChange struct {
 //   - "alert.workflow": AlertID and Change;
 //   - "model.activate": Model (the model that decides from now on), and
 //     Reason when the activation gave one (a round's promotion);
-//   - "apikey.create", "apikey.revoke": Key.
+//   - "apikey.create", "apikey.revoke": Key;
+//   - "webhook.create", "webhook.delete": Webhook.
 type AuditEvent struct {
 	Type    string           `json:"type"` // always "audit_event"
 	Action  string           `json:"action"`
@@ -37,6 +39,28 @@ type AuditEvent struct {
 	Model   *ingest.ModelRef `json:"model,omitempty"`
 	Reason  string           `json:"reason,omitempty"`
 	Key     *KeyRef          `json:"key,omitempty"`
+	Webhook *WebhookRef      `json:"webhook,omitempty"`
+}
+
+// WebhookRef names a webhook in an audit event: its id, where it delivers
+// and from which severity. Never its secret; and the URL without its query
+// string or fragment, where receivers often take a token, since an audit
+// record can never be deleted.
+type WebhookRef struct {
+	ID          uuid.UUID       `json:"id"`
+	URL         string          `json:"url"`
+	MinSeverity ingest.Severity `json:"min_severity,omitempty"`
+}
+
+// auditURL is raw as a WebhookRef names it: without query and fragment
+// (and user info, which the API refuses anyway).
+func auditURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // appendAuditEvent appends ev (Type and At filled in) to the outbox

@@ -20,6 +20,8 @@ import (
 // concurrent use.
 type DB struct {
 	Pool *pgxpool.Pool
+	// webhookKey seals and opens webhook secrets; nil when none was given.
+	webhookKey *SecretKey
 }
 
 // Options tune the pool. Zero values take the defaults in DefaultOptions.
@@ -27,6 +29,10 @@ type Options struct {
 	MaxConns          int32
 	ConnectTimeout    time.Duration
 	HealthCheckPeriod time.Duration
+	// WebhookKey seals webhook secrets at rest (see SecretKey). Without
+	// it, creating a webhook and reading a sealed secret fail with
+	// ErrNoSecretKey; commands that do not touch webhooks need none.
+	WebhookKey *SecretKey
 }
 
 // DefaultOptions are used for every zero field of Options.
@@ -59,7 +65,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", classify(err))
 	}
-	return &DB{Pool: pool}, nil
+	return &DB{Pool: pool, webhookKey: opts.WebhookKey}, nil
 }
 
 // Ping checks that the database answers a query now.

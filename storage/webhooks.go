@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,7 +16,8 @@ import (
 )
 
 // Webhook is an outgoing alert subscription. Secret signs every delivery
-// (HMAC-SHA256); it is never shown again after creation.
+// (HMAC-SHA256); it is never shown again after creation, and is stored
+// sealed (see SecretKey).
 type Webhook struct {
 	ID          uuid.UUID       `json:"id"`
 	URL         string          `json:"url"`
@@ -24,26 +26,42 @@ type Webhook struct {
 	CreatedAt   time.Time       `json:"created_at"`
 }
 
-// CreateWebhook stores a webhook with a new random 256-bit secret.
-func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity) (Webhook, error) {
+// CreateWebhook stores a webhook with a new random 256-bit secret, and
+// appends a "webhook.create" audit event naming actor, in one transaction.
+// It returns the webhook (with its secret) and the audit event's record id.
+func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.Severity, actor string) (Webhook, uuid.UUID, error) {
 	var sec [32]byte
 	if _, err := rand.Read(sec[:]); err != nil {
-		return Webhook{}, err
+		return Webhook{}, uuid.Nil, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return Webhook{}, err
+		return Webhook{}, uuid.Nil, err
+	}
+	if db.webhookKey == nil {
+		return Webhook{}, uuid.Nil, fmt.Errorf("create webhook: %w", ErrNoSecretKey)
 	}
 	w := Webhook{ID: id, URL: url, Secret: hex.EncodeToString(sec[:]), MinSeverity: minSeverity}
-	err = db.Pool.QueryRow(ctx, `INSERT INTO webhooks (id, url, secret, min_severity) VALUES ($1, $2, $3, $4) RETURNING created_at`,
-		id, url, w.Secret, string(minSeverity)).Scan(&w.CreatedAt)
+	var eventID uuid.UUID
+	err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, `INSERT INTO webhooks (id, url, secret, min_severity) VALUES ($1, $2, $3, $4) RETURNING created_at`,
+			id, url, db.webhookKey.seal(id, w.Secret), string(minSeverity)).Scan(&w.CreatedAt); err != nil {
+			return err
+		}
+		var err error
+		eventID, _, err = appendAuditEvent(ctx, tx, AuditEvent{Action: "webhook.create", Actor: actor,
+			Webhook: &WebhookRef{ID: id, URL: auditURL(url), MinSeverity: minSeverity}})
+		return err
+	})
 	if err != nil {
-		return Webhook{}, fmt.Errorf("create webhook: %w", classify(err))
+		return Webhook{}, uuid.Nil, fmt.Errorf("create webhook: %w", classify(err))
 	}
-	return w, nil
+	return w, eventID, nil
 }
 
 // ListWebhooks returns the enabled webhooks, oldest first, with secrets.
+// A secret that does not open with the DB's key fails the whole list with
+// ErrSecretKey (or ErrNoSecretKey without a key).
 func (db *DB) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT id, url, secret, min_severity, created_at FROM webhooks WHERE disabled_at IS NULL ORDER BY created_at, id`)
 	if err != nil {
@@ -51,9 +69,13 @@ func (db *DB) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 	}
 	hooks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Webhook, error) {
 		var w Webhook
-		var sev string
-		err := r.Scan(&w.ID, &w.URL, &w.Secret, &sev, &w.CreatedAt)
+		var sev, stored string
+		if err := r.Scan(&w.ID, &w.URL, &stored, &sev, &w.CreatedAt); err != nil {
+			return w, err
+		}
 		w.MinSeverity = ingest.Severity(sev)
+		var err error
+		w.Secret, err = openSecret(db.webhookKey, w.ID, stored)
 		return w, err
 	})
 	if err != nil {
@@ -62,17 +84,79 @@ func (db *DB) ListWebhooks(ctx context.Context) ([]Webhook, error) {
 	return hooks, nil
 }
 
-// DisableWebhook stops deliveries to a webhook (its dead letters stay);
-// ErrNotFound when there is no enabled webhook with that id.
-func (db *DB) DisableWebhook(ctx context.Context, id uuid.UUID) error {
-	tag, err := db.Pool.Exec(ctx, `UPDATE webhooks SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL`, id)
+// SealWebhookSecrets makes sure every webhook secret is sealed with the
+// DB's key: it checks that the enabled webhooks' sealed secrets open
+// (ErrSecretKey when one does not, and then changes nothing), then seals
+// the ones stored in plaintext (rows written before migration 000009), all
+// in one transaction. It returns how many it sealed. serve calls it at
+// start, so that a wrong key stops the service there rather than later
+// deliveries, and so that no plaintext secret stays at rest.
+func (db *DB) SealWebhookSecrets(ctx context.Context) (int, error) {
+	if db.webhookKey == nil {
+		return 0, fmt.Errorf("seal webhook secrets: %w", ErrNoSecretKey)
+	}
+	sealed := 0
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, secret, disabled_at IS NULL FROM webhooks ORDER BY id FOR UPDATE`)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			id      uuid.UUID
+			stored  string
+			enabled bool
+		}
+		all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+			var x row
+			return x, r.Scan(&x.id, &x.stored, &x.enabled)
+		})
+		if err != nil {
+			return err
+		}
+		plain := map[uuid.UUID]string{}
+		for _, x := range all {
+			secret, err := openSecret(db.webhookKey, x.id, x.stored)
+			switch {
+			case strings.HasPrefix(x.stored, plainPrefix):
+				plain[x.id] = secret
+			case err != nil && x.enabled:
+				return err
+			}
+		}
+		for id, secret := range plain {
+			if _, err := tx.Exec(ctx, `UPDATE webhooks SET secret = $2 WHERE id = $1`, id, db.webhookKey.seal(id, secret)); err != nil {
+				return err
+			}
+			sealed++
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("disable webhook: %w", classify(err))
+		return 0, fmt.Errorf("seal webhook secrets: %w", classify(err))
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("webhook %s: %w", id, ErrNotFound)
+	return sealed, nil
+}
+
+// DisableWebhook stops deliveries to a webhook (its dead letters stay) and
+// appends a "webhook.delete" audit event naming actor, in one transaction,
+// and returns the event's record id; ErrNotFound, and no event, when there
+// is no enabled webhook with that id.
+func (db *DB) DisableWebhook(ctx context.Context, id uuid.UUID, actor string) (uuid.UUID, error) {
+	var eventID uuid.UUID
+	err := pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {
+		var url string
+		if err := tx.QueryRow(ctx, `UPDATE webhooks SET disabled_at = now() WHERE id = $1 AND disabled_at IS NULL RETURNING url`, id).Scan(&url); err != nil {
+			return err
+		}
+		var err error
+		eventID, _, err = appendAuditEvent(ctx, tx, AuditEvent{Action: "webhook.delete", Actor: actor,
+			Webhook: &WebhookRef{ID: id, URL: auditURL(url)}})
+		return err
+	})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("disable webhook %s: %w", id, classify(err))
 	}
-	return nil
+	return eventID, nil
 }
 
 // DeadLetter is a delivery that failed every attempt.

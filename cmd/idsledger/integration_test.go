@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/internal/testenv"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
@@ -174,5 +175,34 @@ func TestServeSurvivesDatabaseOutages(t *testing.T) {
 	}
 	if strings.Contains(serve.Logs(), key) {
 		t.Fatal("an API key reached the logs")
+	}
+}
+
+// serve stops, saying why, when IDSLEDGER_WEBHOOK_KEY does not open the
+// webhook secrets stored, rather than failing every delivery later.
+func TestServeRefusesTheWrongWebhookKey(t *testing.T) {
+	u := pgtest.URL(t)
+	db, err := storage.Open(context.Background(), u, storage.Options{WebhookKey: pgtest.WebhookKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.CreateWebhook(context.Background(), "https://receiver.example/hook", ingest.SeverityLow, "test"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	wrong := storage.GenerateSecretKey()
+	t.Setenv("IDSLEDGER_WEBHOOK_KEY", wrong)
+	serve := startIDSLedger(t, "serve", "--addr", freeAddr(t), "--database-url", u, "--data-dir", t.TempDir())
+	select {
+	case <-serve.done:
+	case <-time.After(time.Minute):
+		t.Fatal("serve kept running with the wrong webhook key")
+	}
+	logs := serve.Logs()
+	if serve.err == nil || !strings.Contains(logs, "IDSLEDGER_WEBHOOK_KEY") || !strings.Contains(logs, "sealed with key") {
+		t.Fatalf("exit %v, log:\n%s", serve.err, logs)
+	}
+	if strings.Contains(logs, wrong) {
+		t.Fatal("the key reached the log")
 	}
 }

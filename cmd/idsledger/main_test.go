@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -58,6 +59,9 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--rate-per-key", "-5"}, nil, "--rate-per-key"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_MAX_STREAMS": "0"}, "IDSLEDGER_MAX_STREAMS"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--max-ingest", "0"}, nil, "--max-ingest"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--webhook-allow", "10.0.0.0/33"}, nil, "--webhook-allow"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_WEBHOOK_KEY": "abcd"}, "IDSLEDGER_WEBHOOK_KEY"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_WEBHOOK_ALLOW": "intranet"}, "IDSLEDGER_WEBHOOK_ALLOW"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -95,6 +99,20 @@ func TestEnvironmentReachesOnlyTheFlagsThatNameIt(t *testing.T) {
 	model = fs.String("model", "", "model file (IDSLEDGER_MODEL)")
 	if err := parseFlags(fs, nil); err != nil || *model != "/srv/idsledger/model.idslm" {
 		t.Fatalf("serve's --model from IDSLEDGER_MODEL: %q %v", *model, err)
+	}
+}
+
+// --webhook-allow (or IDSLEDGER_WEBHOOK_ALLOW) reaches the dispatcher's
+// allow-list; by default it is empty.
+func TestServeWebhookAllowList(t *testing.T) {
+	c, err := parseServe([]string{"--database-url", "postgres://x@127.0.0.1/x"})
+	if err != nil || len(c.webhookAllow) != 0 {
+		t.Fatalf("default: %v %v", c.webhookAllow, err)
+	}
+	t.Setenv("IDSLEDGER_WEBHOOK_ALLOW", "10.1.0.0/16, 192.168.7.7")
+	c, err = parseServe([]string{"--database-url", "postgres://x@127.0.0.1/x"})
+	if err != nil || fmt.Sprint(c.webhookAllow) != "[10.1.0.0/16 192.168.7.7/32]" {
+		t.Fatalf("from the environment: %v %v", c.webhookAllow, err)
 	}
 }
 

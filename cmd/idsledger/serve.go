@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/api"
 	"github.com/idsledger/idsledger/storage"
+	"github.com/idsledger/idsledger/webhook"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -51,10 +53,12 @@ type serveConfig struct {
 	flValidation      string
 	flBudgetEpsilon   float64
 	flBudgetDelta     float64
+	webhookAllow      []netip.Prefix
 
 	dataDir       string
 	ethRPC        string
-	key           *ecdsa.PrivateKey // from IDSLEDGER_ETH_KEY: a secret has no flag
+	key           *ecdsa.PrivateKey  // from IDSLEDGER_ETH_KEY: a secret has no flag
+	webhookKey    *storage.SecretKey // from IDSLEDGER_WEBHOOK_KEY, likewise
 	ethKeyFile    string
 	registry      string
 	chainHTTP     string
@@ -93,6 +97,7 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.Float64Var(&c.flBudgetEpsilon, "fl-budget-epsilon", 0, "each federated site's privacy budget ε over the whole federation; 0: none (IDSLEDGER_FL_BUDGET_EPSILON)")
 	fs.Float64Var(&c.flBudgetDelta, "fl-budget-delta", 1e-5, "δ of the privacy budget and of the ε reported per site (IDSLEDGER_FL_BUDGET_DELTA)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: none (IDSLEDGER_TRUSTED_PROXIES)")
+	webhookAllow := fs.String("webhook-allow", "", "comma-separated CIDRs or addresses that webhooks may reach although they are loopback, private, link-local or otherwise not public; empty: none (IDSLEDGER_WEBHOOK_ALLOW)")
 	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
 	fs.StringVar(&c.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path); empty: the embedded dev chain (IDSLEDGER_ETH_RPC)")
 	fs.StringVar(&c.ethKeyFile, "eth-key-file", "", "file holding the service's hex private key, created when missing; default DATA_DIR/chain/service.key for the embedded chain (IDSLEDGER_ETH_KEY_FILE)")
@@ -111,6 +116,13 @@ func parseServe(args []string) (serveConfig, error) {
 			return c, usagef("invalid IDSLEDGER_ETH_KEY: %v", err)
 		}
 		c.key = k
+	}
+	if v := os.Getenv("IDSLEDGER_WEBHOOK_KEY"); v != "" {
+		k, err := storage.ParseSecretKey(v)
+		if err != nil {
+			return c, usagef("invalid IDSLEDGER_WEBHOOK_KEY: %v", err)
+		}
+		c.webhookKey = k
 	}
 	if fs.NArg() > 0 {
 		return c, usagef("unexpected argument %q", fs.Arg(0))
@@ -192,6 +204,11 @@ func parseServe(args []string) (serveConfig, error) {
 	if c.flBudgetEpsilon < 0 || !(c.flBudgetDelta > 0 && c.flBudgetDelta < 1) {
 		return c, usagef("--fl-budget-epsilon must be at least 0 and --fl-budget-delta in (0, 1)")
 	}
+	allow, err := webhook.ParseAllowList(*webhookAllow)
+	if err != nil {
+		return c, usagef("invalid value in --webhook-allow (IDSLEDGER_WEBHOOK_ALLOW): %v", err)
+	}
+	c.webhookAllow = allow
 	if c.dbMaxConns <= 0 || c.dbMaxConns > 1000 {
 		return c, usagef("invalid value %d for --db-max-conns (IDSLEDGER_DB_MAX_CONNS): want 1..1000", c.dbMaxConns)
 	}
@@ -207,7 +224,11 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, cfg.databaseURL, storage.Options{MaxConns: int32(cfg.dbMaxConns)})
+	whKey, err := webhookKey(cfg, log)
+	if err != nil {
+		return err
+	}
+	db, err := storage.Open(ctx, cfg.databaseURL, storage.Options{MaxConns: int32(cfg.dbMaxConns), WebhookKey: whKey})
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -339,6 +360,24 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 		log.Info("database ready", "migrated", cfg.migrate)
 		return true
 	}
+}
+
+// sealWebhookSecrets seals the webhook secrets still stored in plaintext
+// and checks that the others open with the configured key. A key that does
+// not open them is fatal: deliveries would fail one by one otherwise. Any
+// other failure (the database went away) is logged, and delivery reports
+// it again when it loads the webhooks.
+func sealWebhookSecrets(ctx context.Context, log *slog.Logger, db *storage.DB) error {
+	n, err := db.SealWebhookSecrets(ctx)
+	switch {
+	case errors.Is(err, storage.ErrSecretKey):
+		return fmt.Errorf("%w: IDSLEDGER_WEBHOOK_KEY (or DATA_DIR/%s) is not the key the webhook secrets were sealed with", err, webhookKeyFile)
+	case err != nil:
+		log.Error("webhook secrets could not be checked", "error", err.Error())
+	case n > 0:
+		log.Info("sealed webhook secrets stored in plaintext by an older version", "count", n)
+	}
+	return nil
 }
 
 // rollupFoldEvery is how often closed report buckets get their shards

@@ -72,7 +72,7 @@ func newService(cfg serveConfig, log *slog.Logger, db *storage.DB) (*service, er
 	s.health = api.NewHealth(db.Ping, log)
 	s.health.ExpectChain() // embedded or --eth-rpc: serve always anchors
 	metrics := api.NewMetrics(db)
-	s.hooks = webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome})
+	s.hooks = webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome, Allow: cfg.webhookAllow})
 	in := &ingest.Ingester{Models: s.models, Store: db, Hooks: api.IngestHooks(metrics, s.hooks, s.worker.Notify)}
 	apiCfg := cfg.limits
 	apiCfg.MaxBodyBytes, apiCfg.MaxUploadBytes, apiCfg.Logger, apiCfg.Version = cfg.maxBodyBytes, cfg.maxUploadBytes, log, version
@@ -109,6 +109,9 @@ func (s *service) run(ctx context.Context) error {
 	defer workers.Wait()
 	if !prepareDatabase(ctx, s.log, s.db, s.cfg, s.health, s.restoreModel) {
 		return nil
+	}
+	if err := sealWebhookSecrets(ctx, s.log, s.db); err != nil {
+		return err
 	}
 	// Webhook delivery reads its subscriptions from the database, so it
 	// starts once the schema is there.

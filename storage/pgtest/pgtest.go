@@ -99,10 +99,21 @@ func URL(t testing.TB) string {
 	return u
 }
 
-// DB returns a storage.DB on a fresh migrated database, closed when the test ends.
+// WebhookKey is the key that DB's databases seal webhook secrets with, a
+// new one for every test process.
+var WebhookKey = func() *storage.SecretKey {
+	k, err := storage.ParseSecretKey(storage.GenerateSecretKey())
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// DB returns a storage.DB on a fresh migrated database, with WebhookKey,
+// closed when the test ends.
 func DB(t testing.TB) *storage.DB {
 	t.Helper()
-	db, err := storage.Open(context.Background(), URL(t), storage.Options{})
+	db, err := storage.Open(context.Background(), URL(t), storage.Options{WebhookKey: WebhookKey})
 	if err != nil {
 		t.Fatalf("pgtest: open: %v", err)
 	}
