@@ -5,6 +5,8 @@ package api
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -158,6 +160,8 @@ func TestWebhookChangesAreAudited(t *testing.T) {
 	env := newEnv(t, false)
 	env.srv.deps.Webhooks, env.srv.deps.WebhookStore = webhook.New(env.db, webhook.Options{}), env.db
 	const url = "https://receiver.example/hooks/idsledger?token=t0ken"
+	sum := sha256.Sum256([]byte(url))
+	urlHash := hex.EncodeToString(sum[:])
 	w := env.do(storage.RoleAdmin, http.MethodPost, "/v1/webhooks", "application/json", []byte(`{"url":"`+url+`","min_severity":"high"}`))
 	var created createWebhookResponse
 	env.decode(w, http.StatusCreated, &created)
@@ -168,8 +172,8 @@ func TestWebhookChangesAreAudited(t *testing.T) {
 		if err := env.db.Pool.QueryRow(context.Background(), `SELECT body FROM records WHERE id = $1 AND kind = 'audit_event'`, id).Scan(&body); err != nil {
 			t.Fatalf("the audit event %q: %v", id, err)
 		}
-		if strings.Contains(string(body), created.Secret) {
-			t.Fatalf("the audit event holds the secret: %s", body)
+		if strings.Contains(string(body), created.Secret) || strings.Contains(string(body), "t0ken") || strings.Contains(string(body), "/hooks/") {
+			t.Fatalf("the audit event holds the secret or the URL's token-bearing parts: %s", body)
 		}
 		var ev map[string]any
 		if err := json.Unmarshal(body, &ev); err != nil {
@@ -180,7 +184,7 @@ func TestWebhookChangesAreAudited(t *testing.T) {
 	ev := event(w)
 	hook, _ := ev["webhook"].(map[string]any)
 	if ev["action"] != "webhook.create" || !strings.Contains(ev["actor"].(string), "test-admin") || hook == nil ||
-		hook["id"] != created.Webhook.ID.String() || hook["url"] != "https://receiver.example/hooks/idsledger" || hook["min_severity"] != "high" {
+		hook["id"] != created.Webhook.ID.String() || hook["origin"] != "https://receiver.example" || hook["url_sha256"] != urlHash || hook["min_severity"] != "high" {
 		t.Fatalf("create event %v", ev)
 	}
 
@@ -191,7 +195,7 @@ func TestWebhookChangesAreAudited(t *testing.T) {
 	ev = event(w)
 	hook, _ = ev["webhook"].(map[string]any)
 	if ev["action"] != "webhook.delete" || !strings.Contains(ev["actor"].(string), "test-admin") || hook == nil ||
-		hook["id"] != created.Webhook.ID.String() || hook["url"] != "https://receiver.example/hooks/idsledger" {
+		hook["id"] != created.Webhook.ID.String() || hook["origin"] != "https://receiver.example" || hook["url_sha256"] != urlHash {
 		t.Fatalf("delete event %v", ev)
 	}
 	// A delete that finds nothing records nothing.

@@ -2,6 +2,8 @@ package storage
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -43,24 +45,27 @@ type AuditEvent struct {
 }
 
 // WebhookRef names a webhook in an audit event: its id, where it delivers
-// and from which severity. Never its secret; and the URL without its query
-// string or fragment, where receivers often take a token, since an audit
-// record can never be deleted.
+// and from which severity; never its secret. An audit record can never be
+// deleted, and receivers often take a token in the URL's query or path
+// (Slack-style hook URLs are secrets whole), so the event holds the URL's
+// origin (scheme, host, port) and the SHA-256 of the whole URL as it was
+// given: enough to tell which receiver, and for an auditor who holds the
+// URL to check it, with no token in the record.
 type WebhookRef struct {
 	ID          uuid.UUID       `json:"id"`
-	URL         string          `json:"url"`
+	Origin      string          `json:"origin"`
+	URLSHA256   string          `json:"url_sha256"`
 	MinSeverity ingest.Severity `json:"min_severity,omitempty"`
 }
 
-// auditURL is raw as a WebhookRef names it: without query and fragment
-// (and user info, which the API refuses anyway).
-func auditURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
+// webhookRef is the WebhookRef of webhook id delivering to raw.
+func webhookRef(id uuid.UUID, raw string, minSeverity ingest.Severity) *WebhookRef {
+	sum := sha256.Sum256([]byte(raw))
+	ref := &WebhookRef{ID: id, URLSHA256: hex.EncodeToString(sum[:]), MinSeverity: minSeverity}
+	if u, err := url.Parse(raw); err == nil {
+		ref.Origin = u.Scheme + "://" + u.Host
 	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
-	return u.String()
+	return ref
 }
 
 // appendAuditEvent appends ev (Type and At filled in) to the outbox

@@ -50,7 +50,7 @@ func (db *DB) CreateWebhook(ctx context.Context, url string, minSeverity ingest.
 		}
 		var err error
 		eventID, _, err = appendAuditEvent(ctx, tx, AuditEvent{Action: "webhook.create", Actor: actor,
-			Webhook: &WebhookRef{ID: id, URL: auditURL(url), MinSeverity: minSeverity}})
+			Webhook: webhookRef(id, url, minSeverity)})
 		return err
 	})
 	if err != nil {
@@ -150,7 +150,7 @@ func (db *DB) DisableWebhook(ctx context.Context, id uuid.UUID, actor string) (u
 		}
 		var err error
 		eventID, _, err = appendAuditEvent(ctx, tx, AuditEvent{Action: "webhook.delete", Actor: actor,
-			Webhook: &WebhookRef{ID: id, URL: auditURL(url)}})
+			Webhook: webhookRef(id, url, "")})
 		return err
 	})
 	if err != nil {
