@@ -74,7 +74,7 @@ func newTestServer(t *testing.T, cfg api.Config) *testServer {
 	})
 	var flKey uuid.UUID
 	for _, r := range storage.Roles {
-		clear, k, err := db.CreateAPIKey(context.Background(), "test "+string(r), r, "test")
+		clear, k, err := db.CreateAPIKey(context.Background(), storage.KeySpec{Name: "test " + string(r), Role: r}, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +266,7 @@ func TestDatabaseDownGives503(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	key, _, err := db.CreateAPIKey(context.Background(), "k", storage.RoleAdmin, "test")
+	key, _, err := db.CreateAPIKey(context.Background(), storage.KeySpec{Name: "k", Role: storage.RoleAdmin}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

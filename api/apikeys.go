@@ -13,6 +13,8 @@ import (
 type createKeyRequest struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Sensors binds an ingest key to the sensor names it may claim.
+	Sensors []string `json:"sensors"`
 }
 
 type createKeyResponse struct {
@@ -35,11 +37,17 @@ func (s *Server) createAPIKey(c *gin.Context) {
 	if err != nil {
 		bad = append(bad, ItemError{Pointer: "/role", Detail: err.Error()})
 	}
+	spec := storage.KeySpec{Name: req.Name, Role: role, Sensors: req.Sensors}
+	if err == nil {
+		if err := spec.Validate(); err != nil {
+			bad = append(bad, ItemError{Pointer: "/sensors", Detail: err.Error()})
+		}
+	}
 	if len(bad) > 0 {
 		abort(c, probValidation, "the key request has invalid fields", bad...)
 		return
 	}
-	clear, k, err := s.deps.Keys.CreateAPIKey(c.Request.Context(), req.Name, role, actorOf(c))
+	clear, k, err := s.deps.Keys.CreateAPIKey(c.Request.Context(), spec, actorOf(c))
 	if err != nil {
 		abortErr(c, err)
 		return

@@ -32,7 +32,7 @@ func (s *failingPages) ListAlerts(_ context.Context, f storage.AlertFilter) ([]s
 	}
 	page := make([]storage.Alert, f.Limit)
 	for i := range page {
-		page[i] = storage.Alert{ID: uuid.New(), AlertBody: ingest.AlertBody{Type: "alert", ObservedAt: time.Unix(int64(i), 0).UTC(),
+		page[i] = storage.Alert{AlertBody: ingest.AlertBody{ID: uuid.New(), Type: "alert", ObservedAt: time.Unix(int64(i), 0).UTC(),
 			Class: "DoS", Severity: ingest.SeverityHigh, Score: 0.9}}
 	}
 	last := page[len(page)-1]

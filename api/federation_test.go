@@ -77,7 +77,7 @@ func TestFederatedRoundToProvenance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clear, k, err := env.db.CreateAPIKey(ctx, fmt.Sprintf("site %d", i), storage.RoleFLNode, "test")
+		clear, k, err := env.db.CreateAPIKey(ctx, storage.KeySpec{Name: fmt.Sprintf("site %d", i), Role: storage.RoleFLNode}, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

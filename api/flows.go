@@ -60,14 +60,16 @@ func (s *Server) ingestFlows(c *gin.Context) {
 		abortIngest(c, err, nil)
 		return
 	}
+	key := callerKey(c)
+	submitter := ingest.Submitter{KeyID: key.ID, Sensors: key.Sensors}
 	sensor := strings.TrimSpace(c.Query("sensor"))
 	if sensor == "" {
-		sensor = callerKey(c).Name
+		sensor = submitter.DefaultSensor(key.Name)
 	}
 	if sensor == "" {
 		sensor = "unknown"
 	}
-	if err := ingest.ValidSensor(sensor); err != nil {
+	if err := submitter.Claim(sensor); err != nil {
 		abortIngest(c, err, nil)
 		return
 	}
@@ -90,7 +92,7 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	tm.mark("read")
 
 	res, err := in.Ingest(c.Request.Context(), ingest.Request{
-		Sensor: sensor, Schema: c.Query("schema"), Header: parsed.Header, Records: parsed.Records,
+		Sensor: sensor, Submitter: submitter, Schema: c.Query("schema"), Header: parsed.Header, Records: parsed.Records,
 		Impute: imputeList(c), Mark: tm.mark,
 	})
 	if err != nil {
@@ -137,6 +139,8 @@ func abortIngest(c *gin.Context, err error, res *ingest.Result) {
 		abort(c, probValidation, err.Error(), ItemError{Pointer: "?schema", Detail: "not the active model's schema"})
 	case errors.Is(err, ingest.ErrInvalidSensor):
 		abort(c, probValidation, err.Error(), ItemError{Pointer: "?sensor", Detail: "invalid"})
+	case errors.Is(err, ingest.ErrSensorNotAllowed):
+		abort(c, probForbidden, err.Error(), ItemError{Pointer: "?sensor", Detail: "not one of the key's sensors"})
 	case errors.Is(err, ingest.ErrInvalidImpute):
 		abort(c, probValidation, err.Error(), ItemError{Pointer: "?impute", Detail: "not imputable"})
 	case errors.Is(err, ingest.ErrInvalidHeader):

@@ -245,3 +245,74 @@ func TestAbandonedRequestIs499(t *testing.T) {
 		t.Fatalf("status %d, body %q; want 499 and no body", w.Code, w.Body.String())
 	}
 }
+
+// An ingest key bound to sensors may claim those and no other (403, and
+// nothing stored); each alert's anchored body names its own id and the key
+// that submitted it, so a verified alert proves both.
+func TestIngestKeyBoundToSensors(t *testing.T) {
+	env := newEnv(t, true)
+	ctx := context.Background()
+	// Over the API: an admin binds a new ingest key to two sensors.
+	var created createKeyResponse
+	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/apikeys", "application/json",
+		[]byte(`{"name":"plant 7","role":"ingest","sensors":["plant-7","plant-7b"]}`)), http.StatusCreated, &created)
+	if got := created.APIKey.Sensors; len(got) != 2 || got[0] != "plant-7" {
+		t.Fatalf("created key sensors %v", got)
+	}
+	// Sensors on a key of another role are refused.
+	if w := env.do(storage.RoleAdmin, http.MethodPost, "/v1/apikeys", "application/json",
+		[]byte(`{"name":"x","role":"analyst","sensors":["plant-7"]}`)); w.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("an analyst key with sensors: %d", w.Code)
+	}
+	var before int
+	_ = env.db.Pool.QueryRow(ctx, `SELECT count(*) FROM alerts`).Scan(&before)
+	w := env.doAs(created.Key, http.MethodPost, "/v1/flows?sensor=plant-1", "text/csv", readFlowsCSV(t))
+	if w.Code != http.StatusForbidden || !isProblem(w) || !strings.Contains(w.Body.String(), "plant-7") {
+		t.Fatalf("another sensor's name: %d %s", w.Code, w.Body)
+	}
+	var after int
+	_ = env.db.Pool.QueryRow(ctx, `SELECT count(*) FROM alerts`).Scan(&after)
+	if after != before {
+		t.Fatalf("a refused request stored %d alerts", after-before)
+	}
+
+	var resp IngestResponse
+	env.decode(env.doAs(created.Key, http.MethodPost, "/v1/flows?sensor=plant-7b", "text/csv", readFlowsCSV(t)), http.StatusOK, &resp)
+	var id string
+	for _, v := range resp.Verdicts {
+		if v.AlertID != nil {
+			id = v.AlertID.String()
+			break
+		}
+	}
+	if id == "" {
+		t.Fatal("no alert raised")
+	}
+	var d storage.AlertDetail
+	env.decode(env.do(storage.RoleAnalyst, http.MethodGet, "/v1/alerts/"+id, "", nil), http.StatusOK, &d)
+	var body struct {
+		ID          string `json:"id"`
+		SubmittedBy string `json:"submitted_by"`
+		Sensor      string `json:"sensor"`
+	}
+	if err := json.Unmarshal(d.Record, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.ID != id || body.SubmittedBy != created.APIKey.ID.String() || body.Sensor != "plant-7b" {
+		t.Fatalf("anchored body names id %s, submitter %s, sensor %s; want %s, %s, plant-7b", body.ID, body.SubmittedBy, body.Sensor, id, created.APIKey.ID)
+	}
+	// A key bound to one sensor claims it when the request names none.
+	var one createKeyResponse
+	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/apikeys", "application/json",
+		[]byte(`{"name":"gateway","role":"ingest","sensors":["plant-9"]}`)), http.StatusCreated, &one)
+	env.decode(env.doAs(one.Key, http.MethodPost, "/v1/flows", "text/csv", readFlowsCSV(t)), http.StatusOK, &resp)
+	for _, v := range resp.Verdicts {
+		if v.AlertID != nil {
+			env.decode(env.do(storage.RoleAnalyst, http.MethodGet, "/v1/alerts/"+v.AlertID.String(), "", nil), http.StatusOK, &d)
+			if d.Sensor != "plant-9" {
+				t.Fatalf("the one-sensor key's alert has sensor %q", d.Sensor)
+			}
+			break
+		}
+	}
+}

@@ -155,7 +155,7 @@ func newEnv(t testing.TB, withModel bool) *testEnv {
 		Deps{Keys: db, Health: health, Alerts: db, Ingester: in, Verifier: ver, Metrics: metrics})
 	env := &testEnv{t: t, db: db, srv: srv, models: models, ver: ver, keys: map[storage.Role]string{}}
 	for _, r := range storage.Roles {
-		k, _, err := db.CreateAPIKey(context.Background(), "test-"+string(r), r, "test")
+		k, _, err := db.CreateAPIKey(context.Background(), storage.KeySpec{Name: "test-" + string(r), Role: r}, "test")
 		if err != nil {
 			t.Fatal(err)
 		}

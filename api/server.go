@@ -67,7 +67,7 @@ type Config struct {
 // *storage.DB implements it.
 type KeyStore interface {
 	Authenticator
-	CreateAPIKey(ctx context.Context, name string, role storage.Role, actor string) (string, storage.APIKey, error)
+	CreateAPIKey(ctx context.Context, spec storage.KeySpec, actor string) (string, storage.APIKey, error)
 	ListAPIKeys(ctx context.Context) ([]storage.APIKey, error)
 	RevokeAPIKey(ctx context.Context, idOrPrefix, actor string) (storage.APIKey, error)
 }

@@ -203,7 +203,7 @@ func TestAlertStreamEndsWhenItsKeyIsRevoked(t *testing.T) {
 	env.srv.cfg.StreamPoll, env.srv.cfg.StreamKeyCheck = 20*time.Millisecond, 50*time.Millisecond
 	hs := httptest.NewServer(env.srv.Handler())
 	defer hs.Close()
-	clear, k, err := env.db.CreateAPIKey(context.Background(), "soon revoked", storage.RoleAnalyst, "test")
+	clear, k, err := env.db.CreateAPIKey(context.Background(), storage.KeySpec{Name: "soon revoked", Role: storage.RoleAnalyst}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestAlertStreamLimits(t *testing.T) {
 	if second.StatusCode != http.StatusOK {
 		t.Fatalf("another key's stream: %d", second.StatusCode)
 	}
-	third, _, err := env.db.CreateAPIKey(ctx, "third", storage.RoleAnalyst, "test")
+	third, _, err := env.db.CreateAPIKey(ctx, storage.KeySpec{Name: "third", Role: storage.RoleAnalyst}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

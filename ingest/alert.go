@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/detector"
 )
@@ -67,13 +69,18 @@ type ModelRef struct {
 // the record body; changing any field changes the leaf hash. Workflow state
 // (acknowledgement, assignee, notes) is deliberately not part of it.
 //
-// The alert id is the record id, not a body field: the record id is made by
-// the outbox when the record is appended.
+// ID is the alert's id, which is also its record's id, and SubmittedBy the
+// API key that sent the flow: both are in the hashed body, so that a
+// verified alert proves its id and who submitted it, not only its content.
+// Storage gives an alert without an id a new UUIDv7 before it hashes it.
+// (Alerts stored before these fields existed have neither in their body.)
 type AlertBody struct {
-	Type       string    `json:"type"` // always "alert"
-	ObservedAt time.Time `json:"observed_at"`
-	Sensor     string    `json:"sensor"`
-	Flow       FlowTuple `json:"flow"`
+	ID          uuid.UUID  `json:"id"`
+	SubmittedBy *uuid.UUID `json:"submitted_by,omitempty"`
+	Type        string     `json:"type"` // always "alert"
+	ObservedAt  time.Time  `json:"observed_at"`
+	Sensor      string     `json:"sensor"`
+	Flow        FlowTuple  `json:"flow"`
 	// CommunityID is the Community ID v1 flow hash ("1:..."), empty when
 	// the flow lacks addresses or protocol.
 	CommunityID string `json:"community_id,omitempty"`

@@ -66,6 +66,9 @@ func fastCanonical(b AlertBody) ([]byte, bool) {
 	buf = append(buf, `,"src_port":`...)
 	buf = strconv.AppendUint(buf, uint64(b.Flow.SrcPort), 10)
 	buf = append(buf, '}')
+	buf = append(buf, `,"id":"`...)
+	buf = append(buf, b.ID.String()...)
+	buf = append(buf, '"')
 	if b.Imputed != 0 {
 		buf = append(buf, `,"imputed":`...)
 		// A JSON number is a double: past 2^53 JCS writes the nearest one.
@@ -85,6 +88,11 @@ func fastCanonical(b AlertBody) ([]byte, bool) {
 	buf = appendJSONString(buf, b.Sensor)
 	buf = append(buf, `,"severity":`...)
 	buf = appendJSONString(buf, string(b.Severity))
+	if b.SubmittedBy != nil {
+		buf = append(buf, `,"submitted_by":"`...)
+		buf = append(buf, b.SubmittedBy.String()...)
+		buf = append(buf, '"')
+	}
 	buf = append(buf, `,"type":`...)
 	buf = appendJSONString(buf, b.Type)
 	return append(buf, '}'), true

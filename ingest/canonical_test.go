@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/ingest"
 )
@@ -62,6 +64,14 @@ func TestFastCanonicalMatchesJCS(t *testing.T) {
 		b.Risk = []float64{0, 100, 0.1, 99.9, 50}[i%5]
 		if i%3 == 0 {
 			b.Risk = float64(r.IntN(1001)) / 10
+		}
+		// The id: nil or random; the submitting key: absent or random.
+		if i%4 != 0 {
+			b.ID = uuid.UUID(randBytes16(r))
+		}
+		if i%2 == 0 {
+			k := uuid.UUID(randBytes16(r))
+			b.SubmittedBy = &k
 		}
 		// Vary every member the encoder branches on: unset and zoned
 		// addresses, no Community ID, no features, -0, non-UTC times
@@ -123,4 +133,12 @@ func TestCanonicalRefusesNegativeImputed(t *testing.T) {
 	if _, err := ingest.Canonical(b); !errors.Is(err, ingest.ErrInvalidAlert) {
 		t.Fatalf("err %v, want ErrInvalidAlert", err)
 	}
+}
+
+func randBytes16(r *rand.Rand) [16]byte {
+	var b [16]byte
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
 }

@@ -57,6 +57,9 @@ var (
 	ErrSchemaMismatch = errors.New("not the active model's schema")
 	// ErrInvalidSensor: the sensor name is unusable.
 	ErrInvalidSensor = errors.New("invalid sensor name")
+	// ErrSensorNotAllowed: the submitter may not claim the sensor name
+	// (its API key is bound to others).
+	ErrSensorNotAllowed = errors.New("the API key may not claim this sensor")
 	// ErrNoFlows: no record of the request could be read as a flow
 	// (Result.Errors says why for each).
 	ErrNoFlows = errors.New("no flow records")
@@ -74,8 +77,11 @@ var (
 
 // Request is one batch of flow records from one sensor.
 type Request struct {
-	// Sensor names who observed the flows (see ValidSensor).
+	// Sensor names who observed the flows (see ValidSensor); the
+	// submitter must be allowed to claim it.
 	Sensor string
+	// Submitter is who sent the request.
+	Submitter Submitter
 	// Schema is the dataset kind the records are written in; "" means the
 	// active model's.
 	Schema string
@@ -128,6 +134,36 @@ type Result struct {
 	ByClass map[string]int
 }
 
+// Submitter is who sends flows: the API key, whose id every alert it
+// raises records (submitted_by), and the sensor names that key may claim.
+type Submitter struct {
+	KeyID uuid.UUID
+	// Sensors are the names the key may claim; none: any name.
+	Sensors []string
+}
+
+// Claim checks that sensor is a valid name the submitter may claim:
+// ErrInvalidSensor or ErrSensorNotAllowed otherwise.
+func (s Submitter) Claim(sensor string) error {
+	if err := ValidSensor(sensor); err != nil {
+		return err
+	}
+	if len(s.Sensors) > 0 && !slices.Contains(s.Sensors, sensor) {
+		return detailError{ErrSensorNotAllowed, fmt.Sprintf("this API key may send flows of sensors %s only, not %q", strings.Join(s.Sensors, ", "), sensor)}
+	}
+	return nil
+}
+
+// DefaultSensor is the sensor name a request that names none claims: the
+// key's one sensor when it is bound to exactly one, else fallback (the
+// key's name).
+func (s Submitter) DefaultSensor(fallback string) string {
+	if len(s.Sensors) == 1 {
+		return s.Sensors[0]
+	}
+	return fallback
+}
+
 // ValidSensor checks a sensor name: 1 to 200 printable characters.
 func ValidSensor(s string) error {
 	if s == "" || len(s) > 200 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
@@ -178,7 +214,7 @@ func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 	if mark == nil {
 		mark = func(string) {}
 	}
-	if err := ValidSensor(req.Sensor); err != nil {
+	if err := req.Submitter.Claim(req.Sensor); err != nil {
 		return nil, err
 	}
 	m, schema, err := in.Resolve(req.Schema)
@@ -221,7 +257,11 @@ func (in *Ingester) Ingest(ctx context.Context, req Request) (*Result, error) {
 		return res, ErrNoFlows
 	}
 	mark("parse")
-	verdicts, ids, err := in.score(ctx, m, req.Sensor, flows, imputed, mark)
+	var by *uuid.UUID
+	if req.Submitter.KeyID != uuid.Nil {
+		by = &req.Submitter.KeyID
+	}
+	verdicts, ids, err := in.score(ctx, m, req.Sensor, by, flows, imputed, mark)
 	if err != nil {
 		return nil, err
 	}
@@ -256,13 +296,14 @@ func (in *Ingester) ScoreFlows(ctx context.Context, sensor string, flows []*dete
 			return nil, fmt.Errorf("flow %d: %w", i, err)
 		}
 	}
-	verdicts, _, err := in.score(ctx, m, sensor, flows, nil, func(string) {})
+	verdicts, _, err := in.score(ctx, m, sensor, nil, flows, nil, func(string) {})
 	return verdicts, err
 }
 
-// score is the common path of Ingest and ScoreFlows; imputed (nil for
-// none) counts the imputed values of each flow.
-func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, flows []*detector.Flow,
+// score is the common path of Ingest and ScoreFlows; submittedBy is the
+// submitting key (nil: none), imputed (nil for none) counts the imputed
+// values of each flow.
+func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, submittedBy *uuid.UUID, flows []*detector.Flow,
 	imputed []int, mark func(string)) ([]Verdict, []uuid.UUID, error) {
 	started := time.Now()
 	preds, err := m.Detect(sensor, flows)
@@ -295,6 +336,7 @@ func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, fl
 		}
 		body := NewAlert(flows[i], class, score, d, now, sensor, ref)
 		body.Imputed = verdicts[i].Imputed
+		body.SubmittedBy = submittedBy
 		bodies = append(bodies, body)
 		alertAt = append(alertAt, i)
 	}

@@ -17,14 +17,27 @@ import (
 
 // InsertAlerts stores alerts in one transaction: for each, its canonical
 // body as a pending 'alert' record in the outbox and its query row. Either
-// all are stored or none. The ids (UUIDv7, also the record ids) are returned
-// in input order. An alert that cannot be encoded fails the whole call with
-// ingest.ErrInvalidAlert before anything is written.
+// all are stored or none. An alert's id is its record's id and part of its
+// hashed body: an alert without one gets a new UUIDv7, set in alerts so
+// that the caller sees it. The ids are returned in input order. An alert
+// that cannot be encoded fails the whole call with ingest.ErrInvalidAlert
+// before anything is written.
 func (db *DB) InsertAlerts(ctx context.Context, alerts []ingest.AlertBody) ([]uuid.UUID, error) {
 	if len(alerts) == 0 {
 		return nil, nil
 	}
 	n := len(alerts)
+	ids := make([]uuid.UUID, n)
+	for i := range alerts {
+		if alerts[i].ID == uuid.Nil {
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, fmt.Errorf("new alert id: %w", err)
+			}
+			alerts[i].ID = id
+		}
+		ids[i] = alerts[i].ID
+	}
 	var (
 		bodies              = make([][]byte, n)
 		times               = make([]time.Time, n)
@@ -70,8 +83,7 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []ingest.AlertBody) ([]uu
 	// for as long as it runs. The records keep request order in seq; the
 	// alert rows take the record ids.
 	batch := &pgx.Batch{}
-	ids, err := QueueRecords(batch, "alert", bodies)
-	if err != nil {
+	if _, err := QueueRecords(batch, "alert", ids, bodies); err != nil {
 		return nil, err
 	}
 	batch.Queue(`
@@ -84,8 +96,7 @@ func (db *DB) InsertAlerts(ctx context.Context, alerts []ingest.AlertBody) ([]uu
 		     AS u(id, t, sensor, src, dst, sport, dport, proto, cid, class, score, sev, mid, mver, risk)`,
 		ids, times, sensors, srcs, dsts, sports, dports, protos, cids, classes, scores, sevs, modelIDs, modelVers, risks)
 	queueCounts(batch, alerts)
-	err = db.Pool.SendBatch(ctx, batch).Close()
-	if err != nil {
+	if err := db.Pool.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, classify(err)
 	}
 	return ids, nil

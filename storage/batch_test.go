@@ -19,7 +19,7 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 	db := pgtest.DB(t)
 	ctx := context.Background()
 	b := &pgx.Batch{}
-	if _, err := storage.QueueRecords(b, "alert", [][]byte{[]byte(`{"a":1}`), []byte(`{"a":2}`)}); err != nil {
+	if _, err := storage.QueueRecords(b, "alert", nil, [][]byte{[]byte(`{"a":1}`), []byte(`{"a":2}`)}); err != nil {
 		t.Fatal(err)
 	}
 	b.Queue(`SELECT 1 / 0`)
@@ -36,7 +36,7 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 
 	// And without the failure both are stored, in order.
 	b = &pgx.Batch{}
-	ids, err := storage.QueueRecords(b, "alert", [][]byte{[]byte(`{"a":1}`), []byte(`{"a":2}`), []byte(`{"a":3}`)})
+	ids, err := storage.QueueRecords(b, "alert", nil, [][]byte{[]byte(`{"a":1}`), []byte(`{"a":2}`), []byte(`{"a":3}`)})
 	if err != nil {
 		t.Fatal(err)
 	}

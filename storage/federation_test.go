@@ -35,7 +35,7 @@ func fedEnv(t *testing.T) coordinatortest.Env {
 
 func flNodeKey(t *testing.T, db *storage.DB) uuid.UUID {
 	t.Helper()
-	_, k, err := db.CreateAPIKey(context.Background(), "site", storage.RoleFLNode, "test")
+	_, k, err := db.CreateAPIKey(context.Background(), storage.KeySpec{Name: "site", Role: storage.RoleFLNode}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +296,12 @@ func TestFederationMigrationDownUp(t *testing.T) {
 	// Rows in every kind of table the down drops.
 	f := storage.NewFederation(db.Pool)
 	now := time.Now().UTC().Truncate(time.Microsecond)
-	site := coordinator.Site{Address: common.HexToAddress("0x0a"), Name: "a", KeyID: flNodeKey(t, db), EnrolledAt: now}
+	// The key as schema 6 stores one (later migrations add columns).
+	keyID := uuid.New()
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO api_keys (id, name, role, prefix, secret_hash) VALUES ($1, 'site', 'fl-node', 'idsl_0123456789ab', sha256('k'))`, keyID); err != nil {
+		t.Fatal(err)
+	}
+	site := coordinator.Site{Address: common.HexToAddress("0x0a"), Name: "a", KeyID: keyID, EnrolledAt: now}
 	if err := f.PutSite(ctx, site, coordinator.Record{ID: uuid.New(), Kind: "audit_event", Body: []byte(`{"e":1}`)}); err != nil {
 		t.Fatal(err)
 	}

@@ -79,9 +79,10 @@ func appendRecords(ctx context.Context, q Execer, kind string, ids []uuid.UUID, 
 
 // QueueRecords is AppendRecords as one statement of a batch: the records
 // are stored when the batch runs (and with it, as one transaction, when it
-// has no transaction statements of its own).
-func QueueRecords(b *pgx.Batch, kind string, canonical [][]byte) ([]uuid.UUID, error) {
-	ids, args, err := appendRecordsArgs(kind, nil, canonical)
+// has no transaction statements of its own). ids are the records' ids;
+// nil gives each a new UUIDv7.
+func QueueRecords(b *pgx.Batch, kind string, ids []uuid.UUID, canonical [][]byte) ([]uuid.UUID, error) {
+	ids, args, err := appendRecordsArgs(kind, ids, canonical)
 	if err != nil {
 		return nil, err
 	}

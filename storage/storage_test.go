@@ -74,7 +74,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 func TestAPIKeyLifecycle(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.DB(t)
-	clear, k, err := db.CreateAPIKey(ctx, "sensor-1", storage.RoleIngest, "test")
+	clear, k, err := db.CreateAPIKey(ctx, storage.KeySpec{Name: "sensor-1", Role: storage.RoleIngest}, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	if err != nil || len(keys) != 1 || keys[0].RevokedAt == nil {
 		t.Fatalf("list: %+v %v", keys, err)
 	}
-	if _, _, err := db.CreateAPIKey(ctx, "x", storage.Role("root"), "test"); err == nil {
+	if _, _, err := db.CreateAPIKey(ctx, storage.KeySpec{Name: "x", Role: storage.Role("root")}, "test"); err == nil {
 		t.Fatal("unknown role accepted")
 	}
 	// The creation and the one revocation that changed the key are anchored

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/user"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,10 +18,12 @@ func init() {
 }
 
 func runAPIKey(ctx context.Context, args []string) error {
-	fs := newFlagSet("apikey", "apikey create --role ROLE [--name NAME] | list [--json] | revoke ID|PREFIX")
+	fs := newFlagSet("apikey", "apikey create --role ROLE [--name NAME] [--sensor NAME,...] | list [--json] | revoke ID|PREFIX")
 	databaseURL := fs.String("database-url", "", "PostgreSQL URL (DATABASE_URL)")
 	role := fs.String("role", "", "with create: ingest, analyst, fl-node or admin")
 	name := fs.String("name", "", "with create: who or what the key is for (default: the role and date)")
+	sensors := &listFlag{split: true}
+	fs.Var(sensors, "sensor", "with create --role ingest: the sensor names the key may send flows for (comma-separated or repeated; default: any)")
 	asJSON := fs.Bool("json", false, "with list: print JSON")
 	action, err := parseAction(fs, args, "create", "list", "revoke")
 	if err != nil {
@@ -34,6 +37,9 @@ func runAPIKey(ctx context.Context, args []string) error {
 	case "create":
 		if r, err = storage.ParseRole(*role); err != nil {
 			return usagef("--role: %v", err)
+		}
+		if err := (storage.KeySpec{Role: r, Sensors: sensors.vals}).Validate(); err != nil {
+			return usagef("--sensor: %v", err)
 		}
 		if fs.NArg() > 0 {
 			return usagef("unexpected argument %q", fs.Arg(0))
@@ -64,11 +70,18 @@ func runAPIKey(ctx context.Context, args []string) error {
 		if n == "" {
 			n = string(r) + " key " + time.Now().UTC().Format(time.DateOnly)
 		}
-		clear, k, err := db.CreateAPIKey(ctx, n, r, cliActor())
+		clear, k, err := db.CreateAPIKey(ctx, storage.KeySpec{Name: n, Role: r, Sensors: sensors.vals}, cliActor())
 		if err != nil {
 			return err
 		}
-		printf("created %s key %q (id %s, prefix %s); it is shown only now:\n", k.Role, k.Name, k.ID, k.Prefix)
+		scope := ""
+		switch {
+		case len(k.Sensors) > 0:
+			scope = " for sensors " + strings.Join(k.Sensors, ", ")
+		case k.Role == storage.RoleIngest:
+			scope = " for any sensor name (bind it with --sensor)"
+		}
+		printf("created %s key %q%s (id %s, prefix %s); it is shown only now:\n", k.Role, k.Name, scope, k.ID, k.Prefix)
 		printf("%s\n", clear)
 	case "list":
 		keys, err := db.ListAPIKeys(ctx)
@@ -82,13 +95,17 @@ func runAPIKey(ctx context.Context, args []string) error {
 			return json.NewEncoder(os.Stdout).Encode(keys)
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		printfW(w, "ID\tPREFIX\tROLE\tNAME\tCREATED\tREVOKED\n")
+		printfW(w, "ID\tPREFIX\tROLE\tNAME\tSENSORS\tCREATED\tREVOKED\n")
 		for _, k := range keys {
 			rev := "-"
 			if k.RevokedAt != nil {
 				rev = k.RevokedAt.UTC().Format(time.RFC3339)
 			}
-			printfW(w, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Role, k.Name, k.CreatedAt.UTC().Format(time.RFC3339), rev)
+			scope := "-"
+			if len(k.Sensors) > 0 {
+				scope = strings.Join(k.Sensors, ",")
+			}
+			printfW(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Prefix, k.Role, k.Name, scope, k.CreatedAt.UTC().Format(time.RFC3339), rev)
 		}
 		return w.Flush()
 	case "revoke":

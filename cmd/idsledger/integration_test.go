@@ -138,7 +138,7 @@ func TestServeSurvivesDatabaseOutages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _, err := db.CreateAPIKey(context.Background(), "k", storage.RoleAnalyst, "test")
+	key, _, err := db.CreateAPIKey(context.Background(), storage.KeySpec{Name: "k", Role: storage.RoleAnalyst}, "test")
 	db.Close()
 	if err != nil {
 		t.Fatal(err)

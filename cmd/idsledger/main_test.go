@@ -48,6 +48,7 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_BATCH_INTERVAL": "-1s"}, "IDSLEDGER_BATCH_INTERVAL"},
 		{[]string{"apikey", "create", "--role", "root", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "--role"},
 		{[]string{"apikey", "frobnicate", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "frobnicate"},
+		{[]string{"apikey", "create", "--role", "analyst", "--sensor", "plant-1", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "--sensor"},
 		{[]string{"migrate", "sideways", "--database-url", "postgres://x@127.0.0.1/x"}, nil, "sideways"},
 		{[]string{"nosuchcommand"}, nil, "nosuchcommand"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--addr", "0.0.0.0:8080"}, nil, "--insecure-http"},

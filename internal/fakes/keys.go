@@ -19,8 +19,8 @@ func (Keys) AuthenticateAPIKey(context.Context, string) (storage.APIKey, error) 
 }
 
 // CreateAPIKey returns a fixed key.
-func (Keys) CreateAPIKey(_ context.Context, name string, role storage.Role, _ string) (string, storage.APIKey, error) {
-	return "idsl_x", storage.APIKey{Name: name, Role: role}, nil
+func (Keys) CreateAPIKey(_ context.Context, spec storage.KeySpec, _ string) (string, storage.APIKey, error) {
+	return "idsl_x", storage.APIKey{Name: spec.Name, Role: spec.Role, Sensors: spec.Sensors}, nil
 }
 
 // ListAPIKeys returns none.
