@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -45,7 +44,8 @@ func (b *anomalyBase) check(x Seqs) error {
 
 // predict scores each row with score, in parallel for large batches.
 // score must be safe for concurrent use.
-func (b *anomalyBase) predict(x Seqs, score func([]float32) float64) ([]Prediction, error) {
+func (b *anomalyBase) predict(x Seqs, score func([]float32) float64) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if err := b.check(x); err != nil {
 		return nil, err
 	}
@@ -65,13 +65,7 @@ func (b *anomalyBase) predict(x Seqs, score func([]float32) float64) ([]Predicti
 		one(0, x.N)
 		return out, nil
 	}
-	var wg sync.WaitGroup
-	chunk := (x.N + workers - 1) / workers
-	for lo := 0; lo < x.N; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) { defer wg.Done(); one(lo, hi) }(lo, min(lo+chunk, x.N))
-	}
-	wg.Wait()
+	splitRange(x.N, workers, one)
 	return out, nil
 }
 

@@ -157,7 +157,8 @@ func (m *Autoencoder) SetWeights(w []float32) error {
 }
 
 // Scores returns the reconstruction error of every sequence of x.
-func (m *Autoencoder) Scores(x Seqs) ([]float64, error) {
+func (m *Autoencoder) Scores(x Seqs) (_ []float64, err error) {
+	defer catchPanic(&err)
 	if m.net == nil {
 		return nil, ErrNotFitted
 	}

@@ -182,7 +182,8 @@ func (m *BiLSTM) SetWeights(w []float32) error {
 
 // Predict scores x with the plain-Go forward pass. Score is 1 − P(benign);
 // Alert is Class != BenignClass.
-func (m *BiLSTM) Predict(x Seqs) ([]Prediction, error) {
+func (m *BiLSTM) Predict(x Seqs) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if m.net == nil {
 		return nil, ErrNotFitted
 	}
@@ -464,7 +465,8 @@ func (m *BiLSTM) predictWith(eval *bilstmTrainer, x Seqs) []Prediction {
 // instead of the serving path: slower, but the same bits on every CPU. Use
 // it where a result must be reproducible across machines (the metrics in a
 // model file).
-func (m *BiLSTM) PredictExact(x Seqs) ([]Prediction, error) {
+func (m *BiLSTM) PredictExact(x Seqs) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if m.net == nil {
 		return nil, ErrNotFitted
 	}

@@ -128,8 +128,10 @@ func (d *Detector) NewFlowRow(h *Header, values []string) (*Flow, error) {
 
 // Detect scores flows, one prediction per flow in order. In window mode a
 // flow's window is built from the flows before it in the same call (see
-// Pipeline.Transform). Safe for concurrent use.
-func (d *Detector) Detect(flows []*Flow) ([]Prediction, error) {
+// Pipeline.Transform). Safe for concurrent use. A panic while scoring is
+// returned as an error wrapping ErrPanic.
+func (d *Detector) Detect(flows []*Flow) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if len(flows) == 0 {
 		return nil, nil
 	}

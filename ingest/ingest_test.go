@@ -209,3 +209,38 @@ func TestConcurrentRequestsSeeWholeWindows(t *testing.T) {
 		}
 	}
 }
+
+// A model that panics while scoring (here a split on a feature the rows do
+// not have, set in memory past the decoder's checks, in a batch large
+// enough to be scored on several goroutines) fails the request with
+// ErrScoring naming the model; the process goes on.
+func TestScoringPanicNamesTheModel(t *testing.T) {
+	flows, _, err := detector.LoadFiles("nf-bot-iot-v2", []string{sample}, detector.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := detector.Train(flows, detector.TrainOptions{Dataset: "nf-bot-iot-v2", Model: "iforest", Seed: 2,
+		Params: map[string]float64{"trees": 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Detector
+	w := d.Model.Weights()
+	w[0] = 1000 // tree 0, node 0
+	if err := d.Model.SetWeights(w); err != nil {
+		t.Fatal(err)
+	}
+	models := ingest.NewModels()
+	if _, err := models.Activate(d, "broken"); err != nil {
+		t.Fatal(err)
+	}
+	in := &ingest.Ingester{Models: models, Store: &fakes.AlertStore{}}
+	batch := make([]*detector.Flow, 1024)
+	for i := range batch {
+		batch[i] = flows[i%len(flows)]
+	}
+	_, err = in.ScoreFlows(context.Background(), "s", batch)
+	if !errors.Is(err, ingest.ErrScoring) || !errors.Is(err, detector.ErrPanic) || !strings.Contains(err.Error(), d.ID()) {
+		t.Fatalf("got %v, want ErrScoring and ErrPanic naming model %s", err, d.ID())
+	}
+}
