@@ -29,6 +29,19 @@ func (b *anomalyBase) Config() ModelConfig { return b.cfg }
 func (b *anomalyBase) Threshold() float64  { return b.thr }
 func (b *anomalyBase) width() int          { return b.cfg.T * b.cfg.F }
 
+// validate checks what every classical model needs before it scores: to
+// be fitted, its weights (w, as Weights returns them) finite, and a finite
+// threshold.
+func (b *anomalyBase) validate(kind string, w []float32) error {
+	if !b.fitted {
+		return invalid(kind+" weights", "none (the model is not fitted)")
+	}
+	if err := checkFinite(kind+" weights", w); err != nil {
+		return err
+	}
+	return checkThreshold(b.thr)
+}
+
 func (b *anomalyBase) check(x Seqs) error {
 	if err := x.Validate(); err != nil {
 		return err

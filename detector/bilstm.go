@@ -235,6 +235,15 @@ func (m *BiLSTM) UnmarshalBinary(data []byte) error {
 	return nil
 }
 
+// Validate checks that the model has its weights, as many as its sizes
+// need, all finite.
+func (m *BiLSTM) Validate() error {
+	if m.net == nil || len(m.w) != m.d.size() {
+		return invalid("bilstm weights", "%d, want %d for %+v", len(m.w), m.d.size(), m.d)
+	}
+	return checkFinite("bilstm weights", m.w)
+}
+
 // Fit trains the model on train. It starts from the current weights when
 // the model has any (SetWeights, an earlier Fit, UnmarshalBinary: what a
 // federated round needs) and from a seeded initialisation otherwise.
