@@ -16,6 +16,7 @@ import (
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/modelfiles"
 )
 
 const sample = "../detector/testdata/nf-bot-iot-v2-sample.csv"
@@ -242,5 +243,25 @@ func TestScoringPanicNamesTheModel(t *testing.T) {
 	_, err = in.ScoreFlows(context.Background(), "s", batch)
 	if !errors.Is(err, ingest.ErrScoring) || !errors.Is(err, detector.ErrPanic) || !strings.Contains(err.Error(), d.ID()) {
 		t.Fatalf("got %v, want ErrScoring and ErrPanic naming model %s", err, d.ID())
+	}
+}
+
+// Swap refuses every malformed model file, the one whose fields are all in
+// range but whose scores overflow included (the self-test), before
+// recording anything; the model serving stays.
+func TestSwapRefusesMalformedModels(t *testing.T) {
+	in := defaultIngester(t, &fakes.AlertStore{})
+	before := in.Models.Active()
+	in.Models.Record = func(context.Context, ingest.Activation) (uuid.UUID, error) {
+		t.Error("a malformed model was recorded")
+		return uuid.New(), nil
+	}
+	for _, c := range modelfiles.Malformed(t) {
+		if _, _, err := in.Models.Swap(context.Background(), c.File, "", "test", ""); !errors.Is(err, detector.ErrModelFile) {
+			t.Errorf("%s: got %v, want ErrModelFile", c.Name, err)
+		}
+	}
+	if in.Models.Active() != before {
+		t.Error("the active model changed")
 	}
 }

@@ -51,17 +51,18 @@ func load(t testing.TB) {
 	}
 }
 
-// Malformed returns every case, built once per test binary (it trains four
-// small classical models and an autoencoder on the testdata sample: well
-// under a second).
+// Malformed returns every case, built once per test binary (it trains
+// five small classical models and an autoencoder on the testdata sample:
+// well under a second).
 func Malformed(t testing.TB) []Case {
 	t.Helper()
 	load(t)
 	return cases
 }
 
-// Valid returns the well-formed model files the cases are edited from, by
-// model kind: the default BiLSTM and the small trained models.
+// Valid returns well-formed model files by model kind: the default BiLSTM
+// and the small trained models the cases are edited from, and a k-means
+// model in window mode ("kmeans-window").
 func Valid(t testing.TB) map[string][]byte {
 	t.Helper()
 	load(t)
@@ -106,7 +107,7 @@ func setWeight(d *detector.Detector, i int, v float32) error {
 func build() (map[string][]byte, []Case, error) {
 	def := detector.DefaultModelFile()
 	trained := map[string][]byte{"bilstm": def}
-	for _, kind := range []string{"iforest", "pca", "kmeans", "cblof", "autoencoder"} {
+	for _, kind := range []string{"iforest", "pca", "kmeans", "cblof", "autoencoder", "kmeans-window"} {
 		b, err := train(kind)
 		if err != nil {
 			return nil, nil, fmt.Errorf("train %s: %w", kind, err)
@@ -224,7 +225,8 @@ func deepLeafToSplit(d *detector.Detector) error {
 	return fmt.Errorf("no tree has a leaf on its last level")
 }
 
-// train trains a small model of kind on detector's testdata sample.
+// train trains a small model of kind on detector's testdata sample (kind
+// "kmeans-window": k-means on windows of 4 flows).
 func train(kind string) ([]byte, error) {
 	root, err := testenv.RepoRoot()
 	if err != nil {
@@ -237,8 +239,11 @@ func train(kind string) ([]byte, error) {
 	}
 	opt := detector.TrainOptions{Dataset: "nf-bot-iot-v2", Files: []string{sample}, Model: kind, Seed: 3,
 		Params: map[string]float64{"trees": 20}, Train: detector.TrainConfig{Epochs: 2}}
-	if kind == "autoencoder" {
+	switch kind {
+	case "autoencoder":
 		opt.Hidden, opt.Params = 4, map[string]float64{"width": 8}
+	case "kmeans-window":
+		opt.Model, opt.Pipeline = "kmeans", detector.PipelineConfig{Input: detector.InputWindow, Window: 4}
 	}
 	res, err := detector.Train(flows, opt)
 	if err != nil {
