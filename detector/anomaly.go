@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -30,6 +29,19 @@ func (b *anomalyBase) Config() ModelConfig { return b.cfg }
 func (b *anomalyBase) Threshold() float64  { return b.thr }
 func (b *anomalyBase) width() int          { return b.cfg.T * b.cfg.F }
 
+// validate checks what every classical model needs before it scores: to
+// be fitted, its weights (w, as Weights returns them) finite, and a finite
+// threshold.
+func (b *anomalyBase) validate(kind string, w []float32) error {
+	if !b.fitted {
+		return invalid(kind+" weights", "none (the model is not fitted)")
+	}
+	if err := checkFinite(kind+" weights", w); err != nil {
+		return err
+	}
+	return checkThreshold(b.thr)
+}
+
 func (b *anomalyBase) check(x Seqs) error {
 	if err := x.Validate(); err != nil {
 		return err
@@ -45,7 +57,8 @@ func (b *anomalyBase) check(x Seqs) error {
 
 // predict scores each row with score, in parallel for large batches.
 // score must be safe for concurrent use.
-func (b *anomalyBase) predict(x Seqs, score func([]float32) float64) ([]Prediction, error) {
+func (b *anomalyBase) predict(x Seqs, score func([]float32) float64) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if err := b.check(x); err != nil {
 		return nil, err
 	}
@@ -65,13 +78,7 @@ func (b *anomalyBase) predict(x Seqs, score func([]float32) float64) ([]Predicti
 		one(0, x.N)
 		return out, nil
 	}
-	var wg sync.WaitGroup
-	chunk := (x.N + workers - 1) / workers
-	for lo := 0; lo < x.N; lo += chunk {
-		wg.Add(1)
-		go func(lo, hi int) { defer wg.Done(); one(lo, hi) }(lo, min(lo+chunk, x.N))
-	}
-	wg.Wait()
+	splitRange(x.N, workers, one)
 	return out, nil
 }
 

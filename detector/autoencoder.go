@@ -74,8 +74,8 @@ func (d aeDims) size() int { return 2*d.F + d.layerSize() }
 // validate keeps every Concat width below gorgonia's slice-bound limit (see
 // bilstmDims.validate).
 func (d aeDims) validate() error {
-	if d.F <= 0 || d.W <= 0 || d.Z <= 0 {
-		return fmt.Errorf("%w: autoencoder needs F, width, bottleneck > 0 (got %+v)", ErrShape, d)
+	if d.F <= 0 || d.W <= 0 || d.Z <= 0 || d.Z > MaxHidden {
+		return fmt.Errorf("%w: autoencoder needs F, width > 0 and a bottleneck in [1, %d] (got %+v)", ErrShape, MaxHidden, d)
 	}
 	if d.F+1 > bilstmMaxGorgoniaBound || d.W+1 > bilstmMaxGorgoniaBound {
 		return fmt.Errorf("%w: autoencoder F+1=%d or width+1=%d exceeds %d (gorgonia slice-bound limit)",
@@ -118,7 +118,7 @@ func NewAutoencoder(cfg ModelConfig) (*Autoencoder, error) {
 	if err := d.validate(); err != nil {
 		return nil, err
 	}
-	if d.LogEps < 0 || d.StdFloor <= 0 {
+	if !(d.LogEps >= 0) || !(d.StdFloor > 0) || !isFinite(d.LogEps) || !isFinite(d.StdFloor) {
 		return nil, fmt.Errorf("%w: autoencoder log_eps %v must be >= 0 and std_floor %v > 0", ErrShape, d.LogEps, d.StdFloor)
 	}
 	return &Autoencoder{cfg: cfg, d: d}, nil
@@ -172,7 +172,8 @@ func (m *Autoencoder) InitWeights() error {
 }
 
 // Scores returns the reconstruction error of every sequence of x.
-func (m *Autoencoder) Scores(x Seqs) ([]float64, error) {
+func (m *Autoencoder) Scores(x Seqs) (_ []float64, err error) {
+	defer catchPanic(&err)
 	if m.net == nil {
 		return nil, ErrNotFitted
 	}
@@ -229,6 +230,19 @@ func (m *Autoencoder) UnmarshalBinary(data []byte) error {
 	n.threshold = h.Threshold
 	*m = *n
 	return nil
+}
+
+// Validate checks that the model has its weights, as many as its sizes
+// need, all finite (the input transform's shift and scale included), and a
+// finite threshold.
+func (m *Autoencoder) Validate() error {
+	if m.net == nil || len(m.w) != m.d.size() {
+		return invalid("autoencoder weights", "%d, want %d for %+v", len(m.w), m.d.size(), m.d)
+	}
+	if err := checkFinite("autoencoder weights", m.w); err != nil {
+		return err
+	}
+	return checkThreshold(m.threshold)
 }
 
 // Fit trains on the benign rows of train (Y == BenignClass). A model without

@@ -188,7 +188,8 @@ func (m *BiLSTM) InitWeights() error { return m.SetWeights(m.d.initWeights(m.cfg
 
 // Predict scores x with the plain-Go forward pass. Score is 1 − P(benign);
 // Alert is Class != BenignClass.
-func (m *BiLSTM) Predict(x Seqs) ([]Prediction, error) {
+func (m *BiLSTM) Predict(x Seqs) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if m.net == nil {
 		return nil, ErrNotFitted
 	}
@@ -238,6 +239,15 @@ func (m *BiLSTM) UnmarshalBinary(data []byte) error {
 	}
 	*m = *n
 	return nil
+}
+
+// Validate checks that the model has its weights, as many as its sizes
+// need, all finite.
+func (m *BiLSTM) Validate() error {
+	if m.net == nil || len(m.w) != m.d.size() {
+		return invalid("bilstm weights", "%d, want %d for %+v", len(m.w), m.d.size(), m.d)
+	}
+	return checkFinite("bilstm weights", m.w)
 }
 
 // Fit trains the model on train. It starts from the current weights when
@@ -470,7 +480,8 @@ func (m *BiLSTM) predictWith(eval *bilstmTrainer, x Seqs) []Prediction {
 // instead of the serving path: slower, but the same bits on every CPU. Use
 // it where a result must be reproducible across machines (the metrics in a
 // model file).
-func (m *BiLSTM) PredictExact(x Seqs) ([]Prediction, error) {
+func (m *BiLSTM) PredictExact(x Seqs) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if m.net == nil {
 		return nil, ErrNotFitted
 	}

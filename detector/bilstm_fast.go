@@ -208,7 +208,8 @@ func (t *bilstmTrainer) shardsFor(pool *[]*bilstmShard, n, cap int) []*bilstmSha
 }
 
 // parallel runs f(i) for i < n on up to GOMAXPROCS goroutines. Which
-// goroutine runs which i must not matter to the result.
+// goroutine runs which i must not matter to the result. A panic in f is
+// re-raised in the caller's goroutine (goWorkers).
 func parallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
@@ -217,17 +218,11 @@ func parallel(n int, f func(i int)) {
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				f(i)
-			}
-		}(w)
-	}
-	wg.Wait()
+	goWorkers(workers, func(w int) {
+		for i := w; i < n; i += workers {
+			f(i)
+		}
+	})
 }
 
 // gradient computes the class-weighted mean cross-entropy of the windows

@@ -132,7 +132,26 @@ func (m *cblofModel) UnmarshalBinary(data []byte) error {
 		return err
 	}
 	m.cfg, m.thr = h.Config, h.Threshold
+	// The flags are the last k weights, k = len(w)/(width+1); SetWeights
+	// reads them as >= 0.5, and MarshalBinary writes 0 or 1 exactly.
+	if d := m.width(); d > 0 && len(w)%(d+1) == 0 {
+		k := len(w) / (d + 1)
+		for i, f := range w[k*d:] {
+			if f != 0 && f != 1 {
+				return invalid("cblof weights", "large-cluster flag %d is %v: want 0 or 1", i, f)
+			}
+		}
+	}
 	return m.SetWeights(w)
+}
+
+// Validate checks the centroids: 1 to MaxClusters of them, finite, at
+// least one of them large (SetWeights sees to that).
+func (m *cblofModel) Validate() error {
+	if err := m.validate("cblof", m.Weights()); err != nil {
+		return err
+	}
+	return checkClusters("cblof", len(m.centroids))
 }
 
 func (m *cblofModel) numWeights() int { return len(m.centroids) * (m.width() + 1) }

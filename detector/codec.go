@@ -69,6 +69,12 @@ func unmarshalModelBlob(kind string, data []byte, state any) (modelBlob, []float
 	if h.Kind != kind {
 		return h, nil, fmt.Errorf("%s model: payload is a %q model", kind, h.Kind)
 	}
+	// The payload's sizes are what the model is built from: bound them
+	// before anything is (DecodeDetector then requires them to be the
+	// metadata's).
+	if err := h.Config.validate(); err != nil {
+		return h, nil, err
+	}
 	rest := data[4+hl:]
 	n := int(binary.LittleEndian.Uint32(rest))
 	rest = rest[4:]

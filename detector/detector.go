@@ -128,8 +128,10 @@ func (d *Detector) NewFlowRow(h *Header, values []string) (*Flow, error) {
 
 // Detect scores flows, one prediction per flow in order. In window mode a
 // flow's window is built from the flows before it in the same call (see
-// Pipeline.Transform). Safe for concurrent use.
-func (d *Detector) Detect(flows []*Flow) ([]Prediction, error) {
+// Pipeline.Transform). Safe for concurrent use. A panic while scoring is
+// returned as an error wrapping ErrPanic.
+func (d *Detector) Detect(flows []*Flow) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	if len(flows) == 0 {
 		return nil, nil
 	}
@@ -168,9 +170,16 @@ func (d *Detector) MarshalBinary() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// DecodeDetector reads a model file; errors wrap ErrModelFile (or
-// ErrUnknownKind for a model kind this binary does not have).
+// DecodeDetector reads a model file and checks it: its size, every field
+// of its metadata (Detector.Validate says what), and the payload, whose
+// model validates itself (Model.Validate) and must carry the configuration
+// and threshold the metadata declares. Sizes are checked before anything
+// is allocated from them. Errors wrap ErrModelFile and name the field (an
+// unknown model kind also wraps ErrUnknownKind).
 func DecodeDetector(file []byte) (*Detector, error) {
+	if len(file) > MaxModelFileBytes {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrModelFile, len(file), MaxModelFileBytes)
+	}
 	r := bytes.NewReader(file)
 	magic := make([]byte, len(modelMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != modelMagic {
@@ -195,19 +204,21 @@ func DecodeDetector(file []byte) (*Detector, error) {
 	}
 	payload := make([]byte, plen)
 	io.ReadFull(r, payload)
-	if md.Pipeline == nil || len(md.Pipeline.Features) == 0 {
-		return nil, fmt.Errorf("%w: no pipeline", ErrModelFile)
+	if err := md.validate(); err != nil {
+		return nil, modelFileError(err)
 	}
 	m, err := NewModel(md.ModelKind, md.ModelConfig)
 	if err != nil {
-		return nil, fmt.Errorf("model file: %w", err)
+		return nil, modelFileError(err)
 	}
 	if err := m.UnmarshalBinary(payload); err != nil {
-		return nil, fmt.Errorf("%w: %s payload: %v", ErrModelFile, md.ModelKind, err)
+		return nil, fmt.Errorf("%w: %s payload: %w", ErrModelFile, md.ModelKind, err)
 	}
 	md.Pipeline.canonicalizeCategories()
 	d := &Detector{Pipeline: md.Pipeline, Model: m, Meta: md, id: ModelID(file)}
-	d.Meta.Pipeline = d.Pipeline
+	if err := d.validateModel(); err != nil {
+		return nil, modelFileError(err)
+	}
 	return d, nil
 }
 

@@ -172,10 +172,71 @@ func (m *iforest) UnmarshalBinary(data []byte) error {
 		return err
 	}
 	m.cfg, m.thr = h.Config, h.Threshold
+	if err := m.checkSizes(st.Psi); err != nil {
+		return err
+	}
 	m.geometry(st.Psi)
 	if len(w) != m.trees()*m.nodesPerTree()*3 {
 		return fmt.Errorf("%w: iforest payload has %d weights", ErrShape, len(w))
 	}
 	m.nodes, m.fitted = w, true
+	return nil
+}
+
+// checkSizes bounds the trees and the sample size ψ before the forest's
+// geometry is derived from them.
+func (m *iforest) checkSizes(psi int) error {
+	if t := m.cfg.Param("trees", 100); t != math.Trunc(t) || t < 1 || t > MaxTrees {
+		return invalid("model_config.params.trees", "%v is not a whole number in [1, %d]", t, MaxTrees)
+	}
+	if psi < 2 || psi > MaxTreeSample {
+		// ψ=1 would divide every score by c(1) = 0.
+		return invalid("iforest psi", "%d is outside [2, %d]", psi, MaxTreeSample)
+	}
+	return nil
+}
+
+// Validate checks the forest's sizes and every node. Nodes are stored as
+// complete binary trees, node i's children at 2i+1 and 2i+2: indices are
+// implicit and always after their parent, so no file can make a cycle, but
+// a split on the last level would send scoring past the tree's end. So:
+// the root and every child of a split are used (a split or a leaf), every
+// other node is unused (−2); a split names a feature index within the row
+// and is not on the last level; a leaf's size is within [0, ψ].
+func (m *iforest) Validate() error {
+	if err := m.validate("iforest", m.nodes); err != nil {
+		return err
+	}
+	if err := m.checkSizes(m.psi); err != nil {
+		return err
+	}
+	per := m.nodesPerTree()
+	if len(m.nodes) != m.trees()*per*3 {
+		return invalid("iforest weights", "%d, want %d for %d trees of %d nodes", len(m.nodes), m.trees()*per*3, m.trees(), per)
+	}
+	width := m.width()
+	for t := range m.trees() {
+		tree := m.nodes[t*per*3 : (t+1)*per*3]
+		for i := range per {
+			f, size := tree[3*i], tree[3*i+2]
+			used := i == 0 || tree[3*((i-1)/2)] >= 0 // the parent splits
+			node := fmt.Sprintf("iforest tree %d node %d", t, i)
+			switch {
+			case !used && f != -2:
+				return invalid(node, "feature %v below a leaf: want -2 (unused)", f)
+			case !used:
+			case f == -2:
+				return invalid(node, "unused (-2), but the root or its parent's split leads here")
+			case f == -1:
+				if size < 0 || size > float32(m.psi) {
+					return invalid(node, "leaf size %v is outside [0, ψ=%d]", size, m.psi)
+				}
+			case f < 0 || f != float32(int(f)) || int(f) >= width:
+				return invalid(node, "feature %v: want -1 (leaf) or a feature index in [0, %d)", f, width)
+			case 2*i+2 >= per:
+				return invalid(node, "splits, but its children %d and %d would lie past the end of the tree (%d nodes)", 2*i+1, 2*i+2, per)
+			}
+		}
+	}
 	return nil
 }

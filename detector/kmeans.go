@@ -189,4 +189,20 @@ func unflatten(w []float32, d int) ([][]float64, error) {
 	return out, nil
 }
 
+// Validate checks the centroids: 1 to MaxClusters of them, finite.
+func (m *kmeansModel) Validate() error {
+	if err := m.validate("kmeans", m.Weights()); err != nil {
+		return err
+	}
+	return checkClusters("kmeans", len(m.centroids))
+}
+
+// checkClusters bounds the centroids of a cluster model.
+func checkClusters(kind string, k int) error {
+	if k < 1 || k > MaxClusters {
+		return invalid(kind+" weights", "%d centroids, want 1 to %d", k, MaxClusters)
+	}
+	return nil
+}
+
 func (m *kmeansModel) numWeights() int { return len(m.centroids) * m.width() }

@@ -205,8 +205,18 @@ type Model interface {
 	// deterministic (same model, same bytes).
 	MarshalBinary() ([]byte, error)
 	// UnmarshalBinary restores a model encoded by MarshalBinary of the same
-	// kind; Predict afterwards gives identical results.
+	// kind; Predict afterwards gives identical results. It checks the
+	// sizes the payload declares (ModelConfig and the kind's own) against
+	// the bounds (MaxHidden, MaxTrees, ...) before allocating from them.
 	UnmarshalBinary(data []byte) error
+	// Validate checks the fitted model as DecodeDetector needs it before
+	// it may score anything: its sizes within the bounds and consistent
+	// with its configuration, every weight and the threshold finite, and
+	// the kind's own structure sound (tree indices in range, positive
+	// eigenvalues, ...). SetWeights does not check all this; DecodeDetector
+	// calls Validate after UnmarshalBinary. Errors wrap ErrModelFile and
+	// name what is wrong.
+	Validate() error
 }
 
 // Errors callers check with errors.Is.

@@ -155,4 +155,22 @@ func (m *pcaModel) UnmarshalBinary(data []byte) error {
 	return m.SetWeights(w)
 }
 
+// Validate checks the mean, the components and their eigenvalues: at
+// least one component and at most the row width, every value finite, and
+// every eigenvalue positive (scores divide by them).
+func (m *pcaModel) Validate() error {
+	if err := m.validate("pca", m.Weights()); err != nil {
+		return err
+	}
+	if k, d := len(m.vecs), m.width(); k < 1 || k > d || len(m.mean) != d {
+		return invalid("pca weights", "%d components of width %d for rows of %d values", k, len(m.mean), d)
+	}
+	for c, l := range m.lambda {
+		if !(l > 0) {
+			return invalid(fmt.Sprintf("pca eigenvalue %d", c), "is %v: want > 0 (scores divide by it)", l)
+		}
+	}
+	return nil
+}
+
 func (m *pcaModel) numWeights() int { return len(m.mean) + len(m.vecs)*(len(m.mean)+1) }

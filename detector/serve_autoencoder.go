@@ -83,17 +83,7 @@ func (n *aeNet) scores(x []float32, out []float64) {
 		n.scoresSerial(x, out)
 		return
 	}
-	var wg sync.WaitGroup
-	per := (rows + workers - 1) / workers
-	for lo := 0; lo < rows; lo += per {
-		hi := min(lo+per, rows)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			n.scoresSerial(x[lo*F:hi*F], out[lo:hi])
-		}(lo, hi)
-	}
-	wg.Wait()
+	splitRange(rows, workers, func(lo, hi int) { n.scoresSerial(x[lo*F:hi*F], out[lo:hi]) })
 }
 
 func (n *aeNet) scoresSerial(x []float32, out []float64) {

@@ -140,17 +140,9 @@ func (n *bilstmNet) probsWith(avx2 bool, x []float32, out []float32, cls []int) 
 		n.probsSerial(avx2, x, out, cls)
 		return
 	}
-	var wg sync.WaitGroup
-	per := (rows + workers - 1) / workers
-	for lo := 0; lo < rows; lo += per {
-		hi := min(lo+per, rows)
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			n.probsSerial(avx2, x[lo*w:hi*w], out[lo*n.d.C:hi*n.d.C], cls[lo:hi])
-		}(lo, hi)
-	}
-	wg.Wait()
+	splitRange(rows, workers, func(lo, hi int) {
+		n.probsSerial(avx2, x[lo*w:hi*w], out[lo*n.d.C:hi*n.d.C], cls[lo:hi])
+	})
 }
 
 func (n *bilstmNet) probsSerial(avx2 bool, x []float32, out []float32, cls []int) {

@@ -76,8 +76,10 @@ func (s *Stream) Detect(flows []*Flow) ([]Prediction, error) { return s.DetectIn
 
 // DetectIn is Detect with the flows' sources named within scope (a
 // sensor): two sensors that see the same source address keep separate
-// windows, so one sensor's flows cannot shape another's verdicts.
-func (s *Stream) DetectIn(scope string, flows []*Flow) ([]Prediction, error) {
+// windows, so one sensor's flows cannot shape another's verdicts. A panic
+// while scoring is returned as an error wrapping ErrPanic.
+func (s *Stream) DetectIn(scope string, flows []*Flow) (_ []Prediction, err error) {
+	defer catchPanic(&err)
 	p := s.d.Pipeline
 	if p.Input != InputWindow || len(flows) == 0 {
 		return s.d.Detect(flows)

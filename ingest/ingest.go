@@ -308,7 +308,9 @@ func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, su
 	started := time.Now()
 	preds, err := m.Detect(sensor, flows)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrScoring, err)
+		// Named by model: the API logs it, and a model that fails is
+		// the first suspect (a panic comes back as detector.ErrPanic).
+		return nil, nil, fmt.Errorf("%w: model %s (%s): %w", ErrScoring, m.Detector.ID(), m.Version, err)
 	}
 	if in.Hooks.Scored != nil {
 		in.Hooks.Scored(len(flows), time.Since(started))

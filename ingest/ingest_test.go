@@ -16,6 +16,7 @@ import (
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/modelfiles"
 )
 
 const sample = "../detector/testdata/nf-bot-iot-v2-sample.csv"
@@ -207,5 +208,60 @@ func TestConcurrentRequestsSeeWholeWindows(t *testing.T) {
 			t.Fatalf("flow %d: got %s %.6f %v, one batch gives %s %.6f %v", i, g.Class, g.Score, g.Alert,
 				d.ClassName(p.Class), p.Score, p.Alert)
 		}
+	}
+}
+
+// A model that panics while scoring (here a split on a feature the rows do
+// not have, set in memory past the decoder's checks, in a batch large
+// enough to be scored on several goroutines) fails the request with
+// ErrScoring naming the model; the process goes on.
+func TestScoringPanicNamesTheModel(t *testing.T) {
+	flows, _, err := detector.LoadFiles("nf-bot-iot-v2", []string{sample}, detector.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := detector.Train(flows, detector.TrainOptions{Dataset: "nf-bot-iot-v2", Model: "iforest", Seed: 2,
+		Params: map[string]float64{"trees": 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := res.Detector
+	w := d.Model.Weights()
+	w[0] = 1000 // tree 0, node 0
+	if err := d.Model.SetWeights(w); err != nil {
+		t.Fatal(err)
+	}
+	models := ingest.NewModels()
+	if _, err := models.Activate(d, "broken"); err != nil {
+		t.Fatal(err)
+	}
+	in := &ingest.Ingester{Models: models, Store: &fakes.AlertStore{}}
+	batch := make([]*detector.Flow, 1024)
+	for i := range batch {
+		batch[i] = flows[i%len(flows)]
+	}
+	_, err = in.ScoreFlows(context.Background(), "s", batch)
+	if !errors.Is(err, ingest.ErrScoring) || !errors.Is(err, detector.ErrPanic) || !strings.Contains(err.Error(), d.ID()) {
+		t.Fatalf("got %v, want ErrScoring and ErrPanic naming model %s", err, d.ID())
+	}
+}
+
+// Swap refuses every malformed model file, the one whose fields are all in
+// range but whose scores overflow included (the self-test), before
+// recording anything; the model serving stays.
+func TestSwapRefusesMalformedModels(t *testing.T) {
+	in := defaultIngester(t, &fakes.AlertStore{})
+	before := in.Models.Active()
+	in.Models.Record = func(context.Context, ingest.Activation) (uuid.UUID, error) {
+		t.Error("a malformed model was recorded")
+		return uuid.New(), nil
+	}
+	for _, c := range modelfiles.Malformed(t) {
+		if _, _, err := in.Models.Swap(context.Background(), c.File, "", "test", ""); !errors.Is(err, detector.ErrModelFile) {
+			t.Errorf("%s: got %v, want ErrModelFile", c.Name, err)
+		}
+	}
+	if in.Models.Active() != before {
+		t.Error("the active model changed")
 	}
 }

@@ -62,15 +62,21 @@ type Activation struct {
 // ErrNoRecord: Swap needs Models.Record.
 var ErrNoRecord = errors.New("model activations cannot be recorded here")
 
-// Swap makes the model in file the one that scores flows: decoded (a file
-// that does not decode is refused with detector's error, and nothing
-// changes), recorded durably through Record, then activated. Swaps are
-// serialized, so the model serving is always the last one recorded; a swap
-// that cannot be recorded leaves the old model serving. It returns the
-// model now active and its audit event's id.
+// Swap makes the model in file the one that scores flows: decoded and
+// self-tested (detector.DecodeDetector and SelfTest: a file that fails is
+// refused with their error, wrapping detector.ErrModelFile, and nothing
+// changes), recorded durably through Record, then activated. Every model
+// that takes over at run time comes through here: uploads, the federation's
+// promotions, the model restored at start. Swaps are serialized, so the
+// model serving is always the last one recorded; a swap that cannot be
+// recorded leaves the old model serving. It returns the model now active
+// and its audit event's id.
 func (m *Models) Swap(ctx context.Context, file []byte, version, actor, reason string) (*ActiveModel, uuid.UUID, error) {
 	d, err := detector.DecodeDetector(file)
 	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	if err := d.SelfTest(); err != nil {
 		return nil, uuid.Nil, err
 	}
 	if m.Record == nil {

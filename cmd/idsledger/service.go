@@ -96,6 +96,9 @@ func startModel(path string) ([]byte, *detector.Detector, error) {
 		}
 	}
 	d, err := detector.DecodeDetector(file)
+	if err == nil {
+		err = d.SelfTest() // as every swap does: it serves before restoreModel swaps it in
+	}
 	if err != nil {
 		return nil, nil, usagef("invalid value %q for --model (IDSLEDGER_MODEL): %v", path, err)
 	}
