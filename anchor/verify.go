@@ -424,11 +424,10 @@ func (v *Verifier) Audit(ctx context.Context, batchID uint64) (*AuditReport, err
 	}
 
 	// The positions to account for: what the batch was anchored with, as
-	// recorded at prepare time; the chain's leaf count wins if it differs.
+	// recorded at prepare time. Work and memory follow the stored leaves,
+	// never the leaf count a chain node reports (a node could claim four
+	// billion); a different count on chain only makes the audit fail.
 	n := len(b.Leaves)
-	if rep.OnChain && int(rep.LeafCount) > n {
-		n = int(rep.LeafCount)
-	}
 	leaves := make([]Hash, n)
 	filled := make([]bool, n)
 	for _, r := range rows {
