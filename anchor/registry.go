@@ -34,6 +34,8 @@ type OnChainBatch struct {
 	Kind        uint8
 	BlockNumber uint64
 	BlockTime   time.Time
+	// Submitter is the account that anchored the batch.
+	Submitter Address
 }
 
 // OnChainRecord is a per-record anchor as the registry holds it.
@@ -42,6 +44,8 @@ type OnChainRecord struct {
 	Kind        uint8
 	BlockNumber uint64
 	BlockTime   time.Time
+	// Submitter is the account that anchored the record.
+	Submitter Address
 }
 
 // Errors a Registry reports; callers check them with errors.Is.

@@ -102,6 +102,38 @@ type Proof struct {
 	BlockTime   *time.Time `json:"block_time,omitempty"`
 	ChainID     uint64     `json:"chain_id"`
 	Registry    HexAddress `json:"registry"`
+	// Submitter is the account that wrote the anchor, as the registry
+	// says. A client SHOULD check it against the account it expects to
+	// anchor (RequireSubmitter): any account the registry's owner granted
+	// the role could have written it.
+	Submitter *HexAddress `json:"submitter,omitempty"`
+}
+
+// RequireSubmitter turns a verified proof into not_anchored when the
+// anchor on chain was written by an account other than want: an anchor by
+// an account the client does not trust proves nothing to it.
+func (p *Proof) RequireSubmitter(want Address) {
+	if p.Status != StatusVerified {
+		return
+	}
+	if p.Submitter == nil || Address(*p.Submitter) != want {
+		got := "an unknown account"
+		if p.Submitter != nil {
+			b, _ := p.Submitter.MarshalText()
+			got = string(b)
+		}
+		w, _ := HexAddress(want).MarshalText()
+		p.Status = StatusNotAnchored
+		p.Reason = fmt.Sprintf("the anchor was written by %s, not by the expected anchorer %s", got, w)
+	}
+}
+
+func submitterPtr(a Address) *HexAddress {
+	if a == (Address{}) {
+		return nil
+	}
+	h := HexAddress(a)
+	return &h
 }
 
 // StoredRecord is a record as the database holds it.
@@ -230,6 +262,7 @@ func (v *Verifier) verifyRecordMode(ctx context.Context, p *Proof, id RecordID) 
 	p.BlockNumber = oc.BlockNumber
 	bt := oc.BlockTime.UTC()
 	p.BlockTime = &bt
+	p.Submitter = submitterPtr(oc.Submitter)
 	if oc.Hash != Hash(p.Leaf) {
 		p.Status = StatusTampered
 		p.Reason = "the record does not hash to the anchored value"
@@ -255,6 +288,7 @@ func (v *Verifier) verifyBatchMode(ctx context.Context, p *Proof, b Batch, tree 
 	p.BlockNumber = oc.BlockNumber
 	bt := oc.BlockTime.UTC()
 	p.BlockTime = &bt
+	p.Submitter = submitterPtr(oc.Submitter)
 	if tree == nil || rec.LeafIndex < 0 || rec.LeafIndex >= len(b.Leaves) || len(b.Leaves) != int(oc.LeafCount) {
 		p.Status = StatusTampered
 		p.Reason = fmt.Sprintf("leaf index %d or the batch's %d stored leaves do not fit the %d leaves on chain",
@@ -298,7 +332,7 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 	if Address(p.Registry) != reg.Address() {
 		return nil, fmt.Errorf("%w: proof is for registry %x, not %x", ErrBadProof, p.Registry, reg.Address())
 	}
-	out.Root, out.BlockTime = nil, nil
+	out.Root, out.BlockTime, out.Submitter = nil, nil, nil
 	out.Reason = ""
 	var (
 		root  Hash
@@ -315,14 +349,14 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 			return nil, fmt.Errorf("read registry: %w", err)
 		}
 		root, count, ok = oc.Hash, 1, found
-		out.BlockNumber, out.BlockTime = oc.BlockNumber, timePtr(oc.BlockTime)
+		out.BlockNumber, out.BlockTime, out.Submitter = oc.BlockNumber, timePtr(oc.BlockTime), submitterPtr(oc.Submitter)
 	} else {
 		oc, found, err := reg.Batch(ctx, p.BatchID)
 		if err != nil {
 			return nil, fmt.Errorf("read registry: %w", err)
 		}
 		root, count, ok = oc.Root, uint64(oc.LeafCount), found
-		out.BlockNumber, out.BlockTime = oc.BlockNumber, timePtr(oc.BlockTime)
+		out.BlockNumber, out.BlockTime, out.Submitter = oc.BlockNumber, timePtr(oc.BlockTime), submitterPtr(oc.Submitter)
 	}
 	if !ok {
 		out.Status = StatusNotAnchored

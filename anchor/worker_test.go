@@ -290,6 +290,16 @@ func TestVerifyDetectsTamperingAndAuditNamesDeletions(t *testing.T) {
 	if err != nil || off.Status != anchor.StatusVerified {
 		t.Fatalf("offline: %+v %v", off, err)
 	}
+	// Both name the account that wrote the anchor, which a client checks.
+	if good.Submitter == nil || off.Submitter == nil || anchor.Address(*off.Submitter) != anchor.Address(reg.Sender()) {
+		t.Fatalf("submitter: online %v, offline %v, want %s", good.Submitter, off.Submitter, reg.Sender().Hex())
+	}
+	if off.RequireSubmitter(anchor.Address(reg.Sender())); off.Status != anchor.StatusVerified {
+		t.Fatalf("the expected anchorer: %+v", off)
+	}
+	if off.RequireSubmitter(anchor.Address{0xbb}); off.Status != anchor.StatusNotAnchored {
+		t.Fatalf("another anchorer: %+v", off)
+	}
 	off, err = anchor.VerifyOffline(ctx, reg, []byte(`{"i":6}`), *good)
 	if err != nil || off.Status != anchor.StatusTampered {
 		t.Fatalf("offline, wrong record: %+v %v", off, err)

@@ -97,6 +97,7 @@ func (r *Registry) Batch(ctx context.Context, id uint64) (anchor.OnChainBatch, b
 	return anchor.OnChainBatch{
 		Root: b.Root, LeafCount: b.LeafCount, Kind: b.Kind,
 		BlockNumber: b.BlockNumber, BlockTime: time.Unix(int64(b.Timestamp), 0).UTC(),
+		Submitter: anchor.Address(b.Submitter),
 	}, true, nil
 }
 
@@ -116,6 +117,7 @@ func (r *Registry) Record(ctx context.Context, id anchor.RecordID) (anchor.OnCha
 	return anchor.OnChainRecord{
 		Hash: a.Hash, Kind: a.Kind,
 		BlockNumber: a.BlockNumber, BlockTime: time.Unix(int64(a.Timestamp), 0).UTC(),
+		Submitter: anchor.Address(a.Submitter),
 	}, true, nil
 }
 

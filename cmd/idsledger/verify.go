@@ -33,6 +33,7 @@ func runVerify(ctx context.Context, args []string) error {
 	bundlePath := fs.String("bundle", "", "instead of --record and --proof: the {\"record\", \"proof\"} document of GET /v1/alerts/{id}/proof")
 	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path) of the chain the record was anchored on")
 	registry := fs.String("registry", "", "address of the AuditRegistry you trust; the proof must name the same one")
+	anchorer := fs.String("anchorer", "", "address of the account you expect to have anchored the record (the service's key); without it the submitter is not checked")
 	asJSON := fs.Bool("json", false, "print the checked proof as JSON on stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -48,6 +49,8 @@ func runVerify(ctx context.Context, args []string) error {
 		return usagef("--eth-rpc is required")
 	case !common.IsHexAddress(*registry):
 		return usagef("--registry must be a 0x-prefixed contract address")
+	case *anchorer != "" && !common.IsHexAddress(*anchorer):
+		return usagef("--anchorer must be a 0x-prefixed account address")
 	}
 
 	doc, p, err := readRecordAndProof(*bundlePath, *recordPath, *proofPath)
@@ -72,6 +75,12 @@ func runVerify(ctx context.Context, args []string) error {
 	out, err := anchor.VerifyOffline(ctx, reg, body, p)
 	if err != nil {
 		return err
+	}
+	if *anchorer != "" {
+		out.RequireSubmitter(anchor.Address(common.HexToAddress(*anchorer)))
+	} else if out.Status == anchor.StatusVerified {
+		fmt.Fprintf(os.Stderr, "WARNING: the anchor was written by %s; give --anchorer ADDR (the service's account, from a source you trust) to check that\n",
+			hexOr(out.Submitter, "an unknown account"))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -136,4 +145,11 @@ func readRecordAndProof(bundlePath, recordPath, proofPath string) ([]byte, ancho
 		return nil, p, fmt.Errorf("proof %s: %w", proofPath, err)
 	}
 	return doc, p, nil
+}
+
+func hexOr(a *anchor.HexAddress, or string) string {
+	if a == nil {
+		return or
+	}
+	return common.Address(*a).Hex()
 }

@@ -111,6 +111,20 @@ func TestVerifyCommand(t *testing.T) {
 			t.Fatal("verify accepted a proof for another registry")
 		}
 	})
+	t.Run("the expected anchorer", func(t *testing.T) {
+		err := runVerify(ctx, []string{"--record", write("r.json", bodies[2]), "--proof", proofFile,
+			"--eth-rpc", c.Endpoint, "--registry", registry, "--anchorer", c.Registry.Sender().Hex()})
+		if err != nil {
+			t.Fatalf("verify: %v", err)
+		}
+	})
+	t.Run("an anchor written by another account", func(t *testing.T) {
+		err := runVerify(ctx, []string{"--record", write("r.json", bodies[2]), "--proof", proofFile,
+			"--eth-rpc", c.Endpoint, "--registry", registry, "--anchorer", "0x00000000000000000000000000000000000000bb"})
+		if !errors.Is(err, errNotVerified) {
+			t.Fatalf("verify: err = %v, want %v", err, errNotVerified)
+		}
+	})
 	t.Run("missing flags", func(t *testing.T) {
 		if err := runVerify(ctx, []string{"--record", "x"}); !isUsage(err) {
 			t.Fatalf("err = %v, want a usage error", err)
