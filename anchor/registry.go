@@ -75,6 +75,26 @@ type RegistryReader interface {
 	Record(ctx context.Context, id RecordID) (r OnChainRecord, ok bool, err error)
 }
 
+// ChainStatus is where a chain stands: its head and, on chains that have
+// one (proof of stake, and the dev chains here), its finalized head.
+type ChainStatus struct {
+	Head         uint64
+	Finalized    uint64
+	HasFinalized bool
+	// Dev says why the chain is a development chain (chain id 1337,
+	// go-ethereum's dev genesis), empty for any other: whoever runs a dev
+	// chain can rebuild it with other roots that verify just as well, so
+	// anchors on it prove nothing against its operator.
+	Dev string
+}
+
+// ChainStatusReader is implemented by registries that can say where their
+// chain stands (chain.Registry does); verification then reports how deep
+// and how final an anchor is.
+type ChainStatusReader interface {
+	ChainStatus(ctx context.Context) (ChainStatus, error)
+}
+
 // Registry is everything the anchoring worker needs from the chain. An
 // implementation estimates gas, assigns nonces, and retries transient RPC
 // failures itself; errors it returns are the ones the worker must act on.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -107,6 +108,55 @@ type Proof struct {
 	// anchor (RequireSubmitter): any account the registry's owner granted
 	// the role could have written it.
 	Submitter *HexAddress `json:"submitter,omitempty"`
+
+	// HeadBlock, Depth, FinalizedBlock and Finalized say how settled the
+	// anchor was when it was checked: the chain's head, how many blocks
+	// (the anchor's included) are on top of it, the chain's finalized head
+	// (absent on chains that have none) and whether the anchor's block is
+	// final. An anchor that is not final can still vanish in a reorg.
+	HeadBlock      uint64  `json:"head_block,omitempty"`
+	Depth          uint64  `json:"depth,omitempty"`
+	FinalizedBlock *uint64 `json:"finalized_block,omitempty"`
+	Finalized      *bool   `json:"finalized,omitempty"`
+	// Warnings are what the checker wants a reader to know besides the
+	// verdict: that the chain is a development chain, for one.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// settle fills in where the anchor stands on the chain st describes.
+func (p *Proof) settle(st ChainStatus) {
+	p.HeadBlock, p.Depth, p.FinalizedBlock, p.Finalized, p.Warnings = st.Head, 0, nil, nil, nil
+	if st.HasFinalized {
+		f := st.Finalized
+		p.FinalizedBlock = &f
+	}
+	if p.BlockNumber > 0 {
+		if st.Head >= p.BlockNumber {
+			p.Depth = st.Head - p.BlockNumber + 1
+		}
+		if st.HasFinalized {
+			final := p.BlockNumber <= st.Finalized
+			p.Finalized = &final
+		}
+	}
+	if st.Dev != "" {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(
+			"chain %d is a development chain (%s): whoever runs it can rebuild it with other roots, so this proves nothing against its operator",
+			p.ChainID, st.Dev))
+	}
+}
+
+// chainStatus reads where reg's chain stands, if reg can say.
+func chainStatus(ctx context.Context, reg RegistryReader) (ChainStatus, bool, error) {
+	r, ok := reg.(ChainStatusReader)
+	if !ok {
+		return ChainStatus{}, false, nil
+	}
+	st, err := r.ChainStatus(ctx)
+	if err != nil {
+		return st, false, fmt.Errorf("chain status: %w", err)
+	}
+	return st, true, nil
 }
 
 // RequireSubmitter turns a verified proof into not_anchored when the
@@ -174,6 +224,31 @@ type Verifier struct {
 	src   RecordSource
 	reg   RegistryReader
 	cache *lru.Cache[uint64, cachedBatch] // confirmed batches, which never change
+
+	// The chain's status, read at most once a second: it costs two calls
+	// to the node, and a proof's depth need not be fresher.
+	stMu sync.Mutex
+	st   ChainStatus
+	stAt time.Time
+}
+
+// chainStatus returns the chain's status, at most a second old; ok is false
+// when the registry cannot tell.
+func (v *Verifier) chainStatus(ctx context.Context) (ChainStatus, bool, error) {
+	if _, ok := v.reg.(ChainStatusReader); !ok {
+		return ChainStatus{}, false, nil
+	}
+	v.stMu.Lock()
+	defer v.stMu.Unlock()
+	if !v.stAt.IsZero() && time.Since(v.stAt) < time.Second {
+		return v.st, true, nil
+	}
+	st, ok, err := chainStatus(ctx, v.reg)
+	if err != nil || !ok {
+		return st, ok, err
+	}
+	v.st, v.stAt = st, time.Now()
+	return st, true, nil
 }
 
 // NewVerifier returns a verifier reading records from src and roots from reg.
@@ -241,9 +316,21 @@ func (v *Verifier) Verify(ctx context.Context, id RecordID) (*Proof, error) {
 		p.TxHash = &tx
 	}
 	if b.Mode == ModeRecord {
-		return v.verifyRecordMode(ctx, p, id)
+		p, err = v.verifyRecordMode(ctx, p, id)
+	} else {
+		p, err = v.verifyBatchMode(ctx, p, b, tree, rec)
 	}
-	return v.verifyBatchMode(ctx, p, b, tree, rec)
+	if err != nil {
+		return nil, err
+	}
+	st, ok, err := v.chainStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", p.RecordID, err)
+	}
+	if ok {
+		p.settle(st)
+	}
+	return p, nil
 }
 
 func (v *Verifier) verifyRecordMode(ctx context.Context, p *Proof, id RecordID) (*Proof, error) {
@@ -358,10 +445,19 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 		root, count, ok = oc.Root, uint64(oc.LeafCount), found
 		out.BlockNumber, out.BlockTime, out.Submitter = oc.BlockNumber, timePtr(oc.BlockTime), submitterPtr(oc.Submitter)
 	}
+	st, known, err := chainStatus(ctx, reg)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		out.Status = StatusNotAnchored
 		out.Reason = "the registry holds no such anchor"
 		out.BlockNumber, out.BlockTime = 0, nil
+	}
+	if known {
+		out.settle(st)
+	}
+	if !ok {
 		return &out, nil
 	}
 	r := HexHash(root)

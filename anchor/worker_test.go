@@ -290,6 +290,12 @@ func TestVerifyDetectsTamperingAndAuditNamesDeletions(t *testing.T) {
 	if err != nil || off.Status != anchor.StatusVerified {
 		t.Fatalf("offline: %+v %v", off, err)
 	}
+	// Both say how deep the anchor is, and that the chain is a dev chain.
+	for _, p := range []*anchor.Proof{good, off} {
+		if p.Depth == 0 || p.Depth != p.HeadBlock-p.BlockNumber+1 || p.FinalizedBlock == nil || p.Finalized == nil || len(p.Warnings) != 1 {
+			t.Fatalf("standing: %+v", p)
+		}
+	}
 	// Both name the account that wrote the anchor, which a client checks.
 	if good.Submitter == nil || off.Submitter == nil || anchor.Address(*off.Submitter) != anchor.Address(reg.Sender()) {
 		t.Fatalf("submitter: online %v, offline %v, want %s", good.Submitter, off.Submitter, reg.Sender().Hex())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/idsledger/idsledger/anchor"
@@ -231,6 +232,61 @@ func TestDevGenesisFile(t *testing.T) {
 	for _, fork := range []string{"amsterdamTime", "bogotaTime", "ubtTime"} {
 		if _, ok := g.Config[fork]; ok {
 			t.Fatalf("genesis enables %s", fork)
+		}
+	}
+}
+
+// ChainStatus reports the head, the finalized head (the simulated beacon
+// finalizes every 32 blocks, as the dev chain's) and that a chain with id
+// 1337 is a development chain.
+func TestRegistryChainStatus(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	c, err := sim.Open(ctx, &fakes.ChainMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 40 {
+		sim.Backend.Commit()
+	}
+	st, err := c.Registry.ChainStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := sim.Backend.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Head != head || !st.HasFinalized || st.Finalized != 32 || st.Dev == "" {
+		t.Fatalf("status %+v, head %d", st, head)
+	}
+	// A reader sees the same.
+	r, err := NewReader(ctx, sim.Backend.Client(), c.Registry.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2, err := r.ChainStatus(ctx); err != nil || st2 != st {
+		t.Fatalf("reader status %+v %v, want %+v", st2, err, st)
+	}
+}
+
+// Only development chains are called so: by their id, or by go-ethereum's
+// dev genesis under whatever id.
+func TestDevChain(t *testing.T) {
+	gethDev := core.DeveloperGenesisBlock(11_500_000, &gethDevAccount).ToBlock().Hash()
+	for _, c := range []struct {
+		id      uint64
+		genesis common.Hash
+		dev     bool
+	}{
+		{1337, common.Hash{1}, true},
+		{1, common.HexToHash("0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"), false},        // mainnet
+		{11155111, common.HexToHash("0x25a5cc106eea7138acab33231d7160d69cb777ee0c2c553fcddf5138993e6dd9"), false}, // sepolia
+		{4242, gethDev, true},
+		{4242, GethDevGenesis().ToBlock().Hash(), true},
+	} {
+		if got := DevChain(c.id, c.genesis); (got != "") != c.dev {
+			t.Errorf("DevChain(%d, %x) = %q, want dev %v", c.id, c.genesis, got, c.dev)
 		}
 	}
 }

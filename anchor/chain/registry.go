@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -24,6 +25,9 @@ type Registry struct {
 	addr    common.Address
 	chainID uint64
 	s       *sender // nil for a read-only registry
+
+	genMu sync.Mutex
+	gen   common.Hash // genesis block hash, once read
 }
 
 var _ anchor.Registry = (*Registry)(nil)

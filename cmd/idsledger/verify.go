@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -79,8 +81,9 @@ func runVerify(ctx context.Context, args []string) error {
 	if *anchorer != "" {
 		out.RequireSubmitter(anchor.Address(common.HexToAddress(*anchorer)))
 	} else if out.Status == anchor.StatusVerified {
-		fmt.Fprintf(os.Stderr, "WARNING: the anchor was written by %s; give --anchorer ADDR (the service's account, from a source you trust) to check that\n",
-			hexOr(out.Submitter, "an unknown account"))
+		out.Warnings = append(out.Warnings, fmt.Sprintf(
+			"the anchor was written by %s, which was not checked: give --anchorer ADDR (the service's account, from a source you trust)",
+			hexOr(out.Submitter, "an unknown account")))
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
@@ -89,12 +92,40 @@ func runVerify(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	printStanding(os.Stderr, out)
 	if out.Status != anchor.StatusVerified {
 		return fmt.Errorf("%w: %s: %s", errNotVerified, out.Status, out.Reason)
 	}
-	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d, anchored in block %d of chain %d by registry %x\n",
-		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, out.BlockNumber, out.ChainID, out.Registry)
+	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d of registry %x on chain %d\n",
+		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, out.Registry, out.ChainID)
 	return nil
+}
+
+// printStanding says where the anchor stands on the chain: its block and
+// time, its depth below the head, the finalized head, and the warnings.
+func printStanding(w io.Writer, p *anchor.Proof) {
+	fmt.Fprintf(w, "chain %d, registry %s\n", p.ChainID, common.Address(p.Registry).Hex())
+	if p.BlockNumber > 0 {
+		when := ""
+		if p.BlockTime != nil {
+			when = " at " + p.BlockTime.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "anchored in block %d%s by %s; depth %d (head %d)\n",
+			p.BlockNumber, when, hexOr(p.Submitter, "an unknown account"), p.Depth, p.HeadBlock)
+	}
+	switch {
+	case p.FinalizedBlock == nil:
+		fmt.Fprintln(w, "the chain reports no finalized block: depth is all there is to judge how settled the anchor is")
+	case p.Finalized != nil && *p.Finalized:
+		fmt.Fprintf(w, "finalized head %d: the anchor's block is final\n", *p.FinalizedBlock)
+	case p.Finalized != nil:
+		fmt.Fprintf(w, "finalized head %d: the anchor's block is not final yet and could still be reorganised away\n", *p.FinalizedBlock)
+	default:
+		fmt.Fprintf(w, "finalized head %d\n", *p.FinalizedBlock)
+	}
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", warn)
+	}
 }
 
 // recordBody returns what was hashed: the document itself, or its "body"
