@@ -48,6 +48,11 @@ type OnChainRecord struct {
 	Submitter Address
 }
 
+// Finalized, as the confirmations of Registry.WaitIncluded (and
+// WorkerConfig.Confirmations), waits for the chain's finalized block tag to
+// reach the transaction's block rather than for a number of blocks.
+const Finalized = ^uint64(0)
+
 // Errors a Registry reports; callers check them with errors.Is.
 var (
 	// ErrAlreadyAnchored: the registry refused the anchor because the batch id
@@ -59,6 +64,9 @@ var (
 	// ErrDropped: the transaction is neither mined nor known to the node any
 	// more; it must be sent again.
 	ErrDropped = errors.New("transaction dropped")
+	// ErrNoFinality: Finalized was asked of a chain that has no finalized
+	// block tag.
+	ErrNoFinality = errors.New("the chain has no finalized block tag")
 )
 
 // RegistryReader reads the AuditRegistry contract. Every answer comes from
@@ -108,9 +116,11 @@ type Registry interface {
 	// AnchorRecord sends anchor(id, hash, kind), like AnchorBatch.
 	AnchorRecord(ctx context.Context, id RecordID, hash Hash, kind uint8) (Sent, error)
 	// WaitIncluded waits until tx is mined and has the given number of
-	// confirmations (0 and 1 both mean "mined"), then reports where it is.
-	// It returns ErrReverted for a failed transaction and ErrDropped when the
-	// node no longer knows the transaction.
+	// confirmations (0 and 1 both mean "mined"; Finalized means "in a
+	// finalized block"), then reports where it is. It returns ErrReverted
+	// for a failed transaction, ErrDropped when the node no longer knows the
+	// transaction, and ErrNoFinality when asked for finality on a chain
+	// that has none.
 	WaitIncluded(ctx context.Context, tx Hash, confirmations uint64) (Inclusion, error)
 	// BatchInclusion finds the transaction that anchored batch id, for
 	// reconciling after a crash when the transaction hash was not recorded;

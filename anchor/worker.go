@@ -30,8 +30,10 @@ type WorkerConfig struct {
 	PollInterval time.Duration
 	// Confirmations is how many blocks (counting the one that includes the
 	// transaction) must exist before a batch counts as anchored. 0 and 1
-	// both mean "mined". On a dev chain that only makes blocks when
-	// transactions arrive, keep it at 1.
+	// both mean "mined"; Finalized waits for the chain's finalized block
+	// tag instead. On a dev chain that only makes blocks when transactions
+	// arrive, keep it at 1. Whatever it is, the re-check (RecheckInterval)
+	// looks at confirmed batches again.
 	Confirmations uint64
 	// UnitTimeout bounds one unit of work (prepare, send, wait, record)
 	// once Run's context is cancelled: the worker finishes the unit in hand

@@ -290,3 +290,45 @@ func TestDevChain(t *testing.T) {
 		}
 	}
 }
+
+// Waiting for finality returns only once the chain's finalized head has
+// reached the transaction's block (every 32 blocks on the simulated chain).
+func TestWaitIncludedFinalized(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	c, err := sim.Open(ctx, &fakes.ChainMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := c.Registry.AnchorBatch(ctx, 1, anchor.Hash{1}, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mined, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var final anchor.Inclusion
+	go func() {
+		var err error
+		final, err = c.Registry.WaitIncluded(ctx, sent.Tx, anchor.Finalized)
+		done <- err
+	}()
+	for n := mined.BlockNumber; n < 32; n++ {
+		select {
+		case err := <-done:
+			t.Fatalf("returned at head %d, before block %d was final: %v", n, mined.BlockNumber, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		sim.Backend.Commit()
+	}
+	select {
+	case err := <-done:
+		if err != nil || final.BlockHash != mined.BlockHash {
+			t.Fatalf("final inclusion %+v %v, want %+v", final, err, mined)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not final after block 32")
+	}
+}

@@ -151,6 +151,27 @@ func (s *sender) nonceMoved(ctx context.Context, used uint64) bool {
 	return pending != used
 }
 
+// settled reports whether a transaction mined in block has the given
+// confirmations: that many blocks, its own included, or for
+// anchor.Finalized a finalized head at or above it.
+func (s *sender) settled(ctx context.Context, block, confirmations uint64) (bool, error) {
+	if confirmations == anchor.Finalized {
+		fin, ok, err := finalizedHead(ctx, s.client)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, anchor.ErrNoFinality
+		}
+		return fin >= block, nil
+	}
+	var head uint64
+	if err := retry(ctx, func() (err error) { head, err = s.client.BlockNumber(ctx); return err }); err != nil {
+		return false, fmt.Errorf("block number: %w", err)
+	}
+	return head+1 >= block+confirmations, nil
+}
+
 // droppedAfter is how long a transaction may be unknown to the node (no
 // receipt, not in the pool) before it counts as dropped.
 const droppedAfter = 3 * time.Second
@@ -171,11 +192,11 @@ func (s *sender) wait(ctx context.Context, hash common.Hash, confirmations uint6
 			if r.Status != types.ReceiptStatusSuccessful {
 				return r, nil, fmt.Errorf("tx %s: %w", hash.Hex(), anchor.ErrReverted)
 			}
-			var head uint64
-			if err := retry(ctx, func() (err error) { head, err = s.client.BlockNumber(ctx); return err }); err != nil {
-				return nil, nil, fmt.Errorf("block number: %w", err)
+			settled, err := s.settled(ctx, r.BlockNumber.Uint64(), confirmations)
+			if err != nil {
+				return nil, nil, err
 			}
-			if head+1 >= r.BlockNumber.Uint64()+confirmations {
+			if settled {
 				var h *types.Header
 				if err := retry(ctx, func() (err error) { h, err = s.client.HeaderByNumber(ctx, r.BlockNumber); return err }); err != nil {
 					return nil, nil, fmt.Errorf("header %d: %w", r.BlockNumber, err)

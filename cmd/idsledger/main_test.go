@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/idsledger/idsledger/anchor"
 )
 
 // capture runs f with stdout and stderr redirected and returns what it printed.
@@ -112,5 +114,42 @@ func TestIsLoopback(t *testing.T) {
 		if got := isLoopback(addr); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// --confirmations takes a depth or "finalized" (the chain's finalized block
+// tag), from the command line or the environment.
+func TestServeConfirmations(t *testing.T) {
+	db := []string{"--database-url", "postgres://x@127.0.0.1/x"}
+	for _, c := range []struct {
+		args []string
+		env  string
+		want uint64
+		bad  bool
+	}{
+		{nil, "", 1, false},
+		{[]string{"--confirmations", "12"}, "", 12, false},
+		{[]string{"--confirmations", "finalized", "--eth-rpc", "http://127.0.0.1:1", "--eth-key-file", "k"}, "", anchor.Finalized, false},
+		{[]string{"--eth-rpc", "http://127.0.0.1:1", "--eth-key-file", "k"}, "finalized", anchor.Finalized, false},
+		{[]string{"--confirmations", "finalized"}, "", 0, true}, // the embedded chain never finalizes a batch
+		{[]string{"--confirmations", "soon"}, "", 0, true},
+		{[]string{"--confirmations", "0"}, "", 0, true},
+		{[]string{"--confirmations", "18446744073709551615"}, "", 0, true},
+	} {
+		t.Run(strings.Join(c.args, " ")+c.env, func(t *testing.T) {
+			t.Setenv("IDSLEDGER_CONFIRMATIONS", c.env)
+			if c.env == "" {
+				os.Unsetenv("IDSLEDGER_CONFIRMATIONS")
+			}
+			cfg, err := parseServe(append(c.args, db...))
+			switch {
+			case c.bad && (!isUsage(err) || !strings.Contains(err.Error(), "confirmations")):
+				t.Fatalf("err = %v, want a usage error naming --confirmations", err)
+			case !c.bad && err != nil:
+				t.Fatal(err)
+			case !c.bad && cfg.confirmations != c.want:
+				t.Fatalf("confirmations %d, want %d", cfg.confirmations, c.want)
+			}
+		})
 	}
 }

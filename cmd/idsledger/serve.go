@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,7 +93,8 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.StringVar(&c.anchorMode, "anchor-mode", "batch", "batch (one Merkle root per transaction) or record (one transaction per record) (IDSLEDGER_ANCHOR_MODE)")
 	fs.IntVar(&c.batchSize, "batch-size", 4096, "close an anchoring batch at this many records (IDSLEDGER_BATCH_SIZE)")
 	fs.DurationVar(&c.batchInterval, "batch-interval", time.Second, "close an anchoring batch once its oldest record waited this long (IDSLEDGER_BATCH_INTERVAL)")
-	fs.Uint64Var(&c.confirmations, "confirmations", 1, "blocks (including the one with the transaction) before a batch counts as anchored; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
+	conf := &confirmationsFlag{n: 1}
+	fs.Var(conf, "confirmations", "blocks (including the one with the transaction) before a batch counts as anchored, or \"finalized\" to wait for the chain's finalized block tag; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -106,6 +108,7 @@ func parseServe(args []string) (serveConfig, error) {
 	if fs.NArg() > 0 {
 		return c, usagef("unexpected argument %q", fs.Arg(0))
 	}
+	c.confirmations = conf.n
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, usagef("invalid value %q for --addr (IDSLEDGER_ADDR): want host:port", c.addr)
 	}
@@ -131,6 +134,9 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if c.batchInterval <= 0 {
 		return c, usagef("invalid value %s for --batch-interval (IDSLEDGER_BATCH_INTERVAL): must be positive", c.batchInterval)
+	}
+	if c.confirmations == anchor.Finalized && c.ethRPC == "" {
+		return c, usagef("--confirmations finalized (IDSLEDGER_CONFIRMATIONS) needs --eth-rpc: the embedded chain makes blocks only for new transactions, and the worker sends none while it waits, so no batch would ever be final")
 	}
 	if c.ethRPC != "" && c.key == nil && c.ethKeyFile == "" {
 		return c, usagef("--eth-rpc (IDSLEDGER_ETH_RPC) needs the service's key: --eth-key-file FILE (IDSLEDGER_ETH_KEY_FILE) or IDSLEDGER_ETH_KEY")
@@ -363,4 +369,35 @@ func foldRollups(ctx context.Context, log *slog.Logger, db *storage.DB, every ti
 		case <-t.C:
 		}
 	}
+}
+
+// maxConfirmations bounds --confirmations: a depth beyond any reorg a chain
+// has seen, and far from overflowing block arithmetic.
+const maxConfirmations = 1_000_000
+
+// confirmationsFlag is --confirmations: a depth of 1..maxConfirmations, or
+// "finalized" (anchor.Finalized).
+type confirmationsFlag struct{ n uint64 }
+
+func (f *confirmationsFlag) String() string {
+	if f == nil || f.n == 0 {
+		return "1"
+	}
+	if f.n == anchor.Finalized {
+		return "finalized"
+	}
+	return strconv.FormatUint(f.n, 10)
+}
+
+func (f *confirmationsFlag) Set(v string) error {
+	if v == "finalized" {
+		f.n = anchor.Finalized
+		return nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n < 1 || n > maxConfirmations {
+		return fmt.Errorf("want 1..%d or finalized", maxConfirmations)
+	}
+	f.n = n
+	return nil
 }

@@ -97,6 +97,9 @@ func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg ser
 	})
 	out := storage.NewOutbox(db.Pool)
 	verifier.v.Store(anchor.NewVerifier(out, ch.Registry))
+	if err := checkFinality(ctx, log, ch, cfg); err != nil {
+		return err
+	}
 
 	wcfg := anchor.DefaultWorkerConfig()
 	wcfg.Mode = anchor.Mode(cfg.anchorMode)
@@ -128,6 +131,28 @@ func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg ser
 		case <-time.After(5 * time.Second):
 		}
 	}
+}
+
+// checkFinality refuses --confirmations finalized on a chain without a
+// finalized block tag, where no batch would ever count as anchored, and
+// warns about it on a dev chain. (parseServe refuses it on the embedded
+// chain.)
+func checkFinality(ctx context.Context, log *slog.Logger, ch *chain.Chain, cfg serveConfig) error {
+	if cfg.confirmations != anchor.Finalized {
+		return nil
+	}
+	st, err := ch.Registry.ChainStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("--confirmations finalized: %w", err)
+	}
+	if !st.HasFinalized {
+		return fmt.Errorf("--confirmations finalized (IDSLEDGER_CONFIRMATIONS): chain %d has no finalized block tag; give a depth instead", ch.Meta.ChainID)
+	}
+	if st.Dev != "" {
+		log.Warn("--confirmations finalized on a development chain: geth --dev finalizes every 32 blocks, and without --dev.period makes blocks only for new transactions, when anchoring would wait for ever",
+			"chain_id", ch.Meta.ChainID)
+	}
+	return nil
 }
 
 // openChain connects to the configured chain, retrying a JSON-RPC endpoint
