@@ -117,11 +117,15 @@ type Registry interface {
 	AnchorRecord(ctx context.Context, id RecordID, hash Hash, kind uint8) (Sent, error)
 	// WaitIncluded waits until tx is mined and has the given number of
 	// confirmations (0 and 1 both mean "mined"; Finalized means "in a
-	// finalized block"), then reports where it is. It returns ErrReverted
-	// for a failed transaction, ErrDropped when the node no longer knows the
+	// finalized block"), then reports where it is. A transaction that stays
+	// unmined past a deadline (its fee cap overtaken by the base fee) is
+	// replaced by one with the same nonce and higher fees; replaced, when
+	// not nil, is called with each replacement as it is sent, and whichever
+	// of them is mined is the one reported. It returns ErrReverted for a
+	// failed transaction, ErrDropped when the node no longer knows the
 	// transaction, and ErrNoFinality when asked for finality on a chain
 	// that has none.
-	WaitIncluded(ctx context.Context, tx Hash, confirmations uint64) (Inclusion, error)
+	WaitIncluded(ctx context.Context, tx Hash, confirmations uint64, replaced func(Sent)) (Inclusion, error)
 	// BatchInclusion finds the transaction that anchored batch id, for
 	// reconciling after a crash when the transaction hash was not recorded;
 	// ok is false when the batch is not on chain.

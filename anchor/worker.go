@@ -380,7 +380,7 @@ func (w *Worker) anchor(ctx context.Context, batches []Batch) error {
 		if known[i] {
 			inc, err = w.onChain(ctx, b)
 		} else {
-			inc, err = w.reg.WaitIncluded(ctx, sent[i].Tx, w.cfg.Confirmations)
+			inc, err = w.reg.WaitIncluded(ctx, sent[i].Tx, w.cfg.Confirmations, w.markReplaced(ctx, b.ID))
 			if errors.Is(err, ErrReverted) {
 				// Most likely a concurrent earlier attempt won; the
 				// registry says which.
@@ -419,6 +419,19 @@ func (w *Worker) send(ctx context.Context, b Batch) (Sent, error) {
 			return s, fmt.Errorf("anchor batch %d: %w", b.ID, err)
 		}
 		return s, nil
+	}
+}
+
+// markReplaced records a replacement transaction of batch id as the one
+// sent, so that after a crash the batch is looked for under the latest.
+// Failing to is no harm: the registry is the judge when a recorded
+// transaction is gone.
+func (w *Worker) markReplaced(ctx context.Context, id uint64) func(Sent) {
+	return func(s Sent) {
+		w.log.Info("stuck transaction replaced with higher fees", "batch", id, "tx", fmt.Sprintf("%x", s.Tx), "nonce", s.Nonce)
+		if err := w.out.MarkSent(ctx, id, s); err != nil {
+			w.log.Warn("cannot record replacement transaction", "batch", id, "err", err)
+		}
 	}
 }
 
@@ -466,7 +479,7 @@ func (w *Worker) onChain(ctx context.Context, b Batch) (Inclusion, error) {
 	if !ok {
 		return Inclusion{}, ErrDropped
 	}
-	return w.reg.WaitIncluded(ctx, inc.Tx, w.cfg.Confirmations)
+	return w.reg.WaitIncluded(ctx, inc.Tx, w.cfg.Confirmations, w.markReplaced(ctx, b.ID))
 }
 
 // Reconcile settles every unconfirmed batch against the registry: a batch
@@ -521,7 +534,7 @@ func (w *Worker) Reconcile(ctx context.Context) error {
 // ErrDropped when the batch has to be sent again.
 func (w *Worker) settle(ctx context.Context, b Batch) (Inclusion, error) {
 	if b.HasTx {
-		inc, err := w.reg.WaitIncluded(ctx, b.Tx, w.cfg.Confirmations)
+		inc, err := w.reg.WaitIncluded(ctx, b.Tx, w.cfg.Confirmations, w.markReplaced(ctx, b.ID))
 		if err == nil {
 			return inc, nil
 		}

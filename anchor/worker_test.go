@@ -31,11 +31,11 @@ func (c *crashingRegistry) isDead() bool {
 	return c.dead
 }
 
-func (c *crashingRegistry) WaitIncluded(ctx context.Context, tx anchor.Hash, n uint64) (anchor.Inclusion, error) {
+func (c *crashingRegistry) WaitIncluded(ctx context.Context, tx anchor.Hash, n uint64, replaced func(anchor.Sent)) (anchor.Inclusion, error) {
 	if c.isDead() {
 		return anchor.Inclusion{}, errCrash
 	}
-	return c.Registry.WaitIncluded(ctx, tx, n)
+	return c.Registry.WaitIncluded(ctx, tx, n, replaced)
 }
 
 func (c *crashingRegistry) BatchInclusion(ctx context.Context, id uint64) (anchor.Inclusion, bool, error) {

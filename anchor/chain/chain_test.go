@@ -54,7 +54,7 @@ func TestRegistryAnchorBatchRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1)
+	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRegistryAnchorRecordRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1)
+	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestEmbeddedKeepsAnchorsAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1); err != nil {
+	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	addr, fed := c.Registry.Address(), c.Federation.Address()
@@ -304,7 +304,7 @@ func TestWaitIncludedFinalized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mined, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1)
+	mined, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func TestWaitIncludedFinalized(t *testing.T) {
 	var final anchor.Inclusion
 	go func() {
 		var err error
-		final, err = c.Registry.WaitIncluded(ctx, sent.Tx, anchor.Finalized)
+		final, err = c.Registry.WaitIncluded(ctx, sent.Tx, anchor.Finalized, nil)
 		done <- err
 	}()
 	for n := mined.BlockNumber; n < 32; n++ {

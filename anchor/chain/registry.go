@@ -184,11 +184,15 @@ func (r *Registry) explain(err error) error {
 }
 
 // WaitIncluded implements anchor.Registry.
-func (r *Registry) WaitIncluded(ctx context.Context, tx anchor.Hash, confirmations uint64) (anchor.Inclusion, error) {
+func (r *Registry) WaitIncluded(ctx context.Context, tx anchor.Hash, confirmations uint64, replaced func(anchor.Sent)) (anchor.Inclusion, error) {
 	if r.s == nil {
 		return anchor.Inclusion{}, errReadOnly
 	}
-	rc, h, err := r.s.wait(ctx, common.Hash(tx), confirmations)
+	var onReplace func(*types.Transaction)
+	if replaced != nil {
+		onReplace = func(t *types.Transaction) { replaced(anchor.Sent{Tx: t.Hash(), Nonce: t.Nonce()}) }
+	}
+	rc, h, err := r.s.waitReplacing(ctx, common.Hash(tx), confirmations, onReplace)
 	if err != nil {
 		return anchor.Inclusion{}, err
 	}

@@ -62,6 +62,7 @@ type serveConfig struct {
 	batchSize     int
 	batchInterval time.Duration
 	confirmations uint64
+	replaceAfter  time.Duration
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -93,6 +94,7 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.StringVar(&c.anchorMode, "anchor-mode", "batch", "batch (one Merkle root per transaction) or record (one transaction per record) (IDSLEDGER_ANCHOR_MODE)")
 	fs.IntVar(&c.batchSize, "batch-size", 4096, "close an anchoring batch at this many records (IDSLEDGER_BATCH_SIZE)")
 	fs.DurationVar(&c.batchInterval, "batch-interval", time.Second, "close an anchoring batch once its oldest record waited this long (IDSLEDGER_BATCH_INTERVAL)")
+	fs.DurationVar(&c.replaceAfter, "tx-replace-after", 2*time.Minute, "replace an anchoring transaction still unmined after this long with one of the same nonce and fees raised by 10% or more (IDSLEDGER_TX_REPLACE_AFTER)")
 	conf := &confirmationsFlag{n: 1}
 	fs.Var(conf, "confirmations", "blocks (including the one with the transaction) before a batch counts as anchored, or \"finalized\" to wait for the chain's finalized block tag; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
 	if err := parseFlags(fs, args); err != nil {
@@ -114,7 +116,7 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"read-header-timeout": c.readHeaderTimeout, "read-timeout": c.readTimeout, "write-timeout": c.writeTimeout,
-		"idle-timeout": c.idleTimeout, "shutdown-timeout": c.shutdownTimeout,
+		"idle-timeout": c.idleTimeout, "shutdown-timeout": c.shutdownTimeout, "tx-replace-after": c.replaceAfter,
 	} {
 		if d <= 0 {
 			return c, usagef("invalid value %s for --%s (%s): must be positive", d, name, envName(name))

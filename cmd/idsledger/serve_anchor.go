@@ -166,6 +166,7 @@ func openChain(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveC
 		EmbeddedHTTP: cfg.chainHTTP,
 		KeyFile:      cfg.ethKeyFile,
 		FundFromDev:  true,
+		ReplaceAfter: cfg.replaceAfter,
 		Logger:       log,
 	}
 	if cfg.registry != "" {

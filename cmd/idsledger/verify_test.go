@@ -47,7 +47,7 @@ func TestVerifyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1); err != nil {
+	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	path, err := anchor.InclusionProof(2, leaves)
@@ -133,7 +133,7 @@ func TestVerifyCommand(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := c.Registry.WaitIncluded(ctx, s.Tx, 1); err != nil {
+			if _, err := c.Registry.WaitIncluded(ctx, s.Tx, 1, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
