@@ -51,11 +51,11 @@ func confirmedBatch(t *testing.T, o *fakes.Outbox, n int) anchor.Batch {
 		t.Fatal(err)
 	}
 	defer lease.Release()
-	bs, err := o.Prepare(ctx, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: root, Records: pend}})
+	bs, err := o.Prepare(ctx, lease.Fence(), []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: root, Records: pend}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Confirm(ctx, []anchor.Confirmation{{BatchID: bs[0].ID, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}); err != nil {
+	if err := o.Confirm(ctx, lease.Fence(), []anchor.Confirmation{{BatchID: bs[0].ID, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}); err != nil {
 		t.Fatal(err)
 	}
 	o.ReleaseLock()

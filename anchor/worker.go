@@ -119,7 +119,8 @@ func (c WorkerConfig) withDefaults() (WorkerConfig, error) {
 // The worker stops; anchoring more would be unsafe.
 var ErrChainConflict = errors.New("registry holds a different anchor under this database's id")
 
-// ErrLockLost means the worker's anchoring lock ended while it was running.
+// ErrLockLost means the worker's anchoring lock ended while it was running,
+// or (from an Outbox write) that a newer lease has fenced this one off.
 var ErrLockLost = errors.New("anchoring lock lost")
 
 // Worker moves records from the outbox to the registry. Only one worker
@@ -138,6 +139,9 @@ type Worker struct {
 	cfg  WorkerConfig
 	log  *slog.Logger
 	wake chan struct{}
+	// fence is the fencing token of the lease Run holds; every write to
+	// the outbox carries it.
+	fence Fence
 }
 
 // NewWorker returns a worker over an outbox and a registry.
@@ -178,7 +182,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		return err
 	}
 	defer lease.Release()
-	w.log.Info("anchoring lock taken")
+	w.fence = lease.Fence()
+	w.log.Info("anchoring lock taken", "fence", uint64(w.fence))
 
 	bo := w.backoff()
 	reconciled := false
@@ -311,7 +316,7 @@ func (w *Worker) step(ctx context.Context) (idle time.Duration, err error) {
 	if err != nil {
 		return 0, err
 	}
-	batches, err := w.out.Prepare(ctx, plans)
+	batches, err := w.out.Prepare(ctx, w.fence, plans)
 	if err != nil {
 		return 0, fmt.Errorf("prepare batch: %w", err)
 	}
@@ -368,7 +373,7 @@ func (w *Worker) anchor(ctx context.Context, batches []Batch) error {
 			return err
 		}
 		sent[i] = s
-		if err := w.out.MarkSent(ctx, b.ID, s); err != nil {
+		if err := w.out.MarkSent(ctx, w.fence, b.ID, s); err != nil {
 			return fmt.Errorf("batch %d: record sent tx: %w", b.ID, err)
 		}
 	}
@@ -392,7 +397,7 @@ func (w *Worker) anchor(ctx context.Context, batches []Batch) error {
 		}
 		cs = append(cs, Confirmation{BatchID: b.ID, Inclusion: inc, RecordIDs: b.RecordIDs})
 	}
-	if err := w.out.Confirm(ctx, cs); err != nil {
+	if err := w.out.Confirm(ctx, w.fence, cs); err != nil {
 		return fmt.Errorf("record confirmation: %w", err)
 	}
 	if w.cfg.OnConfirmed != nil {
@@ -429,7 +434,7 @@ func (w *Worker) send(ctx context.Context, b Batch) (Sent, error) {
 func (w *Worker) markReplaced(ctx context.Context, id uint64) func(Sent) {
 	return func(s Sent) {
 		w.log.Info("stuck transaction replaced with higher fees", "batch", id, "tx", fmt.Sprintf("%x", s.Tx), "nonce", s.Nonce)
-		if err := w.out.MarkSent(ctx, id, s); err != nil {
+		if err := w.out.MarkSent(ctx, w.fence, id, s); err != nil {
 			w.log.Warn("cannot record replacement transaction", "batch", id, "err", err)
 		}
 	}
@@ -486,7 +491,7 @@ func (w *Worker) onChain(ctx context.Context, b Batch) (Inclusion, error) {
 // the registry holds with the same root is confirmed; a batch whose
 // transaction is still pending is waited for; any other is sent again under
 // the same id. Run calls it before anchoring anything new and after every
-// error; it is exported for tools that repair a database by hand.
+// error, under its lease (its writes carry the lease's fence).
 func (w *Worker) Reconcile(ctx context.Context) error {
 	open, err := w.out.Unconfirmed(ctx)
 	if err != nil {
@@ -506,7 +511,7 @@ func (w *Worker) Reconcile(ctx context.Context) error {
 			return fmt.Errorf("batch %d: %w", b.ID, err)
 		}
 		c := []Confirmation{{BatchID: b.ID, Inclusion: inc, RecordIDs: b.RecordIDs}}
-		if err := w.out.Confirm(ctx, c); err != nil {
+		if err := w.out.Confirm(ctx, w.fence, c); err != nil {
 			return fmt.Errorf("batch %d: record confirmation: %w", b.ID, err)
 		}
 		if w.cfg.OnConfirmed != nil {

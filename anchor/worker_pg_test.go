@@ -4,6 +4,7 @@ package anchor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -222,4 +223,80 @@ func BenchmarkVerify(b *testing.B) {
 
 func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// TestStalledFormerHolderOnPostgres: two workers over PostgreSQL; the first
+// reads the outbox and stalls, its lock's session dies, the second anchors
+// everything; when the first wakes, its fence is stale and it writes
+// nothing: no record is prepared under a second batch id.
+func TestStalledFormerHolderOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	c, err := sim.Open(ctx, storage.NewChainMeta(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	ids := appendRecords(t, pool, n, func(i int) string { return fmt.Sprintf(`{"flow":%d,"kind":"alert"}`, i) })
+	cfg := testConfig(anchor.ModeBatch)
+	cfg.MaxBatch = 128
+	cfg.Logger = quietLog()
+
+	out := storage.NewOutbox(pool)
+	out.LockCheck = time.Hour // its watch is as frozen as the rest of it
+	stall := newStallingOutbox(out)
+	first, err := anchor.NewWorker(stall, c.Registry, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	select {
+	case <-stall.stalled:
+	case err := <-done:
+		t.Fatalf("first worker stopped: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("first worker never read the outbox")
+	}
+	// Only this test's database: other packages' tests share the cluster.
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	runPG(t, pool, c.Registry, cfg)
+	count := func() (batches, leaves int) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(leaf_count), 0) FROM anchor_batches`).Scan(&batches, &leaves); err != nil {
+			t.Fatal(err)
+		}
+		return batches, leaves
+	}
+	before, _ := count()
+
+	close(stall.release)
+	var stopped error
+	select {
+	case stopped = <-done:
+	case <-time.After(10 * time.Second):
+	}
+	if batches, leaves := count(); batches != before || leaves != n {
+		t.Fatalf("%d batches with %d leaves after the stale worker woke, %d batches before, %d records", batches, leaves, before, n)
+	}
+	if !errors.Is(stopped, anchor.ErrLockLost) {
+		t.Fatalf("the first worker: %v, want ErrLockLost", stopped)
+	}
+	if _, ok, _ := c.Registry.Batch(ctx, uint64(before+1)); ok {
+		t.Fatal("the stale worker anchored a batch")
+	}
+	v := anchor.NewVerifier(storage.NewOutbox(pool), c.Registry)
+	for _, id := range ids {
+		if p, err := v.Verify(ctx, id); err != nil || p.Status != anchor.StatusVerified {
+			t.Fatalf("verify %x: %+v %v", id, p, err)
+		}
+	}
 }

@@ -52,8 +52,10 @@ func NewOutbox(pool *pgxpool.Pool) *Outbox {
 }
 
 // TryLock takes the session-level advisory lock on a connection taken out
-// of the pool for as long as the lock is held. The lease reports the lock
-// lost as soon as that session stops answering.
+// of the pool for as long as the lock is held, and a new fencing token
+// (anchor_lease.epoch plus one). The lease reports the lock lost as soon as
+// that session stops answering; the token keeps a holder that has not
+// noticed yet from writing.
 func (o *Outbox) TryLock(ctx context.Context) (anchor.Lease, error) {
 	pc, err := o.pool.Acquire(ctx)
 	if err != nil {
@@ -69,13 +71,19 @@ func (o *Outbox) TryLock(ctx context.Context) (anchor.Lease, error) {
 		conn.Close(context.Background())
 		return nil, anchor.ErrLockHeld
 	}
-	l := &lease{conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	var epoch int64
+	if err := conn.QueryRow(ctx, `UPDATE anchor_lease SET epoch = epoch + 1, taken_at = now() RETURNING epoch`).Scan(&epoch); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("anchoring lock: fencing token: %w", classify(err))
+	}
+	l := &lease{conn: conn, fence: anchor.Fence(epoch), lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go l.watch(max(o.LockCheck, 10*time.Millisecond))
 	return l, nil
 }
 
 type lease struct {
 	conn     *pgx.Conn
+	fence    anchor.Fence
 	lost     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -84,6 +92,21 @@ type lease struct {
 }
 
 func (l *lease) Lost() <-chan struct{} { return l.lost }
+func (l *lease) Fence() anchor.Fence   { return l.fence }
+
+// checkFence fails with anchor.ErrLockLost unless f is the latest lease's
+// token. It share-locks the lease row until tx ends, so a TryLock's
+// increment waits for tx, and tx cannot commit after a newer lease exists.
+func checkFence(ctx context.Context, tx pgx.Tx, f anchor.Fence) error {
+	var epoch int64
+	if err := tx.QueryRow(ctx, `SELECT epoch FROM anchor_lease FOR SHARE`).Scan(&epoch); err != nil {
+		return fmt.Errorf("fencing token: %w", classify(err))
+	}
+	if anchor.Fence(epoch) != f {
+		return fmt.Errorf("%w: lease %d was fenced off by lease %d", anchor.ErrLockLost, f, epoch)
+	}
+	return nil
+}
 
 func (l *lease) watch(every time.Duration) {
 	defer close(l.done)
@@ -154,7 +177,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord
 
 // Prepare implements anchor.Outbox: one statement, whatever the number of
 // plans. Nothing is written per record until Confirm.
-func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
+func (o *Outbox) Prepare(ctx context.Context, f anchor.Fence, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
 	if len(plans) == 0 {
 		return nil, nil
 	}
@@ -186,6 +209,9 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 
 	batches := make([]anchor.Batch, len(plans))
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
 		// first_seq is unique among the plans (they share no record), so
 		// it maps each returned id back to its plan.
 		rows, err := tx.Query(ctx, `
@@ -235,21 +261,26 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 }
 
 // MarkSent implements anchor.Outbox.
-func (o *Outbox) MarkSent(ctx context.Context, batchID uint64, sent anchor.Sent) error {
-	tag, err := o.pool.Exec(ctx, `
-		UPDATE anchor_batches SET status = 'sent', tx_hash = $2, tx_nonce = $3, sent_at = now()
-		WHERE id = $1 AND status <> 'confirmed'`, int64(batchID), sent.Tx[:], int64(sent.Nonce))
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("batch %d: not found or already confirmed", batchID)
-	}
-	return nil
+func (o *Outbox) MarkSent(ctx context.Context, f anchor.Fence, batchID uint64, sent anchor.Sent) error {
+	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE anchor_batches SET status = 'sent', tx_hash = $2, tx_nonce = $3, sent_at = now()
+			WHERE id = $1 AND status <> 'confirmed'`, int64(batchID), sent.Tx[:], int64(sent.Nonce))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("batch %d: not found or already confirmed", batchID)
+		}
+		return nil
+	})
 }
 
 // Confirm implements anchor.Outbox.
-func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
+func (o *Outbox) Confirm(ctx context.Context, f anchor.Fence, cs []anchor.Confirmation) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -277,6 +308,9 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 		txs[i], hashes[i] = inc.Tx[:], inc.BlockHash[:]
 	}
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE anchor_batches b SET status = 'confirmed', tx_hash = u.tx, block_number = u.num,
 				block_hash = u.hash, block_time = u.t, gas_used = u.gas, confirmed_at = now()

@@ -22,6 +22,7 @@ import (
 type Outbox struct {
 	mu      sync.Mutex
 	locked  bool
+	epoch   anchor.Fence // the latest lease's fence
 	seq     int64
 	records map[anchor.RecordID]*memRecord
 	batches map[uint64]*anchor.Batch
@@ -61,11 +62,16 @@ func (o *Outbox) Add(t testing.TB, body string) anchor.RecordID {
 	return id
 }
 
-type memLease struct{ lost chan struct{} }
+type memLease struct {
+	lost  chan struct{}
+	fence anchor.Fence
+}
 
 func (l *memLease) Lost() <-chan struct{} { return l.lost }
+func (l *memLease) Fence() anchor.Fence   { return l.fence }
 func (l *memLease) Release()              {}
 
+// TryLock takes the lock and a fence one above the last lease's.
 func (o *Outbox) TryLock(context.Context) (anchor.Lease, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -73,7 +79,17 @@ func (o *Outbox) TryLock(context.Context) (anchor.Lease, error) {
 		return nil, anchor.ErrLockHeld
 	}
 	o.locked = true
-	return &memLease{lost: make(chan struct{})}, nil
+	o.epoch++
+	return &memLease{lost: make(chan struct{}), fence: o.epoch}, nil
+}
+
+// fenced returns anchor.ErrLockLost unless f is the latest lease's fence.
+// The caller holds o.mu.
+func (o *Outbox) fenced(f anchor.Fence) error {
+	if f != o.epoch {
+		return fmt.Errorf("%w: lease %d fenced off by lease %d", anchor.ErrLockLost, f, o.epoch)
+	}
+	return nil
 }
 
 func (o *Outbox) Pending(_ context.Context, limit int) ([]anchor.PendingRecord, error) {
@@ -92,9 +108,12 @@ func (o *Outbox) Pending(_ context.Context, limit int) ([]anchor.PendingRecord, 
 	return out, nil
 }
 
-func (o *Outbox) Prepare(_ context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
+func (o *Outbox) Prepare(_ context.Context, f anchor.Fence, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return nil, err
+	}
 	var out []anchor.Batch
 	for _, p := range plans {
 		b := anchor.Batch{ID: o.nextID, Mode: p.Mode, Kind: p.Kind, Root: p.Root, LeafCount: len(p.Records), Status: anchor.BatchPrepared}
@@ -109,9 +128,12 @@ func (o *Outbox) Prepare(_ context.Context, plans []anchor.BatchPlan) ([]anchor.
 	return out, nil
 }
 
-func (o *Outbox) MarkSent(_ context.Context, id uint64, s anchor.Sent) error {
+func (o *Outbox) MarkSent(_ context.Context, f anchor.Fence, id uint64, s anchor.Sent) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
 	b := o.batches[id]
 	if b == nil || b.Status == anchor.BatchConfirmed {
 		return fmt.Errorf("batch %d not open", id)
@@ -120,9 +142,12 @@ func (o *Outbox) MarkSent(_ context.Context, id uint64, s anchor.Sent) error {
 	return nil
 }
 
-func (o *Outbox) Confirm(_ context.Context, cs []anchor.Confirmation) error {
+func (o *Outbox) Confirm(_ context.Context, f anchor.Fence, cs []anchor.Confirmation) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
 	for _, c := range cs {
 		b := o.batches[c.BatchID]
 		if b.Status == anchor.BatchConfirmed {
