@@ -238,7 +238,7 @@ func runServe(ctx context.Context, args []string) error {
 		// starts once the schema is there.
 		workers.Go(func() { hooks.Run(workCtx) })
 		workers.Go(func() { foldRollups(workCtx, log, db, rollupFoldEvery) })
-		if err := runAnchoring(workCtx, log, db, cfg, health, verifier, worker); err != nil {
+		if err := runAnchoring(workCtx, log, db, cfg, health, metrics, verifier, worker); err != nil {
 			fatal <- err
 		}
 	})

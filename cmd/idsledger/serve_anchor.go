@@ -80,10 +80,12 @@ func (l *lateWorker) Notify() {
 // ends. It returns an error only when the service must not go on: the chain
 // cannot be opened for a reason retrying will not mend (another chain than
 // this database anchors on, a bad key file, an embedded chain that cannot
-// start), the worker cannot be configured, or the registry holds a
-// different anchor under one of our batch ids.
+// start) or the worker cannot be configured. When the registry holds a
+// different anchor under one of our batch ids (anchor.ErrChainConflict)
+// anchoring stops, loudly, but the service goes on: ingest still stores
+// records (they stay pending), and what was anchored before still verifies.
 func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveConfig,
-	health *api.Health, verifier *lateVerifier, worker *lateWorker) error {
+	health *api.Health, metrics *api.Metrics, verifier *lateVerifier, worker *lateWorker) error {
 	ch, err := openChain(ctx, log, db, cfg)
 	if err != nil || ch == nil {
 		return err
@@ -120,7 +122,12 @@ func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg ser
 		case err == nil || ctx.Err() != nil:
 			return nil
 		case errors.Is(err, anchor.ErrChainConflict):
-			return fmt.Errorf("anchoring stopped: %w", err)
+			log.Error("anchoring stopped: the registry holds other anchors than this database under its ids (a chain rebuilt or reset, a database restored from an old backup, or a registry shared with another database); new records stay pending until a person has looked",
+				"error", err.Error(), "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex())
+			health.SetChainConflict()
+			metrics.ChainConflict()
+			<-ctx.Done()
+			return nil
 		}
 		// Lost the advisory lock (the database went away, or another
 		// instance took over): try again; only one worker will hold it.
