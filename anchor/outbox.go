@@ -30,6 +30,12 @@ const (
 	// BatchConfirmed: mined and confirmed; each of its records has its
 	// place (batch, leaf index) written and has left the outbox.
 	BatchConfirmed BatchStatus = "confirmed"
+	// BatchOrphaned: was confirmed, then its transaction vanished from the
+	// chain (a reorg dropped it and no node holds it any more). Its records
+	// lost their places and went back to the outbox, to be anchored again
+	// under a new batch id: the registry refuses an id twice, and the old
+	// transaction might yet come back.
+	BatchOrphaned BatchStatus = "orphaned"
 )
 
 // Record kinds and the code each has on chain.
@@ -159,6 +165,22 @@ type Outbox interface {
 	// was deleted meanwhile still gets its place written (it was anchored);
 	// verifying it says missing, and a batch audit names it.
 	Confirm(ctx context.Context, f Fence, cs []Confirmation) error
-	// Unconfirmed returns every batch not yet confirmed, lowest id first.
+	// Unconfirmed returns every batch prepared or sent and not yet
+	// confirmed, lowest id first.
 	Unconfirmed(ctx context.Context) ([]Batch, error)
+
+	// Confirmed returns up to limit confirmed batches with ids below before
+	// (0: no bound), highest id first, for the re-check: without their
+	// leaves, and with their record ids only in record mode.
+	Confirmed(ctx context.Context, before uint64, limit int) ([]Batch, error)
+	// Reconfirm replaces a confirmed batch's inclusion with inc: a reorg
+	// moved its transaction to another block. It fails for a batch that is
+	// not confirmed.
+	Reconfirm(ctx context.Context, f Fence, batchID uint64, inc Inclusion) error
+	// Orphan takes a confirmed batch back, in one transaction: its status
+	// becomes orphaned, the places of its records are removed, and the
+	// records return to the outbox with their original seq (pending again,
+	// in their old order). It fails for a batch that is not confirmed,
+	// and changes nothing then.
+	Orphan(ctx context.Context, f Fence, batchID uint64) error
 }

@@ -132,6 +132,17 @@ type Registry interface {
 	BatchInclusion(ctx context.Context, id uint64) (inc Inclusion, ok bool, err error)
 	// RecordInclusion does the same for a per-record anchor.
 	RecordInclusion(ctx context.Context, id RecordID) (inc Inclusion, ok bool, err error)
+
+	// BlockHash returns the hash of the canonical block at number; ok is
+	// false when the chain is shorter.
+	BlockHash(ctx context.Context, number uint64) (h Hash, ok bool, err error)
+	// TxKnown reports whether the node knows transaction tx, pending or
+	// mined.
+	TxKnown(ctx context.Context, tx Hash) (bool, error)
+	// ForgetNonce makes the next send read the key's nonce from the node:
+	// transactions of the key have vanished from the chain (a reorg), so
+	// the nonce it counts from is too high.
+	ForgetNonce()
 }
 
 // ChainMeta is what the database remembers about the chain it anchors on.

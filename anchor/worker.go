@@ -45,15 +45,27 @@ type WorkerConfig struct {
 	// LockRetry is how often a worker that does not hold the anchoring
 	// lock tries to take it.
 	LockRetry time.Duration
+	// RecheckInterval is how often confirmed batches are checked against
+	// the chain again (see Worker.recheck); negative turns the re-check
+	// off.
+	RecheckInterval time.Duration
+	// RecheckBatches bounds one re-check pass: half of it goes to the most
+	// recent confirmed batches, half to older ones, taken in turn from the
+	// newest down, so that every batch is looked at again in time.
+	RecheckBatches int
 	// Logger receives progress and errors; nil means slog.Default().
 	Logger *slog.Logger
 	// OnConfirmed, when set, is called after each unit of work is recorded
 	// as anchored (for metrics and benchmarks). It must not block.
 	OnConfirmed func(batches []Batch, cs []Confirmation)
+	// OnRechecked, when set, is called after each re-check pass with how
+	// many batches had each outcome (RecheckOK, RecheckMoved, ...). It must
+	// not block.
+	OnRechecked func(outcomes map[RecheckOutcome]int)
 }
 
 // DefaultWorkerConfig returns the defaults: batch mode, 4096 records or 1 s
-// per batch, 1 confirmation.
+// per batch, 1 confirmation, a re-check of 32 confirmed batches a minute.
 func DefaultWorkerConfig() WorkerConfig {
 	return WorkerConfig{
 		Mode:          ModeBatch,
@@ -66,6 +78,9 @@ func DefaultWorkerConfig() WorkerConfig {
 		RetryMin:      100 * time.Millisecond,
 		RetryMax:      30 * time.Second,
 		LockRetry:     5 * time.Second,
+
+		RecheckInterval: time.Minute,
+		RecheckBatches:  32,
 	}
 }
 
@@ -107,6 +122,12 @@ func (c WorkerConfig) withDefaults() (WorkerConfig, error) {
 	if c.LockRetry <= 0 {
 		c.LockRetry = d.LockRetry
 	}
+	if c.RecheckInterval == 0 {
+		c.RecheckInterval = d.RecheckInterval
+	}
+	if c.RecheckBatches <= 0 {
+		c.RecheckBatches = d.RecheckBatches
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -142,6 +163,9 @@ type Worker struct {
 	// fence is the fencing token of the lease Run holds; every write to
 	// the outbox carries it.
 	fence Fence
+	// recheck is the re-check's state between passes (used by Run's
+	// goroutine only).
+	recheck recheckState
 }
 
 // NewWorker returns a worker over an outbox and a registry.
@@ -187,6 +211,7 @@ func (w *Worker) Run(ctx context.Context) error {
 
 	bo := w.backoff()
 	reconciled := false
+	lastRecheck := time.Now()
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -197,10 +222,15 @@ func (w *Worker) Run(ctx context.Context) error {
 		default:
 		}
 		var err error
-		if !reconciled {
+		switch {
+		case !reconciled:
 			err = w.unit(ctx, lease, w.Reconcile)
 			reconciled = err == nil
-		} else {
+		case w.cfg.RecheckInterval > 0 && time.Since(lastRecheck) >= w.cfg.RecheckInterval:
+			// Between units: no batch is in flight.
+			lastRecheck = time.Now()
+			err = w.unit(ctx, lease, w.recheckPass)
+		default:
 			var idle time.Duration
 			err = w.unit(ctx, lease, func(uctx context.Context) error {
 				var e error

@@ -14,3 +14,15 @@ CREATE TABLE anchor_lease (
     taken_at  timestamptz NOT NULL
 );
 INSERT INTO anchor_lease (epoch, taken_at) VALUES (0, now());
+
+-- The re-check: a confirmed batch whose transaction a reorg dropped (and no
+-- node holds any more) becomes orphaned: its record_anchors rows are
+-- removed and its records go back to the outbox, to be anchored again under
+-- a new batch id (the registry refuses an id twice, and the old transaction
+-- might come back). An orphaned batch is neither open nor confirmed.
+ALTER TABLE anchor_batches DROP CONSTRAINT anchor_batches_status_check;
+ALTER TABLE anchor_batches ADD CONSTRAINT anchor_batches_status_check
+    CHECK (status IN ('prepared', 'sent', 'confirmed', 'orphaned'));
+ALTER TABLE anchor_batches ADD COLUMN orphaned_at timestamptz;
+DROP INDEX anchor_batches_open;
+CREATE INDEX anchor_batches_open ON anchor_batches (id) WHERE status IN ('prepared', 'sent');

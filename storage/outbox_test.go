@@ -331,3 +331,95 @@ func TestOutboxVacuumsItself(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// The re-check's transitions: Confirmed lists confirmed batches newest
+// first without leaves; Reconfirm moves a batch to another block; Orphan
+// makes its records pending again, in their old order, and frees their
+// places, all under the lease's fence.
+func TestOutboxReconfirmAndOrphan(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	o := storage.NewOutbox(pool)
+	f := fence(t, o)
+	ids := appendN(t, ctx, pool, 5)
+	pend, err := o.Pending(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := o.Prepare(ctx, f, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: pend}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := bs[0].ID
+	inc := anchor.Inclusion{Tx: anchor.Hash{7}, BlockNumber: 9, BlockHash: anchor.Hash{9}, BlockTime: time.Unix(1700000000, 0).UTC(), GasUsed: 50000}
+	conf := []anchor.Confirmation{{BatchID: id, Inclusion: inc, RecordIDs: bs[0].RecordIDs}}
+	if err := o.Confirm(ctx, f, conf); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := o.Confirmed(ctx, 0, 10)
+	if err != nil || len(got) != 1 || got[0].ID != id || got[0].Root != (anchor.Hash{1}) || got[0].LeafCount != 3 ||
+		got[0].Leaves != nil || got[0].RecordIDs != nil || got[0].Inclusion != inc {
+		t.Fatalf("Confirmed = %+v, %v", got, err)
+	}
+	if got, _ := o.Confirmed(ctx, id, 10); len(got) != 0 {
+		t.Fatalf("Confirmed below %d = %+v", id, got)
+	}
+
+	moved := anchor.Inclusion{Tx: anchor.Hash{7}, BlockNumber: 11, BlockHash: anchor.Hash{11}, BlockTime: time.Unix(1700000100, 0).UTC(), GasUsed: 50000}
+	if err := o.Reconfirm(ctx, f, id, moved); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := o.Batch(ctx, id); err != nil || b.Inclusion != moved || b.Status != anchor.BatchConfirmed {
+		t.Fatalf("after Reconfirm: %+v %v", b, err)
+	}
+
+	if err := o.Orphan(ctx, f+1, id); !errors.Is(err, anchor.ErrLockLost) {
+		t.Fatalf("Orphan under another fence: %v", err)
+	}
+	if err := o.Orphan(ctx, f, id); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := o.Batch(ctx, id); err != nil || b.Status != anchor.BatchOrphaned {
+		t.Fatalf("after Orphan: %+v %v", b, err)
+	}
+	for i, rid := range ids {
+		if r, err := o.Record(ctx, rid); err != nil || r.Status != "pending" {
+			t.Fatalf("record %d: %+v %v", i, r, err)
+		}
+	}
+	pend, err = o.Pending(ctx, 10)
+	if err != nil || len(pend) != 5 {
+		t.Fatalf("Pending = %+v, %v", pend, err)
+	}
+	for i := range pend {
+		if pend[i].ID != ids[i] {
+			t.Fatalf("pending %d is %x, want %x (the old order)", i, pend[i].ID, ids[i])
+		}
+	}
+	if rows, err := o.BatchRecords(ctx, id); err != nil || len(rows) != 0 {
+		t.Fatalf("records still placed in the orphaned batch: %+v %v", rows, err)
+	}
+	// Not open, not confirmed: no transition applies to it any more.
+	if open, _ := o.Unconfirmed(ctx); len(open) != 0 {
+		t.Fatalf("Unconfirmed = %+v", open)
+	}
+	if got, _ := o.Confirmed(ctx, 0, 10); len(got) != 0 {
+		t.Fatalf("Confirmed = %+v", got)
+	}
+	if err := o.Orphan(ctx, f, id); err == nil {
+		t.Fatal("orphaned twice")
+	}
+	if err := o.Reconfirm(ctx, f, id, inc); err == nil {
+		t.Fatal("reconfirmed an orphaned batch")
+	}
+	if err := o.MarkSent(ctx, f, id, anchor.Sent{Tx: anchor.Hash{8}}); err == nil {
+		t.Fatal("marked an orphaned batch sent")
+	}
+	if err := o.Confirm(ctx, f, conf); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := o.Record(ctx, ids[0]); r.Status != "pending" {
+		t.Fatalf("a replayed confirmation of the orphaned batch anchored its record: %+v", r)
+	}
+}

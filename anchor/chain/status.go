@@ -102,3 +102,38 @@ func DevChain(chainID uint64, genesis common.Hash) string {
 	}
 	return ""
 }
+
+// BlockHash implements anchor.Registry.
+func (r *Registry) BlockHash(ctx context.Context, number uint64) (anchor.Hash, bool, error) {
+	var h *types.Header
+	err := retry(ctx, func() (err error) { h, err = r.client.HeaderByNumber(ctx, new(big.Int).SetUint64(number)); return err })
+	switch {
+	case errors.Is(err, ethereum.NotFound):
+		return anchor.Hash{}, false, nil
+	case err != nil:
+		return anchor.Hash{}, false, fmt.Errorf("header %d: %w", number, err)
+	}
+	return anchor.Hash(h.Hash()), true, nil
+}
+
+// TxKnown implements anchor.Registry.
+func (r *Registry) TxKnown(ctx context.Context, tx anchor.Hash) (bool, error) {
+	err := retry(ctx, func() error { _, _, err := r.client.TransactionByHash(ctx, common.Hash(tx)); return err })
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ethereum.NotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("transaction %x: %w", tx, err)
+}
+
+// ForgetNonce implements anchor.Registry.
+func (r *Registry) ForgetNonce() {
+	if r.s == nil {
+		return
+	}
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	r.s.haveNonce = false
+}

@@ -56,6 +56,8 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--trusted-proxies", "10.0.0.0/33"}, nil, "--trusted-proxies"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--eth-rpc", "http://127.0.0.1:1"}, nil, "--eth-key-file"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_ETH_KEY": "0xnothex"}, "IDSLEDGER_ETH_KEY"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--recheck-interval", "-1s"}, nil, "--recheck-interval"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--tx-replace-after", "0s"}, nil, "--tx-replace-after"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

@@ -52,17 +52,18 @@ type serveConfig struct {
 	insecureHTTP      bool
 	trustedProxies    []string
 
-	dataDir       string
-	ethRPC        string
-	key           *ecdsa.PrivateKey // from IDSLEDGER_ETH_KEY: a secret has no flag
-	ethKeyFile    string
-	registry      string
-	chainHTTP     string
-	anchorMode    string
-	batchSize     int
-	batchInterval time.Duration
-	confirmations uint64
-	replaceAfter  time.Duration
+	dataDir         string
+	ethRPC          string
+	key             *ecdsa.PrivateKey // from IDSLEDGER_ETH_KEY: a secret has no flag
+	ethKeyFile      string
+	registry        string
+	chainHTTP       string
+	anchorMode      string
+	batchSize       int
+	batchInterval   time.Duration
+	confirmations   uint64
+	replaceAfter    time.Duration
+	recheckInterval time.Duration
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -95,6 +96,7 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.IntVar(&c.batchSize, "batch-size", 4096, "close an anchoring batch at this many records (IDSLEDGER_BATCH_SIZE)")
 	fs.DurationVar(&c.batchInterval, "batch-interval", time.Second, "close an anchoring batch once its oldest record waited this long (IDSLEDGER_BATCH_INTERVAL)")
 	fs.DurationVar(&c.replaceAfter, "tx-replace-after", 2*time.Minute, "replace an anchoring transaction still unmined after this long with one of the same nonce and fees raised by 10% or more (IDSLEDGER_TX_REPLACE_AFTER)")
+	fs.DurationVar(&c.recheckInterval, "recheck-interval", time.Minute, "check confirmed batches against the chain again this often (block still canonical, same root), recent ones first, 32 a pass; 0 turns it off (IDSLEDGER_RECHECK_INTERVAL)")
 	conf := &confirmationsFlag{n: 1}
 	fs.Var(conf, "confirmations", "blocks (including the one with the transaction) before a batch counts as anchored, or \"finalized\" to wait for the chain's finalized block tag; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
 	if err := parseFlags(fs, args); err != nil {
@@ -133,6 +135,9 @@ func parseServe(args []string) (serveConfig, error) {
 	}
 	if c.batchSize < 1 || c.batchSize > 1<<20 {
 		return c, usagef("invalid value %d for --batch-size (IDSLEDGER_BATCH_SIZE): want 1..1048576", c.batchSize)
+	}
+	if c.recheckInterval < 0 {
+		return c, usagef("invalid value %s for --recheck-interval (IDSLEDGER_RECHECK_INTERVAL): must be 0 (off) or positive", c.recheckInterval)
 	}
 	if c.batchInterval <= 0 {
 		return c, usagef("invalid value %s for --batch-interval (IDSLEDGER_BATCH_INTERVAL): must be positive", c.batchInterval)

@@ -108,6 +108,15 @@ func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg ser
 	wcfg.MaxBatch = cfg.batchSize
 	wcfg.MaxWait = cfg.batchInterval
 	wcfg.Confirmations = cfg.confirmations
+	wcfg.RecheckInterval = cfg.recheckInterval
+	if cfg.recheckInterval == 0 {
+		wcfg.RecheckInterval = -1 // off
+	}
+	wcfg.OnRechecked = func(outcomes map[anchor.RecheckOutcome]int) {
+		for o, n := range outcomes {
+			metrics.AnchorRechecked(string(o), n)
+		}
+	}
 	wcfg.Logger = log
 	w, err := anchor.NewWorker(out, ch.Registry, wcfg)
 	if err != nil {
@@ -115,7 +124,12 @@ func runAnchoring(ctx context.Context, log *slog.Logger, db *storage.DB, cfg ser
 	}
 	worker.w.Store(w)
 	log.Info("anchoring", "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex(),
-		"endpoint", ch.Endpoint, "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String())
+		"endpoint", ch.Endpoint, "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String(),
+		"confirmations", (&confirmationsFlag{n: cfg.confirmations}).String(), "recheck_interval", cfg.recheckInterval.String())
+	if st, err := ch.Registry.ChainStatus(ctx); err == nil && st.Dev != "" {
+		log.Warn("anchoring on a development chain: whoever runs it (this service, for the embedded chain) can rebuild it with other roots, so its anchors prove nothing against the operator; use --eth-rpc with a chain the operator does not control for independent proofs",
+			"chain_id", ch.Meta.ChainID, "why", st.Dev)
+	}
 	for {
 		err := w.Run(ctx)
 		switch {

@@ -135,7 +135,7 @@ func (o *Outbox) MarkSent(_ context.Context, f anchor.Fence, id uint64, s anchor
 		return err
 	}
 	b := o.batches[id]
-	if b == nil || b.Status == anchor.BatchConfirmed {
+	if b == nil || (b.Status != anchor.BatchPrepared && b.Status != anchor.BatchSent) {
 		return fmt.Errorf("batch %d not open", id)
 	}
 	b.Status, b.HasTx, b.Tx, b.TxNonce = anchor.BatchSent, true, s.Tx, s.Nonce
@@ -150,7 +150,7 @@ func (o *Outbox) Confirm(_ context.Context, f anchor.Fence, cs []anchor.Confirma
 	}
 	for _, c := range cs {
 		b := o.batches[c.BatchID]
-		if b.Status == anchor.BatchConfirmed {
+		if b.Status != anchor.BatchPrepared && b.Status != anchor.BatchSent {
 			continue
 		}
 		b.Status, b.Inclusion, b.HasTx, b.Tx = anchor.BatchConfirmed, c.Inclusion, true, c.Inclusion.Tx
@@ -168,12 +168,71 @@ func (o *Outbox) Unconfirmed(context.Context) ([]anchor.Batch, error) {
 	defer o.mu.Unlock()
 	var out []anchor.Batch
 	for _, b := range o.batches {
-		if b.Status != anchor.BatchConfirmed {
+		if b.Status == anchor.BatchPrepared || b.Status == anchor.BatchSent {
 			out = append(out, *b)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// Confirmed returns confirmed batches below before (0: all), highest id
+// first, without leaves and with record ids only in record mode.
+func (o *Outbox) Confirmed(_ context.Context, before uint64, limit int) ([]anchor.Batch, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []anchor.Batch
+	for _, b := range o.batches {
+		if b.Status == anchor.BatchConfirmed && (before == 0 || b.ID < before) {
+			c := *b
+			c.Leaves = nil
+			if c.Mode != anchor.ModeRecord {
+				c.RecordIDs = nil
+			}
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Reconfirm replaces a confirmed batch's inclusion.
+func (o *Outbox) Reconfirm(_ context.Context, f anchor.Fence, id uint64, inc anchor.Inclusion) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
+	b := o.batches[id]
+	if b == nil || b.Status != anchor.BatchConfirmed {
+		return fmt.Errorf("batch %d not confirmed", id)
+	}
+	b.Inclusion, b.Tx = inc, inc.Tx
+	return nil
+}
+
+// Orphan marks a confirmed batch orphaned and makes its records pending
+// again.
+func (o *Outbox) Orphan(_ context.Context, f anchor.Fence, id uint64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
+	b := o.batches[id]
+	if b == nil || b.Status != anchor.BatchConfirmed {
+		return fmt.Errorf("batch %d not confirmed", id)
+	}
+	b.Status = anchor.BatchOrphaned
+	for _, rid := range b.RecordIDs {
+		if r := o.records[rid]; r != nil && r.Status == "anchored" && r.BatchID == id {
+			r.Status, r.BatchID, r.LeafIndex = "pending", 0, 0
+		}
+	}
+	return nil
 }
 
 func (o *Outbox) Record(_ context.Context, id anchor.RecordID) (anchor.StoredRecord, error) {
