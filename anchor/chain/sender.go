@@ -212,13 +212,17 @@ func (s *sender) wait(ctx context.Context, hash common.Hash, confirmations uint6
 // waitReplacing is wait, replacing the transaction with higher fees (same
 // nonce) whenever it stays unmined for replaceAfter; replaced, when not nil,
 // is called with each replacement. Every version's receipt is looked for.
-// A transaction this sender did not send (or sent before a restart) is
-// waited for, never replaced.
+// A transaction of this key that another sender sent (this process before a
+// restart) is taken over from the node's pool; one of another key is waited
+// for, never replaced.
 func (s *sender) waitReplacing(ctx context.Context, hash common.Hash, confirmations uint64, replaced func(*types.Transaction)) (*types.Receipt, *types.Header, error) {
 	if confirmations == 0 {
 		confirmations = 1
 	}
 	f := s.flight(hash)
+	if f == nil {
+		f = s.adopt(ctx, hash)
+	}
 	poll := &backoff.ExponentialBackOff{InitialInterval: time.Millisecond, Multiplier: 2, MaxInterval: s.poll}
 	var unknownSince time.Time
 	for {
@@ -407,6 +411,23 @@ func (s *sender) track(tx *types.Transaction, f *flight) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
 	s.flights[tx.Hash()] = f
+}
+
+// adopt makes a flight of a pending transaction of this key that this
+// sender did not send, read from the node, so that it can be replaced; it
+// returns nil for any other (mined, unknown, another key's).
+func (s *sender) adopt(ctx context.Context, hash common.Hash) *flight {
+	tx, pending, err := s.client.TransactionByHash(ctx, hash)
+	if err != nil || !pending {
+		return nil
+	}
+	if from, err := types.Sender(s.signer, tx); err != nil || from != s.from {
+		return nil
+	}
+	f := &flight{to: tx.To(), data: tx.Data(), value: tx.Value(), gas: tx.Gas(), nonce: tx.Nonce(),
+		tip: tx.GasTipCap(), feeCap: tx.GasFeeCap()}
+	s.track(tx, f)
+	return f
 }
 
 // flight returns the flight hash belongs to, or nil for a transaction this

@@ -291,3 +291,76 @@ func TestStuckTransactionIsReplaced(t *testing.T) {
 func new2(x *big.Int, num, den int64) *big.Int {
 	return new(big.Int).Div(new(big.Int).Mul(x, big.NewInt(num)), big.NewInt(den))
 }
+
+// A transaction stuck since before a restart is replaced too: the new
+// process's sender takes it over from the node's pool when it is waited for
+// (the worker's reconciliation waits for the recorded hash).
+func TestStuckTransactionFromBeforeARestartIsReplaced(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	c, err := sim.Open(ctx, &fakes.ChainMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := burner(t, ctx, sim)
+	client := sim.Backend.Client()
+	c.Registry.s.mine = nil
+	sent, err := c.Registry.AnchorBatch(ctx, 1, anchor.Hash{1}, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, _, err := client.TransactionByHash(ctx, common.Hash(sent.Tx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The process restarts: a new sender for the same key knows nothing
+	// of what the old one sent.
+	s, err := newSender(ctx, client, sim.Key, 5*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.replaceAfter = 300 * time.Millisecond
+	var replaced atomic.Int32
+	done := make(chan error, 1)
+	var mined *types.Receipt
+	go func() {
+		var err error
+		mined, _, err = s.waitReplacing(ctx, common.Hash(sent.Tx), 1, func(*types.Transaction) { replaced.Add(1) })
+		done <- err
+	}()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		fill()
+		head, err := client.HeaderByNumber(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if replaced.Load() > 0 && head.BaseFee.Cmp(orig.GasFeeCap()) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not replaced: base fee %v, fee cap %v", head.BaseFee, orig.GasFeeCap())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for {
+		sim.Backend.Commit()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mined.TxHash == common.Hash(sent.Tx) {
+				t.Fatal("the original was mined, not a replacement")
+			}
+			if b, ok, err := c.Registry.Batch(ctx, 1); err != nil || !ok || b.BlockNumber != mined.BlockNumber.Uint64() {
+				t.Fatalf("batch on chain %+v %v %v", b, ok, err)
+			}
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no version mined")
+		}
+	}
+}
