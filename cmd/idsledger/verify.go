@@ -29,13 +29,14 @@ func init() {
 var errNotVerified = errors.New("record not verified")
 
 func runVerify(ctx context.Context, args []string) error {
-	fs := newFlagSet("verify", "verify --record r.json --proof p.json --eth-rpc URL --registry ADDR [--json]")
+	fs := newFlagSet("verify", "verify --record r.json --proof p.json --eth-rpc URL --registry ADDR [--anchorer ADDR] [--require-final] [--json]")
 	recordPath := fs.String("record", "", "the record: its body as JSON, or an object with the body under \"body\"")
 	proofPath := fs.String("proof", "", "the proof document the server returned for the record")
 	bundlePath := fs.String("bundle", "", "instead of --record and --proof: the {\"record\", \"proof\"} document of GET /v1/alerts/{id}/proof")
 	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path) of the chain the record was anchored on")
 	registry := fs.String("registry", "", "address of the AuditRegistry you trust; the proof must name the same one")
 	anchorer := fs.String("anchorer", "", "address of the account you expect to have anchored the record (the service's key); without it the submitter is not checked")
+	requireFinal := fs.Bool("require-final", false, "fail unless the anchor's block is finalized (the chain's \"finalized\" block tag); a chain without the tag always fails")
 	asJSON := fs.Bool("json", false, "print the checked proof as JSON on stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -95,6 +96,13 @@ func runVerify(ctx context.Context, args []string) error {
 	printStanding(os.Stderr, out)
 	if out.Status != anchor.StatusVerified {
 		return fmt.Errorf("%w: %s: %s", errNotVerified, out.Status, out.Reason)
+	}
+	if *requireFinal && (out.Finalized == nil || !*out.Finalized) {
+		why := "the chain reports no finalized block"
+		if out.FinalizedBlock != nil {
+			why = fmt.Sprintf("block %d is not final yet (finalized head %d)", out.BlockNumber, *out.FinalizedBlock)
+		}
+		return fmt.Errorf("%w: --require-final: the anchor is in the chain, but %s", errNotVerified, why)
 	}
 	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d of registry %x on chain %d\n",
 		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, out.Registry, out.ChainID)

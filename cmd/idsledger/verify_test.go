@@ -163,6 +163,16 @@ func TestVerifyCommand(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a final anchor required, the dev chain's block not final", func(t *testing.T) {
+		var err error
+		_, stderr := capture(t, func() {
+			err = runVerify(ctx, []string{"--record", write("r.json", bodies[2]), "--proof", proofFile,
+				"--eth-rpc", c.Endpoint, "--registry", registry, "--require-final"})
+		})
+		if !errors.Is(err, errNotVerified) || !strings.Contains(err.Error(), "final") {
+			t.Fatalf("verify: err = %v, want %v naming finality\n%s", err, errNotVerified, stderr)
+		}
+	})
 	t.Run("missing flags", func(t *testing.T) {
 		if err := runVerify(ctx, []string{"--record", "x"}); !isUsage(err) {
 			t.Fatalf("err = %v, want a usage error", err)
