@@ -153,7 +153,8 @@ var ErrLockLost = errors.New("anchoring lock lost")
 // before reading the outbox again every unconfirmed batch is reconciled
 // against the registry: confirmed if the registry holds it with the same
 // root, sent again under the same id if it does not. The registry refuses
-// duplicate ids, so no record is anchored twice.
+// duplicate ids, so no batch is anchored twice; a record is anchored again
+// (under a new id) only when a reorg dropped its batch (recheckPass).
 type Worker struct {
 	out  Outbox
 	reg  Registry
@@ -197,9 +198,11 @@ func (w *Worker) Notify() {
 
 // Run anchors until ctx is cancelled, then returns nil after finishing the
 // unit of work in hand (or after UnitTimeout, leaving it for reconciliation).
-// It waits for the anchoring lock while another worker holds it. It returns
-// an error only for conditions that retrying cannot fix: ErrChainConflict,
-// ErrLockLost.
+// It waits for the anchoring lock while another worker holds it, and
+// between units re-checks confirmed batches every RecheckInterval. It
+// returns an error only for conditions that retrying cannot fix:
+// ErrChainConflict, ErrLockLost (the lock ended, or a newer lease fenced
+// this one off).
 func (w *Worker) Run(ctx context.Context) error {
 	lease, err := w.acquire(ctx)
 	if lease == nil {
