@@ -123,8 +123,8 @@ type Proof struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// settle fills in where the anchor stands on the chain st describes.
-func (p *Proof) settle(st ChainStatus) {
+// setStanding fills in where the anchor stands on the chain st describes.
+func (p *Proof) setStanding(st ChainStatus) {
 	p.HeadBlock, p.Depth, p.FinalizedBlock, p.Finalized, p.Warnings = st.Head, 0, nil, nil, nil
 	if st.HasFinalized {
 		f := st.Finalized
@@ -328,7 +328,7 @@ func (v *Verifier) Verify(ctx context.Context, id RecordID) (*Proof, error) {
 		return nil, fmt.Errorf("record %s: %w", p.RecordID, err)
 	}
 	if ok {
-		p.settle(st)
+		p.setStanding(st)
 	}
 	return p, nil
 }
@@ -455,7 +455,7 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 		out.BlockNumber, out.BlockTime = 0, nil
 	}
 	if known {
-		out.settle(st)
+		out.setStanding(st)
 	}
 	if !ok {
 		return &out, nil
