@@ -263,11 +263,15 @@ func (s *sender) waitReplacing(ctx context.Context, hash common.Hash, confirmati
 				return nil, nil, fmt.Errorf("tx %s: %w", hash.Hex(), anchor.ErrDropped)
 			}
 			if known && f != nil && s.due(f) {
-				if err := s.replace(ctx, f, replaced); err != nil {
+				tx, err := s.replace(ctx, f)
+				if err != nil {
 					if errors.Is(err, anchor.ErrDropped) {
 						s.forget(f)
 					}
 					return nil, nil, fmt.Errorf("tx %s: %w", hash.Hex(), err)
+				}
+				if tx != nil && replaced != nil {
+					replaced(tx)
 				}
 			}
 			if s.mine != nil {
@@ -320,39 +324,40 @@ var errNonceGap = errors.New("an earlier nonce of the key is missing")
 
 // replace sends f's transaction again under the same nonce with its tip
 // and fee cap raised by at least 10% (geth's replacement rule) and the fee
-// cap at least twice the current base fee plus the tip. It does nothing
-// when the nonce has been mined meanwhile (the receipts will say by which
-// version). It returns ErrDropped, and makes the next send read the node's
-// nonce, when an earlier nonce is missing: no fee would get this one mined.
-func (s *sender) replace(ctx context.Context, f *flight, replaced func(*types.Transaction)) error {
+// cap at least twice the current base fee plus the tip, and returns it. It
+// does nothing (and returns nil) when the nonce has been mined meanwhile:
+// the receipts will say by which version. It returns ErrDropped, and makes
+// the next send read the node's nonce, when an earlier nonce is missing: no
+// fee would get this one mined.
+func (s *sender) replace(ctx context.Context, f *flight) (*types.Transaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var mined, pending uint64
 	if err := retry(ctx, func() (err error) { mined, err = s.client.NonceAt(ctx, s.from, nil); return err }); err != nil {
-		return fmt.Errorf("nonce: %w", err)
+		return nil, fmt.Errorf("nonce: %w", err)
 	}
 	if mined > f.nonce {
 		s.fmu.Lock()
 		f.last = time.Now()
 		s.fmu.Unlock()
-		return nil
+		return nil, nil
 	}
 	if err := retry(ctx, func() (err error) { pending, err = s.client.PendingNonceAt(ctx, s.from); return err }); err != nil {
-		return fmt.Errorf("pending nonce: %w", err)
+		return nil, fmt.Errorf("pending nonce: %w", err)
 	}
 	if pending <= f.nonce {
 		s.haveNonce = false
-		return fmt.Errorf("%w: %w (node's next nonce %d, this one %d)", anchor.ErrDropped, errNonceGap, pending, f.nonce)
+		return nil, fmt.Errorf("%w: %w (node's next nonce %d, this one %d)", anchor.ErrDropped, errNonceGap, pending, f.nonce)
 	}
 	var (
 		head *types.Header
 		tip  *big.Int
 	)
 	if err := retry(ctx, func() (err error) { head, err = s.client.HeaderByNumber(ctx, nil); return err }); err != nil {
-		return fmt.Errorf("latest header: %w", err)
+		return nil, fmt.Errorf("latest header: %w", err)
 	}
 	if err := retry(ctx, func() (err error) { tip, err = s.client.SuggestGasTipCap(ctx); return err }); err != nil {
-		return fmt.Errorf("suggest tip: %w", err)
+		return nil, fmt.Errorf("suggest tip: %w", err)
 	}
 	baseFee := head.BaseFee
 	if baseFee == nil {
@@ -367,14 +372,14 @@ func (s *sender) replace(ctx context.Context, f *flight, replaced func(*types.Tr
 		Gas: f.gas, To: f.to, Value: f.value, Data: f.data,
 	})
 	if err != nil {
-		return fmt.Errorf("sign replacement: %w", err)
+		return nil, fmt.Errorf("sign replacement: %w", err)
 	}
 	err = retry(ctx, func() error { return s.client.SendTransaction(ctx, tx) })
 	if err != nil && !s.known(ctx, tx.Hash()) {
 		if n, nerr := s.client.NonceAt(ctx, s.from, nil); nerr == nil && n > f.nonce {
-			return nil // mined meanwhile: the receipts will say which
+			return nil, nil // mined meanwhile: the receipts will say which
 		}
-		return fmt.Errorf("send replacement: %w", err)
+		return nil, fmt.Errorf("send replacement: %w", err)
 	}
 	s.fmu.Lock()
 	f.tip, f.feeCap, f.last = tip, feeCap, time.Now()
@@ -384,10 +389,7 @@ func (s *sender) replace(ctx context.Context, f *flight, replaced func(*types.Tr
 	if s.mine != nil {
 		s.mine()
 	}
-	if replaced != nil {
-		replaced(tx)
-	}
-	return nil
+	return tx, nil
 }
 
 // bump is x raised by 10% and one wei, above geth's 10% replacement rule
