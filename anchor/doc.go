@@ -6,7 +6,9 @@
 //     trees the AuditRegistry contract checks bit for bit.
 //   - Worker: takes pending records from an Outbox in order, anchors them on
 //     a Registry in batches (or one transaction per record), and records
-//     where each landed; one worker at a time, safe against crashes.
+//     where each landed; one worker at a time (a fenced lease), safe
+//     against crashes. It re-checks confirmed batches against the chain and
+//     anchors again those a reorg dropped.
 //   - Verifier: Verify recomputes a record's leaf and checks its proof
 //     against the root read from the registry on chain; Audit recomputes a
 //     whole batch from the database. VerifyOffline does the same for a

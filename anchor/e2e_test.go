@@ -92,7 +92,7 @@ func TestGethDev(t *testing.T) {
 	}
 	_ = child.Wait()
 	var open int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed'`).Scan(&open); err != nil {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM anchor_batches WHERE status IN ('prepared', 'sent')`).Scan(&open); err != nil {
 		t.Fatal(err)
 	}
 	if open == 0 {
@@ -289,7 +289,7 @@ func runWorkerChild() error {
 	for {
 		var left int
 		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_anchors ra WHERE ra.record_id = r.id))
-			+ (SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed')`).Scan(&left); err != nil {
+			+ (SELECT count(*) FROM anchor_batches WHERE status IN ('prepared', 'sent'))`).Scan(&left); err != nil {
 			return err
 		}
 		if left == 0 {

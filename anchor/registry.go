@@ -34,6 +34,8 @@ type OnChainBatch struct {
 	Kind        uint8
 	BlockNumber uint64
 	BlockTime   time.Time
+	// Submitter is the account that anchored the batch.
+	Submitter Address
 }
 
 // OnChainRecord is a per-record anchor as the registry holds it.
@@ -42,7 +44,14 @@ type OnChainRecord struct {
 	Kind        uint8
 	BlockNumber uint64
 	BlockTime   time.Time
+	// Submitter is the account that anchored the record.
+	Submitter Address
 }
+
+// Finalized, as the confirmations of Registry.WaitIncluded (and
+// WorkerConfig.Confirmations), waits for the chain's finalized block tag to
+// reach the transaction's block rather than for a number of blocks.
+const Finalized = ^uint64(0)
 
 // Errors a Registry reports; callers check them with errors.Is.
 var (
@@ -55,6 +64,9 @@ var (
 	// ErrDropped: the transaction is neither mined nor known to the node any
 	// more; it must be sent again.
 	ErrDropped = errors.New("transaction dropped")
+	// ErrNoFinality: Finalized was asked of a chain that has no finalized
+	// block tag.
+	ErrNoFinality = errors.New("the chain has no finalized block tag")
 )
 
 // RegistryReader reads the AuditRegistry contract. Every answer comes from
@@ -71,6 +83,26 @@ type RegistryReader interface {
 	Record(ctx context.Context, id RecordID) (r OnChainRecord, ok bool, err error)
 }
 
+// ChainStatus is where a chain stands: its head and, on chains that have
+// one (proof of stake, and the dev chains here), its finalized head.
+type ChainStatus struct {
+	Head         uint64
+	Finalized    uint64
+	HasFinalized bool
+	// Dev says why the chain is a development chain (chain id 1337,
+	// go-ethereum's dev genesis), empty for any other: whoever runs a dev
+	// chain can rebuild it with other roots that verify just as well, so
+	// anchors on it prove nothing against its operator.
+	Dev string
+}
+
+// ChainStatusReader is implemented by registries that can say where their
+// chain stands (chain.Registry does); verification then reports how deep
+// and how final an anchor is.
+type ChainStatusReader interface {
+	ChainStatus(ctx context.Context) (ChainStatus, error)
+}
+
 // Registry is everything the anchoring worker needs from the chain. An
 // implementation estimates gas, assigns nonces, and retries transient RPC
 // failures itself; errors it returns are the ones the worker must act on.
@@ -84,16 +116,33 @@ type Registry interface {
 	// AnchorRecord sends anchor(id, hash, kind), like AnchorBatch.
 	AnchorRecord(ctx context.Context, id RecordID, hash Hash, kind uint8) (Sent, error)
 	// WaitIncluded waits until tx is mined and has the given number of
-	// confirmations (0 and 1 both mean "mined"), then reports where it is.
-	// It returns ErrReverted for a failed transaction and ErrDropped when the
-	// node no longer knows the transaction.
-	WaitIncluded(ctx context.Context, tx Hash, confirmations uint64) (Inclusion, error)
+	// confirmations (0 and 1 both mean "mined"; Finalized means "in a
+	// finalized block"), then reports where it is. A transaction that stays
+	// unmined past a deadline (its fee cap overtaken by the base fee) is
+	// replaced by one with the same nonce and higher fees; replaced, when
+	// not nil, is called with each replacement as it is sent, and whichever
+	// of them is mined is the one reported. It returns ErrReverted for a
+	// failed transaction, ErrDropped when the node no longer knows the
+	// transaction, and ErrNoFinality when asked for finality on a chain
+	// that has none.
+	WaitIncluded(ctx context.Context, tx Hash, confirmations uint64, replaced func(Sent)) (Inclusion, error)
 	// BatchInclusion finds the transaction that anchored batch id, for
 	// reconciling after a crash when the transaction hash was not recorded;
 	// ok is false when the batch is not on chain.
 	BatchInclusion(ctx context.Context, id uint64) (inc Inclusion, ok bool, err error)
 	// RecordInclusion does the same for a per-record anchor.
 	RecordInclusion(ctx context.Context, id RecordID) (inc Inclusion, ok bool, err error)
+
+	// BlockHash returns the hash of the canonical block at number; ok is
+	// false when the chain is shorter.
+	BlockHash(ctx context.Context, number uint64) (h Hash, ok bool, err error)
+	// TxKnown reports whether the node knows transaction tx, pending or
+	// mined.
+	TxKnown(ctx context.Context, tx Hash) (bool, error)
+	// ForgetNonce makes the next send read the key's nonce from the node:
+	// transactions of the key have vanished from the chain (a reorg), so
+	// the nonce it counts from is too high.
+	ForgetNonce()
 }
 
 // ChainMeta is what the database remembers about the chain it anchors on.

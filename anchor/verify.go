@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -102,6 +103,87 @@ type Proof struct {
 	BlockTime   *time.Time `json:"block_time,omitempty"`
 	ChainID     uint64     `json:"chain_id"`
 	Registry    HexAddress `json:"registry"`
+	// Submitter is the account that wrote the anchor, as the registry
+	// says. A client SHOULD check it against the account it expects to
+	// anchor (RequireSubmitter): any account the registry's owner granted
+	// the role could have written it.
+	Submitter *HexAddress `json:"submitter,omitempty"`
+
+	// HeadBlock, Depth, FinalizedBlock and Finalized say how settled the
+	// anchor was when it was checked: the chain's head, how many blocks
+	// (the anchor's included) are on top of it, the chain's finalized head
+	// (absent on chains that have none) and whether the anchor's block is
+	// final. An anchor that is not final can still vanish in a reorg.
+	HeadBlock      uint64  `json:"head_block,omitempty"`
+	Depth          uint64  `json:"depth,omitempty"`
+	FinalizedBlock *uint64 `json:"finalized_block,omitempty"`
+	Finalized      *bool   `json:"finalized,omitempty"`
+	// Warnings are what the checker wants a reader to know besides the
+	// verdict: that the chain is a development chain, for one.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// setStanding fills in where the anchor stands on the chain st describes.
+func (p *Proof) setStanding(st ChainStatus) {
+	p.HeadBlock, p.Depth, p.FinalizedBlock, p.Finalized, p.Warnings = st.Head, 0, nil, nil, nil
+	if st.HasFinalized {
+		f := st.Finalized
+		p.FinalizedBlock = &f
+	}
+	if p.BlockNumber > 0 {
+		if st.Head >= p.BlockNumber {
+			p.Depth = st.Head - p.BlockNumber + 1
+		}
+		if st.HasFinalized {
+			final := p.BlockNumber <= st.Finalized
+			p.Finalized = &final
+		}
+	}
+	if st.Dev != "" {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(
+			"chain %d is a development chain (%s): whoever runs it can rebuild it with other roots, so this proves nothing against its operator",
+			p.ChainID, st.Dev))
+	}
+}
+
+// chainStatus reads where reg's chain stands, if reg can say.
+func chainStatus(ctx context.Context, reg RegistryReader) (ChainStatus, bool, error) {
+	r, ok := reg.(ChainStatusReader)
+	if !ok {
+		return ChainStatus{}, false, nil
+	}
+	st, err := r.ChainStatus(ctx)
+	if err != nil {
+		return st, false, fmt.Errorf("chain status: %w", err)
+	}
+	return st, true, nil
+}
+
+// RequireSubmitter turns a verified proof into not_anchored when the
+// anchor on chain was written by an account other than want: an anchor by
+// an account the client does not trust proves nothing to it.
+func (p *Proof) RequireSubmitter(want Address) {
+	if p.Status != StatusVerified {
+		return
+	}
+	if p.Submitter == nil || Address(*p.Submitter) != want {
+		got := "an unknown account"
+		if p.Submitter != nil {
+			b, _ := p.Submitter.MarshalText()
+			got = string(b)
+		}
+		w, _ := HexAddress(want).MarshalText()
+		p.Status = StatusNotAnchored
+		p.Reason = fmt.Sprintf("the anchor was written by %s, not by the expected anchorer %s", got, w)
+	}
+}
+
+func submitterPtr(a Address) *HexAddress {
+	if a == (Address{}) {
+		return nil
+	}
+	h := HexAddress(a)
+	return &h
 }
 
 // StoredRecord is a record as the database holds it.
@@ -142,6 +224,31 @@ type Verifier struct {
 	src   RecordSource
 	reg   RegistryReader
 	cache *lru.Cache[uint64, cachedBatch] // confirmed batches, which never change
+
+	// The chain's status, read at most once a second: it costs two calls
+	// to the node, and a proof's depth need not be fresher.
+	stMu sync.Mutex
+	st   ChainStatus
+	stAt time.Time
+}
+
+// chainStatus returns the chain's status, at most a second old; ok is false
+// when the registry cannot tell.
+func (v *Verifier) chainStatus(ctx context.Context) (ChainStatus, bool, error) {
+	if _, ok := v.reg.(ChainStatusReader); !ok {
+		return ChainStatus{}, false, nil
+	}
+	v.stMu.Lock()
+	defer v.stMu.Unlock()
+	if !v.stAt.IsZero() && time.Since(v.stAt) < time.Second {
+		return v.st, true, nil
+	}
+	st, ok, err := chainStatus(ctx, v.reg)
+	if err != nil || !ok {
+		return st, ok, err
+	}
+	v.st, v.stAt = st, time.Now()
+	return st, true, nil
 }
 
 // NewVerifier returns a verifier reading records from src and roots from reg.
@@ -209,9 +316,21 @@ func (v *Verifier) Verify(ctx context.Context, id RecordID) (*Proof, error) {
 		p.TxHash = &tx
 	}
 	if b.Mode == ModeRecord {
-		return v.verifyRecordMode(ctx, p, id)
+		p, err = v.verifyRecordMode(ctx, p, id)
+	} else {
+		p, err = v.verifyBatchMode(ctx, p, b, tree, rec)
 	}
-	return v.verifyBatchMode(ctx, p, b, tree, rec)
+	if err != nil {
+		return nil, err
+	}
+	st, ok, err := v.chainStatus(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("record %s: %w", p.RecordID, err)
+	}
+	if ok {
+		p.setStanding(st)
+	}
+	return p, nil
 }
 
 func (v *Verifier) verifyRecordMode(ctx context.Context, p *Proof, id RecordID) (*Proof, error) {
@@ -230,6 +349,7 @@ func (v *Verifier) verifyRecordMode(ctx context.Context, p *Proof, id RecordID) 
 	p.BlockNumber = oc.BlockNumber
 	bt := oc.BlockTime.UTC()
 	p.BlockTime = &bt
+	p.Submitter = submitterPtr(oc.Submitter)
 	if oc.Hash != Hash(p.Leaf) {
 		p.Status = StatusTampered
 		p.Reason = "the record does not hash to the anchored value"
@@ -255,6 +375,7 @@ func (v *Verifier) verifyBatchMode(ctx context.Context, p *Proof, b Batch, tree 
 	p.BlockNumber = oc.BlockNumber
 	bt := oc.BlockTime.UTC()
 	p.BlockTime = &bt
+	p.Submitter = submitterPtr(oc.Submitter)
 	if tree == nil || rec.LeafIndex < 0 || rec.LeafIndex >= len(b.Leaves) || len(b.Leaves) != int(oc.LeafCount) {
 		p.Status = StatusTampered
 		p.Reason = fmt.Sprintf("leaf index %d or the batch's %d stored leaves do not fit the %d leaves on chain",
@@ -298,7 +419,7 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 	if Address(p.Registry) != reg.Address() {
 		return nil, fmt.Errorf("%w: proof is for registry %x, not %x", ErrBadProof, p.Registry, reg.Address())
 	}
-	out.Root, out.BlockTime = nil, nil
+	out.Root, out.BlockTime, out.Submitter = nil, nil, nil
 	out.Reason = ""
 	var (
 		root  Hash
@@ -315,19 +436,28 @@ func VerifyOffline(ctx context.Context, reg RegistryReader, body []byte, p Proof
 			return nil, fmt.Errorf("read registry: %w", err)
 		}
 		root, count, ok = oc.Hash, 1, found
-		out.BlockNumber, out.BlockTime = oc.BlockNumber, timePtr(oc.BlockTime)
+		out.BlockNumber, out.BlockTime, out.Submitter = oc.BlockNumber, timePtr(oc.BlockTime), submitterPtr(oc.Submitter)
 	} else {
 		oc, found, err := reg.Batch(ctx, p.BatchID)
 		if err != nil {
 			return nil, fmt.Errorf("read registry: %w", err)
 		}
 		root, count, ok = oc.Root, uint64(oc.LeafCount), found
-		out.BlockNumber, out.BlockTime = oc.BlockNumber, timePtr(oc.BlockTime)
+		out.BlockNumber, out.BlockTime, out.Submitter = oc.BlockNumber, timePtr(oc.BlockTime), submitterPtr(oc.Submitter)
+	}
+	st, known, err := chainStatus(ctx, reg)
+	if err != nil {
+		return nil, err
 	}
 	if !ok {
 		out.Status = StatusNotAnchored
 		out.Reason = "the registry holds no such anchor"
 		out.BlockNumber, out.BlockTime = 0, nil
+	}
+	if known {
+		out.setStanding(st)
+	}
+	if !ok {
 		return &out, nil
 	}
 	r := HexHash(root)
@@ -424,11 +554,10 @@ func (v *Verifier) Audit(ctx context.Context, batchID uint64) (*AuditReport, err
 	}
 
 	// The positions to account for: what the batch was anchored with, as
-	// recorded at prepare time; the chain's leaf count wins if it differs.
+	// recorded at prepare time. Work and memory follow the stored leaves,
+	// never the leaf count a chain node reports (a node could claim four
+	// billion); a different count on chain only makes the audit fail.
 	n := len(b.Leaves)
-	if rep.OnChain && int(rep.LeafCount) > n {
-		n = int(rep.LeafCount)
-	}
 	leaves := make([]Hash, n)
 	filled := make([]bool, n)
 	for _, r := range rows {

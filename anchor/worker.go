@@ -30,8 +30,10 @@ type WorkerConfig struct {
 	PollInterval time.Duration
 	// Confirmations is how many blocks (counting the one that includes the
 	// transaction) must exist before a batch counts as anchored. 0 and 1
-	// both mean "mined". On a dev chain that only makes blocks when
-	// transactions arrive, keep it at 1.
+	// both mean "mined"; Finalized waits for the chain's finalized block
+	// tag instead. On a dev chain that only makes blocks when transactions
+	// arrive, keep it at 1. Whatever it is, the re-check (RecheckInterval)
+	// looks at confirmed batches again.
 	Confirmations uint64
 	// UnitTimeout bounds one unit of work (prepare, send, wait, record)
 	// once Run's context is cancelled: the worker finishes the unit in hand
@@ -43,15 +45,27 @@ type WorkerConfig struct {
 	// LockRetry is how often a worker that does not hold the anchoring
 	// lock tries to take it.
 	LockRetry time.Duration
+	// RecheckInterval is how often confirmed batches are checked against
+	// the chain again (see Worker.recheck); negative turns the re-check
+	// off.
+	RecheckInterval time.Duration
+	// RecheckBatches bounds one re-check pass: half of it goes to the most
+	// recent confirmed batches, half to older ones, taken in turn from the
+	// newest down, so that every batch is looked at again in time.
+	RecheckBatches int
 	// Logger receives progress and errors; nil means slog.Default().
 	Logger *slog.Logger
 	// OnConfirmed, when set, is called after each unit of work is recorded
 	// as anchored (for metrics and benchmarks). It must not block.
 	OnConfirmed func(batches []Batch, cs []Confirmation)
+	// OnRechecked, when set, is called after each re-check pass with how
+	// many batches had each outcome (RecheckOK, RecheckMoved, ...). It must
+	// not block.
+	OnRechecked func(outcomes map[RecheckOutcome]int)
 }
 
 // DefaultWorkerConfig returns the defaults: batch mode, 4096 records or 1 s
-// per batch, 1 confirmation.
+// per batch, 1 confirmation, a re-check of 32 confirmed batches a minute.
 func DefaultWorkerConfig() WorkerConfig {
 	return WorkerConfig{
 		Mode:          ModeBatch,
@@ -64,6 +78,9 @@ func DefaultWorkerConfig() WorkerConfig {
 		RetryMin:      100 * time.Millisecond,
 		RetryMax:      30 * time.Second,
 		LockRetry:     5 * time.Second,
+
+		RecheckInterval: time.Minute,
+		RecheckBatches:  32,
 	}
 }
 
@@ -105,6 +122,12 @@ func (c WorkerConfig) withDefaults() (WorkerConfig, error) {
 	if c.LockRetry <= 0 {
 		c.LockRetry = d.LockRetry
 	}
+	if c.RecheckInterval == 0 {
+		c.RecheckInterval = d.RecheckInterval
+	}
+	if c.RecheckBatches <= 0 {
+		c.RecheckBatches = d.RecheckBatches
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -117,7 +140,8 @@ func (c WorkerConfig) withDefaults() (WorkerConfig, error) {
 // The worker stops; anchoring more would be unsafe.
 var ErrChainConflict = errors.New("registry holds a different anchor under this database's id")
 
-// ErrLockLost means the worker's anchoring lock ended while it was running.
+// ErrLockLost means the worker's anchoring lock ended while it was running,
+// or (from an Outbox write) that a newer lease has fenced this one off.
 var ErrLockLost = errors.New("anchoring lock lost")
 
 // Worker moves records from the outbox to the registry. Only one worker
@@ -129,13 +153,20 @@ var ErrLockLost = errors.New("anchoring lock lost")
 // before reading the outbox again every unconfirmed batch is reconciled
 // against the registry: confirmed if the registry holds it with the same
 // root, sent again under the same id if it does not. The registry refuses
-// duplicate ids, so no record is anchored twice.
+// duplicate ids, so no batch is anchored twice; a record is anchored again
+// (under a new id) only when a reorg dropped its batch (recheckPass).
 type Worker struct {
 	out  Outbox
 	reg  Registry
 	cfg  WorkerConfig
 	log  *slog.Logger
 	wake chan struct{}
+	// fence is the fencing token of the lease Run holds; every write to
+	// the outbox carries it.
+	fence Fence
+	// recheck is the re-check's state between passes (used by Run's
+	// goroutine only).
+	recheck recheckState
 }
 
 // NewWorker returns a worker over an outbox and a registry.
@@ -167,19 +198,23 @@ func (w *Worker) Notify() {
 
 // Run anchors until ctx is cancelled, then returns nil after finishing the
 // unit of work in hand (or after UnitTimeout, leaving it for reconciliation).
-// It waits for the anchoring lock while another worker holds it. It returns
-// an error only for conditions that retrying cannot fix: ErrChainConflict,
-// ErrLockLost.
+// It waits for the anchoring lock while another worker holds it, and
+// between units re-checks confirmed batches every RecheckInterval. It
+// returns an error only for conditions that retrying cannot fix:
+// ErrChainConflict, ErrLockLost (the lock ended, or a newer lease fenced
+// this one off).
 func (w *Worker) Run(ctx context.Context) error {
 	lease, err := w.acquire(ctx)
 	if lease == nil {
 		return err
 	}
 	defer lease.Release()
-	w.log.Info("anchoring lock taken")
+	w.fence = lease.Fence()
+	w.log.Info("anchoring lock taken", "fence", uint64(w.fence))
 
 	bo := w.backoff()
 	reconciled := false
+	lastRecheck := time.Now()
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -190,10 +225,15 @@ func (w *Worker) Run(ctx context.Context) error {
 		default:
 		}
 		var err error
-		if !reconciled {
+		switch {
+		case !reconciled:
 			err = w.unit(ctx, lease, w.Reconcile)
 			reconciled = err == nil
-		} else {
+		case w.cfg.RecheckInterval > 0 && time.Since(lastRecheck) >= w.cfg.RecheckInterval:
+			// Between units: no batch is in flight.
+			lastRecheck = time.Now()
+			err = w.unit(ctx, lease, w.recheckPass)
+		default:
 			var idle time.Duration
 			err = w.unit(ctx, lease, func(uctx context.Context) error {
 				var e error
@@ -309,7 +349,7 @@ func (w *Worker) step(ctx context.Context) (idle time.Duration, err error) {
 	if err != nil {
 		return 0, err
 	}
-	batches, err := w.out.Prepare(ctx, plans)
+	batches, err := w.out.Prepare(ctx, w.fence, plans)
 	if err != nil {
 		return 0, fmt.Errorf("prepare batch: %w", err)
 	}
@@ -366,7 +406,7 @@ func (w *Worker) anchor(ctx context.Context, batches []Batch) error {
 			return err
 		}
 		sent[i] = s
-		if err := w.out.MarkSent(ctx, b.ID, s); err != nil {
+		if err := w.out.MarkSent(ctx, w.fence, b.ID, s); err != nil {
 			return fmt.Errorf("batch %d: record sent tx: %w", b.ID, err)
 		}
 	}
@@ -378,7 +418,7 @@ func (w *Worker) anchor(ctx context.Context, batches []Batch) error {
 		if known[i] {
 			inc, err = w.onChain(ctx, b)
 		} else {
-			inc, err = w.reg.WaitIncluded(ctx, sent[i].Tx, w.cfg.Confirmations)
+			inc, err = w.reg.WaitIncluded(ctx, sent[i].Tx, w.cfg.Confirmations, w.markReplaced(ctx, b.ID))
 			if errors.Is(err, ErrReverted) {
 				// Most likely a concurrent earlier attempt won; the
 				// registry says which.
@@ -390,7 +430,7 @@ func (w *Worker) anchor(ctx context.Context, batches []Batch) error {
 		}
 		cs = append(cs, Confirmation{BatchID: b.ID, Inclusion: inc, RecordIDs: b.RecordIDs})
 	}
-	if err := w.out.Confirm(ctx, cs); err != nil {
+	if err := w.out.Confirm(ctx, w.fence, cs); err != nil {
 		return fmt.Errorf("record confirmation: %w", err)
 	}
 	if w.cfg.OnConfirmed != nil {
@@ -417,6 +457,19 @@ func (w *Worker) send(ctx context.Context, b Batch) (Sent, error) {
 			return s, fmt.Errorf("anchor batch %d: %w", b.ID, err)
 		}
 		return s, nil
+	}
+}
+
+// markReplaced records a replacement transaction of batch id as the one
+// sent, so that after a crash the batch is looked for under the latest.
+// Failing to is no harm: the registry is the judge when a recorded
+// transaction is gone.
+func (w *Worker) markReplaced(ctx context.Context, id uint64) func(Sent) {
+	return func(s Sent) {
+		w.log.Info("stuck transaction replaced with higher fees", "batch", id, "tx", fmt.Sprintf("%x", s.Tx), "nonce", s.Nonce)
+		if err := w.out.MarkSent(ctx, w.fence, id, s); err != nil {
+			w.log.Warn("cannot record replacement transaction", "batch", id, "err", err)
+		}
 	}
 }
 
@@ -464,14 +517,14 @@ func (w *Worker) onChain(ctx context.Context, b Batch) (Inclusion, error) {
 	if !ok {
 		return Inclusion{}, ErrDropped
 	}
-	return w.reg.WaitIncluded(ctx, inc.Tx, w.cfg.Confirmations)
+	return w.reg.WaitIncluded(ctx, inc.Tx, w.cfg.Confirmations, w.markReplaced(ctx, b.ID))
 }
 
 // Reconcile settles every unconfirmed batch against the registry: a batch
 // the registry holds with the same root is confirmed; a batch whose
 // transaction is still pending is waited for; any other is sent again under
 // the same id. Run calls it before anchoring anything new and after every
-// error; it is exported for tools that repair a database by hand.
+// error, under its lease (its writes carry the lease's fence).
 func (w *Worker) Reconcile(ctx context.Context) error {
 	open, err := w.out.Unconfirmed(ctx)
 	if err != nil {
@@ -491,7 +544,7 @@ func (w *Worker) Reconcile(ctx context.Context) error {
 			return fmt.Errorf("batch %d: %w", b.ID, err)
 		}
 		c := []Confirmation{{BatchID: b.ID, Inclusion: inc, RecordIDs: b.RecordIDs}}
-		if err := w.out.Confirm(ctx, c); err != nil {
+		if err := w.out.Confirm(ctx, w.fence, c); err != nil {
 			return fmt.Errorf("batch %d: record confirmation: %w", b.ID, err)
 		}
 		if w.cfg.OnConfirmed != nil {
@@ -519,7 +572,7 @@ func (w *Worker) Reconcile(ctx context.Context) error {
 // ErrDropped when the batch has to be sent again.
 func (w *Worker) settle(ctx context.Context, b Batch) (Inclusion, error) {
 	if b.HasTx {
-		inc, err := w.reg.WaitIncluded(ctx, b.Tx, w.cfg.Confirmations)
+		inc, err := w.reg.WaitIncluded(ctx, b.Tx, w.cfg.Confirmations, w.markReplaced(ctx, b.ID))
 		if err == nil {
 			return inc, nil
 		}

@@ -4,6 +4,7 @@ package anchor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -34,7 +35,7 @@ func runPG(t testing.TB, pool *pgxpool.Pool, reg anchor.Registry, cfg anchor.Wor
 	for {
 		var left int
 		if err := pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM records r WHERE NOT EXISTS (SELECT 1 FROM record_anchors ra WHERE ra.record_id = r.id))
-			+ (SELECT count(*) FROM anchor_batches WHERE status <> 'confirmed')`).Scan(&left); err != nil {
+			+ (SELECT count(*) FROM anchor_batches WHERE status IN ('prepared', 'sent'))`).Scan(&left); err != nil {
 			t.Fatal(err)
 		}
 		if left == 0 {
@@ -222,4 +223,157 @@ func BenchmarkVerify(b *testing.B) {
 
 func quietLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// TestStalledFormerHolderOnPostgres: two workers over PostgreSQL; the first
+// reads the outbox and stalls, its lock's session dies, the second anchors
+// everything; when the first wakes, its fence is stale and it writes
+// nothing: no record is prepared under a second batch id.
+func TestStalledFormerHolderOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	c, err := sim.Open(ctx, storage.NewChainMeta(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	ids := appendRecords(t, pool, n, func(i int) string { return fmt.Sprintf(`{"flow":%d,"kind":"alert"}`, i) })
+	cfg := testConfig(anchor.ModeBatch)
+	cfg.MaxBatch = 128
+	cfg.Logger = quietLog()
+
+	out := storage.NewOutbox(pool)
+	out.LockCheck = time.Hour // its watch is as frozen as the rest of it
+	stall := newStallingOutbox(out)
+	first, err := anchor.NewWorker(stall, c.Registry, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	select {
+	case <-stall.stalled:
+	case err := <-done:
+		t.Fatalf("first worker stopped: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("first worker never read the outbox")
+	}
+	// Only this test's database: other packages' tests share the cluster.
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	runPG(t, pool, c.Registry, cfg)
+	count := func() (batches, leaves int) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT count(*), coalesce(sum(leaf_count), 0) FROM anchor_batches`).Scan(&batches, &leaves); err != nil {
+			t.Fatal(err)
+		}
+		return batches, leaves
+	}
+	before, _ := count()
+
+	close(stall.release)
+	var stopped error
+	select {
+	case stopped = <-done:
+	case <-time.After(10 * time.Second):
+	}
+	if batches, leaves := count(); batches != before || leaves != n {
+		t.Fatalf("%d batches with %d leaves after the stale worker woke, %d batches before, %d records", batches, leaves, before, n)
+	}
+	if !errors.Is(stopped, anchor.ErrLockLost) {
+		t.Fatalf("the first worker: %v, want ErrLockLost", stopped)
+	}
+	if _, ok, _ := c.Registry.Batch(ctx, uint64(before+1)); ok {
+		t.Fatal("the stale worker anchored a batch")
+	}
+	v := anchor.NewVerifier(storage.NewOutbox(pool), c.Registry)
+	for _, id := range ids {
+		if p, err := v.Verify(ctx, id); err != nil || p.Status != anchor.StatusVerified {
+			t.Fatalf("verify %x: %+v %v", id, p, err)
+		}
+	}
+}
+
+// TestRecheckOnPostgres: a reorg drops a confirmed batch's transaction; the
+// re-check orphans the batch in PostgreSQL (its records back in the outbox,
+// their places gone, pending meanwhile) and the worker anchors them again
+// under a new batch id; every record verifies.
+func TestRecheckOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	c, err := sim.Open(ctx, storage.NewChainMeta(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, err := sim.Backend.Client().HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	ids := appendRecords(t, pool, n, func(i int) string { return fmt.Sprintf(`{"flow":%d,"kind":"alert"}`, i) })
+	cfg := testConfig(anchor.ModeBatch)
+	cfg.MaxBatch = 256
+	cfg.MaxWait = time.Millisecond
+	cfg.RecheckInterval = -1
+	cfg.Logger = quietLog()
+	time.Sleep(2 * cfg.MaxWait)
+	runPG(t, pool, c.Registry, cfg)
+
+	if err := sim.Backend.Fork(parent.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	sim.Backend.Rollback()
+	for range 3 {
+		sim.Backend.Commit()
+	}
+	v := anchor.NewVerifier(storage.NewOutbox(pool), c.Registry)
+	if p, err := v.Verify(ctx, ids[0]); err != nil || p.Status != anchor.StatusNotAnchored {
+		t.Fatalf("after the reorg, before the re-check: %+v %v", p, err)
+	}
+
+	cfg.RecheckInterval = 20 * time.Millisecond
+	w, err := anchor.NewWorker(storage.NewOutbox(pool), c.Registry, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	testenv.Eventually(t, time.Minute, "the records anchored again", func() bool {
+		var orphaned, confirmed, anchored, pending int
+		if err := pool.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM anchor_batches WHERE id = 1 AND status = 'orphaned' AND orphaned_at IS NOT NULL),
+			(SELECT count(*) FROM anchor_batches WHERE id = 2 AND status = 'confirmed'),
+			(SELECT count(*) FROM record_anchors WHERE batch_id = 2),
+			(SELECT count(*) FROM outbox)`).Scan(&orphaned, &confirmed, &anchored, &pending); err != nil {
+			t.Fatal(err)
+		}
+		return orphaned == 1 && confirmed == 1 && anchored == n && pending == 0
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var stale int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM record_anchors WHERE batch_id = 1`).Scan(&stale); err != nil || stale != 0 {
+		t.Fatalf("%d records still placed in the orphaned batch (%v)", stale, err)
+	}
+	for _, id := range ids {
+		p, err := v.Verify(ctx, id)
+		if err != nil || p.Status != anchor.StatusVerified || p.BatchID != 2 {
+			t.Fatalf("verify %x: %+v %v", id, p, err)
+		}
+	}
 }

@@ -31,11 +31,11 @@ func (c *crashingRegistry) isDead() bool {
 	return c.dead
 }
 
-func (c *crashingRegistry) WaitIncluded(ctx context.Context, tx anchor.Hash, n uint64) (anchor.Inclusion, error) {
+func (c *crashingRegistry) WaitIncluded(ctx context.Context, tx anchor.Hash, n uint64, replaced func(anchor.Sent)) (anchor.Inclusion, error) {
 	if c.isDead() {
 		return anchor.Inclusion{}, errCrash
 	}
-	return c.Registry.WaitIncluded(ctx, tx, n)
+	return c.Registry.WaitIncluded(ctx, tx, n, replaced)
 }
 
 func (c *crashingRegistry) BatchInclusion(ctx context.Context, id uint64) (anchor.Inclusion, bool, error) {
@@ -289,6 +289,22 @@ func TestVerifyDetectsTamperingAndAuditNamesDeletions(t *testing.T) {
 	off, err := anchor.VerifyOffline(ctx, reg, []byte(`{ "i" : 5 }`), *good)
 	if err != nil || off.Status != anchor.StatusVerified {
 		t.Fatalf("offline: %+v %v", off, err)
+	}
+	// Both say how deep the anchor is, and that the chain is a dev chain.
+	for _, p := range []*anchor.Proof{good, off} {
+		if p.Depth == 0 || p.Depth != p.HeadBlock-p.BlockNumber+1 || p.FinalizedBlock == nil || p.Finalized == nil || len(p.Warnings) != 1 {
+			t.Fatalf("standing: %+v", p)
+		}
+	}
+	// Both name the account that wrote the anchor, which a client checks.
+	if good.Submitter == nil || off.Submitter == nil || anchor.Address(*off.Submitter) != anchor.Address(reg.Sender()) {
+		t.Fatalf("submitter: online %v, offline %v, want %s", good.Submitter, off.Submitter, reg.Sender().Hex())
+	}
+	if off.RequireSubmitter(anchor.Address(reg.Sender())); off.Status != anchor.StatusVerified {
+		t.Fatalf("the expected anchorer: %+v", off)
+	}
+	if off.RequireSubmitter(anchor.Address{0xbb}); off.Status != anchor.StatusNotAnchored {
+		t.Fatalf("another anchorer: %+v", off)
 	}
 	off, err = anchor.VerifyOffline(ctx, reg, []byte(`{"i":6}`), *good)
 	if err != nil || off.Status != anchor.StatusTampered {

@@ -154,7 +154,7 @@ func TestFederatedRoundToProvenance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	audit, err := coordinator.AuditProvenance(ctx, doc, env.chain.Registry, judge, m.File)
+	audit, err := coordinator.Auditor{Records: env.chain.Registry, Federation: judge, ModelFile: m.File}.Audit(ctx, doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestFederatedRoundToProvenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.decode(env.do(storage.RoleAnalyst, http.MethodGet, "/v1/alerts/"+ids[0].String()+"/provenance", "", nil), http.StatusOK, &doc)
-	audit, err = coordinator.AuditProvenance(ctx, doc, env.chain.Registry, judge, nil)
+	audit, err = coordinator.Auditor{Records: env.chain.Registry, Federation: judge}.Audit(ctx, doc)
 	if err != nil {
 		t.Fatal(err)
 	}

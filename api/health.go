@@ -22,6 +22,7 @@ type Health struct {
 	chain       atomic.Pointer[Checker]
 	dbReady     atomic.Bool // set once migrations are applied
 	chainWanted atomic.Bool // a chain is configured and being opened
+	conflict    atomic.Bool // anchoring stopped on a chain conflict
 	log         *slog.Logger
 
 	mu     sync.Mutex
@@ -51,6 +52,13 @@ func (h *Health) SetDatabaseReady() { h.dbReady.Store(true); h.forget() }
 // after ExpectChain, "not_configured" without it).
 func (h *Health) SetChain(c Checker) { h.chain.Store(&c); h.forget() }
 
+// SetChainConflict records that anchoring stopped because the registry
+// holds other anchors than this database (anchor.ErrChainConflict). The
+// chain check reads "conflict" from then on; the service stays ready, since
+// it still accepts and stores records (they stay pending) and verifies
+// those anchored before.
+func (h *Health) SetChainConflict() { h.conflict.Store(true); h.forget() }
+
 // forget drops the cached result: the state changed.
 func (h *Health) forget() {
 	h.mu.Lock()
@@ -63,7 +71,7 @@ func (h *Health) forget() {
 // RPC URL with a provider's key in it) goes to the log, never to this
 // unauthenticated answer.
 type checkResult struct {
-	Status string `json:"status"` // ok, unavailable, starting, not_configured
+	Status string `json:"status"` // ok, unavailable, starting, not_configured, conflict
 	Detail string `json:"detail,omitempty"`
 }
 
@@ -104,7 +112,10 @@ func (h *Health) check(ctx context.Context) readiness {
 			r.Checks["database"] = checkResult{Status: "ok"}
 		}
 	}
-	if c := h.chain.Load(); c == nil && h.chainWanted.Load() {
+	if h.conflict.Load() {
+		r.Checks["chain"] = checkResult{Status: "conflict",
+			Detail: "the registry holds other anchors under this database's ids: anchoring stopped, records stay pending; see the log"}
+	} else if c := h.chain.Load(); c == nil && h.chainWanted.Load() {
 		r.Checks["chain"] = checkResult{Status: "starting", Detail: "opening the chain; anchoring and verification wait for it"}
 	} else if c == nil {
 		r.Checks["chain"] = checkResult{Status: "not_configured"}

@@ -62,3 +62,18 @@ func TestReadinessLeaksNothingAndIsCached(t *testing.T) {
 		t.Fatalf("50 probes within a second ran %d database checks, want 1", calls)
 	}
 }
+
+// A chain conflict (the registry holds other anchors under this database's
+// ids) stops anchoring but not the service: the chain check reads conflict
+// with a fixed sentence, and the service stays ready, for ingest goes on.
+func TestReadinessChainConflict(t *testing.T) {
+	h := NewHealth(func(context.Context) error { return nil }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h.SetDatabaseReady()
+	h.ExpectChain()
+	h.SetChain(func(context.Context) error { return nil })
+	h.SetChainConflict()
+	r := h.Check(context.Background())
+	if r.Status != "ok" || r.Checks["chain"].Status != "conflict" || r.Checks["chain"].Detail == "" {
+		t.Fatalf("readiness %+v", r)
+	}
+}

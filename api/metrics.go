@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -35,6 +36,8 @@ type Metrics struct {
 	alerts       *prometheus.CounterVec
 	verification *prometheus.CounterVec
 	webhooks     *prometheus.CounterVec
+	rechecks     *prometheus.CounterVec
+	conflict     prometheus.Gauge
 }
 
 // NewMetrics registers every metric, the Go runtime and process collectors,
@@ -67,8 +70,19 @@ func NewMetrics(backlog BacklogReader) *Metrics {
 		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "idsledger_webhook_deliveries_total", Help: "Webhook deliveries by outcome (delivered, retried, dead, replayed).",
 		}, []string{"outcome"}),
+		rechecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "idsledger_anchor_rechecks_total",
+			Help: "Confirmed batches checked again against the chain, by outcome (ok, moved, waiting, orphaned, conflict).",
+		}, []string{"outcome"}),
+		conflict: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "idsledger_chain_conflict",
+			Help: "1 once anchoring stopped because the registry holds other anchors than this database (a rebuilt chain, or a registry shared with another database).",
+		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.flows, m.scoring, m.alerts, m.verification, m.webhooks,
+	for _, o := range anchorRecheckOutcomes {
+		m.rechecks.WithLabelValues(o) // present at 0 from the start
+	}
+	reg.MustRegister(m.requests, m.latency, m.flows, m.scoring, m.alerts, m.verification, m.webhooks, m.rechecks, m.conflict,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if backlog != nil {
 		reg.MustRegister(&backlogCollector{r: backlog,
@@ -141,6 +155,30 @@ func (m *Metrics) verified(status string) {
 func (m *Metrics) WebhookOutcome(outcome string) {
 	if m != nil {
 		m.webhooks.WithLabelValues(outcome).Inc()
+	}
+}
+
+// anchorRecheckOutcomes are the outcomes of anchor.Recheck, the label
+// values of idsledger_anchor_rechecks_total (a fixed set: labels stay
+// bounded).
+var anchorRecheckOutcomes = []string{"ok", "moved", "waiting", "orphaned", "conflict"}
+
+// AnchorRechecked counts n confirmed batches checked again with this
+// outcome; an outcome outside the fixed set counts as "other".
+func (m *Metrics) AnchorRechecked(outcome string, n int) {
+	if m == nil {
+		return
+	}
+	if !slices.Contains(anchorRecheckOutcomes, outcome) {
+		outcome = "other"
+	}
+	m.rechecks.WithLabelValues(outcome).Add(float64(n))
+}
+
+// ChainConflict records that anchoring stopped on a chain conflict.
+func (m *Metrics) ChainConflict() {
+	if m != nil {
+		m.conflict.Set(1)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,8 +53,10 @@ func NewOutbox(pool *pgxpool.Pool) *Outbox {
 }
 
 // TryLock takes the session-level advisory lock on a connection taken out
-// of the pool for as long as the lock is held. The lease reports the lock
-// lost as soon as that session stops answering.
+// of the pool for as long as the lock is held, and a new fencing token
+// (anchor_lease.epoch plus one). The lease reports the lock lost as soon as
+// that session stops answering; the token keeps a holder that has not
+// noticed yet from writing.
 func (o *Outbox) TryLock(ctx context.Context) (anchor.Lease, error) {
 	pc, err := o.pool.Acquire(ctx)
 	if err != nil {
@@ -69,13 +72,19 @@ func (o *Outbox) TryLock(ctx context.Context) (anchor.Lease, error) {
 		conn.Close(context.Background())
 		return nil, anchor.ErrLockHeld
 	}
-	l := &lease{conn: conn, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	var epoch int64
+	if err := conn.QueryRow(ctx, `UPDATE anchor_lease SET epoch = epoch + 1, taken_at = now() RETURNING epoch`).Scan(&epoch); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("anchoring lock: fencing token: %w", classify(err))
+	}
+	l := &lease{conn: conn, fence: anchor.Fence(epoch), lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 	go l.watch(max(o.LockCheck, 10*time.Millisecond))
 	return l, nil
 }
 
 type lease struct {
 	conn     *pgx.Conn
+	fence    anchor.Fence
 	lost     chan struct{}
 	stop     chan struct{}
 	done     chan struct{}
@@ -84,6 +93,21 @@ type lease struct {
 }
 
 func (l *lease) Lost() <-chan struct{} { return l.lost }
+func (l *lease) Fence() anchor.Fence   { return l.fence }
+
+// checkFence fails with anchor.ErrLockLost unless f is the latest lease's
+// token. It share-locks the lease row until tx ends, so a TryLock's
+// increment waits for tx, and tx cannot commit after a newer lease exists.
+func checkFence(ctx context.Context, tx pgx.Tx, f anchor.Fence) error {
+	var epoch int64
+	if err := tx.QueryRow(ctx, `SELECT epoch FROM anchor_lease FOR SHARE`).Scan(&epoch); err != nil {
+		return fmt.Errorf("fencing token: %w", classify(err))
+	}
+	if anchor.Fence(epoch) != f {
+		return fmt.Errorf("%w: lease %d was fenced off by lease %d", anchor.ErrLockLost, f, epoch)
+	}
+	return nil
+}
 
 func (l *lease) watch(every time.Duration) {
 	defer close(l.done)
@@ -154,7 +178,7 @@ func (o *Outbox) Pending(ctx context.Context, limit int) ([]anchor.PendingRecord
 
 // Prepare implements anchor.Outbox: one statement, whatever the number of
 // plans. Nothing is written per record until Confirm.
-func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
+func (o *Outbox) Prepare(ctx context.Context, f anchor.Fence, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
 	if len(plans) == 0 {
 		return nil, nil
 	}
@@ -186,6 +210,9 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 
 	batches := make([]anchor.Batch, len(plans))
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
 		// first_seq is unique among the plans (they share no record), so
 		// it maps each returned id back to its plan.
 		rows, err := tx.Query(ctx, `
@@ -235,21 +262,28 @@ func (o *Outbox) Prepare(ctx context.Context, plans []anchor.BatchPlan) ([]ancho
 }
 
 // MarkSent implements anchor.Outbox.
-func (o *Outbox) MarkSent(ctx context.Context, batchID uint64, sent anchor.Sent) error {
-	tag, err := o.pool.Exec(ctx, `
-		UPDATE anchor_batches SET status = 'sent', tx_hash = $2, tx_nonce = $3, sent_at = now()
-		WHERE id = $1 AND status <> 'confirmed'`, int64(batchID), sent.Tx[:], int64(sent.Nonce))
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("batch %d: not found or already confirmed", batchID)
-	}
-	return nil
+func (o *Outbox) MarkSent(ctx context.Context, f anchor.Fence, batchID uint64, sent anchor.Sent) error {
+	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE anchor_batches SET status = 'sent', tx_hash = $2, tx_nonce = $3, sent_at = now()
+			WHERE id = $1 AND status IN ('prepared', 'sent')`, int64(batchID), sent.Tx[:], int64(sent.Nonce))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("batch %d: not found, or not open any more", batchID)
+		}
+		return nil
+	})
 }
 
-// Confirm implements anchor.Outbox.
-func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
+// Confirm implements anchor.Outbox. Records are written only for the
+// batches this call confirms: a batch confirmed already changes nothing,
+// and one that is not open (orphaned) is left alone.
+func (o *Outbox) Confirm(ctx context.Context, f anchor.Fence, cs []anchor.Confirmation) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -261,33 +295,54 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 		times  = make([]time.Time, len(cs))
 		gas    = make([]int64, len(cs))
 	)
-	var (
-		recIDs   [][16]byte
-		batchIDs []int64
-		idx      []int32
-	)
 	for i, c := range cs {
-		for j, id := range c.RecordIDs {
-			recIDs = append(recIDs, id)
-			batchIDs = append(batchIDs, int64(c.BatchID))
-			idx = append(idx, int32(j))
-		}
 		inc := c.Inclusion
 		ids[i], nums[i], times[i], gas[i] = int64(c.BatchID), int64(inc.BlockNumber), inc.BlockTime, int64(inc.GasUsed)
 		txs[i], hashes[i] = inc.Tx[:], inc.BlockHash[:]
 	}
+	taken := 0
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
 			UPDATE anchor_batches b SET status = 'confirmed', tx_hash = u.tx, block_number = u.num,
 				block_hash = u.hash, block_time = u.t, gas_used = u.gas, confirmed_at = now()
 			FROM unnest($1::int8[], $2::bytea[], $3::int8[], $4::bytea[], $5::timestamptz[], $6::int8[])
 			     AS u(id, tx, num, hash, t, gas)
-			WHERE b.id = u.id AND b.status <> 'confirmed'`, ids, txs, nums, hashes, times, gas); err != nil {
+			WHERE b.id = u.id AND b.status IN ('prepared', 'sent')
+			RETURNING b.id`, ids, txs, nums, hashes, times, gas)
+		if err != nil {
 			return fmt.Errorf("confirm batches: %w", err)
 		}
+		confirmed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return fmt.Errorf("confirm batches: %w", err)
+		}
+		now := make(map[uint64]bool, len(confirmed))
+		for _, id := range confirmed {
+			now[uint64(id)] = true
+		}
+		var (
+			recIDs   [][16]byte
+			batchIDs []int64
+			idx      []int32
+		)
+		for _, c := range cs {
+			if !now[c.BatchID] {
+				continue
+			}
+			for j, id := range c.RecordIDs {
+				recIDs = append(recIDs, id)
+				batchIDs = append(batchIDs, int64(c.BatchID))
+				idx = append(idx, int32(j))
+			}
+		}
+		if len(recIDs) == 0 {
+			return nil
+		}
 		// The record rows are not touched: they leave the outbox and get
-		// their place in the batch (idempotent, for a confirmation replayed
-		// after a crash).
+		// their place in the batch.
 		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1::uuid[])`, recIDs); err != nil {
 			return fmt.Errorf("take records out of the outbox: %w", err)
 		}
@@ -297,12 +352,13 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 			ON CONFLICT (record_id) DO NOTHING`, recIDs, batchIDs, idx); err != nil {
 			return fmt.Errorf("mark records anchored: %w", err)
 		}
+		taken = len(recIDs)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if o.taken.Add(int64(len(recIDs))) >= vacuumEvery {
+	if o.taken.Add(int64(taken)) >= vacuumEvery {
 		o.taken.Store(0)
 		// Hygiene, not correctness: a failure here is retried next time.
 		_, _ = o.pool.Exec(ctx, `VACUUM outbox`)
@@ -310,12 +366,108 @@ func (o *Outbox) Confirm(ctx context.Context, cs []anchor.Confirmation) error {
 	return nil
 }
 
+// Confirmed implements anchor.Outbox.
+func (o *Outbox) Confirmed(ctx context.Context, before uint64, limit int) ([]anchor.Batch, error) {
+	if before == 0 {
+		before = math.MaxInt64
+	}
+	rows, err := o.pool.Query(ctx, `
+		SELECT id, mode, kind, root, leaf_count, CASE WHEN mode = 'record' THEN record_ids END,
+			tx_hash, block_number, block_hash, block_time, gas_used
+		FROM anchor_batches WHERE status = 'confirmed' AND id < $1 ORDER BY id DESC LIMIT $2`,
+		int64(min(before, math.MaxInt64)), limit)
+	if err != nil {
+		return nil, classify(err)
+	}
+	bs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (anchor.Batch, error) {
+		var (
+			b                   anchor.Batch
+			id                  int64
+			mode                string
+			kind                int16
+			root, ids, tx, hash []byte
+			leafCount           int32
+			num, gas            *int64
+			blockTime           *time.Time
+		)
+		if err := row.Scan(&id, &mode, &kind, &root, &leafCount, &ids, &tx, &num, &hash, &blockTime, &gas); err != nil {
+			return b, err
+		}
+		if len(root) != 32 || len(tx) != 32 || len(hash) != 32 || num == nil || (mode == string(anchor.ModeRecord) && len(ids) != 16) {
+			return b, fmt.Errorf("batch %d: malformed confirmed batch", id)
+		}
+		b.ID, b.Mode, b.Kind, b.LeafCount, b.Status = uint64(id), anchor.Mode(mode), uint8(kind), int(leafCount), anchor.BatchConfirmed
+		b.Root, b.HasTx, b.Tx = anchor.Hash(root), true, anchor.Hash(tx)
+		if len(ids) == 16 {
+			b.RecordIDs = []anchor.RecordID{anchor.RecordID(ids)}
+		}
+		b.Inclusion = anchor.Inclusion{Tx: b.Tx, BlockNumber: uint64(*num), BlockHash: anchor.Hash(hash)}
+		if blockTime != nil {
+			b.Inclusion.BlockTime = blockTime.UTC()
+		}
+		if gas != nil {
+			b.Inclusion.GasUsed = uint64(*gas)
+		}
+		return b, nil
+	})
+	return bs, classify(err)
+}
+
+// Reconfirm implements anchor.Outbox.
+func (o *Outbox) Reconfirm(ctx context.Context, f anchor.Fence, batchID uint64, inc anchor.Inclusion) error {
+	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE anchor_batches SET tx_hash = $2, block_number = $3, block_hash = $4, block_time = $5, gas_used = $6
+			WHERE id = $1 AND status = 'confirmed'`,
+			int64(batchID), inc.Tx[:], int64(inc.BlockNumber), inc.BlockHash[:], inc.BlockTime, int64(inc.GasUsed))
+		if err != nil {
+			return fmt.Errorf("batch %d: new inclusion: %w", batchID, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("batch %d: not found, or not confirmed", batchID)
+		}
+		return nil
+	})
+}
+
+// Orphan implements anchor.Outbox: the batch row is kept (its id stays
+// taken, and it says what happened), its records' places go, and the
+// records whose place it held return to the outbox. A record row deleted
+// meanwhile has nothing to return.
+func (o *Outbox) Orphan(ctx context.Context, f anchor.Fence, batchID uint64) error {
+	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, f); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			UPDATE anchor_batches SET status = 'orphaned', orphaned_at = now()
+			WHERE id = $1 AND status = 'confirmed'`, int64(batchID))
+		if err != nil {
+			return fmt.Errorf("batch %d: orphan: %w", batchID, err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("batch %d: not found, or not confirmed", batchID)
+		}
+		if _, err := tx.Exec(ctx, `
+			WITH gone AS (DELETE FROM record_anchors WHERE batch_id = $1 RETURNING record_id)
+			INSERT INTO outbox (id, seq, kind, leaf_hash, created_at)
+			SELECT r.id, r.seq, r.kind, r.leaf_hash, r.created_at FROM records r JOIN gone g ON g.record_id = r.id
+			ON CONFLICT (id) DO NOTHING`, int64(batchID)); err != nil {
+			return fmt.Errorf("batch %d: return records to the outbox: %w", batchID, err)
+		}
+		return nil
+	})
+}
+
 const batchColumns = `id, mode, kind, root, leaf_count, status, leaves, record_ids,
 	tx_hash, tx_nonce, block_number, block_hash, block_time, gas_used`
 
 // Unconfirmed implements anchor.Outbox.
 func (o *Outbox) Unconfirmed(ctx context.Context) ([]anchor.Batch, error) {
-	rows, err := o.pool.Query(ctx, `SELECT `+batchColumns+` FROM anchor_batches WHERE status <> 'confirmed' ORDER BY id`)
+	rows, err := o.pool.Query(ctx, `SELECT `+batchColumns+` FROM anchor_batches WHERE status IN ('prepared', 'sent') ORDER BY id`)
 	if err != nil {
 		return nil, classify(err)
 	}

@@ -33,10 +33,23 @@ func appendN(t *testing.T, ctx context.Context, pool storage.RowQuerier, n int) 
 	return ids
 }
 
+// fence takes the anchoring lock for the rest of the test and returns its
+// fencing token.
+func fence(t *testing.T, o *storage.Outbox) anchor.Fence {
+	t.Helper()
+	l, err := o.TryLock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.Release)
+	return l.Fence()
+}
+
 func TestOutboxBatchLifeCycle(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	o := storage.NewOutbox(pool)
+	f := fence(t, o)
 	ids := appendN(t, ctx, pool, 5)
 
 	pend, err := o.Pending(ctx, 3)
@@ -54,7 +67,7 @@ func TestOutboxBatchLifeCycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, err := o.Prepare(ctx, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: root, Records: pend}})
+	bs, err := o.Prepare(ctx, f, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: root, Records: pend}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +82,7 @@ func TestOutboxBatchLifeCycle(t *testing.T) {
 		t.Fatalf("Unconfirmed = %+v, %v", open, err)
 	}
 	sent := anchor.Sent{Tx: anchor.Hash{7}, Nonce: 42}
-	if err := o.MarkSent(ctx, id, sent); err != nil {
+	if err := o.MarkSent(ctx, f, id, sent); err != nil {
 		t.Fatal(err)
 	}
 	open, _ = o.Unconfirmed(ctx)
@@ -82,10 +95,10 @@ func TestOutboxBatchLifeCycle(t *testing.T) {
 
 	inc := anchor.Inclusion{Tx: sent.Tx, BlockNumber: 9, BlockHash: anchor.Hash{9}, BlockTime: time.Unix(1700000000, 0).UTC(), GasUsed: 50000}
 	c := []anchor.Confirmation{{BatchID: id, Inclusion: inc, RecordIDs: open[0].RecordIDs}}
-	if err := o.Confirm(ctx, c); err != nil {
+	if err := o.Confirm(ctx, f, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Confirm(ctx, c); err != nil { // idempotent
+	if err := o.Confirm(ctx, f, c); err != nil { // idempotent
 		t.Fatal(err)
 	}
 	if open, _ := o.Unconfirmed(ctx); len(open) != 0 {
@@ -121,6 +134,7 @@ func TestOutboxPrepareManyRecordModeBatches(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	o := storage.NewOutbox(pool)
+	f := fence(t, o)
 	appendN(t, ctx, pool, 4)
 	pend, err := o.Pending(ctx, 10)
 	if err != nil {
@@ -130,7 +144,7 @@ func TestOutboxPrepareManyRecordModeBatches(t *testing.T) {
 	for i := range pend {
 		plans[i] = anchor.BatchPlan{Mode: anchor.ModeRecord, Kind: 1, Root: pend[i].Leaf, Records: pend[i : i+1]}
 	}
-	bs, err := o.Prepare(ctx, plans)
+	bs, err := o.Prepare(ctx, f, plans)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +187,79 @@ func TestOutboxLockIsExclusive(t *testing.T) {
 	l2.Release()
 }
 
+// A holder whose session died (its lock free for the next) but which still
+// runs cannot write: each write checks its fencing token against the
+// latest lease's in the same transaction.
+func TestOutboxFencesAFormerHolder(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	o := storage.NewOutbox(pool)
+	o.LockCheck = time.Hour // the former holder does not notice
+	appendN(t, ctx, pool, 4)
+	pend, err := o.Pending(ctx, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func(recs []anchor.PendingRecord) []anchor.BatchPlan {
+		return []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: recs}}
+	}
+	l1, err := o.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l1.Release()
+	bs, err := o.Prepare(ctx, l1.Fence(), plan(pend[:2]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Its session ends; another takes the lock.
+	if _, err := pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	var l2 anchor.Lease
+	deadline := time.Now().Add(10 * time.Second)
+	for l2 == nil {
+		l2, err = o.TryLock(ctx)
+		if err != nil && (!errors.Is(err, anchor.ErrLockHeld) || time.Now().After(deadline)) {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	defer l2.Release()
+	if l2.Fence() <= l1.Fence() {
+		t.Fatalf("fence %d after %d", l2.Fence(), l1.Fence())
+	}
+
+	conf := []anchor.Confirmation{{BatchID: bs[0].ID, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}
+	if _, err := o.Prepare(ctx, l1.Fence(), plan(pend[2:])); !errors.Is(err, anchor.ErrLockLost) {
+		t.Fatalf("stale Prepare: %v, want ErrLockLost", err)
+	}
+	if err := o.MarkSent(ctx, l1.Fence(), bs[0].ID, anchor.Sent{Tx: anchor.Hash{7}}); !errors.Is(err, anchor.ErrLockLost) {
+		t.Fatalf("stale MarkSent: %v, want ErrLockLost", err)
+	}
+	if err := o.Confirm(ctx, l1.Fence(), conf); !errors.Is(err, anchor.ErrLockLost) {
+		t.Fatalf("stale Confirm: %v, want ErrLockLost", err)
+	}
+	var batches int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM anchor_batches`).Scan(&batches); err != nil || batches != 1 {
+		t.Fatalf("%d batch rows, %v", batches, err)
+	}
+	if open, _ := o.Unconfirmed(ctx); len(open) != 1 || open[0].HasTx {
+		t.Fatalf("the stale writes changed the batch: %+v", open)
+	}
+	// The new holder writes.
+	if err := o.MarkSent(ctx, l2.Fence(), bs[0].ID, anchor.Sent{Tx: anchor.Hash{7}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Confirm(ctx, l2.Fence(), conf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.Prepare(ctx, l2.Fence(), plan(pend[2:])); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestChainMetaFirstWriterWins(t *testing.T) {
 	ctx := context.Background()
 	m := storage.NewChainMeta(pgtest.Pool(t))
@@ -200,6 +287,7 @@ func TestOutboxVacuumsItself(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	o := storage.NewOutbox(pool)
+	f := fence(t, o)
 	bodies := make([][]byte, 40000) // more than vacuumEvery
 	for i := range bodies {
 		bodies[i] = []byte(fmt.Sprintf(`{"i":%d}`, i))
@@ -221,12 +309,12 @@ func TestOutboxVacuumsItself(t *testing.T) {
 	}
 	for lo := 0; lo < len(pend); lo += 8192 {
 		recs := pend[lo:min(lo+8192, len(pend))]
-		bs, err := o.Prepare(ctx, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: recs}})
+		bs, err := o.Prepare(ctx, f, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: recs}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := []anchor.Confirmation{{BatchID: bs[0].ID, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}
-		if err := o.Confirm(ctx, c); err != nil {
+		if err := o.Confirm(ctx, f, c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -241,5 +329,97 @@ func TestOutboxVacuumsItself(t *testing.T) {
 		}
 		_, _ = pool.Exec(ctx, `SELECT pg_stat_clear_snapshot()`)
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The re-check's transitions: Confirmed lists confirmed batches newest
+// first without leaves; Reconfirm moves a batch to another block; Orphan
+// makes its records pending again, in their old order, and frees their
+// places, all under the lease's fence.
+func TestOutboxReconfirmAndOrphan(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	o := storage.NewOutbox(pool)
+	f := fence(t, o)
+	ids := appendN(t, ctx, pool, 5)
+	pend, err := o.Pending(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := o.Prepare(ctx, f, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: pend}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := bs[0].ID
+	inc := anchor.Inclusion{Tx: anchor.Hash{7}, BlockNumber: 9, BlockHash: anchor.Hash{9}, BlockTime: time.Unix(1700000000, 0).UTC(), GasUsed: 50000}
+	conf := []anchor.Confirmation{{BatchID: id, Inclusion: inc, RecordIDs: bs[0].RecordIDs}}
+	if err := o.Confirm(ctx, f, conf); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := o.Confirmed(ctx, 0, 10)
+	if err != nil || len(got) != 1 || got[0].ID != id || got[0].Root != (anchor.Hash{1}) || got[0].LeafCount != 3 ||
+		got[0].Leaves != nil || got[0].RecordIDs != nil || got[0].Inclusion != inc {
+		t.Fatalf("Confirmed = %+v, %v", got, err)
+	}
+	if got, _ := o.Confirmed(ctx, id, 10); len(got) != 0 {
+		t.Fatalf("Confirmed below %d = %+v", id, got)
+	}
+
+	moved := anchor.Inclusion{Tx: anchor.Hash{7}, BlockNumber: 11, BlockHash: anchor.Hash{11}, BlockTime: time.Unix(1700000100, 0).UTC(), GasUsed: 50000}
+	if err := o.Reconfirm(ctx, f, id, moved); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := o.Batch(ctx, id); err != nil || b.Inclusion != moved || b.Status != anchor.BatchConfirmed {
+		t.Fatalf("after Reconfirm: %+v %v", b, err)
+	}
+
+	if err := o.Orphan(ctx, f+1, id); !errors.Is(err, anchor.ErrLockLost) {
+		t.Fatalf("Orphan under another fence: %v", err)
+	}
+	if err := o.Orphan(ctx, f, id); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := o.Batch(ctx, id); err != nil || b.Status != anchor.BatchOrphaned {
+		t.Fatalf("after Orphan: %+v %v", b, err)
+	}
+	for i, rid := range ids {
+		if r, err := o.Record(ctx, rid); err != nil || r.Status != "pending" {
+			t.Fatalf("record %d: %+v %v", i, r, err)
+		}
+	}
+	pend, err = o.Pending(ctx, 10)
+	if err != nil || len(pend) != 5 {
+		t.Fatalf("Pending = %+v, %v", pend, err)
+	}
+	for i := range pend {
+		if pend[i].ID != ids[i] {
+			t.Fatalf("pending %d is %x, want %x (the old order)", i, pend[i].ID, ids[i])
+		}
+	}
+	if rows, err := o.BatchRecords(ctx, id); err != nil || len(rows) != 0 {
+		t.Fatalf("records still placed in the orphaned batch: %+v %v", rows, err)
+	}
+	// Not open, not confirmed: no transition applies to it any more.
+	if open, _ := o.Unconfirmed(ctx); len(open) != 0 {
+		t.Fatalf("Unconfirmed = %+v", open)
+	}
+	if got, _ := o.Confirmed(ctx, 0, 10); len(got) != 0 {
+		t.Fatalf("Confirmed = %+v", got)
+	}
+	if err := o.Orphan(ctx, f, id); err == nil {
+		t.Fatal("orphaned twice")
+	}
+	if err := o.Reconfirm(ctx, f, id, inc); err == nil {
+		t.Fatal("reconfirmed an orphaned batch")
+	}
+	if err := o.MarkSent(ctx, f, id, anchor.Sent{Tx: anchor.Hash{8}}); err == nil {
+		t.Fatal("marked an orphaned batch sent")
+	}
+	if err := o.Confirm(ctx, f, conf); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := o.Record(ctx, ids[0]); r.Status != "pending" {
+		t.Fatalf("a replayed confirmation of the orphaned batch anchored its record: %+v", r)
 	}
 }

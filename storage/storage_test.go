@@ -209,14 +209,19 @@ func TestAppendOnlyMigrationKeepsAnchoringState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, err := o.Prepare(ctx, []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: pend}})
+	lease, err := o.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := o.Prepare(ctx, lease.Fence(), []anchor.BatchPlan{{Mode: anchor.ModeBatch, Kind: 1, Root: anchor.Hash{1}, Records: pend}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	batch := bs[0].ID
-	if err := o.Confirm(ctx, []anchor.Confirmation{{BatchID: batch, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}); err != nil {
+	if err := o.Confirm(ctx, lease.Fence(), []anchor.Confirmation{{BatchID: batch, Inclusion: anchor.Inclusion{BlockNumber: 1}, RecordIDs: bs[0].RecordIDs}}); err != nil {
 		t.Fatal(err)
 	}
+	lease.Release()
 	db.Close()
 
 	if err := m.To(4); err != nil { // before 000005

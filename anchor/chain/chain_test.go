@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/idsledger/idsledger/anchor"
@@ -53,7 +54,7 @@ func TestRegistryAnchorBatchRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1)
+	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestRegistryAnchorRecordRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1)
+	inc, err := reg.WaitIncluded(ctx, sent.Tx, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestEmbeddedKeepsAnchorsAcrossRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1); err != nil {
+	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	addr, fed := c.Registry.Address(), c.Federation.Address()
@@ -232,5 +233,102 @@ func TestDevGenesisFile(t *testing.T) {
 		if _, ok := g.Config[fork]; ok {
 			t.Fatalf("genesis enables %s", fork)
 		}
+	}
+}
+
+// ChainStatus reports the head, the finalized head (the simulated beacon
+// finalizes every 32 blocks, as the dev chain's) and that a chain with id
+// 1337 is a development chain.
+func TestRegistryChainStatus(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	c, err := sim.Open(ctx, &fakes.ChainMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 40 {
+		sim.Backend.Commit()
+	}
+	st, err := c.Registry.ChainStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := sim.Backend.Client().BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Head != head || !st.HasFinalized || st.Finalized != 32 || st.Dev == "" {
+		t.Fatalf("status %+v, head %d", st, head)
+	}
+	// A reader sees the same.
+	r, err := NewReader(ctx, sim.Backend.Client(), c.Registry.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st2, err := r.ChainStatus(ctx); err != nil || st2 != st {
+		t.Fatalf("reader status %+v %v, want %+v", st2, err, st)
+	}
+}
+
+// Only development chains are called so: by their id, or by go-ethereum's
+// dev genesis under whatever id.
+func TestDevChain(t *testing.T) {
+	gethDev := core.DeveloperGenesisBlock(11_500_000, &gethDevAccount).ToBlock().Hash()
+	for _, c := range []struct {
+		id      uint64
+		genesis common.Hash
+		dev     bool
+	}{
+		{1337, common.Hash{1}, true},
+		{1, common.HexToHash("0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"), false},        // mainnet
+		{11155111, common.HexToHash("0x25a5cc106eea7138acab33231d7160d69cb777ee0c2c553fcddf5138993e6dd9"), false}, // sepolia
+		{4242, gethDev, true},
+		{4242, GethDevGenesis().ToBlock().Hash(), true},
+	} {
+		if got := DevChain(c.id, c.genesis); (got != "") != c.dev {
+			t.Errorf("DevChain(%d, %x) = %q, want dev %v", c.id, c.genesis, got, c.dev)
+		}
+	}
+}
+
+// Waiting for finality returns only once the chain's finalized head has
+// reached the transaction's block (every 32 blocks on the simulated chain).
+func TestWaitIncludedFinalized(t *testing.T) {
+	ctx := ctxT(t)
+	sim := newSim(t)
+	c, err := sim.Open(ctx, &fakes.ChainMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, err := c.Registry.AnchorBatch(ctx, 1, anchor.Hash{1}, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mined, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var final anchor.Inclusion
+	go func() {
+		var err error
+		final, err = c.Registry.WaitIncluded(ctx, sent.Tx, anchor.Finalized, nil)
+		done <- err
+	}()
+	for n := mined.BlockNumber; n < 32; n++ {
+		select {
+		case err := <-done:
+			t.Fatalf("returned at head %d, before block %d was final: %v", n, mined.BlockNumber, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+		sim.Backend.Commit()
+	}
+	select {
+	case err := <-done:
+		if err != nil || final.BlockHash != mined.BlockHash {
+			t.Fatalf("final inclusion %+v %v, want %+v", final, err, mined)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not final after block 32")
 	}
 }

@@ -308,7 +308,7 @@ func TestFederationSharesTheRegistryKey(t *testing.T) {
 			defer wg.Done()
 			sent, err := c.Registry.AnchorBatch(ctx, uint64(i+1), anchor.Hash{byte(i + 1)}, 1, 1)
 			if err == nil {
-				_, err = c.Registry.WaitIncluded(ctx, sent.Tx, 1)
+				_, err = c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil)
 			}
 			errs <- err
 		}()

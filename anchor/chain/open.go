@@ -47,6 +47,10 @@ type Config struct {
 	// Poll is the longest wait between two receipt checks; default 10 ms
 	// for the embedded chain and 100 ms over RPC.
 	Poll time.Duration
+	// ReplaceAfter is how long a transaction may stay unmined before it is
+	// replaced by one with the same nonce and fees raised by at least 10%
+	// (its fee cap overtaken by a rising base fee); default 2 minutes.
+	ReplaceAfter time.Duration
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -151,7 +155,7 @@ func Open(ctx context.Context, cfg Config, meta anchor.ChainMetaStore) (*Chain, 
 		}
 	}
 	c, err := connect(ctx, connectConfig{
-		client: client, raw: raw, key: cfg.Key, poll: cfg.Poll, registry: cfg.Registry,
+		client: client, raw: raw, key: cfg.Key, poll: cfg.Poll, replaceAfter: cfg.ReplaceAfter, registry: cfg.Registry,
 		fundFromDev: cfg.FundFromDev, log: log,
 	}, meta)
 	if err != nil {
@@ -166,14 +170,15 @@ func Open(ctx context.Context, cfg Config, meta anchor.ChainMetaStore) (*Chain, 
 }
 
 type connectConfig struct {
-	client      Client
-	raw         *rpc.Client // for eth_accounts / eth_sendTransaction; may be nil
-	key         *ecdsa.PrivateKey
-	mine        func()
-	poll        time.Duration
-	registry    common.Address
-	fundFromDev bool
-	log         *slog.Logger
+	client       Client
+	raw          *rpc.Client // for eth_accounts / eth_sendTransaction; may be nil
+	key          *ecdsa.PrivateKey
+	mine         func()
+	poll         time.Duration
+	replaceAfter time.Duration
+	registry     common.Address
+	fundFromDev  bool
+	log          *slog.Logger
 }
 
 func connect(ctx context.Context, cfg connectConfig, meta anchor.ChainMetaStore) (*Chain, error) {
@@ -183,6 +188,9 @@ func connect(ctx context.Context, cfg connectConfig, meta anchor.ChainMetaStore)
 	s, err := newSender(ctx, cfg.client, cfg.key, cfg.poll, cfg.mine)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.replaceAfter > 0 {
+		s.replaceAfter = cfg.replaceAfter
 	}
 	gen, err := cfg.client.HeaderByNumber(ctx, big.NewInt(0))
 	if err != nil {

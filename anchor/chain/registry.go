@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -24,6 +25,9 @@ type Registry struct {
 	addr    common.Address
 	chainID uint64
 	s       *sender // nil for a read-only registry
+
+	genMu sync.Mutex
+	gen   common.Hash // genesis block hash, once read
 }
 
 var _ anchor.Registry = (*Registry)(nil)
@@ -97,6 +101,7 @@ func (r *Registry) Batch(ctx context.Context, id uint64) (anchor.OnChainBatch, b
 	return anchor.OnChainBatch{
 		Root: b.Root, LeafCount: b.LeafCount, Kind: b.Kind,
 		BlockNumber: b.BlockNumber, BlockTime: time.Unix(int64(b.Timestamp), 0).UTC(),
+		Submitter: anchor.Address(b.Submitter),
 	}, true, nil
 }
 
@@ -116,6 +121,7 @@ func (r *Registry) Record(ctx context.Context, id anchor.RecordID) (anchor.OnCha
 	return anchor.OnChainRecord{
 		Hash: a.Hash, Kind: a.Kind,
 		BlockNumber: a.BlockNumber, BlockTime: time.Unix(int64(a.Timestamp), 0).UTC(),
+		Submitter: anchor.Address(a.Submitter),
 	}, true, nil
 }
 
@@ -178,11 +184,15 @@ func (r *Registry) explain(err error) error {
 }
 
 // WaitIncluded implements anchor.Registry.
-func (r *Registry) WaitIncluded(ctx context.Context, tx anchor.Hash, confirmations uint64) (anchor.Inclusion, error) {
+func (r *Registry) WaitIncluded(ctx context.Context, tx anchor.Hash, confirmations uint64, replaced func(anchor.Sent)) (anchor.Inclusion, error) {
 	if r.s == nil {
 		return anchor.Inclusion{}, errReadOnly
 	}
-	rc, h, err := r.s.wait(ctx, common.Hash(tx), confirmations)
+	var onReplace func(*types.Transaction)
+	if replaced != nil {
+		onReplace = func(t *types.Transaction) { replaced(anchor.Sent{Tx: t.Hash(), Nonce: t.Nonce()}) }
+	}
+	rc, h, err := r.s.waitReplacing(ctx, common.Hash(tx), confirmations, onReplace)
 	if err != nil {
 		return anchor.Inclusion{}, err
 	}

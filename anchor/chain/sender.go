@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,10 +35,34 @@ type sender struct {
 	// each send and again whenever a sent transaction is not yet mined, since
 	// a commit can miss a transaction still entering the pool.
 	mine func()
+	// replaceAfter is how long a sent transaction may stay unmined before
+	// it is replaced by one with the same nonce and higher fees.
+	replaceAfter time.Duration
 
-	mu        sync.Mutex
+	mu        sync.Mutex // held while a nonce is chosen and used
 	nonce     uint64
 	haveNonce bool
+
+	fmu     sync.Mutex
+	flights map[common.Hash]*flight // by the hash of every version sent
+}
+
+// defaultReplaceAfter is how long a transaction may wait unmined before it
+// is replaced: ten mainnet blocks. Its fee cap (twice the base fee, plus the
+// tip) is overtaken only when the base fee has doubled, six full blocks in a
+// row, which is when a replacement is due.
+const defaultReplaceAfter = 2 * time.Minute
+
+// flight is one nonce's transaction as sent, with the replacements sent in
+// its place: all of them are looked for, since any one may be mined.
+type flight struct {
+	to          *common.Address
+	data        []byte
+	value       *big.Int
+	gas, nonce  uint64
+	tip, feeCap *big.Int
+	hashes      []common.Hash // every version sent, oldest first
+	last        time.Time     // when the latest version was sent
 }
 
 func newSender(ctx context.Context, client Client, key *ecdsa.PrivateKey, poll time.Duration, mine func()) (*sender, error) {
@@ -52,6 +77,7 @@ func newSender(ctx context.Context, client Client, key *ecdsa.PrivateKey, poll t
 	return &sender{
 		client: client, key: key, from: crypto.PubkeyToAddress(key.PublicKey),
 		chainID: id, signer: types.LatestSignerForChainID(id), poll: poll, mine: mine,
+		replaceAfter: defaultReplaceAfter, flights: map[common.Hash]*flight{},
 	}, nil
 }
 
@@ -118,6 +144,7 @@ func (s *sender) send(ctx context.Context, to *common.Address, data []byte, valu
 		}
 		if err == nil {
 			s.nonce++
+			s.track(tx, &flight{to: to, data: data, value: value, gas: gas, nonce: tx.Nonce(), tip: tip, feeCap: feeCap})
 			if s.mine != nil {
 				s.mine()
 			}
@@ -151,6 +178,27 @@ func (s *sender) nonceMoved(ctx context.Context, used uint64) bool {
 	return pending != used
 }
 
+// settled reports whether a transaction mined in block has the given
+// confirmations: that many blocks, its own included, or for
+// anchor.Finalized a finalized head at or above it.
+func (s *sender) settled(ctx context.Context, block, confirmations uint64) (bool, error) {
+	if confirmations == anchor.Finalized {
+		fin, ok, err := finalizedHead(ctx, s.client)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, anchor.ErrNoFinality
+		}
+		return fin >= block, nil
+	}
+	var head uint64
+	if err := retry(ctx, func() (err error) { head, err = s.client.BlockNumber(ctx); return err }); err != nil {
+		return false, fmt.Errorf("block number: %w", err)
+	}
+	return head+1 >= block+confirmations, nil
+}
+
 // droppedAfter is how long a transaction may be unknown to the node (no
 // receipt, not in the pool) before it counts as dropped.
 const droppedAfter = 3 * time.Second
@@ -158,46 +206,73 @@ const droppedAfter = 3 * time.Second
 // wait waits until tx is mined with the given confirmations, and returns its
 // receipt and block header. See anchor.Registry.WaitIncluded.
 func (s *sender) wait(ctx context.Context, hash common.Hash, confirmations uint64) (*types.Receipt, *types.Header, error) {
+	return s.waitReplacing(ctx, hash, confirmations, nil)
+}
+
+// waitReplacing is wait, replacing the transaction with higher fees (same
+// nonce) whenever it stays unmined for replaceAfter; replaced, when not nil,
+// is called with each replacement. Every version's receipt is looked for.
+// A transaction of this key that another sender sent (this process before a
+// restart) is taken over from the node's pool; one of another key is waited
+// for, never replaced.
+func (s *sender) waitReplacing(ctx context.Context, hash common.Hash, confirmations uint64, replaced func(*types.Transaction)) (*types.Receipt, *types.Header, error) {
 	if confirmations == 0 {
 		confirmations = 1
+	}
+	f := s.flight(hash)
+	if f == nil {
+		f = s.adopt(ctx, hash)
 	}
 	poll := &backoff.ExponentialBackOff{InitialInterval: time.Millisecond, Multiplier: 2, MaxInterval: s.poll}
 	var unknownSince time.Time
 	for {
-		r, err := s.client.TransactionReceipt(ctx, hash)
+		r, err := s.receipt(ctx, s.versions(f, hash))
 		switch {
 		case err == nil:
 			unknownSince = time.Time{}
 			if r.Status != types.ReceiptStatusSuccessful {
-				return r, nil, fmt.Errorf("tx %s: %w", hash.Hex(), anchor.ErrReverted)
+				s.forget(f)
+				return r, nil, fmt.Errorf("tx %s: %w", r.TxHash.Hex(), anchor.ErrReverted)
 			}
-			var head uint64
-			if err := retry(ctx, func() (err error) { head, err = s.client.BlockNumber(ctx); return err }); err != nil {
-				return nil, nil, fmt.Errorf("block number: %w", err)
+			settled, err := s.settled(ctx, r.BlockNumber.Uint64(), confirmations)
+			if err != nil {
+				return nil, nil, err
 			}
-			if head+1 >= r.BlockNumber.Uint64()+confirmations {
+			if settled {
 				var h *types.Header
 				if err := retry(ctx, func() (err error) { h, err = s.client.HeaderByNumber(ctx, r.BlockNumber); return err }); err != nil {
 					return nil, nil, fmt.Errorf("header %d: %w", r.BlockNumber, err)
 				}
 				if h.Hash() == r.BlockHash {
+					s.forget(f)
 					return r, h, nil
 				}
 				// Reorganised since the receipt was read: look again.
 			}
 		case errors.Is(err, ethereum.NotFound):
-			_, _, terr := s.client.TransactionByHash(ctx, hash)
+			known, terr := s.anyKnown(ctx, s.versions(f, hash))
 			switch {
-			case terr == nil:
-				unknownSince = time.Time{} // still in the pool
-			case errors.Is(terr, ethereum.NotFound):
-				if unknownSince.IsZero() {
-					unknownSince = time.Now()
-				} else if time.Since(unknownSince) > droppedAfter {
-					return nil, nil, fmt.Errorf("tx %s: %w", hash.Hex(), anchor.ErrDropped)
-				}
-			case !transient(terr):
+			case terr != nil:
 				return nil, nil, fmt.Errorf("tx %s: %w", hash.Hex(), terr)
+			case known:
+				unknownSince = time.Time{} // still in the pool
+			case unknownSince.IsZero():
+				unknownSince = time.Now()
+			case time.Since(unknownSince) > droppedAfter:
+				s.forget(f)
+				return nil, nil, fmt.Errorf("tx %s: %w", hash.Hex(), anchor.ErrDropped)
+			}
+			if known && f != nil && s.due(f) {
+				tx, err := s.replace(ctx, f)
+				if err != nil {
+					if errors.Is(err, anchor.ErrDropped) {
+						s.forget(f)
+					}
+					return nil, nil, fmt.Errorf("tx %s: %w", hash.Hex(), err)
+				}
+				if tx != nil && replaced != nil {
+					replaced(tx)
+				}
 			}
 			if s.mine != nil {
 				s.mine()
@@ -212,5 +287,188 @@ func (s *sender) wait(ctx context.Context, hash common.Hash, confirmations uint6
 			return nil, nil, ctx.Err()
 		case <-t.C:
 		}
+	}
+}
+
+// receipt returns the receipt of whichever of hashes was mined;
+// ethereum.NotFound when none was.
+func (s *sender) receipt(ctx context.Context, hashes []common.Hash) (*types.Receipt, error) {
+	for i := len(hashes) - 1; i >= 0; i-- { // the latest is the likeliest
+		r, err := s.client.TransactionReceipt(ctx, hashes[i])
+		if !errors.Is(err, ethereum.NotFound) {
+			return r, err
+		}
+	}
+	return nil, ethereum.NotFound
+}
+
+// anyKnown reports whether the node knows any of hashes (pending or mined).
+func (s *sender) anyKnown(ctx context.Context, hashes []common.Hash) (bool, error) {
+	for _, h := range hashes {
+		_, _, err := s.client.TransactionByHash(ctx, h)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, ethereum.NotFound), transient(err):
+		default:
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// errNonceGap: a transaction cannot be mined whatever its fees, because the
+// node holds no transaction of this key for a lower nonce not yet mined (a
+// reorg or the pool dropped it).
+var errNonceGap = errors.New("an earlier nonce of the key is missing")
+
+// replace sends f's transaction again under the same nonce with its tip
+// and fee cap raised by at least 10% (geth's replacement rule) and the fee
+// cap at least twice the current base fee plus the tip, and returns it. It
+// does nothing (and returns nil) when the nonce has been mined meanwhile:
+// the receipts will say by which version. It returns ErrDropped, and makes
+// the next send read the node's nonce, when an earlier nonce is missing: no
+// fee would get this one mined.
+func (s *sender) replace(ctx context.Context, f *flight) (*types.Transaction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var mined, pending uint64
+	if err := retry(ctx, func() (err error) { mined, err = s.client.NonceAt(ctx, s.from, nil); return err }); err != nil {
+		return nil, fmt.Errorf("nonce: %w", err)
+	}
+	if mined > f.nonce {
+		s.fmu.Lock()
+		f.last = time.Now()
+		s.fmu.Unlock()
+		return nil, nil
+	}
+	if err := retry(ctx, func() (err error) { pending, err = s.client.PendingNonceAt(ctx, s.from); return err }); err != nil {
+		return nil, fmt.Errorf("pending nonce: %w", err)
+	}
+	if pending <= f.nonce {
+		s.haveNonce = false
+		return nil, fmt.Errorf("%w: %w (node's next nonce %d, this one %d)", anchor.ErrDropped, errNonceGap, pending, f.nonce)
+	}
+	var (
+		head *types.Header
+		tip  *big.Int
+	)
+	if err := retry(ctx, func() (err error) { head, err = s.client.HeaderByNumber(ctx, nil); return err }); err != nil {
+		return nil, fmt.Errorf("latest header: %w", err)
+	}
+	if err := retry(ctx, func() (err error) { tip, err = s.client.SuggestGasTipCap(ctx); return err }); err != nil {
+		return nil, fmt.Errorf("suggest tip: %w", err)
+	}
+	baseFee := head.BaseFee
+	if baseFee == nil {
+		baseFee = new(big.Int)
+	}
+	s.fmu.Lock()
+	tip = bigMax(bump(f.tip), tip)
+	feeCap := bigMax(bump(f.feeCap), new(big.Int).Add(new(big.Int).Mul(baseFee, big.NewInt(2)), tip))
+	s.fmu.Unlock()
+	tx, err := types.SignNewTx(s.key, s.signer, &types.DynamicFeeTx{
+		ChainID: s.chainID, Nonce: f.nonce, GasTipCap: tip, GasFeeCap: feeCap,
+		Gas: f.gas, To: f.to, Value: f.value, Data: f.data,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sign replacement: %w", err)
+	}
+	err = retry(ctx, func() error { return s.client.SendTransaction(ctx, tx) })
+	if err != nil && !s.known(ctx, tx.Hash()) {
+		if n, nerr := s.client.NonceAt(ctx, s.from, nil); nerr == nil && n > f.nonce {
+			return nil, nil // mined meanwhile: the receipts will say which
+		}
+		return nil, fmt.Errorf("send replacement: %w", err)
+	}
+	s.fmu.Lock()
+	f.tip, f.feeCap, f.last = tip, feeCap, time.Now()
+	f.hashes = append(f.hashes, tx.Hash())
+	s.flights[tx.Hash()] = f
+	s.fmu.Unlock()
+	if s.mine != nil {
+		s.mine()
+	}
+	return tx, nil
+}
+
+// bump is x raised by 10% and one wei, above geth's 10% replacement rule
+// however it rounds.
+func bump(x *big.Int) *big.Int {
+	y := new(big.Int).Mul(x, big.NewInt(11))
+	y.Div(y, big.NewInt(10))
+	return y.Add(y, big.NewInt(1))
+}
+
+func bigMax(a, b *big.Int) *big.Int {
+	if a.Cmp(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+// track remembers a transaction just sent, for replacing it.
+func (s *sender) track(tx *types.Transaction, f *flight) {
+	f.hashes, f.last = []common.Hash{tx.Hash()}, time.Now()
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	s.flights[tx.Hash()] = f
+}
+
+// adopt makes a flight of a pending transaction of this key that this
+// sender did not send, read from the node, so that it can be replaced; it
+// returns nil for any other (mined, unknown, another key's).
+func (s *sender) adopt(ctx context.Context, hash common.Hash) *flight {
+	tx, pending, err := s.client.TransactionByHash(ctx, hash)
+	if err != nil || !pending {
+		return nil
+	}
+	if from, err := types.Sender(s.signer, tx); err != nil || from != s.from {
+		return nil
+	}
+	f := &flight{to: tx.To(), data: tx.Data(), value: tx.Value(), gas: tx.Gas(), nonce: tx.Nonce(),
+		tip: tx.GasTipCap(), feeCap: tx.GasFeeCap()}
+	s.track(tx, f)
+	return f
+}
+
+// flight returns the flight hash belongs to, or nil for a transaction this
+// sender did not send.
+func (s *sender) flight(hash common.Hash) *flight {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	return s.flights[hash]
+}
+
+// versions returns the hashes to look for: every version of f, or hash
+// alone.
+func (s *sender) versions(f *flight, hash common.Hash) []common.Hash {
+	if f == nil {
+		return []common.Hash{hash}
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	return slices.Clone(f.hashes)
+}
+
+// due reports whether f's latest version has waited replaceAfter.
+func (s *sender) due(f *flight) bool {
+	if s.replaceAfter <= 0 {
+		return false
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	return time.Since(f.last) >= s.replaceAfter
+}
+
+// forget drops a settled flight.
+func (s *sender) forget(f *flight) {
+	if f == nil {
+		return
+	}
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	for _, h := range f.hashes {
+		delete(s.flights, h)
 	}
 }

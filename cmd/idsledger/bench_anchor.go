@@ -202,7 +202,7 @@ func runBenchAnchor(ctx context.Context, args []string) error {
 			if err != nil {
 				return fmt.Errorf("gas sweep: %w", err)
 			}
-			inc, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1)
+			inc, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil)
 			if err != nil {
 				return fmt.Errorf("gas sweep: %w", err)
 			}

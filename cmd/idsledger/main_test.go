@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/idsledger/idsledger/anchor"
 )
 
 // capture runs f with stdout and stderr redirected and returns what it printed.
@@ -63,6 +65,8 @@ func TestBadConfigurationExits2WithOneLine(t *testing.T) {
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--webhook-allow", "10.0.0.0/33"}, nil, "--webhook-allow"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_WEBHOOK_KEY": "abcd"}, "IDSLEDGER_WEBHOOK_KEY"},
 		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x"}, map[string]string{"IDSLEDGER_WEBHOOK_ALLOW": "intranet"}, "IDSLEDGER_WEBHOOK_ALLOW"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--recheck-interval", "-1s"}, nil, "--recheck-interval"},
+		{[]string{"serve", "--database-url", "postgres://x@127.0.0.1/x", "--tx-replace-after", "0s"}, nil, "--tx-replace-after"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -159,5 +163,42 @@ func TestServeFlagsInREADME(t *testing.T) {
 		if !strings.Contains(string(readme), "`--"+f+"`") {
 			t.Errorf("serve --%s is not in README's configuration table", f)
 		}
+	}
+}
+
+// --confirmations takes a depth or "finalized" (the chain's finalized block
+// tag), from the command line or the environment.
+func TestServeConfirmations(t *testing.T) {
+	db := []string{"--database-url", "postgres://x@127.0.0.1/x"}
+	for _, c := range []struct {
+		args []string
+		env  string
+		want uint64
+		bad  bool
+	}{
+		{nil, "", 1, false},
+		{[]string{"--confirmations", "12"}, "", 12, false},
+		{[]string{"--confirmations", "finalized", "--eth-rpc", "http://127.0.0.1:1", "--eth-key-file", "k"}, "", anchor.Finalized, false},
+		{[]string{"--eth-rpc", "http://127.0.0.1:1", "--eth-key-file", "k"}, "finalized", anchor.Finalized, false},
+		{[]string{"--confirmations", "finalized"}, "", 0, true}, // the embedded chain never finalizes a batch
+		{[]string{"--confirmations", "soon"}, "", 0, true},
+		{[]string{"--confirmations", "0"}, "", 0, true},
+		{[]string{"--confirmations", "18446744073709551615"}, "", 0, true},
+	} {
+		t.Run(strings.Join(c.args, " ")+c.env, func(t *testing.T) {
+			t.Setenv("IDSLEDGER_CONFIRMATIONS", c.env)
+			if c.env == "" {
+				os.Unsetenv("IDSLEDGER_CONFIRMATIONS")
+			}
+			cfg, err := parseServe(append(c.args, db...))
+			switch {
+			case c.bad && (!isUsage(err) || !strings.Contains(err.Error(), "confirmations")):
+				t.Fatalf("err = %v, want a usage error naming --confirmations", err)
+			case !c.bad && err != nil:
+				t.Fatal(err)
+			case !c.bad && cfg.confirmations != c.want:
+				t.Fatalf("confirmations %d, want %d", cfg.confirmations, c.want)
+			}
+		})
 	}
 }

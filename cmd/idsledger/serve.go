@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -55,17 +56,19 @@ type serveConfig struct {
 	flBudgetDelta     float64
 	webhookAllow      []netip.Prefix
 
-	dataDir       string
-	ethRPC        string
-	key           *ecdsa.PrivateKey  // from IDSLEDGER_ETH_KEY: a secret has no flag
-	webhookKey    *storage.SecretKey // from IDSLEDGER_WEBHOOK_KEY, likewise
-	ethKeyFile    string
-	registry      string
-	chainHTTP     string
-	anchorMode    string
-	batchSize     int
-	batchInterval time.Duration
-	confirmations uint64
+	dataDir         string
+	ethRPC          string
+	key             *ecdsa.PrivateKey  // from IDSLEDGER_ETH_KEY: a secret has no flag
+	webhookKey      *storage.SecretKey // from IDSLEDGER_WEBHOOK_KEY, likewise
+	ethKeyFile      string
+	registry        string
+	chainHTTP       string
+	anchorMode      string
+	batchSize       int
+	batchInterval   time.Duration
+	confirmations   uint64
+	replaceAfter    time.Duration
+	recheckInterval time.Duration
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -106,7 +109,10 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.StringVar(&c.anchorMode, "anchor-mode", "batch", "batch (one Merkle root per transaction) or record (one transaction per record) (IDSLEDGER_ANCHOR_MODE)")
 	fs.IntVar(&c.batchSize, "batch-size", 4096, "close an anchoring batch at this many records (IDSLEDGER_BATCH_SIZE)")
 	fs.DurationVar(&c.batchInterval, "batch-interval", time.Second, "close an anchoring batch once its oldest record waited this long (IDSLEDGER_BATCH_INTERVAL)")
-	fs.Uint64Var(&c.confirmations, "confirmations", 1, "blocks (including the one with the transaction) before a batch counts as anchored; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
+	fs.DurationVar(&c.replaceAfter, "tx-replace-after", 2*time.Minute, "replace an anchoring transaction still unmined after this long with one of the same nonce and fees raised by 10% or more (IDSLEDGER_TX_REPLACE_AFTER)")
+	fs.DurationVar(&c.recheckInterval, "recheck-interval", time.Minute, "check confirmed batches against the chain again this often (block still canonical, same root), recent ones first, 32 a pass; 0 turns it off (IDSLEDGER_RECHECK_INTERVAL)")
+	conf := &confirmationsFlag{n: 1}
+	fs.Var(conf, "confirmations", "blocks (including the one with the transaction) before a batch counts as anchored, or \"finalized\" to wait for the chain's finalized block tag; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -127,12 +133,13 @@ func parseServe(args []string) (serveConfig, error) {
 	if fs.NArg() > 0 {
 		return c, usagef("unexpected argument %q", fs.Arg(0))
 	}
+	c.confirmations = conf.n
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, usagef("invalid value %q for --addr (IDSLEDGER_ADDR): want host:port", c.addr)
 	}
 	for name, d := range map[string]time.Duration{
 		"read-header-timeout": c.readHeaderTimeout, "read-timeout": c.readTimeout, "write-timeout": c.writeTimeout,
-		"idle-timeout": c.idleTimeout, "shutdown-timeout": c.shutdownTimeout,
+		"idle-timeout": c.idleTimeout, "shutdown-timeout": c.shutdownTimeout, "tx-replace-after": c.replaceAfter,
 	} {
 		if d <= 0 {
 			return c, usagef("invalid value %s for --%s (%s): must be positive", d, name, envName(name))
@@ -167,8 +174,14 @@ func parseServe(args []string) (serveConfig, error) {
 	if c.batchSize < 1 || c.batchSize > 1<<20 {
 		return c, usagef("invalid value %d for --batch-size (IDSLEDGER_BATCH_SIZE): want 1..1048576", c.batchSize)
 	}
+	if c.recheckInterval < 0 {
+		return c, usagef("invalid value %s for --recheck-interval (IDSLEDGER_RECHECK_INTERVAL): must be 0 (off) or positive", c.recheckInterval)
+	}
 	if c.batchInterval <= 0 {
 		return c, usagef("invalid value %s for --batch-interval (IDSLEDGER_BATCH_INTERVAL): must be positive", c.batchInterval)
+	}
+	if c.confirmations == anchor.Finalized && c.ethRPC == "" {
+		return c, usagef("--confirmations finalized (IDSLEDGER_CONFIRMATIONS) needs --eth-rpc: the embedded chain makes blocks only for new transactions, and the worker sends none while it waits, so no batch would ever be final")
 	}
 	if c.ethRPC != "" && c.key == nil && c.ethKeyFile == "" {
 		return c, usagef("--eth-rpc (IDSLEDGER_ETH_RPC) needs the service's key: --eth-key-file FILE (IDSLEDGER_ETH_KEY_FILE) or IDSLEDGER_ETH_KEY")
@@ -404,4 +417,35 @@ func foldRollups(ctx context.Context, log *slog.Logger, db *storage.DB, every ti
 		case <-t.C:
 		}
 	}
+}
+
+// maxConfirmations bounds --confirmations: a depth beyond any reorg a chain
+// has seen, and far from overflowing block arithmetic.
+const maxConfirmations = 1_000_000
+
+// confirmationsFlag is --confirmations: a depth of 1..maxConfirmations, or
+// "finalized" (anchor.Finalized).
+type confirmationsFlag struct{ n uint64 }
+
+func (f *confirmationsFlag) String() string {
+	if f == nil || f.n == 0 {
+		return "1"
+	}
+	if f.n == anchor.Finalized {
+		return "finalized"
+	}
+	return strconv.FormatUint(f.n, 10)
+}
+
+func (f *confirmationsFlag) Set(v string) error {
+	if v == "finalized" {
+		f.n = anchor.Finalized
+		return nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n < 1 || n > maxConfirmations {
+		return fmt.Errorf("want 1..%d or finalized", maxConfirmations)
+	}
+	f.n = n
+	return nil
 }

@@ -80,10 +80,12 @@ func (l *lateWorker) Notify() {
 // ends. It returns an error only when the service must not go on: the chain
 // cannot be opened for a reason retrying will not mend (another chain than
 // this database anchors on, a bad key file, an embedded chain that cannot
-// start), the worker cannot be configured, or the registry holds a
-// different anchor under one of our batch ids.
+// start) or the worker cannot be configured. When the registry holds a
+// different anchor under one of our batch ids (anchor.ErrChainConflict)
+// anchoring stops, loudly, but the service goes on: ingest still stores
+// records (they stay pending), and what was anchored before still verifies.
 func runAnchoring(ctx context.Context, s *service) error {
-	log, db, cfg, health, verifier, worker := s.log, s.db, s.cfg, s.health, s.verifier, s.worker
+	log, db, cfg, health, metrics, verifier, worker := s.log, s.db, s.cfg, s.health, s.metrics, s.verifier, s.worker
 	ch, err := openChain(ctx, log, db, cfg)
 	if err != nil || ch == nil {
 		return err
@@ -103,12 +105,24 @@ func runAnchoring(ctx context.Context, s *service) error {
 	})
 	out := storage.NewOutbox(db.Pool)
 	verifier.v.Store(anchor.NewVerifier(out, ch.Registry))
+	if err := checkFinality(ctx, log, ch, cfg); err != nil {
+		return err
+	}
 
 	wcfg := anchor.DefaultWorkerConfig()
 	wcfg.Mode = anchor.Mode(cfg.anchorMode)
 	wcfg.MaxBatch = cfg.batchSize
 	wcfg.MaxWait = cfg.batchInterval
 	wcfg.Confirmations = cfg.confirmations
+	wcfg.RecheckInterval = cfg.recheckInterval
+	if cfg.recheckInterval == 0 {
+		wcfg.RecheckInterval = -1 // off
+	}
+	wcfg.OnRechecked = func(outcomes map[anchor.RecheckOutcome]int) {
+		for o, n := range outcomes {
+			metrics.AnchorRechecked(string(o), n)
+		}
+	}
 	wcfg.Logger = log
 	w, err := anchor.NewWorker(out, ch.Registry, wcfg)
 	if err != nil {
@@ -116,14 +130,24 @@ func runAnchoring(ctx context.Context, s *service) error {
 	}
 	worker.w.Store(w)
 	log.Info("anchoring", "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex(),
-		"endpoint", ch.Endpoint, "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String())
+		"endpoint", ch.Endpoint, "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String(),
+		"confirmations", (&confirmationsFlag{n: cfg.confirmations}).String(), "recheck_interval", cfg.recheckInterval.String())
+	if st, err := ch.Registry.ChainStatus(ctx); err == nil && st.Dev != "" {
+		log.Warn("anchoring on a development chain: whoever runs it (this service, for the embedded chain) can rebuild it with other roots, so its anchors prove nothing against the operator; use --eth-rpc with a chain the operator does not control for independent proofs",
+			"chain_id", ch.Meta.ChainID, "why", st.Dev)
+	}
 	for {
 		err := w.Run(ctx)
 		switch {
 		case err == nil || ctx.Err() != nil:
 			return nil
 		case errors.Is(err, anchor.ErrChainConflict):
-			return fmt.Errorf("anchoring stopped: %w", err)
+			log.Error("anchoring stopped: the registry holds other anchors than this database under its ids (a chain rebuilt or reset, a database restored from an old backup, or a registry shared with another database); new records stay pending until a person has looked",
+				"error", err.Error(), "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex())
+			health.SetChainConflict()
+			metrics.ChainConflict()
+			<-ctx.Done()
+			return nil
 		}
 		// Lost the advisory lock (the database went away, or another
 		// instance took over): try again; only one worker will hold it.
@@ -134,6 +158,28 @@ func runAnchoring(ctx context.Context, s *service) error {
 		case <-time.After(5 * time.Second):
 		}
 	}
+}
+
+// checkFinality refuses --confirmations finalized on a chain without a
+// finalized block tag, where no batch would ever count as anchored, and
+// warns about it on a dev chain. (parseServe refuses it on the embedded
+// chain.)
+func checkFinality(ctx context.Context, log *slog.Logger, ch *chain.Chain, cfg serveConfig) error {
+	if cfg.confirmations != anchor.Finalized {
+		return nil
+	}
+	st, err := ch.Registry.ChainStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("--confirmations finalized: %w", err)
+	}
+	if !st.HasFinalized {
+		return fmt.Errorf("--confirmations finalized (IDSLEDGER_CONFIRMATIONS): chain %d has no finalized block tag; give a depth instead", ch.Meta.ChainID)
+	}
+	if st.Dev != "" {
+		log.Warn("--confirmations finalized on a development chain: geth --dev finalizes every 32 blocks, and without --dev.period makes blocks only for new transactions, when anchoring would wait for ever",
+			"chain_id", ch.Meta.ChainID)
+	}
+	return nil
 }
 
 // openChain connects to the configured chain, retrying a JSON-RPC endpoint
@@ -147,6 +193,7 @@ func openChain(ctx context.Context, log *slog.Logger, db *storage.DB, cfg serveC
 		EmbeddedHTTP: cfg.chainHTTP,
 		KeyFile:      cfg.ethKeyFile,
 		FundFromDev:  true,
+		ReplaceAfter: cfg.replaceAfter,
 		Logger:       log,
 	}
 	if cfg.registry != "" {

@@ -30,6 +30,7 @@ type service struct {
 	db         *storage.DB
 	models     *ingest.Models
 	health     *api.Health
+	metrics    *api.Metrics
 	verifier   *lateVerifier
 	worker     *lateWorker
 	hooks      *webhook.Dispatcher
@@ -72,6 +73,7 @@ func newService(cfg serveConfig, log *slog.Logger, db *storage.DB) (*service, er
 	s.health = api.NewHealth(db.Ping, log)
 	s.health.ExpectChain() // embedded or --eth-rpc: serve always anchors
 	metrics := api.NewMetrics(db)
+	s.metrics = metrics
 	s.hooks = webhook.New(db, webhook.Options{Logger: log, OnOutcome: metrics.WebhookOutcome, Allow: cfg.webhookAllow})
 	in := &ingest.Ingester{Models: s.models, Store: db, Hooks: api.IngestHooks(metrics, s.hooks, s.worker.Notify)}
 	apiCfg := cfg.limits

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -27,7 +29,7 @@ func init() {
 var errNotVerified = errors.New("record not verified")
 
 func runVerify(ctx context.Context, args []string) error {
-	fs := newFlagSet("verify", "verify --record r.json --proof p.json | --bundle b.json | --provenance p.json --eth-rpc URL --registry ADDR [--federation ADDR] [--model FILE] [--json]")
+	fs := newFlagSet("verify", "verify --record r.json --proof p.json | --bundle b.json | --provenance p.json --eth-rpc URL --registry ADDR [--anchorer ADDR] [--require-final] [--federation ADDR] [--model FILE] [--json]")
 	recordPath := fs.String("record", "", "the record: its body as JSON, or an object with the body under \"body\"")
 	proofPath := fs.String("proof", "", "the proof document the server returned for the record")
 	bundlePath := fs.String("bundle", "", "instead of --record and --proof: the {\"record\", \"proof\"} document of GET /v1/alerts/{id}/proof")
@@ -36,6 +38,8 @@ func runVerify(ctx context.Context, args []string) error {
 	provPath := fs.String("provenance", "", "instead: the document of GET /v1/alerts/{id}/provenance, to trace the alert to its model and training round")
 	federation := fs.String("federation", "", "with --provenance: address of the FederationRegistry you trust (needed when a round made the model)")
 	modelPath := fs.String("model", "", "with --provenance: the model file, to check that it is the model that decided")
+	anchorer := fs.String("anchorer", "", "address of the account you expect to have anchored the record (the service's key); without it the submitter is not checked")
+	requireFinal := fs.Bool("require-final", false, "fail unless the anchor's block is finalized (the chain's \"finalized\" block tag); a chain without the tag always fails")
 	asJSON := fs.Bool("json", false, "print the checked proof (with --provenance: every check) as JSON on stdout")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -44,7 +48,10 @@ func runVerify(ctx context.Context, args []string) error {
 		if *bundlePath != "" || *recordPath != "" || *proofPath != "" {
 			return usagef("give --provenance alone, without --bundle, --record or --proof")
 		}
-		return verifyProvenance(ctx, *provPath, *rpcURL, *registry, *federation, *modelPath, *asJSON)
+		if *requireFinal {
+			return usagef("--require-final goes with --record or --bundle")
+		}
+		return verifyProvenance(ctx, *provPath, *rpcURL, *registry, *federation, *modelPath, *anchorer, *asJSON)
 	}
 	if *federation != "" || *modelPath != "" {
 		return usagef("--federation and --model go with --provenance")
@@ -60,6 +67,8 @@ func runVerify(ctx context.Context, args []string) error {
 		return usagef("--eth-rpc is required")
 	case !common.IsHexAddress(*registry):
 		return usagef("--registry must be a 0x-prefixed contract address")
+	case *anchorer != "" && !common.IsHexAddress(*anchorer):
+		return usagef("--anchorer must be a 0x-prefixed account address")
 	}
 
 	doc, p, err := readRecordAndProof(*bundlePath, *recordPath, *proofPath)
@@ -85,6 +94,13 @@ func runVerify(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *anchorer != "" {
+		out.RequireSubmitter(anchor.Address(common.HexToAddress(*anchorer)))
+	} else if out.Status == anchor.StatusVerified {
+		out.Warnings = append(out.Warnings, fmt.Sprintf(
+			"the anchor was written by %s, which was not checked: give --anchorer ADDR (the service's account, from a source you trust)",
+			hexOr(out.Submitter, "an unknown account")))
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -92,12 +108,47 @@ func runVerify(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	printStanding(os.Stderr, out)
 	if out.Status != anchor.StatusVerified {
 		return fmt.Errorf("%w: %s: %s", errNotVerified, out.Status, out.Reason)
 	}
-	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d, anchored in block %d of chain %d by registry %x\n",
-		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, out.BlockNumber, out.ChainID, out.Registry)
+	if *requireFinal && (out.Finalized == nil || !*out.Finalized) {
+		why := "the chain reports no finalized block"
+		if out.FinalizedBlock != nil {
+			why = fmt.Sprintf("block %d is not final yet (finalized head %d)", out.BlockNumber, *out.FinalizedBlock)
+		}
+		return fmt.Errorf("%w: --require-final: the anchor is in the chain, but %s", errNotVerified, why)
+	}
+	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d of registry %x on chain %d\n",
+		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, out.Registry, out.ChainID)
 	return nil
+}
+
+// printStanding says where the anchor stands on the chain: its block and
+// time, its depth below the head, the finalized head, and the warnings.
+func printStanding(w io.Writer, p *anchor.Proof) {
+	fmt.Fprintf(w, "chain %d, registry %s\n", p.ChainID, common.Address(p.Registry).Hex())
+	if p.BlockNumber > 0 {
+		when := ""
+		if p.BlockTime != nil {
+			when = " at " + p.BlockTime.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "anchored in block %d%s by %s; depth %d (head %d)\n",
+			p.BlockNumber, when, hexOr(p.Submitter, "an unknown account"), p.Depth, p.HeadBlock)
+	}
+	switch {
+	case p.FinalizedBlock == nil:
+		fmt.Fprintln(w, "the chain reports no finalized block: depth is all there is to judge how settled the anchor is")
+	case p.Finalized != nil && *p.Finalized:
+		fmt.Fprintf(w, "finalized head %d: the anchor's block is final\n", *p.FinalizedBlock)
+	case p.Finalized != nil:
+		fmt.Fprintf(w, "finalized head %d: the anchor's block is not final yet and could still be reorganised away\n", *p.FinalizedBlock)
+	default:
+		fmt.Fprintf(w, "finalized head %d\n", *p.FinalizedBlock)
+	}
+	for _, warn := range p.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", warn)
+	}
 }
 
 // recordBody returns what was hashed: the document itself, or its "body"
@@ -148,4 +199,11 @@ func readRecordAndProof(bundlePath, recordPath, proofPath string) ([]byte, ancho
 		return nil, p, fmt.Errorf("proof %s: %w", proofPath, err)
 	}
 	return doc, p, nil
+}
+
+func hexOr(a *anchor.HexAddress, or string) string {
+	if a == nil {
+		return or
+	}
+	return common.Address(*a).Hex()
 }

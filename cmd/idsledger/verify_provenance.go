@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 
+	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/federated/coordinator"
 )
@@ -17,7 +18,7 @@ import (
 // verifyProvenance checks an alert's provenance document against the chain:
 // the alert, its model, the round that made the model and every update of
 // that round (coordinator.AuditProvenance says what is checked).
-func verifyProvenance(ctx context.Context, docPath, rpcURL, registry, federation, modelPath string, asJSON bool) error {
+func verifyProvenance(ctx context.Context, docPath, rpcURL, registry, federation, modelPath, anchorer string, asJSON bool) error {
 	switch {
 	case rpcURL == "":
 		return usagef("--eth-rpc is required")
@@ -25,6 +26,8 @@ func verifyProvenance(ctx context.Context, docPath, rpcURL, registry, federation
 		return usagef("--registry must be a 0x-prefixed contract address")
 	case federation != "" && !common.IsHexAddress(federation):
 		return usagef("--federation must be a 0x-prefixed contract address")
+	case anchorer != "" && !common.IsHexAddress(anchorer):
+		return usagef("--anchorer must be a 0x-prefixed account address")
 	}
 	raw, err := os.ReadFile(docPath)
 	if err != nil {
@@ -66,7 +69,14 @@ func verifyProvenance(ctx context.Context, docPath, rpcURL, registry, federation
 		}
 		fed = chain.NewJudge(f, reg.ChainID())
 	}
-	audit, err := coordinator.AuditProvenance(ctx, doc, reg, fed, modelFile)
+	au := coordinator.Auditor{Records: reg, Federation: fed, ModelFile: modelFile}
+	if anchorer != "" {
+		a := anchor.Address(common.HexToAddress(anchorer))
+		au.Anchorer = &a
+	} else {
+		fmt.Fprintln(os.Stderr, "warning: the accounts that wrote the anchors are not checked: give --anchorer ADDR (the service's account, from a source you trust)")
+	}
+	audit, err := au.Audit(ctx, doc)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestVerifyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1); err != nil {
+	if _, err := c.Registry.WaitIncluded(ctx, sent.Tx, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	path, err := anchor.InclusionProof(2, leaves)
@@ -109,6 +110,67 @@ func TestVerifyCommand(t *testing.T) {
 		err := run(write("r.json", bodies[2]), "0x00000000000000000000000000000000000000aa")
 		if err == nil {
 			t.Fatal("verify accepted a proof for another registry")
+		}
+	})
+	t.Run("the expected anchorer", func(t *testing.T) {
+		err := runVerify(ctx, []string{"--record", write("r.json", bodies[2]), "--proof", proofFile,
+			"--eth-rpc", c.Endpoint, "--registry", registry, "--anchorer", c.Registry.Sender().Hex()})
+		if err != nil {
+			t.Fatalf("verify: %v", err)
+		}
+	})
+	t.Run("an anchor written by another account", func(t *testing.T) {
+		err := runVerify(ctx, []string{"--record", write("r.json", bodies[2]), "--proof", proofFile,
+			"--eth-rpc", c.Endpoint, "--registry", registry, "--anchorer", "0x00000000000000000000000000000000000000bb"})
+		if !errors.Is(err, errNotVerified) {
+			t.Fatalf("verify: err = %v, want %v", err, errNotVerified)
+		}
+	})
+	t.Run("where the anchor stands", func(t *testing.T) {
+		// Two more blocks on top of the anchor's.
+		for i := range 2 {
+			s, err := c.Registry.AnchorBatch(ctx, uint64(10+i), anchor.Hash{1}, 1, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Registry.WaitIncluded(ctx, s.Tx, 1, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var err error
+		stdout, stderr := capture(t, func() {
+			err = runVerify(ctx, []string{"--record", write("r.json", bodies[2]), "--proof", proofFile,
+				"--eth-rpc", c.Endpoint, "--registry", registry, "--json"})
+		})
+		if err != nil {
+			t.Fatalf("verify: %v\n%s", err, stderr)
+		}
+		var out anchor.Proof
+		if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+			t.Fatalf("--json output: %v\n%s", err, stdout)
+		}
+		if out.ChainID != 1337 || out.BlockNumber == 0 || out.BlockTime == nil || out.HeadBlock < out.BlockNumber+2 ||
+			out.Depth != out.HeadBlock-out.BlockNumber+1 || out.FinalizedBlock == nil || out.Finalized == nil || *out.Finalized {
+			t.Fatalf("proof: %s", stdout)
+		}
+		if len(out.Warnings) == 0 {
+			t.Fatalf("no warning about the dev chain: %s", stdout)
+		}
+		for _, want := range []string{"chain 1337", fmt.Sprintf("block %d", out.BlockNumber), fmt.Sprintf("depth %d", out.Depth),
+			fmt.Sprintf("finalized head %d", *out.FinalizedBlock), "WARNING", "development chain", "--anchorer"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr)
+			}
+		}
+	})
+	t.Run("a final anchor required, the dev chain's block not final", func(t *testing.T) {
+		var err error
+		_, stderr := capture(t, func() {
+			err = runVerify(ctx, []string{"--record", write("r.json", bodies[2]), "--proof", proofFile,
+				"--eth-rpc", c.Endpoint, "--registry", registry, "--require-final"})
+		})
+		if !errors.Is(err, errNotVerified) || !strings.Contains(err.Error(), "final") {
+			t.Fatalf("verify: err = %v, want %v naming finality\n%s", err, errNotVerified, stderr)
 		}
 	})
 	t.Run("missing flags", func(t *testing.T) {

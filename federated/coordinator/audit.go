@@ -59,6 +59,8 @@ type Check struct {
 type Audit struct {
 	OK     bool    `json:"ok"`
 	Checks []Check `json:"checks"`
+
+	auditor Auditor
 }
 
 // Failed returns the checks that did not hold.
@@ -80,24 +82,39 @@ func (a *Audit) check(ok bool, what, format string, args ...any) bool {
 	return ok
 }
 
-// AuditProvenance checks an alert's provenance with no database: every
-// record against its proof and the audit registry records reads, the
-// alert's model against the model record (and against modelFile, its
-// bytes, when given), every update's hash and site signature, the round's
-// verdicts against the ones fed reads from the federation registry, the
-// accepted updates' Merkle root against the model record and the registry,
-// and the registry's entry for the model. fed may be nil only for a model
-// no round made. The error is for a check that could not run (the chain
-// unreachable); a check that ran and failed is in the Audit.
-func AuditProvenance(ctx context.Context, doc AlertProvenance, records anchor.RegistryReader, fed FederationReader, modelFile []byte) (*Audit, error) {
-	a := &Audit{OK: true}
+// Auditor checks alert provenances with no database, against the chain
+// alone.
+type Auditor struct {
+	// Records is the audit registry every record is anchored in.
+	Records anchor.RegistryReader
+	// Federation is the federation registry; it may be nil only for a
+	// model no round made.
+	Federation FederationReader
+	// ModelFile, when set, is the bytes of the alert's model, checked
+	// against its id.
+	ModelFile []byte
+	// Anchorer, when set, is the account every anchor must have been
+	// written by (the service's key).
+	Anchorer *anchor.Address
+}
+
+// Audit checks doc: every record against its proof and the audit registry
+// (and the anchorer), the alert's model against the model record (and
+// against the model file), every update's hash and site signature, the
+// round's verdicts against the ones the federation registry emitted, the
+// accepted updates' Merkle root against the model record and the
+// registry, and the registry's entry for the model. The error is for a
+// check that could not run (the chain unreachable); a check that ran and
+// failed is in the Audit.
+func (au Auditor) Audit(ctx context.Context, doc AlertProvenance) (*Audit, error) {
+	a := &Audit{OK: true, auditor: au}
 	var alert struct {
 		Type  string `json:"type"`
 		Model struct {
 			ID string `json:"id"`
 		} `json:"model"`
 	}
-	if _, err := a.proven(ctx, records, "alert", doc.Alert); err != nil {
+	if _, err := a.proven(ctx, "alert", doc.Alert); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(doc.Alert.Record, &alert); err != nil || alert.Type != "alert" {
@@ -111,28 +128,29 @@ func AuditProvenance(ctx context.Context, doc AlertProvenance, records anchor.Re
 	m := doc.Model.Model
 	a.check(strings.EqualFold(alert.Model.ID, m.ID), "alert's model",
 		"the alert names model %s; the provenance is of model %s", alert.Model.ID, m.ID)
-	if modelFile != nil {
-		got := hex.EncodeToString(crypto.Keccak256(modelFile))
+	if au.ModelFile != nil {
+		got := hex.EncodeToString(crypto.Keccak256(au.ModelFile))
 		a.check(strings.EqualFold(got, m.ID), "model file", "the file hashes to %s; the alert's model is %s", got, m.ID)
 	}
 	if !doc.Model.Made {
 		a.check(true, "model origin", "model %s was not made by a federated round (uploaded or built in): it has no round to trace", m.ID)
 		return a, nil
 	}
-	if fed == nil {
+	if au.Federation == nil {
 		return nil, fmt.Errorf("model %s was made by round %d: its audit needs the federation registry", m.ID, m.Round)
 	}
 	if doc.Model.Global == nil || doc.Model.Round == nil {
 		a.check(false, "model records", "model %s was made by a round, but the document lacks its global_model or fl_round record", m.ID)
 		return a, nil
 	}
-	return a, a.round(ctx, doc.Model, records, fed)
+	return a, a.round(ctx, doc.Model)
 }
 
 // round checks a round-made model's records and registry entries.
-func (a *Audit) round(ctx context.Context, mp *ModelProvenance, records anchor.RegistryReader, fed FederationReader) error {
+func (a *Audit) round(ctx context.Context, mp *ModelProvenance) error {
+	fed := a.auditor.Federation
 	m := mp.Model
-	if _, err := a.proven(ctx, records, "global_model record", *mp.Global); err != nil {
+	if _, err := a.proven(ctx, "global_model record", *mp.Global); err != nil {
 		return err
 	}
 	var mr ModelRecord
@@ -141,7 +159,7 @@ func (a *Audit) round(ctx context.Context, mp *ModelProvenance, records anchor.R
 		return nil
 	}
 	a.check(strings.EqualFold(mr.ModelID, m.ID), "global_model record", "the record is of model %s; the alert's model is %s", mr.ModelID, m.ID)
-	if _, err := a.proven(ctx, records, "fl_round record", *mp.Round); err != nil {
+	if _, err := a.proven(ctx, "fl_round record", *mp.Round); err != nil {
 		return err
 	}
 	var rr RoundRecord
@@ -161,7 +179,7 @@ func (a *Audit) round(ctx context.Context, mp *ModelProvenance, records anchor.R
 	seen := map[anchor.Hash]bool{}
 	for i, pr := range mp.Updates {
 		what := fmt.Sprintf("update %d", i+1)
-		out, err := a.proven(ctx, records, what, pr)
+		out, err := a.proven(ctx, what, pr)
 		if err != nil {
 			return err
 		}
@@ -254,18 +272,21 @@ func (a *Audit) verdicts(rr RoundRecord, onChain []federated.Verdict) {
 
 // proven checks a record against its proof. It returns the checked proof,
 // nil when the record is not (yet) anchored or does not match.
-func (a *Audit) proven(ctx context.Context, records anchor.RegistryReader, what string, pr ProvenRecord) (*anchor.Proof, error) {
+func (a *Audit) proven(ctx context.Context, what string, pr ProvenRecord) (*anchor.Proof, error) {
 	if pr.Proof == nil || pr.Proof.Status == anchor.StatusPending {
 		a.check(false, what, "not anchored yet: no proof")
 		return nil, nil
 	}
-	out, err := anchor.VerifyOffline(ctx, records, pr.Record, *pr.Proof)
+	out, err := anchor.VerifyOffline(ctx, a.auditor.Records, pr.Record, *pr.Proof)
 	if errors.Is(err, anchor.ErrBadProof) {
 		a.check(false, what, "%v", err)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if a.auditor.Anchorer != nil {
+		out.RequireSubmitter(*a.auditor.Anchorer)
 	}
 	if !a.check(out.Status == anchor.StatusVerified, what, "%s: %s", out.Status, out.Reason) {
 		return nil, nil

@@ -170,7 +170,7 @@ func TestAuditProvenance(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	a, err := coordinator.AuditProvenance(ctx, doc, l.registry(), w.chain, m.File)
+	a, err := coordinator.Auditor{Records: l.registry(), Federation: w.chain, ModelFile: m.File}.Audit(ctx, doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestAuditProvenance(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			d, reg, fed, file := tc.lie()
-			a, err := coordinator.AuditProvenance(ctx, d, reg, fed, file)
+			a, err := coordinator.Auditor{Records: reg, Federation: fed, ModelFile: file}.Audit(ctx, d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,7 +276,7 @@ func TestAuditProvenanceOfAnUploadedModel(t *testing.T) {
 	w := newWorld(t, 1)
 	alert := fmt.Appendf(nil, `{"type":"alert","model":{"id":%q}}`, w.base.ID())
 	doc, l := provenance(t, w, w.base.ID(), alert, nil)
-	a, err := coordinator.AuditProvenance(ctx, roundTrip(t, doc), l.registry(), nil, nil)
+	a, err := coordinator.Auditor{Records: l.registry()}.Audit(ctx, roundTrip(t, doc))
 	if err != nil || !a.OK {
 		t.Fatalf("audit %+v %v", a, err)
 	}

@@ -22,6 +22,7 @@ import (
 type Outbox struct {
 	mu      sync.Mutex
 	locked  bool
+	epoch   anchor.Fence // the latest lease's fence
 	seq     int64
 	records map[anchor.RecordID]*memRecord
 	batches map[uint64]*anchor.Batch
@@ -61,11 +62,16 @@ func (o *Outbox) Add(t testing.TB, body string) anchor.RecordID {
 	return id
 }
 
-type memLease struct{ lost chan struct{} }
+type memLease struct {
+	lost  chan struct{}
+	fence anchor.Fence
+}
 
 func (l *memLease) Lost() <-chan struct{} { return l.lost }
+func (l *memLease) Fence() anchor.Fence   { return l.fence }
 func (l *memLease) Release()              {}
 
+// TryLock takes the lock and a fence one above the last lease's.
 func (o *Outbox) TryLock(context.Context) (anchor.Lease, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -73,7 +79,17 @@ func (o *Outbox) TryLock(context.Context) (anchor.Lease, error) {
 		return nil, anchor.ErrLockHeld
 	}
 	o.locked = true
-	return &memLease{lost: make(chan struct{})}, nil
+	o.epoch++
+	return &memLease{lost: make(chan struct{}), fence: o.epoch}, nil
+}
+
+// fenced returns anchor.ErrLockLost unless f is the latest lease's fence.
+// The caller holds o.mu.
+func (o *Outbox) fenced(f anchor.Fence) error {
+	if f != o.epoch {
+		return fmt.Errorf("%w: lease %d fenced off by lease %d", anchor.ErrLockLost, f, o.epoch)
+	}
+	return nil
 }
 
 func (o *Outbox) Pending(_ context.Context, limit int) ([]anchor.PendingRecord, error) {
@@ -92,9 +108,12 @@ func (o *Outbox) Pending(_ context.Context, limit int) ([]anchor.PendingRecord, 
 	return out, nil
 }
 
-func (o *Outbox) Prepare(_ context.Context, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
+func (o *Outbox) Prepare(_ context.Context, f anchor.Fence, plans []anchor.BatchPlan) ([]anchor.Batch, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return nil, err
+	}
 	var out []anchor.Batch
 	for _, p := range plans {
 		b := anchor.Batch{ID: o.nextID, Mode: p.Mode, Kind: p.Kind, Root: p.Root, LeafCount: len(p.Records), Status: anchor.BatchPrepared}
@@ -109,23 +128,29 @@ func (o *Outbox) Prepare(_ context.Context, plans []anchor.BatchPlan) ([]anchor.
 	return out, nil
 }
 
-func (o *Outbox) MarkSent(_ context.Context, id uint64, s anchor.Sent) error {
+func (o *Outbox) MarkSent(_ context.Context, f anchor.Fence, id uint64, s anchor.Sent) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
 	b := o.batches[id]
-	if b == nil || b.Status == anchor.BatchConfirmed {
+	if b == nil || (b.Status != anchor.BatchPrepared && b.Status != anchor.BatchSent) {
 		return fmt.Errorf("batch %d not open", id)
 	}
 	b.Status, b.HasTx, b.Tx, b.TxNonce = anchor.BatchSent, true, s.Tx, s.Nonce
 	return nil
 }
 
-func (o *Outbox) Confirm(_ context.Context, cs []anchor.Confirmation) error {
+func (o *Outbox) Confirm(_ context.Context, f anchor.Fence, cs []anchor.Confirmation) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
 	for _, c := range cs {
 		b := o.batches[c.BatchID]
-		if b.Status == anchor.BatchConfirmed {
+		if b.Status != anchor.BatchPrepared && b.Status != anchor.BatchSent {
 			continue
 		}
 		b.Status, b.Inclusion, b.HasTx, b.Tx = anchor.BatchConfirmed, c.Inclusion, true, c.Inclusion.Tx
@@ -143,12 +168,71 @@ func (o *Outbox) Unconfirmed(context.Context) ([]anchor.Batch, error) {
 	defer o.mu.Unlock()
 	var out []anchor.Batch
 	for _, b := range o.batches {
-		if b.Status != anchor.BatchConfirmed {
+		if b.Status == anchor.BatchPrepared || b.Status == anchor.BatchSent {
 			out = append(out, *b)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// Confirmed returns confirmed batches below before (0: all), highest id
+// first, without leaves and with record ids only in record mode.
+func (o *Outbox) Confirmed(_ context.Context, before uint64, limit int) ([]anchor.Batch, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []anchor.Batch
+	for _, b := range o.batches {
+		if b.Status == anchor.BatchConfirmed && (before == 0 || b.ID < before) {
+			c := *b
+			c.Leaves = nil
+			if c.Mode != anchor.ModeRecord {
+				c.RecordIDs = nil
+			}
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// Reconfirm replaces a confirmed batch's inclusion.
+func (o *Outbox) Reconfirm(_ context.Context, f anchor.Fence, id uint64, inc anchor.Inclusion) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
+	b := o.batches[id]
+	if b == nil || b.Status != anchor.BatchConfirmed {
+		return fmt.Errorf("batch %d not confirmed", id)
+	}
+	b.Inclusion, b.Tx = inc, inc.Tx
+	return nil
+}
+
+// Orphan marks a confirmed batch orphaned and makes its records pending
+// again.
+func (o *Outbox) Orphan(_ context.Context, f anchor.Fence, id uint64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if err := o.fenced(f); err != nil {
+		return err
+	}
+	b := o.batches[id]
+	if b == nil || b.Status != anchor.BatchConfirmed {
+		return fmt.Errorf("batch %d not confirmed", id)
+	}
+	b.Status = anchor.BatchOrphaned
+	for _, rid := range b.RecordIDs {
+		if r := o.records[rid]; r != nil && r.Status == "anchored" && r.BatchID == id {
+			r.Status, r.BatchID, r.LeafIndex = "pending", 0, 0
+		}
+	}
+	return nil
 }
 
 func (o *Outbox) Record(_ context.Context, id anchor.RecordID) (anchor.StoredRecord, error) {

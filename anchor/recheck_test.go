@@ -1,0 +1,177 @@
+package anchor_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/internal/fakes"
+	"github.com/idsledger/idsledger/internal/testenv"
+)
+
+// reorgSetup anchors n records in one batch on a fresh simulated chain and
+// returns the chain, its registry, the outbox and the hash of the block
+// before the anchor (the fork point for a reorg).
+func reorgSetup(t *testing.T, n int) (*chain.Simulated, *chain.Registry, *fakes.Outbox, common.Hash) {
+	t.Helper()
+	ctx := context.Background()
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	c, err := sim.Open(ctx, &fakes.ChainMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, err := sim.Backend.Client().HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := fakes.NewOutbox()
+	for i := range n {
+		o.Add(t, fmt.Sprintf(`{"i":%d}`, i))
+	}
+	cfg := recheckConfig()
+	cfg.RecheckInterval = -1
+	time.Sleep(2 * cfg.MaxWait)
+	w, err := anchor.NewWorker(o, c.Registry, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUntil(t, w, o, n)
+	if bs := o.Batches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed {
+		t.Fatalf("batches %+v", bs)
+	}
+	return sim, c.Registry, o, parent.Hash()
+}
+
+func recheckConfig() anchor.WorkerConfig {
+	cfg := testConfig(anchor.ModeBatch)
+	cfg.MaxWait = time.Millisecond
+	cfg.RecheckInterval = 20 * time.Millisecond
+	return cfg
+}
+
+// startWorker runs a worker until the test ends, and returns its result
+// channel.
+func startWorker(t *testing.T, o anchor.Outbox, reg anchor.Registry, cfg anchor.WorkerConfig) <-chan error {
+	t.Helper()
+	w, err := anchor.NewWorker(o, reg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done, finished := make(chan error, 1), make(chan struct{})
+	go func() { done <- w.Run(ctx); close(finished) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-finished:
+		case <-time.After(time.Minute):
+			t.Error("worker did not stop")
+		}
+	})
+	return done
+}
+
+// A reorg drops the anchoring transaction for good: the re-check finds the
+// anchor gone from the chain, orphans the batch, and the records, pending
+// meanwhile, are anchored again under a new batch id; every one verifies.
+func TestRecheckReanchorsWhenAReorgDropsTheTransaction(t *testing.T) {
+	ctx := context.Background()
+	const n = 10
+	sim, reg, o, parent := reorgSetup(t, n)
+
+	// The chain goes back to before the anchor, and the transaction is
+	// thrown away (no node holds it), then the chain moves on.
+	if err := sim.Backend.Fork(parent); err != nil {
+		t.Fatal(err)
+	}
+	sim.Backend.Rollback()
+	for range 3 {
+		sim.Backend.Commit()
+	}
+	if _, ok, err := reg.Batch(ctx, 1); ok || err != nil {
+		t.Fatalf("batch 1 still on chain after the reorg: %v", err)
+	}
+
+	startWorker(t, o, reg, recheckConfig())
+	testenv.Eventually(t, time.Minute, "the records anchored again", func() bool {
+		bs := o.Batches()
+		return len(bs) == 2 && bs[0].Status == anchor.BatchOrphaned && bs[1].Status == anchor.BatchConfirmed && o.Count("anchored") == n
+	})
+	verifyAll(t, o, reg)
+	if _, ok, _ := reg.Batch(ctx, 1); ok {
+		t.Fatal("the orphaned batch is on chain")
+	}
+	if b := o.Batches()[1]; b.LeafCount != n {
+		t.Fatalf("new batch %+v", b)
+	}
+}
+
+// A reorg moves the anchoring transaction to another block (it went back
+// to the pool and was mined again): the re-check records the new block.
+func TestRecheckFollowsAMovedTransaction(t *testing.T) {
+	ctx := context.Background()
+	const n = 5
+	sim, reg, o, parent := reorgSetup(t, n)
+	old := o.Batches()[0].Inclusion
+
+	if err := sim.Backend.Fork(parent); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, time.Minute, "the transaction mined again", func() bool {
+		sim.Backend.Commit()
+		b, ok, err := reg.Batch(ctx, 1)
+		return err == nil && ok && b.BlockNumber > 0
+	})
+	moved, ok, err := reg.BatchInclusion(ctx, 1)
+	if err != nil || !ok || moved.BlockHash == old.BlockHash {
+		t.Fatalf("inclusion after the reorg %+v %v %v, before %+v", moved, ok, err, old)
+	}
+
+	startWorker(t, o, reg, recheckConfig())
+	testenv.Eventually(t, time.Minute, "the new block recorded", func() bool {
+		return o.Batches()[0].Inclusion.BlockHash == moved.BlockHash
+	})
+	if bs := o.Batches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed || bs[0].Inclusion.Tx != old.Tx {
+		t.Fatalf("batches %+v", bs)
+	}
+	verifyAll(t, o, reg)
+}
+
+// rebuiltRegistry answers batch reads with another root, as a chain rebuilt
+// with doctored roots would.
+type rebuiltRegistry struct{ anchor.Registry }
+
+func (r rebuiltRegistry) Batch(ctx context.Context, id uint64) (anchor.OnChainBatch, bool, error) {
+	b, ok, err := r.Registry.Batch(ctx, id)
+	b.Root[0] ^= 0xff
+	return b, ok, err
+}
+
+// Another root under a confirmed batch's id stops the worker with
+// ErrChainConflict; nothing is orphaned or anchored again.
+func TestRecheckStopsOnAnotherRoot(t *testing.T) {
+	const n = 5
+	_, reg, o, _ := reorgSetup(t, n)
+	done := startWorker(t, o, rebuiltRegistry{reg}, recheckConfig())
+	select {
+	case err := <-done:
+		if !errors.Is(err, anchor.ErrChainConflict) {
+			t.Fatalf("worker: %v, want ErrChainConflict", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the worker did not stop")
+	}
+	if bs := o.Batches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed || o.Count("anchored") != n {
+		t.Fatalf("batches %+v", bs)
+	}
+}
