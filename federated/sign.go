@@ -3,15 +3,14 @@ package federated
 import (
 	"crypto/ecdsa"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io/fs"
 	"math/big"
-	"os"
-	"path/filepath"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/idsledger/idsledger/secretfile"
 )
 
 // signDomain starts the preimage of SigningDigest.
@@ -104,63 +103,26 @@ func (u *Update) Verify(want common.Address) error {
 
 // LoadOrCreateKey returns the site key stored at path, creating it first
 // when the file does not exist: a fresh secp256k1 key from crypto/rand,
-// written as 64 hex digits (go-ethereum's crypto.SaveECDSA format) with
-// mode 0600, its directory created 0700 if missing. Creation is atomic (a
-// temporary file linked into place), so two processes starting at once end
-// up with the same key. An existing file readable, writable or executable
-// by group or others is refused with ErrKeyFile, as OpenSSH refuses such
+// written as 64 hex digits (go-ethereum's crypto.SaveECDSA format) by
+// secretfile (mode 0600 in a 0700 folder, atomic, so two processes
+// starting at once end up with the same key). An existing file that group
+// or others may access is refused with ErrKeyFile, as OpenSSH refuses such
 // keys: fix its mode, don't loosen this. created reports whether the key
 // is new.
 func LoadOrCreateKey(path string) (key *ecdsa.PrivateKey, created bool, err error) {
-	key, err = loadKey(path)
-	if err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return key, false, err
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrKeyFile, err)
-	}
-	key, err = crypto.GenerateKey()
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: generate: %v", ErrKeyFile, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".site-key-*")
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrKeyFile, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return nil, false, fmt.Errorf("%w: %v", ErrKeyFile, err)
-	}
-	_, werr := fmt.Fprintf(tmp, "%x", crypto.FromECDSA(key))
-	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
-		return nil, false, fmt.Errorf("%w: write %s: %v", ErrKeyFile, tmp.Name(), err)
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
-		if errors.Is(err, fs.ErrExist) { // another process created it first
-			key, err = loadKey(path)
-			return key, false, err
-		}
-		return nil, false, fmt.Errorf("%w: %v", ErrKeyFile, err)
-	}
-	return key, true, nil
-}
-
-func loadKey(path string) (*ecdsa.PrivateKey, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+	b, created, err := secretfile.LoadOrCreate(path, func() ([]byte, error) {
+		k, err := crypto.GenerateKey()
+		if err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w: %v", ErrKeyFile, err)
-	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%w: %s has mode %04o; it must not be accessible to group or others (chmod 600)", ErrKeyFile, path, perm)
-	}
-	key, err := crypto.LoadECDSA(path)
+		return fmt.Appendf(nil, "%x", crypto.FromECDSA(k)), nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrKeyFile, path, err)
+		return nil, false, fmt.Errorf("%w: %v", ErrKeyFile, err)
 	}
-	return key, nil
+	key, err = crypto.HexToECDSA(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %s: %v", ErrKeyFile, path, err)
+	}
+	return key, created, nil
 }

@@ -62,13 +62,16 @@ func isUnavailable(err error) bool {
 		errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || pgconn.SafeToRetry(err)
 }
 
-var passwordInURL = regexp.MustCompile(`(://[^:/@\s]+:)[^@\s]+@`)
+// passwordInURL matches a password in a URL's user info (group 1 keeps
+// what precedes it) or in a password= query parameter (group 2), as libpq
+// URLs allow both.
+var passwordInURL = regexp.MustCompile(`(://[^:/@\s]+:)[^@\s]+@|([?&]password=)[^&\s]+`)
 
 // redactErr removes a password that a connection error may quote from the
 // database URL, so that errors are safe to log.
 func redactErr(err error) error {
 	msg := err.Error()
-	clean := passwordInURL.ReplaceAllString(msg, "${1}xxxxx@")
+	clean := redactPasswords(msg)
 	if clean == msg {
 		return err
 	}
@@ -76,6 +79,14 @@ func redactErr(err error) error {
 }
 
 // Redact returns url with its password replaced, for logging.
-func Redact(url string) string {
-	return passwordInURL.ReplaceAllString(url, "${1}xxxxx@")
+func Redact(url string) string { return redactPasswords(url) }
+
+func redactPasswords(s string) string {
+	return passwordInURL.ReplaceAllStringFunc(s, func(m string) string {
+		sub := passwordInURL.FindStringSubmatch(m)
+		if sub[1] != "" {
+			return sub[1] + "xxxxx@"
+		}
+		return sub[2] + "xxxxx"
+	})
 }

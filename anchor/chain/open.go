@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/secretfile"
 )
 
 // Config says which chain to anchor on and with which key.
@@ -364,37 +364,22 @@ func ParseKey(s string) (*ecdsa.PrivateKey, error) {
 }
 
 // LoadOrCreateKey reads a hex secp256k1 private key from path, or creates
-// one there (mode 0600) when the file does not exist.
+// one there when the file does not exist (secretfile: mode 0600, atomic;
+// a file group or others may access is refused).
 func LoadOrCreateKey(path string) (*ecdsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		k, err := ParseKey(string(b))
+	b, _, err := secretfile.LoadOrCreate(path, func() ([]byte, error) {
+		k, err := crypto.GenerateKey()
 		if err != nil {
-			return nil, fmt.Errorf("key file %s: %w", path, err)
+			return nil, err
 		}
-		return k, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	k, err := crypto.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	data := []byte(hex.EncodeToString(crypto.FromECDSA(k)) + "\n")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		return []byte(hex.EncodeToString(crypto.FromECDSA(k)) + "\n"), nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("key file: %w", err)
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("key file: %w", err)
+	k, err := ParseKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("key file %s: %w", path, err)
 	}
 	return k, nil
 }

@@ -233,7 +233,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(cfg.logLevel)
+	log, err := newLogger(cfg.logLevel, cfg.databaseURL, cfg.ethRPC)
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,7 @@ func runAnchoring(ctx context.Context, s *service) error {
 	}
 	worker.w.Store(w)
 	log.Info("anchoring", "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex(),
-		"endpoint", ch.Endpoint, "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String(),
+		"endpoint", redactURL(ch.Endpoint), "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String(),
 		"confirmations", (&confirmationsFlag{n: cfg.confirmations}).String(), "recheck_interval", cfg.recheckInterval.String())
 	if st, err := ch.Registry.ChainStatus(ctx); err == nil && st.Dev != "" {
 		log.Warn("anchoring on a development chain: whoever runs it (this service, for the embedded chain) can rebuild it with other roots, so its anchors prove nothing against the operator; use --eth-rpc with a chain the operator does not control for independent proofs",

@@ -1,12 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
+	"github.com/idsledger/idsledger/secretfile"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -36,35 +35,18 @@ func webhookKey(cfg serveConfig, log *slog.Logger) (*storage.SecretKey, error) {
 }
 
 // loadOrCreateWebhookKey reads the key at path, or writes a new random one
-// there (mode 0600, its folder 0700) when there is no file. created says
-// which.
+// there (secretfile: mode 0600, its folder 0700, atomic) when there is no
+// file. created says which.
 func loadOrCreateWebhookKey(path string) (k *storage.SecretKey, created bool, err error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		k, err := storage.ParseSecretKey(string(b))
-		if err != nil {
-			return nil, false, fmt.Errorf("webhook key file %s: %w", path, err)
-		}
-		return k, false, nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, fmt.Errorf("webhook key file: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, false, fmt.Errorf("webhook key file: %w", err)
-	}
-	hexKey := storage.GenerateSecretKey()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	b, created, err := secretfile.LoadOrCreate(path, func() ([]byte, error) {
+		return []byte(storage.GenerateSecretKey() + "\n"), nil
+	})
 	if err != nil {
 		return nil, false, fmt.Errorf("webhook key file: %w", err)
 	}
-	if _, err := f.Write([]byte(hexKey + "\n")); err != nil {
-		f.Close()
+	k, err = storage.ParseSecretKey(string(b))
+	if err != nil {
 		return nil, false, fmt.Errorf("webhook key file %s: %w", path, err)
 	}
-	if err := f.Close(); err != nil {
-		return nil, false, fmt.Errorf("webhook key file %s: %w", path, err)
-	}
-	k, err = storage.ParseSecretKey(hexKey)
-	return k, true, err
+	return k, created, nil
 }
