@@ -63,7 +63,8 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"contracts":  {},
 		"migrations": {},
 		"ingest":     {"anchor", "detector"},
-		"federated":  {"detector"},
+		"federated":  {"detector", "secretfile"},
+		"secretfile": {},
 		"webhook":    {"anchor", "ingest", "migrations", "storage"},
 	}
 	for _, p := range pkgs {
