@@ -17,7 +17,8 @@ build:
 run: build
 	@scripts/run.sh
 
-# Stops the private PostgreSQL cluster started by `make run`.
+# Stops the private PostgreSQL cluster started by `make run` and says so
+# (the service itself runs in the foreground of `make run`: Ctrl-C stops it).
 stop:
 	@scripts/pgdev.sh stop $(DATA)/postgres
 
@@ -32,6 +33,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go') 2>/dev/null); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags integration ./...
+	$(GO) tool staticcheck -tags integration ./...
 
 # Compiles contracts/*.sol with solc-js (pinned, from npm) into contracts/build.
 contracts:

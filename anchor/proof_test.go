@@ -3,6 +3,7 @@ package anchor
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -200,5 +201,19 @@ func BenchmarkInclusionProof(b *testing.B) {
 		if _, err := tree.InclusionProof(1234); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Addresses are written in one form, EIP-55's checksummed one, and read in
+// any case.
+func TestHexAddressIsEIP55(t *testing.T) {
+	const want = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed" // EIP-55's own example
+	var a HexAddress
+	if err := a.UnmarshalText([]byte(strings.ToLower(want))); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.MarshalText()
+	if err != nil || string(got) != want {
+		t.Fatalf("MarshalText = %s %v, want %s", got, err, want)
 	}
 }

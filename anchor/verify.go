@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/google/uuid"
@@ -62,8 +63,10 @@ func (h *HexHash) UnmarshalText(b []byte) error {
 type HexAddress Address
 
 // MarshalText implements encoding.TextMarshaler.
+// It writes the EIP-55 checksummed form, the one every address idsledger
+// prints takes.
 func (a HexAddress) MarshalText() ([]byte, error) {
-	return []byte("0x" + hex.EncodeToString(a[:])), nil
+	return []byte(common.Address(a).Hex()), nil
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler.

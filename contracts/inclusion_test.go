@@ -21,9 +21,7 @@ func bigU(v uint64) *big.Int { return new(big.Int).SetUint64(v) }
 
 func toArrays(hashes []anchor.Hash) [][32]byte {
 	out := make([][32]byte, len(hashes))
-	for i, h := range hashes {
-		out[i] = h
-	}
+	copy(out, hashes)
 	return out
 }
 

@@ -510,13 +510,6 @@ func (m *BiLSTM) checkLabeled(l Labeled) error {
 	return nil
 }
 
-func nnOr(v, def int) int {
-	if v <= 0 {
-		return def
-	}
-	return v
-}
-
 func nnFloat32(w []float64) []float32 {
 	out := make([]float32, len(w))
 	for i, v := range w {

@@ -220,11 +220,9 @@ func TestFederatedRoundEndToEnd(t *testing.T) {
 		t.Errorf("the boosted update passed the divergence band: %+v (band %d)", ev.Verdicts[4], ev.DivergenceBand)
 	}
 	var cs []Contribution
-	repList := make([]uint16, 0)
 	for i, v := range ev.Verdicts {
 		if v.Accepted {
 			cs = append(cs, Contribution{Site: v.Site, Delta: deltas[i], Samples: 96})
-			repList = append(repList, reps[v.Site])
 		}
 	}
 	if len(cs) != 4 {

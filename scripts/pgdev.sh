@@ -124,10 +124,15 @@ start() {
 }
 
 stop() {
-  PGBIN=$(find_bin) || return 0
-  [ -d "$dir/data" ] || return 0
+  PGBIN=$(find_bin) || { echo "pgdev: PostgreSQL is not installed; nothing to stop" >&2; return 0; }
+  [ -d "$dir/data" ] || { echo "pgdev: no private PostgreSQL cluster in $dir; nothing to stop" >&2; return 0; }
   PGUSER_OS=postgres
-  as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+  if running; then
+    as_pg "$PGBIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    echo "pgdev: stopped the private PostgreSQL cluster in $dir (its data stays; make clean removes it)" >&2
+  else
+    echo "pgdev: the private PostgreSQL cluster in $dir is not running" >&2
+  fi
 }
 
 case "$cmd" in

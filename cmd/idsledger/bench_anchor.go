@@ -68,7 +68,7 @@ func runBenchAnchor(ctx context.Context, args []string) error {
 	inFlight := fs.Int("in-flight", 64, "transactions sent before waiting for them (record mode)")
 	interval := fs.Duration("interval", time.Second, "batch time limit during the latency phase")
 	rate := fs.Float64("rate", 2000, "records per second fed during the latency phase")
-	latencySeconds := fs.Duration("latency-duration", 5*time.Second, "length of the latency phase (0 skips it)")
+	latencyFor := fs.Duration("latency-duration", 5*time.Second, "length of the latency phase (0 skips it)")
 	verifyN := fs.Int("verify", 2000, "records verified to measure verification latency (0 skips it)")
 	gasSweep := fs.String("gas-sizes", "1,16,256,1024,4096", "batch sizes whose gas per record is measured (batch mode; empty skips)")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of a summary")
@@ -170,8 +170,8 @@ func runBenchAnchor(ctx context.Context, args []string) error {
 	res.GasPerRecord = float64(gas.Load()) / float64(anchored.Load())
 
 	// Phase 2: latency at a steady arrival rate with the batch interval.
-	if *latencySeconds > 0 && *rate > 0 {
-		n, err := latencyPhase(ctx, db.Pool, out, c.Registry, base, *interval, *rate, *latencySeconds, &res)
+	if *latencyFor > 0 && *rate > 0 {
+		n, err := latencyPhase(ctx, db.Pool, out, c.Registry, base, *interval, *rate, *latencyFor, &res)
 		if err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func runVerify(ctx context.Context, args []string) error {
 	}
 	want := common.HexToAddress(*registry)
 	if common.Address(p.Registry) != want {
-		return fmt.Errorf("the proof names registry %x, not the trusted %s", p.Registry, want.Hex())
+		return fmt.Errorf("the proof names registry %s, not the trusted %s", common.Address(p.Registry).Hex(), want.Hex())
 	}
 
 	client, err := ethclient.DialContext(ctx, *rpcURL)
@@ -119,8 +119,8 @@ func runVerify(ctx context.Context, args []string) error {
 		}
 		return fmt.Errorf("%w: --require-final: the anchor is in the chain, but %s", errNotVerified, why)
 	}
-	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d of registry %x on chain %d\n",
-		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, out.Registry, out.ChainID)
+	fmt.Fprintf(os.Stderr, "verified: record %s is leaf %d of %d in batch %d of registry %s on chain %d\n",
+		out.RecordID, out.LeafIndex, out.LeafCount, out.BatchID, common.Address(out.Registry).Hex(), out.ChainID)
 	return nil
 }
 
