@@ -88,7 +88,7 @@ func TestStalledFormerHolderCannotWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	runUntil(t, second, o, n)
-	batches := len(o.Batches())
+	batches := len(o.AllBatches())
 
 	// The first wakes up with the records it read, now anchored.
 	close(stall.release)
@@ -97,14 +97,14 @@ func TestStalledFormerHolderCannotWrite(t *testing.T) {
 	case stopped = <-done:
 	case <-time.After(10 * time.Second):
 	}
-	if got := len(o.Batches()); got != batches {
+	if got := len(o.AllBatches()); got != batches {
 		t.Fatalf("%d batches after the stale worker woke, %d before: it prepared records anchored already", got, batches)
 	}
 	if !errors.Is(stopped, anchor.ErrLockLost) {
 		t.Fatalf("the first worker: %v, want ErrLockLost", stopped)
 	}
 	leaves := 0
-	for _, b := range o.Batches() {
+	for _, b := range o.AllBatches() {
 		leaves += b.LeafCount
 		if _, ok, err := reg.Batch(ctx, b.ID); !ok || err != nil {
 			t.Fatalf("batch %d not on chain: %v", b.ID, err)

@@ -46,7 +46,7 @@ func reorgSetup(t *testing.T, n int) (*chain.Simulated, *chain.Registry, *fakes.
 		t.Fatal(err)
 	}
 	runUntil(t, w, o, n)
-	if bs := o.Batches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed {
+	if bs := o.AllBatches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed {
 		t.Fatalf("batches %+v", bs)
 	}
 	return sim, c.Registry, o, parent.Hash()
@@ -104,14 +104,14 @@ func TestRecheckReanchorsWhenAReorgDropsTheTransaction(t *testing.T) {
 
 	startWorker(t, o, reg, recheckConfig())
 	testenv.Eventually(t, time.Minute, "the records anchored again", func() bool {
-		bs := o.Batches()
+		bs := o.AllBatches()
 		return len(bs) == 2 && bs[0].Status == anchor.BatchOrphaned && bs[1].Status == anchor.BatchConfirmed && o.Count("anchored") == n
 	})
 	verifyAll(t, o, reg)
 	if _, ok, _ := reg.Batch(ctx, 1); ok {
 		t.Fatal("the orphaned batch is on chain")
 	}
-	if b := o.Batches()[1]; b.LeafCount != n {
+	if b := o.AllBatches()[1]; b.LeafCount != n {
 		t.Fatalf("new batch %+v", b)
 	}
 }
@@ -122,7 +122,7 @@ func TestRecheckFollowsAMovedTransaction(t *testing.T) {
 	ctx := context.Background()
 	const n = 5
 	sim, reg, o, parent := reorgSetup(t, n)
-	old := o.Batches()[0].Inclusion
+	old := o.AllBatches()[0].Inclusion
 
 	if err := sim.Backend.Fork(parent); err != nil {
 		t.Fatal(err)
@@ -139,9 +139,9 @@ func TestRecheckFollowsAMovedTransaction(t *testing.T) {
 
 	startWorker(t, o, reg, recheckConfig())
 	testenv.Eventually(t, time.Minute, "the new block recorded", func() bool {
-		return o.Batches()[0].Inclusion.BlockHash == moved.BlockHash
+		return o.AllBatches()[0].Inclusion.BlockHash == moved.BlockHash
 	})
-	if bs := o.Batches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed || bs[0].Inclusion.Tx != old.Tx {
+	if bs := o.AllBatches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed || bs[0].Inclusion.Tx != old.Tx {
 		t.Fatalf("batches %+v", bs)
 	}
 	verifyAll(t, o, reg)
@@ -171,7 +171,7 @@ func TestRecheckStopsOnAnotherRoot(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the worker did not stop")
 	}
-	if bs := o.Batches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed || o.Count("anchored") != n {
+	if bs := o.AllBatches(); len(bs) != 1 || bs[0].Status != anchor.BatchConfirmed || o.Count("anchored") != n {
 		t.Fatalf("batches %+v", bs)
 	}
 }

@@ -207,6 +207,9 @@ type RecordSource interface {
 	Record(ctx context.Context, id RecordID) (StoredRecord, error)
 	// Batch returns one batch row with its leaves, or ErrNotFound.
 	Batch(ctx context.Context, id uint64) (Batch, error)
+	// Batches lists batch rows without their leaves and record ids,
+	// newest first.
+	Batches(ctx context.Context, f BatchFilter) ([]Batch, error)
 	// BatchRecords returns every record that record_anchors places in the
 	// batch, in leaf index order.
 	BatchRecords(ctx context.Context, id uint64) ([]StoredRecord, error)
@@ -519,6 +522,20 @@ func (v *Verifier) VerifyOffline(ctx context.Context, body []byte, p Proof) (*Pr
 // Batch returns a batch row as the database holds it, or ErrNotFound.
 func (v *Verifier) Batch(ctx context.Context, id uint64) (Batch, error) {
 	return v.src.Batch(ctx, id)
+}
+
+// BatchFilter selects batches to list: those before batch id Before (0:
+// from the newest), of Status ("" any), at most Limit (default 100, at
+// most 1000).
+type BatchFilter struct {
+	Before uint64
+	Status BatchStatus
+	Limit  int
+}
+
+// Batches lists batches newest first, without their leaves and record ids.
+func (v *Verifier) Batches(ctx context.Context, f BatchFilter) ([]Batch, error) {
+	return v.src.Batches(ctx, f)
 }
 
 // Audit recomputes a batch's root from the record rows in the database and

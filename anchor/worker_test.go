@@ -167,7 +167,7 @@ func TestWorkerAnchorsEveryRecordOnce(t *testing.T) {
 			verifyAll(t, o, reg)
 			if mode == anchor.ModeBatch {
 				// 150 records at 64 per batch: 64, 64, then 22 after MaxWait.
-				if n := len(o.Batches()); n != 3 {
+				if n := len(o.AllBatches()); n != 3 {
 					t.Fatalf("%d batches, want 3", n)
 				}
 			}
@@ -227,7 +227,7 @@ func TestWorkerRecoversFromCrash(t *testing.T) {
 			}
 			runUntil(t, w2, o, 10)
 			verifyAll(t, o, reg)
-			for _, b := range o.Batches() {
+			for _, b := range o.AllBatches() {
 				if b.Mode == anchor.ModeBatch {
 					if _, ok, _ := reg.Batch(ctx, b.ID); !ok {
 						t.Fatalf("batch %d not on chain", b.ID)

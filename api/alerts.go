@@ -51,6 +51,8 @@ type RecordVerifier interface {
 	Audit(ctx context.Context, batchID uint64) (*anchor.AuditReport, error)
 	// Batch returns a batch row, or anchor.ErrNotFound.
 	Batch(ctx context.Context, id uint64) (anchor.Batch, error)
+	// Batches lists batch rows newest first, without their record ids.
+	Batches(ctx context.Context, f anchor.BatchFilter) ([]anchor.Batch, error)
 }
 
 // alertStore returns the alert store, or answers 503 when the server was
@@ -520,7 +522,7 @@ type batchView struct {
 	Root        anchor.HexHash  `json:"root"`
 	LeafCount   int             `json:"leaf_count"`
 	Status      string          `json:"status"`
-	RecordIDs   []string        `json:"record_ids"`
+	RecordIDs   []string        `json:"record_ids,omitempty"`
 	TxHash      *anchor.HexHash `json:"tx_hash,omitempty"`
 	BlockNumber uint64          `json:"block_number,omitempty"`
 	BlockHash   *anchor.HexHash `json:"block_hash,omitempty"`
@@ -556,11 +558,18 @@ func (s *Server) getBatch(c *gin.Context) {
 		s.abortVerify(c, err)
 		return
 	}
-	out := batchView{ID: b.ID, Mode: b.Mode, Kind: b.Kind, Root: anchor.HexHash(b.Root), LeafCount: b.LeafCount,
-		Status: string(b.Status), RecordIDs: make([]string, len(b.RecordIDs))}
+	out := viewBatch(b)
+	out.RecordIDs = make([]string, len(b.RecordIDs))
 	for i, r := range b.RecordIDs {
 		out.RecordIDs[i] = uuid.UUID(r).String()
 	}
+	c.JSON(http.StatusOK, out)
+}
+
+// viewBatch is a batch as the API shows it, record ids aside.
+func viewBatch(b anchor.Batch) batchView {
+	out := batchView{ID: b.ID, Mode: b.Mode, Kind: b.Kind, Root: anchor.HexHash(b.Root), LeafCount: b.LeafCount,
+		Status: string(b.Status)}
 	if b.HasTx {
 		tx := anchor.HexHash(b.Tx)
 		out.TxHash = &tx
@@ -570,7 +579,62 @@ func (s *Server) getBatch(c *gin.Context) {
 		bt := b.Inclusion.BlockTime
 		out.BlockNumber, out.BlockHash, out.BlockTime, out.GasUsed = b.Inclusion.BlockNumber, &bh, &bt, b.Inclusion.GasUsed
 	}
-	c.JSON(http.StatusOK, out)
+	return out
+}
+
+// listBatches is GET /v1/batches: batches newest first, filtered by
+// status, paged with the cursor of the previous page (the last id it
+// listed); record ids are in GET /v1/batches/{id}.
+func (s *Server) listBatches(c *gin.Context) {
+	q := c.Request.URL.Query()
+	var bad []ItemError
+	for name := range q {
+		if name != "status" && name != "limit" && name != "cursor" {
+			bad = append(bad, ItemError{Pointer: "?" + name, Detail: "unknown parameter (status, limit, cursor)"})
+		}
+	}
+	f := anchor.BatchFilter{Limit: 50, Status: anchor.BatchStatus(q.Get("status"))}
+	switch f.Status {
+	case "", anchor.BatchPrepared, anchor.BatchSent, anchor.BatchConfirmed, anchor.BatchOrphaned:
+	default:
+		bad = append(bad, ItemError{Pointer: "?status", Detail: "prepared, sent, confirmed or orphaned"})
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := parseSmallInt(v, 1, 500)
+		if err != nil {
+			bad = append(bad, ItemError{Pointer: "?limit", Detail: err.Error()})
+		}
+		f.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 63)
+		if err != nil || n == 0 {
+			bad = append(bad, ItemError{Pointer: "?cursor", Detail: "the next_cursor of a previous page"})
+		}
+		f.Before = n
+	}
+	if len(bad) > 0 {
+		abort(c, probBadRequest, "the batch listing's parameters are invalid", bad...)
+		return
+	}
+	v, ok := s.verifier(c)
+	if !ok {
+		return
+	}
+	batches, err := v.Batches(c.Request.Context(), f)
+	if err != nil {
+		s.abortVerify(c, err)
+		return
+	}
+	p := page[batchView]{Items: make([]batchView, len(batches))}
+	for i, b := range batches {
+		p.Items[i] = viewBatch(b)
+	}
+	if len(batches) == f.Limit {
+		next := strconv.FormatUint(batches[len(batches)-1].ID, 10)
+		p.NextCursor = &next
+	}
+	c.JSON(http.StatusOK, p)
 }
 
 // auditBatch is GET /v1/batches/{id}/audit.

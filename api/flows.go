@@ -39,13 +39,14 @@ type IngestResponse struct {
 	Alerts   int             `json:"alerts"`
 	// ByClass counts accepted flows by predicted class.
 	ByClass map[string]int `json:"by_class"`
-	// Verdicts has one entry per accepted flow, in request order; it is
-	// omitted (Summarized true) when there are more than the server's
-	// verdict limit, and AlertIDs then lists the alerts raised.
-	Verdicts   []ingest.Verdict `json:"verdicts,omitempty"`
-	Summarized bool             `json:"summarized,omitempty"`
-	AlertIDs   []uuid.UUID      `json:"alert_ids,omitempty"`
-	Errors     []FlowError      `json:"errors"`
+	// Verdicts are the accepted flows' verdicts in request order, as many
+	// as ?verdicts= asks: every one (all, the default), those that raised
+	// an alert (alerts), or none. Each names its record's index, so the
+	// flow-to-alert mapping is kept at every level.
+	Verdicts []ingest.Verdict `json:"verdicts"`
+	// AlertIDs lists every alert raised, in request order.
+	AlertIDs []uuid.UUID `json:"alert_ids"`
+	Errors   []FlowError `json:"errors"`
 }
 
 // ingestFlows is POST /v1/flows: the HTTP edge of ingest.Ingester.
@@ -71,6 +72,11 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	}
 	if err := submitter.Claim(sensor); err != nil {
 		abortIngest(c, err, nil)
+		return
+	}
+	detail := c.DefaultQuery("verdicts", "all")
+	if detail != "all" && detail != "alerts" && detail != "none" {
+		abort(c, probBadRequest, "verdicts: want all, alerts or none", ItemError{Pointer: "?verdicts", Detail: "unknown value"})
 		return
 	}
 	tm := startTiming(c)
@@ -102,11 +108,10 @@ func (s *Server) ingestFlows(c *gin.Context) {
 	resp := IngestResponse{
 		Model: res.Model, Schema: res.Schema, Received: res.Received, Accepted: len(res.Verdicts),
 		Rejected: len(res.Errors), Alerts: len(res.AlertIDs), ByClass: res.ByClass, Errors: flowErrors(res.Errors),
+		Verdicts: verdicts(res.Verdicts, detail), AlertIDs: res.AlertIDs,
 	}
-	if len(res.Verdicts) > s.verdictLimit() {
-		resp.Summarized, resp.AlertIDs = true, res.AlertIDs
-	} else {
-		resp.Verdicts = res.Verdicts
+	if resp.AlertIDs == nil {
+		resp.AlertIDs = []uuid.UUID{}
 	}
 	tm.header(c)
 	c.JSON(http.StatusOK, resp)
@@ -223,9 +228,22 @@ func (s *Server) maxFlows() int {
 	return 10000
 }
 
-func (s *Server) verdictLimit() int {
-	if s.cfg.VerdictLimit > 0 {
-		return s.cfg.VerdictLimit
+// verdicts keeps the verdicts ?verdicts=detail asks for.
+func verdicts(all []ingest.Verdict, detail string) []ingest.Verdict {
+	switch detail {
+	case "none":
+		return []ingest.Verdict{}
+	case "alerts":
+		out := []ingest.Verdict{}
+		for _, v := range all {
+			if v.AlertID != nil {
+				out = append(out, v)
+			}
+		}
+		return out
 	}
-	return 1000
+	if all == nil {
+		return []ingest.Verdict{}
+	}
+	return all
 }

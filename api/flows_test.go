@@ -148,21 +148,35 @@ func TestIngestWithoutModelIs503(t *testing.T) {
 	}
 }
 
-// Large batches get a summary instead of per-flow verdicts.
-func TestIngestSummaryForLargeBatches(t *testing.T) {
+// The answer keeps one shape whatever the batch: ?verdicts=all (the
+// default) lists every accepted flow's verdict, alerts those that raised an
+// alert, none none; alert_ids lists every alert at each level, and a
+// verdict always names its record, so no level loses the flow-to-alert
+// mapping. (It used to switch silently to a summary without verdicts above
+// 1,000 flows.)
+func TestIngestVerdictDetail(t *testing.T) {
 	env := newEnv(t, true)
-	env.srv.cfg.VerdictLimit = 50
-	var resp IngestResponse
-	env.decode(env.do(storage.RoleIngest, http.MethodPost, "/v1/flows", "text/csv", readFlowsCSV(t)), http.StatusOK, &resp)
-	if !resp.Summarized || resp.Verdicts != nil || len(resp.AlertIDs) != resp.Alerts || resp.Alerts == 0 {
-		t.Fatalf("summary: summarized %v verdicts %d alert ids %d alerts %d", resp.Summarized, len(resp.Verdicts), len(resp.AlertIDs), resp.Alerts)
+	body := readFlowsCSV(t)
+	got := map[string]IngestResponse{}
+	for _, detail := range []string{"all", "alerts", "none"} {
+		var resp IngestResponse
+		env.decode(env.do(storage.RoleIngest, http.MethodPost, "/v1/flows?verdicts="+detail, "text/csv", body), http.StatusOK, &resp)
+		if resp.Alerts == 0 || len(resp.AlertIDs) != resp.Alerts || resp.Verdicts == nil {
+			t.Fatalf("%s: alerts %d, alert ids %d, verdicts %v", detail, resp.Alerts, len(resp.AlertIDs), resp.Verdicts == nil)
+		}
+		got[detail] = resp
 	}
-	total := 0
-	for _, n := range resp.ByClass {
-		total += n
+	all, alerts, none := got["all"], got["alerts"], got["none"]
+	if len(all.Verdicts) != all.Accepted || len(none.Verdicts) != 0 || len(alerts.Verdicts) != alerts.Alerts {
+		t.Fatalf("verdicts: all %d of %d accepted, alerts %d of %d alerts, none %d", len(all.Verdicts), all.Accepted, len(alerts.Verdicts), alerts.Alerts, len(none.Verdicts))
 	}
-	if total != 200 {
-		t.Fatalf("by_class sums to %d", total)
+	for i, v := range alerts.Verdicts {
+		if v.AlertID == nil || *v.AlertID != alerts.AlertIDs[i] {
+			t.Fatalf("alert verdict %d does not name alert %s: %+v", i, alerts.AlertIDs[i], v)
+		}
+	}
+	if w := env.do(storage.RoleIngest, http.MethodPost, "/v1/flows?verdicts=some", "text/csv", body); w.Code != http.StatusBadRequest || !isProblem(w) {
+		t.Fatalf("verdicts=some: %d", w.Code)
 	}
 }
 

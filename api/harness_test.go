@@ -104,6 +104,10 @@ func (f *fakeVerifier) Batch(ctx context.Context, id uint64) (anchor.Batch, erro
 	return anchor.Batch{}, anchor.ErrNotFound
 }
 
+func (f *fakeVerifier) Batches(ctx context.Context, _ anchor.BatchFilter) ([]anchor.Batch, error) {
+	return nil, nil
+}
+
 // anchorAll marks every record anchored at its current body.
 func (f *fakeVerifier) anchorAll(t testing.TB) {
 	rows, err := f.db.Pool.Query(context.Background(), `SELECT id, leaf_hash FROM records`)

@@ -45,10 +45,8 @@ type Config struct {
 	// Version is reported by /healthz.
 	Version string
 	// MaxFlowsPerRequest caps the flow records of one POST /v1/flows
-	// (default 10000); VerdictLimit is the most flows whose verdicts are
-	// listed one by one in its answer (default 1000; above it, a summary).
+	// (default 10000).
 	MaxFlowsPerRequest int
-	VerdictLimit       int
 	// StreamPoll is how often GET /v1/alerts/stream looks for new alerts
 	// (default 1 s); StreamKeyCheck how often it checks that the caller's
 	// key is still live (default 5 s; a revoked key's streams end);
@@ -234,6 +232,7 @@ func (s *Server) routeTable() []Route {
 		{Method: http.MethodGet, Path: "/v1/alerts/:id/proof", Roles: analystRoles, handler: s.alertProof},
 		{Method: http.MethodGet, Path: "/v1/alerts/:id/verify", Roles: analystRoles, handler: s.verifyAlert},
 		{Method: http.MethodPost, Path: "/v1/verify", Roles: analystRoles, handler: s.verifyRecord},
+		{Method: http.MethodGet, Path: "/v1/batches", Roles: analystRoles, handler: s.listBatches},
 		{Method: http.MethodGet, Path: "/v1/batches/:id", Roles: analystRoles, handler: s.getBatch},
 		{Method: http.MethodGet, Path: "/v1/batches/:id/audit", Roles: analystRoles, handler: s.auditBatch},
 		{Method: http.MethodGet, Path: "/v1/reports/summary", Roles: analystRoles, handler: s.summaryReport},

@@ -462,8 +462,13 @@ func (o *Outbox) Orphan(ctx context.Context, f anchor.Fence, batchID uint64) err
 	})
 }
 
-const batchColumns = `id, mode, kind, root, leaf_count, status, leaves, record_ids,
+// batchHeadColumns are a batch row's columns but its leaves and record ids;
+// batchColumns are all of them.
+const (
+	batchHeadColumns = `id, mode, kind, root, leaf_count, status,
 	tx_hash, tx_nonce, block_number, block_hash, block_time, gas_used`
+	batchColumns = batchHeadColumns + `, leaves, record_ids`
+)
 
 // Unconfirmed implements anchor.Outbox.
 func (o *Outbox) Unconfirmed(ctx context.Context) ([]anchor.Batch, error) {
@@ -490,32 +495,49 @@ func (o *Outbox) Batch(ctx context.Context, id uint64) (anchor.Batch, error) {
 }
 
 func scanBatch(row pgx.CollectableRow) (anchor.Batch, error) {
+	var leaves, ids []byte
+	b, err := scanBatchRow(row, &leaves, &ids)
+	if err != nil {
+		return b, err
+	}
+	if len(leaves) != 32*b.LeafCount || len(ids) != 16*b.LeafCount {
+		return b, fmt.Errorf("batch %d: malformed leaves or record ids", b.ID)
+	}
+	b.Leaves = make([]anchor.Hash, b.LeafCount)
+	b.RecordIDs = make([]anchor.RecordID, b.LeafCount)
+	for i := range b.Leaves {
+		b.Leaves[i] = anchor.Hash(leaves[32*i : 32*i+32])
+		b.RecordIDs[i] = anchor.RecordID(ids[16*i : 16*i+16])
+	}
+	return b, nil
+}
+
+// scanBatchHead scans a row of batchHeadColumns: a batch without its
+// leaves and record ids.
+func scanBatchHead(row pgx.CollectableRow) (anchor.Batch, error) { return scanBatchRow(row) }
+
+// scanBatchRow scans batchHeadColumns, then into extra.
+func scanBatchRow(row pgx.CollectableRow, extra ...any) (anchor.Batch, error) {
 	var (
 		b                 anchor.Batch
 		id                int64
 		mode, status      string
 		kind              int16
-		root, leaves, ids []byte
+		root              []byte
 		txHash, blockHash []byte
 		nonce, num, gas   *int64
 		blockTime         *time.Time
 		leafCount         int32
 	)
-	if err := row.Scan(&id, &mode, &kind, &root, &leafCount, &status, &leaves, &ids,
-		&txHash, &nonce, &num, &blockHash, &blockTime, &gas); err != nil {
+	if err := row.Scan(append([]any{&id, &mode, &kind, &root, &leafCount, &status,
+		&txHash, &nonce, &num, &blockHash, &blockTime, &gas}, extra...)...); err != nil {
 		return b, err
 	}
-	if len(root) != 32 || len(leaves) != 32*int(leafCount) || len(ids) != 16*int(leafCount) {
-		return b, fmt.Errorf("batch %d: malformed root, leaves or record ids", id)
+	if len(root) != 32 {
+		return b, fmt.Errorf("batch %d: malformed root", id)
 	}
 	b.ID, b.Mode, b.Kind, b.LeafCount, b.Status = uint64(id), anchor.Mode(mode), uint8(kind), int(leafCount), anchor.BatchStatus(status)
 	b.Root = anchor.Hash(root)
-	b.Leaves = make([]anchor.Hash, leafCount)
-	b.RecordIDs = make([]anchor.RecordID, leafCount)
-	for i := range b.Leaves {
-		b.Leaves[i] = anchor.Hash(leaves[32*i : 32*i+32])
-		b.RecordIDs[i] = anchor.RecordID(ids[16*i : 16*i+16])
-	}
 	if len(txHash) == 32 {
 		b.HasTx, b.Tx = true, anchor.Hash(txHash)
 		b.Inclusion.Tx = b.Tx
@@ -536,6 +558,22 @@ func scanBatch(row pgx.CollectableRow) (anchor.Batch, error) {
 		b.Inclusion.GasUsed = uint64(*gas)
 	}
 	return b, nil
+}
+
+// Batches lists batches without their leaves and record ids, newest first
+// (by id), as f says. It implements anchor.RecordSource.
+func (o *Outbox) Batches(ctx context.Context, f anchor.BatchFilter) ([]anchor.Batch, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	q := `SELECT ` + batchHeadColumns + ` FROM anchor_batches WHERE ($1 = 0 OR id < $1) AND ($2 = '' OR status = $2) ORDER BY id DESC LIMIT $3`
+	rows, err := o.pool.Query(ctx, q, int64(f.Before), string(f.Status), limit)
+	if err != nil {
+		return nil, classify(err)
+	}
+	out, err := pgx.CollectRows(rows, scanBatchHead)
+	return out, classify(err)
 }
 
 const recordColumns = `r.id, r.kind, r.body,

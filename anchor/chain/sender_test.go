@@ -224,7 +224,7 @@ func TestStuckTransactionIsReplaced(t *testing.T) {
 	}()
 	batch := func() anchor.Batch {
 		t.Helper()
-		bs := o.Batches()
+		bs := o.AllBatches()
 		if len(bs) != 1 {
 			return anchor.Batch{}
 		}

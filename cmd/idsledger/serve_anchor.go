@@ -65,6 +65,14 @@ func (l *lateVerifier) Batch(ctx context.Context, id uint64) (anchor.Batch, erro
 	return v.Batch(ctx, id)
 }
 
+func (l *lateVerifier) Batches(ctx context.Context, f anchor.BatchFilter) ([]anchor.Batch, error) {
+	v, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return v.Batches(ctx, f)
+}
+
 // lateWorker lets request handlers wake the anchoring worker once it exists.
 type lateWorker struct{ w atomic.Pointer[anchor.Worker] }
 

@@ -300,8 +300,8 @@ func (o *Outbox) IDs() []anchor.RecordID {
 	return ids
 }
 
-// Batches returns a copy of every batch row, lowest id first.
-func (o *Outbox) Batches() []anchor.Batch {
+// AllBatches returns a copy of every batch row, lowest id first.
+func (o *Outbox) AllBatches() []anchor.Batch {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	out := make([]anchor.Batch, 0, len(o.batches))
@@ -310,6 +310,26 @@ func (o *Outbox) Batches() []anchor.Batch {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// Batches implements anchor.RecordSource: newest first, without leaves and
+// record ids.
+func (o *Outbox) Batches(_ context.Context, f anchor.BatchFilter) ([]anchor.Batch, error) {
+	all := o.AllBatches()
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var out []anchor.Batch
+	for i := len(all) - 1; i >= 0 && len(out) < limit; i-- {
+		b := all[i]
+		if (f.Before != 0 && b.ID >= f.Before) || (f.Status != "" && b.Status != f.Status) {
+			continue
+		}
+		b.Leaves, b.RecordIDs = nil, nil
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 // Tamper replaces a record's stored body, as someone editing the row would.
