@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -55,7 +56,10 @@ func (s *Server) federation(c *gin.Context) (*federationParts, bool) {
 // abortFederation maps a coordinator error to a problem.
 func abortFederation(c *gin.Context, err error) {
 	switch {
-	case errors.Is(err, coordinator.ErrNotASite), errors.Is(err, coordinator.ErrSiteMismatch):
+	case errors.Is(err, coordinator.ErrNotASite):
+		abort(c, probForbidden, err.Error()+": an admin enrolls the site's address with this key's id (POST /v1/fl/sites with address and key_id; "+
+			"idsledger fl-node prints both on its first run)")
+	case errors.Is(err, coordinator.ErrSiteMismatch):
 		abort(c, probForbidden, err.Error())
 	case errors.Is(err, coordinator.ErrNoValidation), errors.Is(err, coordinator.ErrInvalid),
 		errors.Is(err, federated.ErrNotFederable), errors.Is(err, federated.ErrPolicy), errors.Is(err, federated.ErrThresholds):
@@ -126,6 +130,30 @@ func (s *Server) flTask(c *gin.Context) {
 	c.JSON(http.StatusOK, view)
 }
 
+// flSiteStatus is GET /v1/fl/site: the key's site, its standing and how
+// its updates of the last rounds were judged.
+func (s *Server) flSiteStatus(c *gin.Context) {
+	limit := 10
+	if v := c.Query("rounds"); v != "" {
+		n, err := parseSmallInt(v, 1, 100)
+		if err != nil {
+			abort(c, probBadRequest, "rounds: "+err.Error(), ItemError{Pointer: "?rounds", Detail: "malformed"})
+			return
+		}
+		limit = n
+	}
+	f, ok := s.federation(c)
+	if !ok {
+		return
+	}
+	st, err := f.SiteStatus(c.Request.Context(), callerKey(c).ID, limit)
+	if err != nil {
+		abortFederation(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
 // flModel is GET /v1/fl/models/{id}: a model file for a site to train from.
 func (s *Server) flModel(c *gin.Context) {
 	id := c.Param("id")
@@ -186,15 +214,21 @@ func (s *Server) flSubmit(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// The path names the round the site means; the signed update names
+	// its own. When they differ the site is confused (a stale task, a
+	// replayed file): refuse it before anything is stored.
+	var head struct {
+		Round uint64 `json:"round"`
+	}
+	if json.Unmarshal(body, &head) == nil && head.Round != 0 && head.Round != n {
+		abort(c, probConflict, fmt.Sprintf("the update is signed for round %d, but was posted to round %d", head.Round, n),
+			ItemError{Pointer: "/round", Detail: "not the round of the path"})
+		return
+	}
 	u, again, err := f.Submit(c.Request.Context(), callerKey(c).ID, body)
 	if err != nil {
 		abortFederation(c, err)
 		return
-	}
-	if u.Round != n {
-		// The update named another round than the path: it was taken for the
-		// round it names (signed), so say which.
-		c.Header("X-Round", strconv.FormatUint(u.Round, 10))
 	}
 	status := http.StatusAccepted
 	if again {

@@ -111,6 +111,11 @@ func TestFederatedRoundToProvenance(t *testing.T) {
 		}
 		body, _ := json.Marshal(u)
 		path := fmt.Sprintf("/v1/fl/rounds/%d/updates", round.Number)
+		// Posted under another round's path: 409, and nothing stored (the
+		// right post below is a first acknowledgement, 202).
+		if w := env.doAs(s.apiKey, http.MethodPost, fmt.Sprintf("/v1/fl/rounds/%d/updates", round.Number+1), "application/json", body); w.Code != http.StatusConflict || !isProblem(w) {
+			t.Fatalf("an update posted to another round's path: %d %s", w.Code, w.Body)
+		}
 		var ack submitView
 		env.decode(env.doAs(s.apiKey, http.MethodPost, path, "application/json", body), http.StatusAccepted, &ack)
 		// The same update again is acknowledged with the same record.
@@ -134,6 +139,17 @@ func TestFederatedRoundToProvenance(t *testing.T) {
 		}
 	}
 	newModel := detail.Round.NewModelID
+
+	// Each site reads its own standing and verdict, and no other site's.
+	for _, s := range sites {
+		var st coordinator.SiteStatus
+		env.decode(env.doAs(s.apiKey, http.MethodGet, "/v1/fl/site", "", nil), http.StatusOK, &st)
+		addr := crypto.PubkeyToAddress(s.key.PublicKey)
+		if st.Site.Address != addr || len(st.Rounds) != 1 || st.Rounds[0].Update == nil ||
+			st.Rounds[0].Update.Site != addr.Hex() || st.Rounds[0].Update.Judgement == nil || !st.Rounds[0].Update.Judgement.Accepted {
+			t.Fatalf("site %s status %+v", addr.Hex(), st)
+		}
+	}
 
 	// The admin promotes it; the next alerts are its.
 	env.decode(env.do(storage.RoleAdmin, http.MethodPost, "/v1/models/"+newModel+"/promote", "", nil), http.StatusOK, nil)

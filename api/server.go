@@ -247,6 +247,7 @@ func (s *Server) routeTable() []Route {
 		{Method: http.MethodGet, Path: "/v1/models", Roles: analystRoles, handler: s.listModels},
 		{Method: http.MethodPost, Path: "/v1/models/:id/promote", Roles: adminOnly, handler: s.promoteModel},
 		{Method: http.MethodGet, Path: "/v1/fl/task", Roles: flNodeRoles, handler: s.flTask},
+		{Method: http.MethodGet, Path: "/v1/fl/site", Roles: flNodeRoles, handler: s.flSiteStatus},
 		{Method: http.MethodGet, Path: "/v1/fl/models/:id", Roles: flNodeRoles, handler: s.flModel},
 		{Method: http.MethodPost, Path: "/v1/fl/rounds/:n/updates", Roles: flNodeRoles, handler: s.flSubmit, upload: true},
 		{Method: http.MethodGet, Path: "/v1/fl/sites", Roles: analystRoles, handler: s.flSites},

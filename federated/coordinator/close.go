@@ -186,6 +186,10 @@ func (c *Coordinator) closeRound(ctx context.Context, r federated.Round) error {
 		return err
 	}
 	model, newDet, err := c.newGlobalModel(base, next, r.Number)
+	if errors.Is(err, errUnusableModel) {
+		// Retrying would make the same aggregate: the round fails, with why.
+		return c.fail(ctx, r, &roundJudgement{ups: ups, reps: reps, th: th, judged: judged}, err.Error())
+	}
 	if err != nil {
 		return err
 	}
@@ -329,6 +333,12 @@ func (c *Coordinator) roundStartReputations(ctx context.Context, sites []common.
 // newGlobalModel is the base model with new weights: its pipeline,
 // architecture and threshold, no training record of its own (its story is
 // its global_model record).
+// errUnusableModel: a round's aggregate does not make a model that may
+// score flows (a weight that overflowed, scores that are not finite): the
+// gate every model passes before it is stored (detector.DecodeDetector,
+// then Detector.SelfTest).
+var errUnusableModel = errors.New("the aggregate is not a usable model")
+
 func (c *Coordinator) newGlobalModel(base ModelFile, weights []float32, round uint64) (ModelFile, *detector.Detector, error) {
 	d, err := detector.DecodeDetector(base.File)
 	if err != nil {
@@ -346,8 +356,11 @@ func (c *Coordinator) newGlobalModel(base ModelFile, weights []float32, round ui
 		return ModelFile{}, nil, err
 	}
 	saved, err := detector.DecodeDetector(file)
+	if err == nil {
+		err = saved.SelfTest()
+	}
 	if err != nil {
-		return ModelFile{}, nil, err
+		return ModelFile{}, nil, fmt.Errorf("%w: %w", errUnusableModel, err)
 	}
 	return ModelFile{ID: saved.ID(), Kind: saved.Meta.ModelKind, File: file, Round: round, Parent: base.ID, CreatedAt: c.now()}, saved, nil
 }

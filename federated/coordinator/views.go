@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -103,6 +104,66 @@ type UpdateView struct {
 type JudgementView struct {
 	Judgement
 	ReasonNames []string `json:"reason_names"`
+}
+
+// SiteStatus is what a site may read about itself: its standing and how
+// its recent updates were judged (a site learns whether the rule accepted
+// its update, and why not, without seeing the other sites').
+type SiteStatus struct {
+	Site SiteView `json:"site"`
+	// Rounds are the last rounds the site was invited to, newest first,
+	// each with the site's update (nil when it sent none).
+	Rounds []SiteRound `json:"rounds"`
+}
+
+// SiteRound is one round as a site sees it.
+type SiteRound struct {
+	Round  uint64          `json:"round"`
+	State  federated.State `json:"state"`
+	Update *UpdateView     `json:"update"`
+}
+
+// SiteStatus returns the status of the site the fl-node key speaks for,
+// over its last rounds (at most limit).
+func (c *Coordinator) SiteStatus(ctx context.Context, key uuid.UUID, limit int) (SiteStatus, error) {
+	site, err := c.store.SiteForKey(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return SiteStatus{}, ErrNotASite
+	}
+	if err != nil {
+		return SiteStatus{}, err
+	}
+	views, err := c.Sites(ctx)
+	if err != nil {
+		return SiteStatus{}, err
+	}
+	st := SiteStatus{Rounds: []SiteRound{}}
+	for _, v := range views {
+		if v.Address == site.Address {
+			st.Site = v
+		}
+	}
+	rounds, err := c.store.Rounds(ctx, 0, limit)
+	if err != nil {
+		return SiteStatus{}, err
+	}
+	for _, r := range rounds {
+		if !slices.Contains(r.Sites, site.Address) {
+			continue
+		}
+		d, err := c.RoundDetail(ctx, r.Number)
+		if err != nil {
+			return SiteStatus{}, err
+		}
+		sr := SiteRound{Round: r.Number, State: r.State}
+		for i := range d.Updates {
+			if d.Updates[i].Site == site.Address.Hex() {
+				sr.Update = &d.Updates[i]
+			}
+		}
+		st.Rounds = append(st.Rounds, sr)
+	}
+	return st, nil
 }
 
 // RoundDetail returns round n with its updates and rejections.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -188,15 +189,19 @@ func (f *FLAPI) model(ctx context.Context, w http.ResponseWriter, keyID uuid.UUI
 }
 
 func (f *FLAPI) submit(ctx context.Context, w http.ResponseWriter, keyID uuid.UUID, n uint64, body []byte) {
+	// As the service does: an update signed for another round than the
+	// path's is a conflict, refused before anything is stored.
+	var head struct {
+		Round uint64 `json:"round"`
+	}
+	if json.Unmarshal(body, &head) == nil && head.Round != 0 && head.Round != n {
+		problem(w, http.StatusConflict, fmt.Sprintf("the update is signed for round %d, but was posted to round %d", head.Round, n))
+		return
+	}
 	u, again, err := f.C.Submit(ctx, keyID, body)
 	if err != nil {
 		problem(w, SubmitStatus(err), err.Error())
 		return
-	}
-	if u.Round != n {
-		// As the service does: the update was taken for the round it
-		// names (and signs); the header says which.
-		w.Header().Set("X-Round", strconv.FormatUint(u.Round, 10))
 	}
 	status := http.StatusAccepted
 	if again {
