@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,17 +34,16 @@ type simEnv struct {
 	// EthRPC is a chain to use instead of the embedded dev chain ("":
 	// embedded), with EthKeyFile its service key.
 	EthRPC, EthKeyFile string
+	// Verbose shows the service's own log (info and above) on stderr.
+	Verbose bool
 }
 
 // simCoordinator starts the coordinator fl-sim runs against: the service
 // itself, in process (the API routes on a loopback port, PostgreSQL on a
 // scratch database, the federation registry on the embedded chain), as an
-// flsim.Coordinator. It is set by the file that wires the service side;
-// until then fl-sim says so and stops before doing any work.
+// flsim.Coordinator (startSimService, fl_sim_service.go). Tests put the
+// in-memory coordinator of internal/flfakes in its place.
 var simCoordinator func(ctx context.Context, env simEnv, s flsim.Setup) (flsim.Coordinator, error)
-
-// errNoSimCoordinator: this build has no in-process coordinator for fl-sim.
-var errNoSimCoordinator = errors.New("fl-sim needs the in-process coordinator (API routes, scratch PostgreSQL, embedded chain), which this build does not wire yet")
 
 func runFLSim(ctx context.Context, args []string) error {
 	fs := newFlagSet("fl-sim", "fl-sim --sites N --rounds R --dataset KIND --data FILE... [--test FILE] --partition iid|dirichlet:α|by-dst [--model bilstm|autoencoder] "+
@@ -73,7 +71,7 @@ func runFLSim(ctx context.Context, args []string) error {
 	roundDuration := fs.Duration("round-duration", 10*time.Minute, "deadline of each round (rounds close as soon as every site has sent its update)")
 	parallel := fs.Int("parallel", 0, "sites training at once (0: the number of CPUs)")
 	keep := fs.String("sites-dir", "", "keep the sites' data directories (keys, updates) here (default: a temporary directory, removed)")
-	verbose := fs.Bool("verbose", false, "print every site's progress lines on stderr")
+	verbose := fs.Bool("verbose", false, "print every site's progress lines and the coordinator service's log on stderr")
 	asJSON := fs.Bool("json", false, "end with one JSON object of the final figures, the centralized baseline and every round (round lines go to stderr)")
 	report := fs.String("report", "", "write an HTML report with the curves into this directory")
 	dbURL := fs.String("database-url", "", "PostgreSQL server; the coordinator creates and drops its own scratch database there (DATABASE_URL)")
@@ -105,11 +103,12 @@ func runFLSim(ctx context.Context, args []string) error {
 	if cfg.Partition.Kind == flsim.ByDst && ds.dataset != "nf-bot-iot-v2" && ds.dataset != "csv" {
 		return usagef("--partition by-dst needs flows with an %s column (nf-bot-iot-v2)", flsim.DstColumn)
 	}
+	if *dbURL == "" {
+		return usagef("no database: set DATABASE_URL or --database-url to a PostgreSQL server where fl-sim may create a scratch database; " +
+			"for a private one, as `make run` starts: export DATABASE_URL=$(scripts/pgdev.sh start .data/postgres | tail -n 1)")
+	}
 	if err := requireDatabaseURL(*dbURL); err != nil {
 		return err
-	}
-	if simCoordinator == nil {
-		return errNoSimCoordinator
 	}
 	cfg.Dataset, cfg.Load, cfg.Hidden, cfg.Seed = ds.dataset, ds.loadOptions(), *hidden, *seed
 	cfg.RoundDuration, cfg.Parallel = *roundDuration, *parallel
@@ -140,7 +139,7 @@ func runFLSim(ctx context.Context, args []string) error {
 	}
 	cfg.SitesReady = func(s []flsim.SiteInfo) { printSites(out, s) }
 	cfg.Progress = func(r flsim.RoundFigures) { fmt.Fprintln(out, formatRound(r)) }
-	env := simEnv{DatabaseURL: *dbURL, EthRPC: *ethRPC, EthKeyFile: *ethKey}
+	env := simEnv{DatabaseURL: *dbURL, EthRPC: *ethRPC, EthKeyFile: *ethKey, Verbose: *verbose}
 	res, err := flsim.Run(ctx, cfg, flows, testFlows, func(ctx context.Context, s flsim.Setup) (flsim.Coordinator, error) {
 		return simCoordinator(ctx, env, s)
 	})
