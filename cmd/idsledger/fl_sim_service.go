@@ -142,6 +142,11 @@ func startSimService(ctx context.Context, env simEnv, setup flsim.Setup) (_ flsi
 	if err := s.awaitFederation(ctx); err != nil {
 		return nil, err
 	}
+	if setup.Thresholds != nil {
+		if err := s.call(ctx, http.MethodPut, "/v1/fl/thresholds", setup.Thresholds, http.StatusOK, nil); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -299,7 +304,7 @@ func (s *simService) judgement(ctx context.Context, r federated.Round) (flsim.Ju
 	if err != nil {
 		return j, err
 	}
-	j.Updates = rec.Updates
+	j.Updates, j.Thresholds = rec.Updates, rec.Thresholds
 	var sites struct {
 		Items []coordinator.SiteView `json:"items"`
 	}

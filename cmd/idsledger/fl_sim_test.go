@@ -40,6 +40,7 @@ func TestFLSimBadFlagsExit2WithOneLine(t *testing.T) {
 		{with("--dp-sigma", "1", "--dp-clip", "1", "--dp", "everywhere"), "--dp"},
 		{with("--dp-sigma", "1", "--dp-clip", "1", "--dp", "central", "--aggregate", "median"), "central"},
 		{with("--epochs", "0"), "--epochs"},
+		{with("--thresholds", "lenient"), "--thresholds"},
 		{with("--round-duration", "0s"), "--round-duration"},
 		{[]string{"fl-sim", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV}, "DATABASE_URL=$(scripts/pgdev.sh start"},
 	}

@@ -145,6 +145,8 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return fmt.Sprintf("%d B", n)
 	},
 	"count": func(m map[string]int, c string) int { return m[c] },
+	"u64":   func(v float64) uint64 { return uint64(v) },
+	"pct":   func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 	"join":  func(s []string) string { return strings.Join(s, ", ") },
 	"reps": func(m map[string]uint16) string {
 		keys := make([]string, 0, len(m))
@@ -177,12 +179,15 @@ code{font-size:.85em;overflow-wrap:anywhere}
 partition <code>{{.Config.Partition}}</code>, aggregation <code>{{.Config.Rule}}</code>, DP {{.Config.DP}}, encoding {{.Config.Compression}}, seed {{.Config.Seed}}.
 {{.Config.TestFlows}} test flows; the coordinator holds {{.Config.CoordFlows}} flows of its own (its validation set, and the first global model's training data).</p>
 <div class="scroll"><table>
-<tr><th>model</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th></tr>
-<tr><td>first global model (round 0)</td><td>{{f .Initial.Accuracy}}</td><td>{{f .Initial.MacroF1}}</td><td>{{f .Initial.BenignFPR}}</td></tr>
-<tr><td>federated, after round {{.Config.Rounds}}</td><td>{{f .Final.Accuracy}}</td><td>{{f .Final.MacroF1}}</td><td>{{f .Final.BenignFPR}}</td></tr>
-<tr><td>centralized ({{.Centralized.Epochs}} epochs on the sites' {{.Centralized.TrainRows}} training rows)</td><td>{{f .Centralized.Accuracy}}</td><td>{{f .Centralized.MacroF1}}</td><td>{{f .Centralized.BenignFPR}}</td></tr>
-<tr><td>majority class ({{.Majority.Class}})</td><td>{{f .Majority.Accuracy}}</td><td>{{f .Majority.MacroF1}}</td><td>{{f .Majority.BenignFPR}}</td></tr>
+<tr><th>model</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th><th>ROC-AUC</th></tr>
+<tr><td>first global model (round 0)</td><td>{{f .Initial.Accuracy}}</td><td>{{f .Initial.MacroF1}}</td><td>{{f .Initial.BenignFPR}}</td><td>{{f .Initial.ROCAUC}}</td></tr>
+<tr><td>federated, after round {{.Config.Rounds}}</td><td>{{f .Final.Accuracy}}</td><td>{{f .Final.MacroF1}}</td><td>{{f .Final.BenignFPR}}</td><td>{{f .Final.ROCAUC}}</td></tr>
+<tr><td>centralized ({{.Centralized.Epochs}} epochs on the sites' {{.Centralized.TrainRows}} training rows)</td><td>{{f .Centralized.Accuracy}}</td><td>{{f .Centralized.MacroF1}}</td><td>{{f .Centralized.BenignFPR}}</td><td>{{f .Centralized.ROCAUC}}</td></tr>
+<tr><td>majority class ({{.Majority.Class}})</td><td>{{f .Majority.Accuracy}}</td><td>{{f .Majority.MacroF1}}</td><td>{{f .Majority.BenignFPR}}</td><td>{{f .Majority.ROCAUC}}</td></tr>
 </table></div>
+<p>{{with .Outcome}}99% of the final macro-F1 from round {{.RoundsTo99}}. Uploaded {{bytes .BytesUp}} in all ({{bytes (u64 .BytesUpPerUpdate)}} per update), downloaded {{bytes .BytesDown}}.
+Honest updates rejected: {{pct .HonestRejected}}{{if $.Config.Malicious}}; attackers' updates accepted: {{pct .MaliciousAccepted}}{{if .AttackersExcluded}}; every attacker below the reputation threshold after round {{.AttackersExcluded}}{{end}}{{end}}.{{if .MaxEpsilon}}
+Privacy spent: ε ≤ {{printf "%.2f" .MaxEpsilon}} per site (δ = 10⁻⁵).{{end}}{{end}}</p>
 <div class="plots">
 <figure><figcaption>Macro-F1 per round</figcaption>{{.MacroF1}}</figure>
 <figure><figcaption>Accepted and rejected updates per round</figcaption>{{.Verdicts}}</figure>
