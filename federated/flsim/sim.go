@@ -233,10 +233,28 @@ type RoundFigures struct {
 	// MinReputation is the rule's threshold the round was judged with:
 	// a site below it has every update rejected.
 	MinReputation uint16 `json:"min_reputation"`
+	// Updates are the judged updates: who sent each, and how the
+	// coordinator measured and the contract judged it.
+	Updates []UpdateFigures `json:"updates,omitempty"`
 	// Notes say why sites are missing (e.g. a skewed split left one with
 	// nothing its model can train on).
 	Notes   []string `json:"notes,omitempty"`
 	Seconds float64  `json:"seconds"`
+}
+
+// UpdateFigures is one judged update.
+type UpdateFigures struct {
+	Site      string `json:"site"`
+	Malicious bool   `json:"malicious"`
+	Accepted  bool   `json:"accepted"`
+	// Reasons name the rule's tests it failed (anomaly, divergence, norm,
+	// reputation).
+	Reasons []string `json:"reasons,omitempty"`
+	// Accuracy is the coordinator's measure on its validation set,
+	// Divergence and Norm the update's, as the contract judged them.
+	Accuracy   float64 `json:"accuracy"`
+	Divergence float64 `json:"divergence"`
+	Norm       float64 `json:"norm"`
 }
 
 // CentralFigures are the centralized model's figures.
@@ -552,6 +570,8 @@ func runRound(ctx context.Context, cfg Config, coord Coordinator, sites []*site,
 			continue
 		}
 		if u.Judged {
+			rf.Updates = append(rf.Updates, UpdateFigures{Site: s.info.Name, Malicious: s.info.Malicious, Accepted: u.Accepted,
+				Reasons: u.Reasons, Accuracy: u.Accuracy, Divergence: u.Divergence, Norm: u.Norm})
 			rf.Reputation[s.info.Name] = u.Reputation
 			if u.Accepted {
 				rf.Accepted.add(s.info.Malicious)
