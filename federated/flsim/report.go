@@ -146,8 +146,21 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 	"count": func(m map[string]int, c string) int { return m[c] },
 	"u64":   func(v float64) uint64 { return uint64(v) },
-	"pct":   func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
-	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"whyRejected": func(us []UpdateFigures) string {
+		var parts []string
+		for _, u := range us {
+			if !u.Accepted {
+				mark := ""
+				if u.Malicious {
+					mark = "*"
+				}
+				parts = append(parts, fmt.Sprintf("%s%s: %s (%.2f)", u.Site, mark, strings.Join(u.Reasons, "+"), u.Accuracy))
+			}
+		}
+		return strings.Join(parts, ", ")
+	},
+	"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
+	"join": func(s []string) string { return strings.Join(s, ", ") },
 	"reps": func(m map[string]uint16) string {
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -196,10 +209,10 @@ Privacy spent: ε ≤ {{printf "%.2f" .MaxEpsilon}} per site (δ = 10⁻⁵).{{e
 </div>
 <h2>Rounds</h2>
 <div class="scroll"><table>
-<tr><th>round</th><th>state</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th><th>up</th><th>down</th><th>accepted (honest / malicious)</th><th>rejected</th><th>of which refused on submission</th><th>missing</th><th>reputations</th><th>seconds</th></tr>
+<tr><th>round</th><th>state</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th><th>up</th><th>down</th><th>accepted (honest / malicious)</th><th>rejected</th><th>of which refused on submission</th><th>missing</th><th>why rejected (* malicious; accuracy the coordinator measured)</th><th>reputations</th><th>seconds</th></tr>
 {{range .Rounds}}<tr><td>{{.Round}}</td><td>{{.State}}{{if .FailReason}}: {{.FailReason}}{{end}}</td><td>{{f .Accuracy}}</td><td>{{f .MacroF1}}</td><td>{{f .BenignFPR}}</td>
 <td>{{bytes .BytesUp}}</td><td>{{bytes .BytesDown}}</td><td>{{.Accepted.Honest}} / {{.Accepted.Malicious}}</td><td>{{.Rejected.Honest}} / {{.Rejected.Malicious}}</td>
-<td>{{.Refused.Honest}} / {{.Refused.Malicious}}</td><td>{{.Missing.Honest}} / {{.Missing.Malicious}}</td><td>{{reps .Reputation}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
+<td>{{.Refused.Honest}} / {{.Refused.Malicious}}</td><td>{{.Missing.Honest}} / {{.Missing.Malicious}}</td><td>{{whyRejected .Updates}}</td><td>{{reps .Reputation}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
 {{end}}</table></div>
 <h2>Sites</h2>
 <div class="scroll"><table>
