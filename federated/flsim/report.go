@@ -179,7 +179,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 <style>
 body{font-family:system-ui,sans-serif;margin:1em auto;padding:0 1em;max-width:1100px;color:#222}
 .scroll{overflow-x:auto}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}td.why{text-align:left;min-width:18em}
 .plots{display:flex;flex-wrap:wrap;gap:1.5em}figure{margin:0;flex:1 1 400px;max-width:520px;min-width:0}
 figcaption{font-weight:600;margin-bottom:.3em}svg{width:100%;height:auto;display:block}
 ul.legend{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:.2em 1em;font-size:.85em}
@@ -212,7 +212,7 @@ Privacy spent: ε ≤ {{printf "%.2f" .MaxEpsilon}} per site (δ = 10⁻⁵).{{e
 <tr><th>round</th><th>state</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th><th>up</th><th>down</th><th>accepted (honest / malicious)</th><th>rejected</th><th>of which refused on submission</th><th>missing</th><th>why rejected (* malicious; accuracy the coordinator measured)</th><th>reputations</th><th>seconds</th></tr>
 {{range .Rounds}}<tr><td>{{.Round}}</td><td>{{.State}}{{if .FailReason}}: {{.FailReason}}{{end}}</td><td>{{f .Accuracy}}</td><td>{{f .MacroF1}}</td><td>{{f .BenignFPR}}</td>
 <td>{{bytes .BytesUp}}</td><td>{{bytes .BytesDown}}</td><td>{{.Accepted.Honest}} / {{.Accepted.Malicious}}</td><td>{{.Rejected.Honest}} / {{.Rejected.Malicious}}</td>
-<td>{{.Refused.Honest}} / {{.Refused.Malicious}}</td><td>{{.Missing.Honest}} / {{.Missing.Malicious}}</td><td>{{whyRejected .Updates}}</td><td>{{reps .Reputation}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
+<td>{{.Refused.Honest}} / {{.Refused.Malicious}}</td><td>{{.Missing.Honest}} / {{.Missing.Malicious}}</td><td class="why">{{whyRejected .Updates}}</td><td>{{reps .Reputation}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
 {{end}}</table></div>
 <h2>Sites</h2>
 <div class="scroll"><table>
