@@ -180,19 +180,9 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 	if tc.Engine, err = checkEngine(tc.Engine); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	cw := opt.ClassWeights
-	if cw == "" {
-		cw = def.ClassWeights
-	}
-	if kind.Supervised && tc.ClassWeights == nil {
-		switch cw {
-		case "", "sqrt":
-			tc.ClassWeights = InverseFrequencyWeights(fitL.Y, len(pipe.Classes), 0.5, 10)
-		case "inverse":
-			tc.ClassWeights = InverseFrequencyWeights(fitL.Y, len(pipe.Classes), 1, 10)
-		case "none":
-		default:
-			return nil, fmt.Errorf("train: class weights %q: want sqrt, inverse or none", cw)
+	if tc.ClassWeights == nil {
+		if tc.ClassWeights, err = ClassWeightsFor(opt.Model, opt.ClassWeights, fitL.Y, len(pipe.Classes)); err != nil {
+			return nil, fmt.Errorf("train: %w", err)
 		}
 	}
 	info.Config = tc
@@ -251,6 +241,37 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// ClassWeightsFor returns the loss weights a supervised model of kind
+// trains with on the labels y over classes classes, by scheme: "sqrt"
+// (the square root of inverse class frequency), "inverse" (inverse class
+// frequency), both capped at 10 (InverseFrequencyWeights), or "none"
+// (nil: uniform); "" takes the kind's default (TrainDefaults.ClassWeights,
+// sqrt when the kind names none). Unsupervised kinds get nil. Train and
+// the federated sites' local training weight classes through it, so a
+// model trained in one place and one trained across sites see the same
+// loss.
+func ClassWeightsFor(kind, scheme string, y []int, classes int) ([]float32, error) {
+	k, ok := LookupModel(kind)
+	if !ok {
+		return nil, fmt.Errorf("%w: model %q (have %v)", ErrUnknownKind, kind, ModelKinds())
+	}
+	if !k.Supervised {
+		return nil, nil
+	}
+	if scheme == "" {
+		scheme = k.Defaults.ClassWeights
+	}
+	switch scheme {
+	case "", "sqrt":
+		return InverseFrequencyWeights(y, classes, 0.5, 10), nil
+	case "inverse":
+		return InverseFrequencyWeights(y, classes, 1, 10), nil
+	case "none":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("class weights %q: want sqrt, inverse or none", scheme)
 }
 
 // newModelCard assembles the card of a model trained by Train.

@@ -64,7 +64,8 @@ type LocalReport struct {
 
 // TrainUpdate is the site side of a round, as a pure function of its
 // inputs (and of Noise): copy the global model, train it on the local rows
-// with the policy's epochs, batch size and learning rate (eq. 1), take
+// with the policy's epochs, batch size and learning rate and the class
+// weights `idsledger train` uses (Policy.TrainConfig) (eq. 1), take
 // Δ = w_local − w̄(t−1), clip it to C and add N(0, σ²C²I) as the policy's
 // DP asks (eq. 7-8; central DP clips only), encode it with error feedback,
 // and sign the Update. Errors: ErrWrongBase when Global is not the task's
@@ -96,8 +97,12 @@ func TrainUpdate(s LocalStep) (*Update, LocalReport, error) {
 	if train.Len() == 0 {
 		return nil, rep, fmt.Errorf("%w: no training rows for %s", ErrTooFew, kind)
 	}
+	tc, err := p.TrainConfig(m, train, s.Seed)
+	if err != nil {
+		return nil, rep, err
+	}
 	var last detector.EpochStats
-	if err := m.Fit(train, s.Valid, p.TrainConfig(s.Seed), func(e detector.EpochStats) { last = e }); err != nil {
+	if err := m.Fit(train, s.Valid, tc, func(e detector.EpochStats) { last = e }); err != nil {
 		return nil, rep, fmt.Errorf("federated: local training: %w", err)
 	}
 	rep.Samples = train.Len()

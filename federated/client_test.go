@@ -249,3 +249,29 @@ func TestFederatedRoundEndToEnd(t *testing.T) {
 	t.Logf("round %d: %d updates, %d accepted, bytes up %d (f32 would be %d), new model %s…",
 		r.Number, len(r.Received), ev.Accepted, r.BytesUp, 4*len(base)*len(keys), d.ID()[:12])
 }
+
+// A site's local step weighs its classes as `idsledger train` does (the
+// kind's default, sqrt of inverse frequency, for the BiLSTM), on its own
+// rows; the autoencoder, unsupervised, gets none.
+func TestPolicyTrainConfigWeighsClassesAsTrain(t *testing.T) {
+	p := Policy{Epochs: 2, BatchSize: 8, LearningRate: 0.005, Rule: Rule{Kind: RuleFedAvg}}
+	bi := tinyDetector(t, "bilstm", 4, 1)
+	rows := syntheticData("bilstm", 64, 4, 1, 7)
+	rows.Y = make([]int, 64)
+	for i := range 8 {
+		rows.Y[i] = 1 // 8 of 64 rows are attacks
+	}
+	tc, err := p.TrainConfig(bi.Model, rows, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := detector.ClassWeightsFor("bilstm", "", rows.Y, 2)
+	if tc.Epochs != 2 || tc.BatchSize != 8 || tc.LearningRate != 0.005 || tc.Seed != 3 || len(tc.ClassWeights) != 2 ||
+		tc.ClassWeights[0] != want[0] || tc.ClassWeights[1] != want[1] || !(tc.ClassWeights[1] > tc.ClassWeights[0]) {
+		t.Fatalf("train config %+v, want the policy's settings and class weights %v", tc, want)
+	}
+	ae := tinyDetector(t, "autoencoder", 1, 3)
+	if tc, err := p.TrainConfig(ae.Model, syntheticData("autoencoder", 16, 1, 3, 7), 3); err != nil || tc.ClassWeights != nil {
+		t.Fatalf("autoencoder: class weights %v, %v", tc.ClassWeights, err)
+	}
+}

@@ -49,9 +49,16 @@ func (p Policy) Validate() error {
 	return p.Compression.Validate()
 }
 
-// TrainConfig is the detector training configuration the policy asks for.
-func (p Policy) TrainConfig(seed int64) detector.TrainConfig {
-	return detector.TrainConfig{Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LearningRate, Seed: seed}
+// TrainConfig is the detector training configuration the policy asks for
+// when model m trains on the rows train: its epochs, batch size and
+// learning rate, and the class weights detector.Train would use on those
+// rows (the kind's default weighting, detector.ClassWeightsFor), so that
+// a site's local step weighs its classes as `idsledger train` does.
+func (p Policy) TrainConfig(m detector.Model, train detector.Labeled, seed int64) (detector.TrainConfig, error) {
+	tc := detector.TrainConfig{Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LearningRate, Seed: seed}
+	var err error
+	tc.ClassWeights, err = detector.ClassWeightsFor(m.Kind(), "", train.Y, len(m.Config().Classes))
+	return tc, err
 }
 
 // State is where a round is in its life.

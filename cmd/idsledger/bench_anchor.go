@@ -85,7 +85,7 @@ func runBenchAnchor(ctx context.Context, args []string) error {
 		return usagef("--records, --batch-size and --in-flight must be positive")
 	}
 
-	scratchURL, drop, err := scratchDatabase(ctx, *dbURL)
+	scratchURL, drop, err := scratchDatabase(ctx, *dbURL, "idsledger_bench_")
 	if err != nil {
 		return err
 	}
@@ -393,9 +393,10 @@ func verifyPhase(ctx context.Context, pool *pgxpool.Pool, src anchor.RecordSourc
 	return nil
 }
 
-// scratchDatabase creates an empty database next to the one dbURL names
-// and returns its URL and a function that drops it.
-func scratchDatabase(ctx context.Context, dbURL string) (string, func(), error) {
+// scratchDatabase creates an empty database, named prefix and a random
+// suffix, next to the one dbURL names and returns its URL and a function
+// that drops it.
+func scratchDatabase(ctx context.Context, dbURL, prefix string) (string, func(), error) {
 	u, err := url.Parse(dbURL)
 	if err != nil {
 		return "", nil, usagef("DATABASE_URL: %v", err)
@@ -406,10 +407,10 @@ func scratchDatabase(ctx context.Context, dbURL string) (string, func(), error) 
 	}
 	suffix := make([]byte, 4)
 	rand.Read(suffix)
-	name := "idsledger_bench_" + hex.EncodeToString(suffix)
+	name := prefix + hex.EncodeToString(suffix)
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		admin.Close(ctx)
-		return "", nil, fmt.Errorf("create scratch database (the benchmark needs CREATEDB): %w", err)
+		return "", nil, fmt.Errorf("create scratch database %s (the user needs CREATEDB): %w", name, err)
 	}
 	u.Path = "/" + name
 	drop := func() {

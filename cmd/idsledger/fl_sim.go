@@ -1,11 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -35,17 +36,16 @@ type simEnv struct {
 	// EthRPC is a chain to use instead of the embedded dev chain ("":
 	// embedded), with EthKeyFile its service key.
 	EthRPC, EthKeyFile string
+	// Verbose shows the service's own log (info and above) on stderr.
+	Verbose bool
 }
 
 // simCoordinator starts the coordinator fl-sim runs against: the service
 // itself, in process (the API routes on a loopback port, PostgreSQL on a
 // scratch database, the federation registry on the embedded chain), as an
-// flsim.Coordinator. It is set by the file that wires the service side;
-// until then fl-sim says so and stops before doing any work.
+// flsim.Coordinator (startSimService, fl_sim_service.go). Tests put the
+// in-memory coordinator of internal/flfakes in its place.
 var simCoordinator func(ctx context.Context, env simEnv, s flsim.Setup) (flsim.Coordinator, error)
-
-// errNoSimCoordinator: this build has no in-process coordinator for fl-sim.
-var errNoSimCoordinator = errors.New("fl-sim needs the in-process coordinator (API routes, scratch PostgreSQL, embedded chain), which this build does not wire yet")
 
 func runFLSim(ctx context.Context, args []string) error {
 	fs := newFlagSet("fl-sim", "fl-sim --sites N --rounds R --dataset KIND --data FILE... [--test FILE] --partition iid|dirichlet:α|by-dst [--model bilstm|autoencoder] "+
@@ -61,6 +61,8 @@ func runFLSim(ctx context.Context, args []string) error {
 	hidden := fs.Int("hidden", 0, "hidden size of the model (0: the kind's default)")
 	malicious := fs.Int("malicious", 0, "number of malicious sites (chosen at random with --seed)")
 	attack := fs.String("attack", "", "what malicious sites do: scale:<k>, signflip, noise:<s>, labelflip or freerider[:<s>]")
+	thresholds := fs.String("thresholds", "default", "the acceptance rule's thresholds: default (the contract's), permissive (every update passes the "+
+		"anomaly, divergence and reputation tests: a federation without defences), or a JSON file in the form of GET /v1/fl/thresholds")
 	aggregate := fs.String("aggregate", "fedavg", "aggregation rule: fedavg, fedavg-trust, median, trimmed:<beta>, krum:<f> or multikrum:<f>:<m>")
 	dpMode := fs.String("dp", "local", "where DP noise is added when --dp-sigma/--dp-clip are given: local (at each site) or central (on the aggregate)")
 	dpSigma := fs.Float64("dp-sigma", 0, "DP noise multiplier sigma (noise std sigma × clip)")
@@ -73,7 +75,7 @@ func runFLSim(ctx context.Context, args []string) error {
 	roundDuration := fs.Duration("round-duration", 10*time.Minute, "deadline of each round (rounds close as soon as every site has sent its update)")
 	parallel := fs.Int("parallel", 0, "sites training at once (0: the number of CPUs)")
 	keep := fs.String("sites-dir", "", "keep the sites' data directories (keys, updates) here (default: a temporary directory, removed)")
-	verbose := fs.Bool("verbose", false, "print every site's progress lines on stderr")
+	verbose := fs.Bool("verbose", false, "print every site's progress lines and the coordinator service's log on stderr")
 	asJSON := fs.Bool("json", false, "end with one JSON object of the final figures, the centralized baseline and every round (round lines go to stderr)")
 	report := fs.String("report", "", "write an HTML report with the curves into this directory")
 	dbURL := fs.String("database-url", "", "PostgreSQL server; the coordinator creates and drops its own scratch database there (DATABASE_URL)")
@@ -99,17 +101,21 @@ func runFLSim(ctx context.Context, args []string) error {
 	case *parallel < 0:
 		return usagef("--parallel must be >= 0")
 	}
+	if cfg.Thresholds, err = parseThresholds(*thresholds); err != nil {
+		return err
+	}
 	if _, err := detector.LookupSchema(ds.dataset, ds.loadOptions()); err != nil {
 		return usagef("%v", err)
 	}
 	if cfg.Partition.Kind == flsim.ByDst && ds.dataset != "nf-bot-iot-v2" && ds.dataset != "csv" {
 		return usagef("--partition by-dst needs flows with an %s column (nf-bot-iot-v2)", flsim.DstColumn)
 	}
+	if *dbURL == "" {
+		return usagef("no database: set DATABASE_URL or --database-url to a PostgreSQL server where fl-sim may create a scratch database; " +
+			"for a private one, as `make run` starts: export DATABASE_URL=$(scripts/pgdev.sh start .data/postgres | tail -n 1)")
+	}
 	if err := requireDatabaseURL(*dbURL); err != nil {
 		return err
-	}
-	if simCoordinator == nil {
-		return errNoSimCoordinator
 	}
 	cfg.Dataset, cfg.Load, cfg.Hidden, cfg.Seed = ds.dataset, ds.loadOptions(), *hidden, *seed
 	cfg.RoundDuration, cfg.Parallel = *roundDuration, *parallel
@@ -140,7 +146,7 @@ func runFLSim(ctx context.Context, args []string) error {
 	}
 	cfg.SitesReady = func(s []flsim.SiteInfo) { printSites(out, s) }
 	cfg.Progress = func(r flsim.RoundFigures) { fmt.Fprintln(out, formatRound(r)) }
-	env := simEnv{DatabaseURL: *dbURL, EthRPC: *ethRPC, EthKeyFile: *ethKey}
+	env := simEnv{DatabaseURL: *dbURL, EthRPC: *ethRPC, EthKeyFile: *ethKey, Verbose: *verbose}
 	res, err := flsim.Run(ctx, cfg, flows, testFlows, func(ctx context.Context, s flsim.Setup) (flsim.Coordinator, error) {
 		return simCoordinator(ctx, env, s)
 	})
@@ -236,6 +242,42 @@ func simConfig(f simFlags) (flsim.Config, error) {
 	return cfg, nil
 }
 
+// permissiveThresholds pass every update: no anomaly or norm limit, a
+// divergence band no update leaves, and no reputation test (nor loss of
+// reputation). It is how fl-sim measures a federation without defences,
+// as an admin would set them with PUT /v1/fl/thresholds.
+func permissiveThresholds() federated.Thresholds {
+	th := federated.DefaultThresholds()
+	th.MaxAnomalyBp, th.MadK, th.DivSlack, th.MaxNorm = 10000, math.MaxUint16, math.MaxUint32, 0
+	th.MinReputation, th.DeltaMinus = 0, 0
+	return th
+}
+
+// parseThresholds reads --thresholds: nil for the contract's own.
+func parseThresholds(s string) (*federated.Thresholds, error) {
+	switch s {
+	case "default", "":
+		return nil, nil
+	case "permissive":
+		th := permissiveThresholds()
+		return &th, nil
+	}
+	b, err := os.ReadFile(s)
+	if err != nil {
+		return nil, usagef("--thresholds: want default, permissive or a JSON file: %v", err)
+	}
+	var th federated.Thresholds
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&th); err != nil {
+		return nil, usagef("--thresholds %s: %v", s, err)
+	}
+	if err := th.Validate(); err != nil {
+		return nil, usagef("--thresholds %s: %v", s, err)
+	}
+	return &th, nil
+}
+
 // parseCompress reads --compress.
 func parseCompress(s string) (federated.Compression, error) {
 	kind, arg, hasArg := strings.Cut(s, ":")
@@ -316,14 +358,28 @@ func formatRound(r flsim.RoundFigures) string {
 }
 
 func printSimSummary(w io.Writer, res *flsim.Result) {
-	row := func(name string, acc, f1, fpr detector.Float) {
-		fmt.Fprintf(w, "%-34s accuracy %.4f macro-F1 %.4f benign-FPR %.4f\n", name, acc, f1, fpr)
+	row := func(name string, acc, f1, fpr, auc detector.Float) {
+		fmt.Fprintf(w, "%-34s accuracy %.4f macro-F1 %.4f benign-FPR %.4f ROC-AUC %.4f\n", name, acc, f1, fpr, auc)
 	}
 	fmt.Fprintln(w, "(accepted/rejected are honest/malicious sites' updates)")
-	row("first global model", res.Initial.Accuracy, res.Initial.MacroF1, res.Initial.BenignFPR)
-	row(fmt.Sprintf("federated, after %d rounds", len(res.Rounds)), res.Final.Accuracy, res.Final.MacroF1, res.Final.BenignFPR)
-	row(fmt.Sprintf("centralized, %d epochs", res.Centralized.Epochs), res.Centralized.Accuracy, res.Centralized.MacroF1, res.Centralized.BenignFPR)
-	row("majority class ("+res.Majority.Class+")", res.Majority.Accuracy, res.Majority.MacroF1, res.Majority.BenignFPR)
+	row("first global model", res.Initial.Accuracy, res.Initial.MacroF1, res.Initial.BenignFPR, res.Initial.ROCAUC)
+	row(fmt.Sprintf("federated, after %d rounds", len(res.Rounds)), res.Final.Accuracy, res.Final.MacroF1, res.Final.BenignFPR, res.Final.ROCAUC)
+	row(fmt.Sprintf("centralized, %d epochs", res.Centralized.Epochs), res.Centralized.Accuracy, res.Centralized.MacroF1, res.Centralized.BenignFPR,
+		res.Centralized.ROCAUC)
+	row("majority class ("+res.Majority.Class+")", res.Majority.Accuracy, res.Majority.MacroF1, res.Majority.BenignFPR, res.Majority.ROCAUC)
+	o := res.Outcome
+	fmt.Fprintf(w, "99%% of the final macro-F1 at round %d; uploaded %s (%s per update), downloaded %s; honest updates rejected %.1f%%",
+		o.RoundsTo99, sizeOf(o.BytesUp), sizeOf(uint64(o.BytesUpPerUpdate)), sizeOf(o.BytesDown), 100*o.HonestRejected)
+	if res.Config.Malicious > 0 {
+		fmt.Fprintf(w, ", malicious accepted %.1f%%", 100*o.MaliciousAccepted)
+		if o.AttackersExcluded > 0 {
+			fmt.Fprintf(w, ", every attacker below the reputation threshold after round %d", o.AttackersExcluded)
+		}
+	}
+	if o.MaxEpsilon > 0 {
+		fmt.Fprintf(w, "; ε spent at most %.2f (δ = 1e-5)", o.MaxEpsilon)
+	}
+	fmt.Fprintln(w)
 }
 
 func writeSimReport(dir string, res *flsim.Result) (string, error) {

@@ -40,8 +40,9 @@ func TestFLSimBadFlagsExit2WithOneLine(t *testing.T) {
 		{with("--dp-sigma", "1", "--dp-clip", "1", "--dp", "everywhere"), "--dp"},
 		{with("--dp-sigma", "1", "--dp-clip", "1", "--dp", "central", "--aggregate", "median"), "central"},
 		{with("--epochs", "0"), "--epochs"},
+		{with("--thresholds", "lenient"), "--thresholds"},
 		{with("--round-duration", "0s"), "--round-duration"},
-		{[]string{"fl-sim", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV}, "DATABASE_URL"},
+		{[]string{"fl-sim", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV}, "DATABASE_URL=$(scripts/pgdev.sh start"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args[1:], " "), func(t *testing.T) {
@@ -55,21 +56,6 @@ func TestFLSimBadFlagsExit2WithOneLine(t *testing.T) {
 				t.Fatalf("stderr %q: want one line naming %s", stderr, c.want)
 			}
 		})
-	}
-}
-
-// Until the service side is wired, fl-sim says so, on one line, before
-// reading any data.
-func TestFLSimWithoutCoordinator(t *testing.T) {
-	if simCoordinator != nil {
-		t.Skip("this build wires the in-process coordinator")
-	}
-	var code int
-	_, stderr := capture(t, func() {
-		code = runMain([]string{"fl-sim", "--dataset", "nf-bot-iot-v2", "--data", "/nonexistent.csv", "--database-url", "postgres://x@127.0.0.1/x"})
-	})
-	if code != 1 || !strings.Contains(stderr, "in-process coordinator") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
-		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
 
@@ -37,7 +38,8 @@ type service struct {
 	federation *api.Federation
 	srv        *api.Server
 	// validation is the coordinator's labelled validation set (nil
-	// without --fl-validation: no round opens).
+	// without --fl-validation: no round opens). fl-sim sets it to its
+	// coordinator's share of the flows before run.
 	validation []*detector.Flow
 	// started is what serve was started with: the --model file, or the
 	// model built into the binary when no database model takes over.
@@ -85,6 +87,21 @@ func newService(cfg serveConfig, log *slog.Logger, db *storage.DB) (*service, er
 			Metrics: metrics, Webhooks: s.hooks, WebhookStore: db, Federation: s.federation,
 		})
 	return s, nil
+}
+
+// httpServer is the HTTP server of the service's API, with serve's
+// limits and timeouts (serve and fl-sim serve the API with it).
+func (s *service) httpServer() *http.Server {
+	return &http.Server{
+		Addr:              s.cfg.addr,
+		Handler:           s.srv.Handler(),
+		ReadHeaderTimeout: s.cfg.readHeaderTimeout,
+		MaxHeaderBytes:    64 << 10, // a request's headers; net/http's default is 1 MiB
+		ReadTimeout:       s.cfg.readTimeout,
+		WriteTimeout:      s.cfg.writeTimeout,
+		IdleTimeout:       s.cfg.idleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
 }
 
 // startModel reads the model serve starts with: the file at path, or the

@@ -102,23 +102,16 @@ func (c *Coordinator) closeRound(ctx context.Context, r federated.Round) error {
 	valid := detector.Labeled{X: global.Pipeline.Transform(c.opt.Validation), Y: global.Pipeline.Labels(c.opt.Validation)}
 
 	n := len(ups)
-	sites, leaves := make([]common.Address, n), make([]common.Hash, n)
-	deltas, acc, reported := make([][]float32, n), make([]float64, n), make([]float64, n)
+	sites, leaves, updates := make([]common.Address, n), make([]common.Hash, n), make([]*federated.Update, n)
 	for i, u := range ups {
-		d, err := u.Update.Validate(r.Dim, r.Limits)
-		if err != nil {
-			return fmt.Errorf("round %d update %s: %w", r.Number, u.RecordID, err)
-		}
-		if r.Policy.DP.Mode == federated.DPCentral {
-			federated.ClipL2(d, r.Policy.DP.Clip) // as Accept did: the coordinator enforces the clip
-		}
-		if acc[i], err = federated.MeasureAccuracy(scratch.Model, baseW, d, valid); err != nil {
-			return fmt.Errorf("round %d update %s: measure: %w", r.Number, u.RecordID, err)
-		}
-		sites[i], leaves[i], deltas[i], reported[i] = u.Update.Site, common.Hash(u.Leaf), d, u.Update.ReportedAccuracy
+		sites[i], leaves[i], updates[i] = u.Update.Site, common.Hash(u.Leaf), u.Update
 	}
-	ms, err := federated.Measure(sites, leaves, deltas, acc, reported)
+	deltas, ms, err := MeasureRound(r, scratch.Model, baseW, valid, updates, leaves)
 	if err != nil {
+		var bad *BadUpdateError
+		if errors.As(err, &bad) {
+			return fmt.Errorf("round %d update %s: %w", r.Number, ups[bad.Index].RecordID, bad.Err)
+		}
 		return err
 	}
 	scores := make([]federated.Score, n)
@@ -232,6 +225,46 @@ func (c *Coordinator) closeRound(ctx context.Context, r federated.Round) error {
 	c.maybePromote(ctx, r, model, newDet, valid, validAcc)
 	c.notify() // registers the model
 	return nil
+}
+
+// BadUpdateError is an update MeasureRound could not decode or measure.
+type BadUpdateError struct {
+	Index int // in the updates given
+	Err   error
+}
+
+func (e *BadUpdateError) Error() string { return fmt.Sprintf("update %d: %v", e.Index, e.Err) }
+func (e *BadUpdateError) Unwrap() error { return e.Err }
+
+// MeasureRound is the coordinator's work on round r's updates before the
+// contract judges them: decode and check each (Update.Validate; under
+// central DP its delta is clipped to the policy's C, as Accept did),
+// measure the accuracy on valid of the model base + delta (scratch holds a
+// copy of the base model and is used as scratch), and measure each
+// delta's norm and divergence from the coordinate-wise median of the
+// round's deltas. hashes name the updates in the measurements (the
+// records' leaves). It returns the deltas and the measurements; a bad
+// update is a *BadUpdateError.
+func MeasureRound(r federated.Round, scratch detector.Model, base []float32, valid detector.Labeled, updates []*federated.Update,
+	hashes []common.Hash) ([][]float32, []federated.Measurement, error) {
+	n := len(updates)
+	sites := make([]common.Address, n)
+	deltas, acc, reported := make([][]float32, n), make([]float64, n), make([]float64, n)
+	for i, u := range updates {
+		d, err := u.Validate(r.Dim, r.Limits)
+		if err != nil {
+			return nil, nil, &BadUpdateError{Index: i, Err: err}
+		}
+		if r.Policy.DP.Mode == federated.DPCentral {
+			federated.ClipL2(d, r.Policy.DP.Clip) // as Accept did: the coordinator enforces the clip
+		}
+		if acc[i], err = federated.MeasureAccuracy(scratch, base, d, valid); err != nil {
+			return nil, nil, &BadUpdateError{Index: i, Err: fmt.Errorf("measure: %w", err)}
+		}
+		sites[i], deltas[i], reported[i] = u.Site, d, u.ReportedAccuracy
+	}
+	ms, err := federated.Measure(sites, hashes, deltas, acc, reported)
+	return deltas, ms, err
 }
 
 // roundJudgement is what a judged round carries into its outcome.

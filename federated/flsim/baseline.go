@@ -11,9 +11,9 @@ import (
 // the same model, from the same starting point, trained in one place on
 // the union of the sites' training rows (train; valid as the sites'
 // validation rows) with the same epoch budget (epochs = rounds × local
-// epochs) and the policy's batch size and learning rate, without DP or
-// compression, as TrainUpdate trains (unsupervised kinds on the benign
-// rows only). The result keeps initial's pipeline.
+// epochs), the policy's batch size and learning rate and the class
+// weights of Policy.TrainConfig on the union, without DP or compression,
+// as TrainUpdate trains (unsupervised kinds on the benign rows only). The result keeps initial's pipeline.
 func Centralized(initial *detector.Detector, train, valid detector.Labeled, p federated.Policy, epochs int, seed int64) (*detector.Detector, error) {
 	kind := initial.Model.Kind()
 	k, ok := detector.LookupModel(kind)
@@ -44,7 +44,10 @@ func Centralized(initial *detector.Detector, train, valid detector.Labeled, p fe
 	if train.Len() == 0 {
 		return nil, fmt.Errorf("flsim: centralized: no training rows")
 	}
-	tc := p.TrainConfig(seed)
+	tc, err := p.TrainConfig(m, train, seed)
+	if err != nil {
+		return nil, err
+	}
 	tc.Epochs = epochs
 	if err := m.Fit(train, valid, tc, nil); err != nil {
 		return nil, fmt.Errorf("flsim: centralized %s: %w", kind, err)

@@ -9,11 +9,16 @@ import (
 // Figures are a model's figures on the test flows: the headline numbers,
 // each class's recall, and the full metrics.
 type Figures struct {
-	Accuracy  detector.Float            `json:"accuracy"`
-	MacroF1   detector.Float            `json:"macro_f1"`
-	BenignFPR detector.Float            `json:"benign_fpr"`
-	Recall    map[string]detector.Float `json:"recall"`
-	Metrics   detector.Metrics          `json:"-"`
+	Accuracy  detector.Float `json:"accuracy"`
+	MacroF1   detector.Float `json:"macro_f1"`
+	BenignFPR detector.Float `json:"benign_fpr"`
+	// ROCAUC ranks the model's scores for attack against benign (eval's).
+	ROCAUC detector.Float            `json:"roc_auc"`
+	Recall map[string]detector.Float `json:"recall"`
+	// F1 is each class's F1 (macro-F1 is their mean): with a class of a
+	// few test rows (Theft in nf-bot-iot-v2), read the mean over the others.
+	F1      map[string]detector.Float `json:"f1"`
+	Metrics detector.Metrics          `json:"-"`
 }
 
 // Baseline is what always answering the test set's most frequent class
@@ -24,6 +29,7 @@ type Baseline struct {
 	Accuracy  detector.Float `json:"accuracy"`
 	MacroF1   detector.Float `json:"macro_f1"`
 	BenignFPR detector.Float `json:"benign_fpr"`
+	ROCAUC    detector.Float `json:"roc_auc"` // 0.5: one score for every flow
 }
 
 // testSet is the test flows with their class indices over the model's
@@ -68,9 +74,10 @@ func Evaluate(d *detector.Detector, test []*detector.Flow) (Figures, error) {
 		return Figures{}, err
 	}
 	m := detector.Evaluate(ts.classes, d.Pipeline.BenignIndex(), ts.y, preds)
-	f := Figures{Accuracy: m.Accuracy, MacroF1: m.MacroF1, BenignFPR: m.BenignFPR, Recall: map[string]detector.Float{}, Metrics: m}
+	f := Figures{Accuracy: m.Accuracy, MacroF1: m.MacroF1, BenignFPR: m.BenignFPR, ROCAUC: m.ROCAUC, Recall: map[string]detector.Float{},
+		F1: map[string]detector.Float{}, Metrics: m}
 	for c, pc := range m.PerClass {
-		f.Recall[c] = pc.Recall
+		f.Recall[c], f.F1[c] = pc.Recall, pc.F1
 	}
 	return f, nil
 }
@@ -104,5 +111,5 @@ func MajorityBaseline(d *detector.Detector, test []*detector.Flow, supervised bo
 		preds[i] = p
 	}
 	m := detector.Evaluate(ts.classes, benign, ts.y, preds)
-	return Baseline{Class: ts.classes[maj], Accuracy: m.Accuracy, MacroF1: m.MacroF1, BenignFPR: m.BenignFPR}
+	return Baseline{Class: ts.classes[maj], Accuracy: m.Accuracy, MacroF1: m.MacroF1, BenignFPR: m.BenignFPR, ROCAUC: m.ROCAUC}
 }

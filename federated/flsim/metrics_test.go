@@ -87,3 +87,24 @@ func TestCentralized(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestOutcomeSumsTheRounds(t *testing.T) {
+	res := &Result{
+		Config: Summary{Malicious: 1},
+		Sites:  []SiteInfo{{Name: "a"}, {Name: "b"}, {Name: "m", Malicious: true}},
+		Final:  Figures{MacroF1: 0.8},
+		Rounds: []RoundFigures{
+			{Round: 1, Figures: Figures{MacroF1: 0.5}, BytesUp: 300, BytesDown: 30, MinReputation: 20,
+				Accepted: Tally{Honest: 1}, Rejected: Tally{Honest: 1, Malicious: 1}, Reputation: map[string]uint16{"a": 55, "b": 30, "m": 30}},
+			{Round: 2, Figures: Figures{MacroF1: 0.795}, BytesUp: 300, BytesDown: 30, MinReputation: 20, Epsilon: map[string]float64{"a": 2.5},
+				Accepted: Tally{Honest: 2}, Rejected: Tally{Malicious: 1}, Reputation: map[string]uint16{"a": 60, "b": 35, "m": 10}},
+			{Round: 3, Figures: Figures{MacroF1: 0.8}, BytesUp: 200, BytesDown: 30, MinReputation: 20, Epsilon: map[string]float64{"a": 3.5},
+				Accepted: Tally{Honest: 2}, Rejected: Tally{Malicious: 1}, Reputation: map[string]uint16{"a": 65, "b": 40, "m": 0}},
+		},
+	}
+	o := outcome(res)
+	if o.RoundsTo99 != 2 || o.AttackersExcluded != 2 || o.BytesUp != 800 || o.BytesDown != 90 || o.BytesUpPerUpdate != 800.0/9 ||
+		o.HonestRejected != 1.0/6 || o.MaliciousAccepted != 0 || o.MaxEpsilon != 3.5 {
+		t.Fatalf("%+v", o)
+	}
+}

@@ -145,7 +145,22 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		return fmt.Sprintf("%d B", n)
 	},
 	"count": func(m map[string]int, c string) int { return m[c] },
-	"join":  func(s []string) string { return strings.Join(s, ", ") },
+	"u64":   func(v float64) uint64 { return uint64(v) },
+	"whyRejected": func(us []UpdateFigures) string {
+		var parts []string
+		for _, u := range us {
+			if !u.Accepted {
+				mark := ""
+				if u.Malicious {
+					mark = "*"
+				}
+				parts = append(parts, fmt.Sprintf("%s%s: %s (%.2f)", u.Site, mark, strings.Join(u.Reasons, "+"), u.Accuracy))
+			}
+		}
+		return strings.Join(parts, ", ")
+	},
+	"pct":  func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
+	"join": func(s []string) string { return strings.Join(s, ", ") },
 	"reps": func(m map[string]uint16) string {
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -164,7 +179,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 <style>
 body{font-family:system-ui,sans-serif;margin:1em auto;padding:0 1em;max-width:1100px;color:#222}
 .scroll{overflow-x:auto}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}
-th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}td.why{text-align:left;min-width:18em}
 .plots{display:flex;flex-wrap:wrap;gap:1.5em}figure{margin:0;flex:1 1 400px;max-width:520px;min-width:0}
 figcaption{font-weight:600;margin-bottom:.3em}svg{width:100%;height:auto;display:block}
 ul.legend{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:.2em 1em;font-size:.85em}
@@ -177,12 +192,15 @@ code{font-size:.85em;overflow-wrap:anywhere}
 partition <code>{{.Config.Partition}}</code>, aggregation <code>{{.Config.Rule}}</code>, DP {{.Config.DP}}, encoding {{.Config.Compression}}, seed {{.Config.Seed}}.
 {{.Config.TestFlows}} test flows; the coordinator holds {{.Config.CoordFlows}} flows of its own (its validation set, and the first global model's training data).</p>
 <div class="scroll"><table>
-<tr><th>model</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th></tr>
-<tr><td>first global model (round 0)</td><td>{{f .Initial.Accuracy}}</td><td>{{f .Initial.MacroF1}}</td><td>{{f .Initial.BenignFPR}}</td></tr>
-<tr><td>federated, after round {{.Config.Rounds}}</td><td>{{f .Final.Accuracy}}</td><td>{{f .Final.MacroF1}}</td><td>{{f .Final.BenignFPR}}</td></tr>
-<tr><td>centralized ({{.Centralized.Epochs}} epochs on the sites' {{.Centralized.TrainRows}} training rows)</td><td>{{f .Centralized.Accuracy}}</td><td>{{f .Centralized.MacroF1}}</td><td>{{f .Centralized.BenignFPR}}</td></tr>
-<tr><td>majority class ({{.Majority.Class}})</td><td>{{f .Majority.Accuracy}}</td><td>{{f .Majority.MacroF1}}</td><td>{{f .Majority.BenignFPR}}</td></tr>
+<tr><th>model</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th><th>ROC-AUC</th></tr>
+<tr><td>first global model (round 0)</td><td>{{f .Initial.Accuracy}}</td><td>{{f .Initial.MacroF1}}</td><td>{{f .Initial.BenignFPR}}</td><td>{{f .Initial.ROCAUC}}</td></tr>
+<tr><td>federated, after round {{.Config.Rounds}}</td><td>{{f .Final.Accuracy}}</td><td>{{f .Final.MacroF1}}</td><td>{{f .Final.BenignFPR}}</td><td>{{f .Final.ROCAUC}}</td></tr>
+<tr><td>centralized ({{.Centralized.Epochs}} epochs on the sites' {{.Centralized.TrainRows}} training rows)</td><td>{{f .Centralized.Accuracy}}</td><td>{{f .Centralized.MacroF1}}</td><td>{{f .Centralized.BenignFPR}}</td><td>{{f .Centralized.ROCAUC}}</td></tr>
+<tr><td>majority class ({{.Majority.Class}})</td><td>{{f .Majority.Accuracy}}</td><td>{{f .Majority.MacroF1}}</td><td>{{f .Majority.BenignFPR}}</td><td>{{f .Majority.ROCAUC}}</td></tr>
 </table></div>
+<p>{{with .Outcome}}99% of the final macro-F1 from round {{.RoundsTo99}}. Uploaded {{bytes .BytesUp}} in all ({{bytes (u64 .BytesUpPerUpdate)}} per update), downloaded {{bytes .BytesDown}}.
+Honest updates rejected: {{pct .HonestRejected}}{{if $.Config.Malicious}}; attackers' updates accepted: {{pct .MaliciousAccepted}}{{if .AttackersExcluded}}; every attacker below the reputation threshold after round {{.AttackersExcluded}}{{end}}{{end}}.{{if .MaxEpsilon}}
+Privacy spent: ε ≤ {{printf "%.2f" .MaxEpsilon}} per site (δ = 10⁻⁵).{{end}}{{end}}</p>
 <div class="plots">
 <figure><figcaption>Macro-F1 per round</figcaption>{{.MacroF1}}</figure>
 <figure><figcaption>Accepted and rejected updates per round</figcaption>{{.Verdicts}}</figure>
@@ -191,10 +209,10 @@ partition <code>{{.Config.Partition}}</code>, aggregation <code>{{.Config.Rule}}
 </div>
 <h2>Rounds</h2>
 <div class="scroll"><table>
-<tr><th>round</th><th>state</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th><th>up</th><th>down</th><th>accepted (honest / malicious)</th><th>rejected</th><th>of which refused on submission</th><th>missing</th><th>reputations</th><th>seconds</th></tr>
+<tr><th>round</th><th>state</th><th>accuracy</th><th>macro-F1</th><th>benign FPR</th><th>up</th><th>down</th><th>accepted (honest / malicious)</th><th>rejected</th><th>of which refused on submission</th><th>missing</th><th>why rejected (* malicious; accuracy the coordinator measured)</th><th>reputations</th><th>seconds</th></tr>
 {{range .Rounds}}<tr><td>{{.Round}}</td><td>{{.State}}{{if .FailReason}}: {{.FailReason}}{{end}}</td><td>{{f .Accuracy}}</td><td>{{f .MacroF1}}</td><td>{{f .BenignFPR}}</td>
 <td>{{bytes .BytesUp}}</td><td>{{bytes .BytesDown}}</td><td>{{.Accepted.Honest}} / {{.Accepted.Malicious}}</td><td>{{.Rejected.Honest}} / {{.Rejected.Malicious}}</td>
-<td>{{.Refused.Honest}} / {{.Refused.Malicious}}</td><td>{{.Missing.Honest}} / {{.Missing.Malicious}}</td><td>{{reps .Reputation}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
+<td>{{.Refused.Honest}} / {{.Refused.Malicious}}</td><td>{{.Missing.Honest}} / {{.Missing.Malicious}}</td><td class="why">{{whyRejected .Updates}}</td><td>{{reps .Reputation}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>
 {{end}}</table></div>
 <h2>Sites</h2>
 <div class="scroll"><table>

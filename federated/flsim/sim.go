@@ -64,6 +64,9 @@ type Judgement struct {
 	// Epsilon is each site's privacy spent so far, ε at δ = 1e-5 (the
 	// coordinator's accountant; absent for a site without DP history).
 	Epsilon map[common.Address]float64
+	// Thresholds are the acceptance rule's thresholds the round was
+	// judged with.
+	Thresholds federated.Thresholds
 }
 
 // Setup is what the coordinator needs before it starts.
@@ -77,6 +80,9 @@ type Setup struct {
 	// coordinator must hold it so round 1 can start from it.
 	Initial   []byte
 	InitialID string
+	// Thresholds, when set, replace the contract's acceptance thresholds
+	// before round 1 (as an admin's PUT /v1/fl/thresholds does).
+	Thresholds *federated.Thresholds
 }
 
 // Start starts a coordinator for a simulation.
@@ -101,6 +107,9 @@ type Config struct {
 	// Policy is every round's policy; Policy.Epochs must be set (the
 	// centralized baseline trains Rounds × Policy.Epochs epochs).
 	Policy federated.Policy
+	// Thresholds, when set, are the acceptance rule's thresholds for the
+	// whole simulation (Setup.Thresholds); nil keeps the contract's.
+	Thresholds *federated.Thresholds
 	// TestFraction of each class is held out for testing when Run gets no
 	// test flows (default 0.2).
 	TestFraction float64
@@ -221,10 +230,31 @@ type RoundFigures struct {
 	// Reputation and Epsilon are each site's after the round, by name.
 	Reputation map[string]uint16  `json:"reputation"`
 	Epsilon    map[string]float64 `json:"epsilon,omitempty"`
+	// MinReputation is the rule's threshold the round was judged with:
+	// a site below it has every update rejected.
+	MinReputation uint16 `json:"min_reputation"`
+	// Updates are the judged updates: who sent each, and how the
+	// coordinator measured and the contract judged it.
+	Updates []UpdateFigures `json:"updates,omitempty"`
 	// Notes say why sites are missing (e.g. a skewed split left one with
 	// nothing its model can train on).
 	Notes   []string `json:"notes,omitempty"`
 	Seconds float64  `json:"seconds"`
+}
+
+// UpdateFigures is one judged update.
+type UpdateFigures struct {
+	Site      string `json:"site"`
+	Malicious bool   `json:"malicious"`
+	Accepted  bool   `json:"accepted"`
+	// Reasons name the rule's tests it failed (anomaly, divergence, norm,
+	// reputation).
+	Reasons []string `json:"reasons,omitempty"`
+	// Accuracy is the coordinator's measure on its validation set,
+	// Divergence and Norm the update's, as the contract judged them.
+	Accuracy   float64 `json:"accuracy"`
+	Divergence float64 `json:"divergence"`
+	Norm       float64 `json:"norm"`
 }
 
 // CentralFigures are the centralized model's figures.
@@ -255,6 +285,8 @@ type Summary struct {
 	CoordFlows  int     `json:"coordinator_flows"`
 	// Weights is the model's number of weights (an update's coordinates).
 	Weights int `json:"weights"`
+	// Thresholds are the acceptance rule's, as round 1 was judged with.
+	Thresholds *federated.Thresholds `json:"thresholds,omitempty"`
 	// Initial is the first global model's id.
 	Initial string `json:"initial_model"`
 }
@@ -269,6 +301,34 @@ type Result struct {
 	Final       Figures        `json:"final"`
 	Majority    Baseline       `json:"majority_baseline"`
 	Centralized CentralFigures `json:"centralized"`
+	// Outcome are figures of the whole run, derived from the rounds.
+	Outcome Outcome `json:"outcome"`
+}
+
+// Outcome sums a simulation up.
+type Outcome struct {
+	// RoundsTo99 is the first round whose global model reached 99% of
+	// the final macro-F1.
+	RoundsTo99 int `json:"rounds_to_99pct_final_macro_f1"`
+	// BytesUp and BytesDown add up every round's traffic; BytesUpPerUpdate
+	// is the mean upload of one judged or refused update.
+	BytesUp          uint64  `json:"bytes_up"`
+	BytesDown        uint64  `json:"bytes_down"`
+	BytesUpPerUpdate float64 `json:"bytes_up_per_update"`
+	// Honest and Malicious count every round's verdicts.
+	Accepted Tally `json:"accepted"`
+	Rejected Tally `json:"rejected"`
+	// HonestRejected is the share of honest sites' updates rejected (or
+	// refused); MaliciousAccepted the share of attackers' updates taken.
+	HonestRejected    float64 `json:"honest_rejected_share"`
+	MaliciousAccepted float64 `json:"malicious_accepted_share"`
+	// AttackersExcluded is the first round after which every malicious
+	// site's reputation is below the rule's min_reputation, so that the
+	// contract rejects whatever it sends (0: not within the run, or no
+	// attackers).
+	AttackersExcluded int `json:"attackers_excluded_after_round,omitempty"`
+	// MaxEpsilon is the largest ε (δ = 1e-5) any site spent.
+	MaxEpsilon float64 `json:"max_epsilon,omitempty"`
 }
 
 // Run runs a simulation: it splits the labelled flows (test, when empty,
@@ -306,7 +366,8 @@ func Run(ctx context.Context, cfg Config, flows, test []*detector.Flow, start St
 	if err != nil {
 		return nil, err
 	}
-	coord, err := start(ctx, Setup{Dataset: cfg.Dataset, Validation: coordFlows, Initial: file, InitialID: initial.ID()})
+	coord, err := start(ctx, Setup{Dataset: cfg.Dataset, Validation: coordFlows, Initial: file, InitialID: initial.ID(),
+		Thresholds: cfg.Thresholds})
 	if err != nil {
 		return nil, fmt.Errorf("start the coordinator: %w", err)
 	}
@@ -345,6 +406,7 @@ func Run(ctx context.Context, cfg Config, flows, test []*detector.Flow, start St
 		}
 	}
 	res.Final = last
+	res.Outcome = outcome(res)
 
 	central, err := centralized(cfg, initial, parts, sites, test)
 	if err != nil {
@@ -500,6 +562,7 @@ func runRound(ctx context.Context, cfg Config, coord Coordinator, sites []*site,
 		return rf, "", Figures{}, fmt.Errorf("await: %w", err)
 	}
 	rf.State, rf.FailReason = j.Round.State, j.Round.FailReason
+	rf.MinReputation = j.Thresholds.MinReputation
 	rf.BytesUp, rf.BytesDown = j.Round.BytesUp, j.Round.BytesDown
 	for _, u := range j.Updates {
 		s := byAddr[u.Site]
@@ -507,6 +570,8 @@ func runRound(ctx context.Context, cfg Config, coord Coordinator, sites []*site,
 			continue
 		}
 		if u.Judged {
+			rf.Updates = append(rf.Updates, UpdateFigures{Site: s.info.Name, Malicious: s.info.Malicious, Accepted: u.Accepted,
+				Reasons: u.Reasons, Accuracy: u.Accuracy, Divergence: u.Divergence, Norm: u.Norm})
 			rf.Reputation[s.info.Name] = u.Reputation
 			if u.Accepted {
 				rf.Accepted.add(s.info.Malicious)
@@ -630,7 +695,7 @@ func summary(cfg Config, test, coord int) Summary {
 	s := Summary{Sites: cfg.Sites, Rounds: cfg.Rounds, Dataset: cfg.Dataset, Model: cfg.Model, Partition: cfg.Partition.String(),
 		Malicious: cfg.Malicious, Rule: cfg.Policy.Rule.String(), DP: string(cfg.Policy.DP.Mode),
 		Compression: string(cfg.Policy.Compression.Encoding), Epochs: cfg.Policy.Epochs, BatchSize: cfg.Policy.BatchSize,
-		LR: cfg.Policy.LearningRate, Seed: cfg.Seed, TestFlows: test, CoordFlows: coord}
+		LR: cfg.Policy.LearningRate, Seed: cfg.Seed, TestFlows: test, CoordFlows: coord, Thresholds: cfg.Thresholds}
 	if cfg.Malicious > 0 {
 		s.Attack = cfg.Attack.String()
 	}
@@ -644,6 +709,52 @@ func summary(cfg Config, test, coord int) Summary {
 		s.Compression = fmt.Sprintf("%s:%g", c.Encoding, c.TopK)
 	}
 	return s
+}
+
+// outcome sums up res's rounds.
+func outcome(res *Result) Outcome {
+	var o Outcome
+	malicious := map[string]bool{}
+	for _, s := range res.Sites {
+		if s.Malicious {
+			malicious[s.Name] = true
+		}
+	}
+	updates := 0
+	for _, r := range res.Rounds {
+		o.BytesUp += r.BytesUp
+		o.BytesDown += r.BytesDown
+		o.Accepted.Honest += r.Accepted.Honest
+		o.Accepted.Malicious += r.Accepted.Malicious
+		o.Rejected.Honest += r.Rejected.Honest
+		o.Rejected.Malicious += r.Rejected.Malicious
+		updates += r.Accepted.Honest + r.Accepted.Malicious + r.Rejected.Honest + r.Rejected.Malicious
+		if o.RoundsTo99 == 0 && r.MacroF1 >= 0.99*res.Final.MacroF1 {
+			o.RoundsTo99 = int(r.Round)
+		}
+		excluded := len(malicious) > 0
+		for name := range malicious {
+			if rep, ok := r.Reputation[name]; !ok || rep >= r.MinReputation {
+				excluded = false
+			}
+		}
+		if excluded && o.AttackersExcluded == 0 {
+			o.AttackersExcluded = int(r.Round)
+		}
+		for _, e := range r.Epsilon {
+			o.MaxEpsilon = max(o.MaxEpsilon, e)
+		}
+	}
+	if updates > 0 {
+		o.BytesUpPerUpdate = float64(o.BytesUp) / float64(updates)
+	}
+	if n := o.Accepted.Honest + o.Rejected.Honest; n > 0 {
+		o.HonestRejected = float64(o.Rejected.Honest) / float64(n)
+	}
+	if n := o.Accepted.Malicious + o.Rejected.Malicious; n > 0 {
+		o.MaliciousAccepted = float64(o.Accepted.Malicious) / float64(n)
+	}
+	return o
 }
 
 func cloneMap[K comparable, V any](m map[K]V) map[K]V {

@@ -41,6 +41,11 @@ func StartSim(ctx context.Context, s flsim.Setup) (flsim.Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Thresholds != nil {
+		if err := w.C.SetThresholds(ctx, *s.Thresholds, "fl-sim"); err != nil {
+			return nil, err
+		}
+	}
 	f := &SimCoordinator{W: w, srv: httptest.NewServer(w.API)}
 	rctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
@@ -71,7 +76,7 @@ func (f *SimCoordinator) Await(ctx context.Context, n uint64) (flsim.Judgement, 
 			for _, rec := range f.W.Store.Records() {
 				var rr coordinator.RoundRecord
 				if rec.Kind == "fl_round" && json.Unmarshal(rec.Body, &rr) == nil && rr.Round == n {
-					j.Updates = rr.Updates
+					j.Updates, j.Thresholds = rr.Updates, rr.Thresholds
 				}
 			}
 			acct, err := f.W.Store.Accountant(ctx)
