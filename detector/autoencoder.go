@@ -133,6 +133,23 @@ func (m *Autoencoder) Config() ModelConfig { return m.cfg }
 // Threshold is the alert threshold on the reconstruction error.
 func (m *Autoencoder) Threshold() float64 { return m.threshold }
 
+// Calibrate sets the alert threshold from benign rows, as Fit does on its
+// benign validation rows: the lowest score such that at most a fraction
+// fpr of them score at or above it. A federated round, which averages
+// weights and so changes the scale of reconstruction errors, calibrates
+// its new model this way on the coordinator's validation set.
+func (m *Autoencoder) Calibrate(benign Seqs, fpr float64) error {
+	if benign.N == 0 {
+		return fmt.Errorf("%w: no benign rows to calibrate on", ErrShape)
+	}
+	s, err := m.Scores(benign)
+	if err != nil {
+		return err
+	}
+	m.threshold = thresholdAtFPR(s, fpr)
+	return nil
+}
+
 // SetThreshold replaces the alert threshold (e.g. after a federated round
 // agreed on one).
 func (m *Autoencoder) SetThreshold(t float64) { m.threshold = t }

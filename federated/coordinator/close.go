@@ -178,7 +178,7 @@ func (c *Coordinator) closeRound(ctx context.Context, r federated.Round) error {
 	if err != nil {
 		return err
 	}
-	model, newDet, err := c.newGlobalModel(base, next, r.Number)
+	model, newDet, err := c.newGlobalModel(base, next, r.Number, valid)
 	if errors.Is(err, errUnusableModel) {
 		// Retrying would make the same aggregate: the round fails, with why.
 		return c.fail(ctx, r, &roundJudgement{ups: ups, reps: reps, th: th, judged: judged}, err.Error())
@@ -372,13 +372,53 @@ func (c *Coordinator) roundStartReputations(ctx context.Context, sites []common.
 // then Detector.SelfTest).
 var errUnusableModel = errors.New("the aggregate is not a usable model")
 
-func (c *Coordinator) newGlobalModel(base ModelFile, weights []float32, round uint64) (ModelFile, *detector.Detector, error) {
+// calibrator is an anomaly model whose alert threshold is set from benign
+// rows (detector.Autoencoder).
+type calibrator interface {
+	Calibrate(benign detector.Seqs, fpr float64) error
+}
+
+// minCalibrationRows is the fewest benign validation rows a round model's
+// threshold is recalibrated on; with fewer, the base model's threshold is
+// kept (and the log says so), since a quantile of a handful of rows is
+// noise.
+const minCalibrationRows = 20
+
+func (c *Coordinator) newGlobalModel(base ModelFile, weights []float32, round uint64, valid detector.Labeled) (ModelFile, *detector.Detector, error) {
 	d, err := detector.DecodeDetector(base.File)
 	if err != nil {
 		return ModelFile{}, nil, err
 	}
 	if err := d.Model.SetWeights(weights); err != nil {
 		return ModelFile{}, nil, err
+	}
+	// Averaged weights reconstruct on another scale than the base model's:
+	// an anomaly model's threshold is set again, on the coordinator's
+	// benign validation rows, at the false-positive rate it was trained
+	// for. Without it the round's model kept the base's threshold and
+	// could alert on nothing.
+	if cal, ok := d.Model.(calibrator); ok {
+		var benign []int
+		for i, y := range valid.Y {
+			if y == d.Pipeline.BenignIndex() {
+				benign = append(benign, i)
+			}
+		}
+		fpr := 0.0
+		if d.Meta.Card != nil {
+			fpr = d.Meta.Card.Settings.TargetFPR
+		}
+		if fpr <= 0 {
+			fpr = detector.AEDefaultTargetFPR
+		}
+		if len(benign) >= minCalibrationRows {
+			if err := cal.Calibrate(valid.Subset(benign).X, fpr); err != nil {
+				return ModelFile{}, nil, fmt.Errorf("%w: calibrate its threshold: %w", errUnusableModel, err)
+			}
+		} else {
+			c.log.Warn("round model keeps the base model's alert threshold: too few benign validation rows to calibrate it",
+				"round", round, "benign_rows", len(benign), "need", minCalibrationRows)
+		}
 	}
 	nd, err := detector.NewDetector(d.Pipeline, d.Model, nil)
 	if err != nil {
