@@ -6,7 +6,7 @@ pragma solidity 0.8.37;
 /// scores a coordinator submits for each round, keeps every enrolled site's
 /// reputation (eq. 11), and registers the global models built from the
 /// accepted updates. The rule, its inputs, thresholds and defaults are those
-/// of idsledger's specs/fl-rule.md, in integer arithmetic only, so that an
+/// of idsledger's docs/federated-rule.md, in integer arithmetic only, so that an
 /// off-chain mirror computes the same verdicts bit for bit.
 ///
 /// It is deployed beside AuditRegistry, which it does not touch: every
@@ -138,7 +138,7 @@ contract FederationRegistry {
         uint64 indexed version, bytes32 indexed modelHash, uint64 indexed round, bytes32 updatesRoot, address submitter
     );
 
-    /// @dev Verdict reasons (specs/fl-rule.md). NOT_ENROLLED (0x10) and
+    /// @dev Verdict reasons (docs/federated-rule.md). NOT_ENROLLED (0x10) and
     /// DUPLICATE (0x20) are never reported here: such a round reverts.
     uint256 private constant REASON_ANOMALY = 0x01;
     uint256 private constant REASON_DIVERGENCE = 0x02;
@@ -371,7 +371,7 @@ contract FederationRegistry {
     /// cost 300 gas more per update at 10 updates and 800 at 100
     /// (BENCHMARKS.md), which a round of 10 cannot afford.
     ///
-    /// The rule (specs/fl-rule.md): med = median of the divergences, mad =
+    /// The rule (docs/federated-rule.md): med = median of the divergences, mad =
     /// median of |D_i - med| (even count: floor of the mean of the middle
     /// two), band = med + floor(madK * mad / 100) + divSlack. reasons gets
     /// 0x01 if anomaly > maxAnomalyBp, 0x02 if divergence > band, 0x04 if

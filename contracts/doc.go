@@ -4,7 +4,7 @@
 //   - AuditRegistry.sol anchors record batches, single records and global
 //     model hashes, and checks inclusion proofs on chain.
 //   - FederationRegistry.sol, deployed beside it, evaluates the federated
-//     learning acceptance rule (specs/fl-rule.md) on the scores a
+//     learning acceptance rule (docs/federated-rule.md) on the scores a
 //     coordinator submits per round, keeps every site's reputation and
 //     registers global models with the Merkle root of their accepted
 //     updates. It is a separate contract so that AuditRegistry, and every

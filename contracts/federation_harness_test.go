@@ -19,13 +19,13 @@ import (
 
 type thresholds = bindings.FederationRegistryThresholds
 
-// defaultThresholds are specs/fl-rule.md's defaults, written out by hand.
+// defaultThresholds are docs/federated-rule.md's defaults, written out by hand.
 var defaultThresholds = thresholds{
 	MaxAnomalyBp: 5000, MadK: 300, DivSlack: 10000, MaxNorm: 0,
 	MinReputation: 20, RepInit: 50, RepMax: 100, DeltaPlus: 5, DeltaMinus: 20,
 }
 
-// Verdict reasons of specs/fl-rule.md.
+// Verdict reasons of docs/federated-rule.md.
 const (
 	reasonAnomaly    = 0x01
 	reasonDivergence = 0x02
@@ -282,7 +282,7 @@ func (f *fedHarness) roundLogs(r *types.Receipt) ([]*bindings.FederationRegistry
 	return verdicts, ev
 }
 
-// refRound is what specs/fl-rule.md says a round yields.
+// refRound is what docs/federated-rule.md says a round yields.
 type refRound struct {
 	reasons  []uint8
 	reps     []uint16 // reputations after the round
@@ -303,7 +303,7 @@ func refMedian(v []uint64) uint64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// refEvaluate is the rule of specs/fl-rule.md, step by step, written from the
+// refEvaluate is the rule of docs/federated-rule.md, step by step, written from the
 // spec and not from the contract: the test oracle of the contract's
 // verdicts. reps are the sites' reputations at round start, one per update.
 func refEvaluate(th thresholds, reps []uint16, ups []update) refRound {

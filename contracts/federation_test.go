@@ -399,7 +399,7 @@ type score struct {
 
 // TestRuleBoundaries runs the rule on every threshold boundary. Each case's
 // expected reasons, reputations, median and band are worked out by hand from
-// specs/fl-rule.md (the comments show the arithmetic) and must also be what
+// docs/federated-rule.md (the comments show the arithmetic) and must also be what
 // refEvaluate computes.
 func TestRuleBoundaries(t *testing.T) {
 	const max32 = math.MaxUint32

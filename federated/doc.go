@@ -33,7 +33,7 @@
 //     acceptance rule S(w_i) (eq. 3: anomaly, divergence band median +
 //     k·MAD + slack, norm, reputation) and reputation update R_i(t+1) =
 //     R_i(t) + δ⁺·valid − δ⁻·invalid bounded to [0, RepMax] (eq. 11), as
-//     specs/fl-rule.md fixes it; TrustWeights is T_i = R_i/Σ R_j (eq. 13).
+//     docs/federated-rule.md fixes it; TrustWeights is T_i = R_i/Σ R_j (eq. 13).
 //     The coordinator submits the Scores on chain and takes the chain's
 //     verdicts; the mirror is the contract tests' oracle and fl-sim's rule.
 //   - Aggregate (aggregate.go): FedAvg weighted by |D_i| (eq. 2), optionally

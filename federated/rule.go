@@ -11,7 +11,7 @@ import (
 
 // This file is the bit-exact Go mirror of the on-chain acceptance rule
 // S(w_i) (FL-BCID eq. 3) and reputation update (eq. 11) of
-// specs/fl-rule.md. Integer arithmetic only, in the spec's order; the
+// docs/federated-rule.md. Integer arithmetic only, in the spec's order; the
 // contract tests use it as their oracle, so any change here is a change of
 // the spec first.
 
@@ -141,7 +141,7 @@ func (e Evaluation) BandEvent() uint32 {
 
 // Evaluate runs the acceptance rule on one round's scores. reps holds the
 // reputation at round start of every enrolled site (a site absent from it
-// is not enrolled) and is not modified. Steps, as specs/fl-rule.md:
+// is not enrolled) and is not modified. Steps, as docs/federated-rule.md:
 //
 //  1. med = median of all n divergences; mad = median of |D_i − med|;
 //     band = med + ⌊MadK·mad/100⌋ + DivSlack, in uint64.

@@ -102,7 +102,7 @@ func (m Measurement) Anomaly() float64 { return min(max(1-m.Accuracy, 0), 1) }
 func (m Measurement) ReportedAnomaly() float64 { return min(max(1-m.ReportedAccuracy, 0), 1) }
 
 // Score is THE conversion from real units to the contract's integer inputs
-// (specs/fl-rule.md): anomaly in basis points round(a·10000) in
+// (docs/federated-rule.md): anomaly in basis points round(a·10000) in
 // [0, 10000]; divergence and norm in micro-units round(x·1e6), saturating
 // at 2^32−1. NaN converts to the maximum (the worst score). Nothing else in
 // idsledger converts scores to fixed point.

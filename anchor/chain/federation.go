@@ -21,7 +21,7 @@ import (
 
 // Federation is the FederationRegistry contract (contracts/FederationRegistry.sol)
 // at one address: the on-chain half of federated learning, which judges
-// each round's updates with the acceptance rule of specs/fl-rule.md and
+// each round's updates with the acceptance rule of docs/federated-rule.md and
 // keeps every site's reputation. The coordinator acts on the verdicts it
 // returns.
 //
@@ -45,12 +45,12 @@ type Federation struct {
 }
 
 // Thresholds are the parameters of the acceptance rule and of the
-// reputation update, as the contract holds them (specs/fl-rule.md):
+// reputation update, as the contract holds them (docs/federated-rule.md):
 // MaxAnomalyBp, MadK (hundredths), DivSlack and MaxNorm (micro-units, 0 = no
 // limit), MinReputation, RepInit, RepMax, DeltaPlus, DeltaMinus.
 type Thresholds = bindings.FederationRegistryThresholds
 
-// Reasons a Verdict carries, one bit each (specs/fl-rule.md). The contract
+// Reasons a Verdict carries, one bit each (docs/federated-rule.md). The contract
 // never reports not-enrolled (0x10) or duplicate (0x20) sites: a round with
 // one is refused whole (ErrSiteNotEnrolled, ErrDuplicateSite).
 const (

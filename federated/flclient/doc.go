@@ -1,5 +1,5 @@
 // Package flclient is a site's client of the coordinator's federated
-// learning HTTP API (specs/fl-api.md): it fetches the open round's task,
+// learning HTTP API (the OpenAPI document, api/openapi.yaml): it fetches the open round's task,
 // downloads the global model and checks it, and submits the site's signed
 // update. It speaks HTTP only; it knows nothing of the service's routes or
 // storage (it imports neither api nor storage), so a site runs it without

@@ -28,7 +28,7 @@ import (
 
 const sample = "../../detector/testdata/nf-bot-iot-v2-sample.csv"
 
-// fed is a federation behind a real HTTP server speaking specs/fl-api.md,
+// fed is a federation behind a real HTTP server speaking the federation API of api/openapi.yaml,
 // with one site enrolled: its key, API token, flows and data directory.
 type fed struct {
 	w     *flfakes.FLWorld

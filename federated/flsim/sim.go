@@ -30,7 +30,7 @@ import (
 // API routes, PostgreSQL on a scratch database, the embedded chain); the
 // tests plug in a coordinator over in-memory fakes.
 type Coordinator interface {
-	// URL is the base URL of the coordinator's HTTP API (specs/fl-api.md),
+	// URL is the base URL of the coordinator's HTTP API (the OpenAPI document, api/openapi.yaml),
 	// where the sites' fl-nodes connect.
 	URL() string
 	// Enroll enrolls a site's address under name (POST /v1/fl/sites) and

@@ -19,7 +19,7 @@ import (
 	"github.com/idsledger/idsledger/federated/coordinator"
 )
 
-// FLAPI serves the fl-node routes of specs/fl-api.md (GET /v1/fl/task, GET
+// FLAPI serves the fl-node routes of api/openapi.yaml (GET /v1/fl/task, GET
 // /v1/fl/models/{id}, POST /v1/fl/rounds/{n}/updates) over a real
 // coordinator, for testing sites without the service: the statuses and
 // bodies are the document's, errors are problem+json. Registry is the

@@ -1,5 +1,5 @@
 // Package flfakes holds test doubles of the federation's service side:
-// FLAPI, the fl-node routes of specs/fl-api.md over a real coordinator;
+// FLAPI, the fl-node routes of api/openapi.yaml over a real coordinator;
 // FLWorld, that coordinator over the in-memory store and mirror chain of
 // package fakes; and StartSim, an flsim.Coordinator over an FLWorld. It is
 // apart from fakes because it imports the site side (flsim, flclient,
