@@ -24,7 +24,8 @@ type TrainOptions struct {
 	// LogScale is set from the field below.
 	Pipeline PipelineConfig
 	// LogScale turns the pipeline's log1p compression on or off; nil takes
-	// the kind's default.
+	// the model kind's default, or on where the dataset kind says its
+	// values are heavy-tailed (Schema.LogScale).
 	LogScale *bool
 	// Train configures Fit; zero fields take the kind's defaults, and the
 	// resolved values are recorded in the metadata.
@@ -129,7 +130,11 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 	if pc.CorrThreshold == 0 {
 		pc.CorrThreshold = def.CorrThreshold
 	}
-	pc.LogScale = def.LogScale
+	schema, err := LookupSchema(opt.Dataset, opt.Load)
+	if err != nil {
+		return nil, err
+	}
+	pc.LogScale = def.LogScale || schema.LogScale
 	if opt.LogScale != nil {
 		pc.LogScale = *opt.LogScale
 	}

@@ -181,7 +181,7 @@ func runTrain(ctx context.Context, args []string) error {
 	fs.Var(imputable, "imputable", "features the model declares it can impute when a flow lacks them (comma-separated; "+
 		"never a 5-tuple column); a request or eval allows them with impute=declared")
 	corr := fs.Float64("corr", 0, "prune features correlated at |r| >= this with a more relevant one, 1: no pruning"+perModel(func(d detector.TrainDefaults) string { return positive(d.CorrThreshold) }))
-	logScale := fs.Bool("log-scale", false, "log1p-compress heavy-tailed numeric features before min-max scaling; --log-scale=false: plain min-max"+perModel(func(d detector.TrainDefaults) string { return strconv.FormatBool(d.LogScale) }))
+	logScale := fs.Bool("log-scale", false, "log1p-compress heavy-tailed numeric features before min-max scaling (always on for ethereum-accounts unless --log-scale=false); --log-scale=false: plain min-max"+perModel(func(d detector.TrainDefaults) string { return strconv.FormatBool(d.LogScale) }))
 	weights := fs.String("class-weights", "", "supervised class weights: sqrt or inverse (of class frequency, capped at 10) or none"+perModel(func(d detector.TrainDefaults) string { return d.ClassWeights }))
 	command := fs.String("command", "", "how this model is made, recorded in its model card (e.g. \"make model\")")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
