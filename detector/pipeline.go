@@ -61,6 +61,10 @@ type PipelineConfig struct {
 	// before min-max scaling (heavy-tailed byte and packet counts), |x|
 	// counted in the step its schema names (Schema.LogUnits).
 	LogScale bool `json:"log_scale,omitempty"`
+	// Exclude names columns that are never features, whatever their role
+	// in the schema (the identifier a split was made by); a pipeline lists
+	// them among its Dropped columns.
+	Exclude []string `json:"exclude,omitempty"`
 	// Imputable names the columns the model declares it can impute when
 	// a flow lacks them (see Pipeline.Imputable).
 	Imputable []string `json:"imputable,omitempty"`
@@ -345,14 +349,17 @@ func (p *Pipeline) columns(h *Header) []int {
 
 // Row writes flow f's scaled, clipped features into dst
 // (len(dst) == len(Features)). Safe for concurrent use.
-func (p *Pipeline) Row(f *Flow, dst []float32) {
+func (p *Pipeline) Row(f *Flow, dst []float32) { p.row(f, dst, &p.stats) }
+
+// row is Row counting the value policy into st (nil: nowhere).
+func (p *Pipeline) row(f *Flow, dst []float32, st *ValueStats) {
 	idx := p.columns(f.Header)
 	for k := range p.Features {
 		v := ""
 		if i := idx[k]; i >= 0 && i < len(f.Values) {
 			v = f.Values[i]
 		}
-		dst[k] = float32(p.Features[k].scaleValue(v, &p.stats))
+		dst[k] = float32(p.Features[k].scaleValue(v, st))
 	}
 }
 

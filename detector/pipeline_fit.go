@@ -63,7 +63,7 @@ func FitPipeline(kind string, opt LoadOptions, flows []*Flow, train []int, cfg P
 				continue
 			}
 			seenCol[n] = true
-			if s.RoleOf(n) != RoleFeature {
+			if s.RoleOf(n) != RoleFeature || matchName(cfg.Exclude, n) {
 				p.Dropped = append(p.Dropped, n)
 				continue
 			}
