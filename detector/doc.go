@@ -3,9 +3,9 @@
 // It owns the flow schemas and dataset loaders, the preprocessing pipeline
 // (fitted on training data only and saved with the model), the models behind
 // one Model interface (BiLSTM and autoencoder, trained and served in plain
-// Go; isolation forest, PCA/Mahalanobis, k-means and CBLOF), the metrics,
-// and the versioned model file whose keccak256 is the model id. It imports
-// no other package of idsledger.
+// Go; gradient-boosted trees; isolation forest, PCA/Mahalanobis, k-means
+// and CBLOF), the metrics, and the versioned model file whose keccak256 is
+// the model id. It imports no other package of idsledger.
 //
 // # Training the neural models
 //

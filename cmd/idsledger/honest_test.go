@@ -135,7 +135,7 @@ func TestTrainWarnsOnShuffledLabels(t *testing.T) {
 		return rows
 	})
 	dir := t.TempDir()
-	for _, model := range []string{"bilstm", "pca"} {
+	for _, model := range []string{"gbt", "bilstm", "pca"} {
 		res, stderr := runTrainJSON(t, "--dataset", "ethereum-accounts", "--data", path, "--model", model,
 			"--out", filepath.Join(dir, model+".idslm"), "--report", filepath.Join(dir, model))
 		if len(res.Warnings) == 0 || !strings.Contains(stderr, "warning: ") {
