@@ -167,9 +167,9 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	epochs := fs.Int("epochs", 0, "training epochs"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Epochs)) }))
+	epochs := fs.Int("epochs", 0, "training epochs (gbt: boosting rounds)"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Epochs)) }))
 	batch := fs.Int("batch", 0, "mini-batch size"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.BatchSize)) }))
-	lr := fs.Float64("lr", 0, "learning rate"+perModel(func(d detector.TrainDefaults) string { return positive(d.LearningRate) }))
+	lr := fs.Float64("lr", 0, "learning rate (gbt: the shrinkage of each tree)"+perModel(func(d detector.TrainDefaults) string { return positive(d.LearningRate) }))
 	patience := fs.Int("patience", 0, "early-stopping patience in epochs, negative: off"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Patience)) }))
 	engine := fs.String("engine", detector.EngineFast, "training engine of the neural models: "+strings.Join(detector.Engines(), " or ")+" (the reference, about ten times slower)")
 	hidden := fs.Int("hidden", 0, "hidden size of neural models (0: default)")
