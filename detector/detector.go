@@ -55,20 +55,22 @@ type Metadata struct {
 // TrainingInfo records how a model was trained and how it scored on its
 // held-out test split.
 type TrainingInfo struct {
-	Dataset        string       `json:"dataset"`
-	Files          []string     `json:"files"` // base names
-	Seed           int64        `json:"seed"`
-	TestFraction   float64      `json:"test_fraction"`
-	ValidFraction  float64      `json:"valid_fraction"`
-	Dedup          bool         `json:"dedup"`
-	DuplicatesSeen int          `json:"duplicates_dropped"`
-	Load           LoadStats    `json:"load"`
-	TrainRows      int          `json:"train_rows"`
-	ValidRows      int          `json:"valid_rows"`
-	TestRows       int          `json:"test_rows"`
-	Config         TrainConfig  `json:"train_config"`
-	History        []EpochStats `json:"history"` // Elapsed is zeroed: files are reproducible
-	Test           *Metrics     `json:"test_metrics,omitempty"`
+	Dataset        string   `json:"dataset"`
+	Files          []string `json:"files"` // base names
+	Seed           int64    `json:"seed"`
+	TestFraction   float64  `json:"test_fraction"`
+	ValidFraction  float64  `json:"valid_fraction"`
+	Dedup          bool     `json:"dedup"`
+	DuplicatesSeen int      `json:"duplicates_dropped"`
+	// SplitBy is the identifier column the splits kept whole, if any.
+	SplitBy   string       `json:"split_by,omitempty"`
+	Load      LoadStats    `json:"load"`
+	TrainRows int          `json:"train_rows"`
+	ValidRows int          `json:"valid_rows"`
+	TestRows  int          `json:"test_rows"`
+	Config    TrainConfig  `json:"train_config"`
+	History   []EpochStats `json:"history"` // Elapsed is zeroed: files are reproducible
+	Test      *Metrics     `json:"test_metrics,omitempty"`
 }
 
 // Detector is a fitted pipeline and model: raw flows in, predictions out.

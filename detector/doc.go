@@ -3,9 +3,9 @@
 // It owns the flow schemas and dataset loaders, the preprocessing pipeline
 // (fitted on training data only and saved with the model), the models behind
 // one Model interface (BiLSTM and autoencoder, trained and served in plain
-// Go; isolation forest, PCA/Mahalanobis, k-means and CBLOF), the metrics,
-// and the versioned model file whose keccak256 is the model id. It imports
-// no other package of idsledger.
+// Go; gradient-boosted trees; isolation forest, PCA/Mahalanobis, k-means
+// and CBLOF), the metrics, and the versioned model file whose keccak256 is
+// the model id. It imports no other package of idsledger.
 //
 // # Training the neural models
 //
@@ -34,7 +34,9 @@
 // Argus columns, full or "10 best" release, tab, semicolon or comma
 // separated, with or without a header), "nf-bot-iot-v2" (any NetFlow-v2
 // set), "ton-iot-telemetry" (UTF-8 BOM, CRLF), "n-baiot" (class from the
-// file name) and "csv" (generic, LoadOptions.LabelColumn). Each Schema names
+// file name), "ethereum-accounts" (one row per Ethereum account, its
+// columns defined by EthAccountFeatures for a chain follower to compute)
+// and "csv" (generic, LoadOptions.LabelColumn). Each Schema names
 // its identifier columns, which are never features (addresses, ports,
 // timestamps, sequence and row ids: they identify or date a flow and leak
 // the label), its label and categorical columns, and its 5-tuple columns:
@@ -77,7 +79,8 @@
 // codes are compared as numbers, so "7", "7.0" and "7e0" are one
 // category, at fit time, at transform time and in model files written
 // before that rule), min-max scaling to
-// [0,1] (optionally after log1p compression), and feature selection by
+// [0,1] (optionally after log1p compression, counted in a step the schema
+// names: one wei for ether amounts), and feature selection by
 // mutual information with the class and pruning of correlated features;
 // the chosen features, their scaling and their relevance are saved in the
 // model file. Value policy at transform time, counted in ValueStats (for

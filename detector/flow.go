@@ -1,6 +1,7 @@
 package detector
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -150,8 +151,12 @@ func InternHeader(names []string) *Header {
 	return h
 }
 
-// annotate fills Class, Tuple, Time and Key from Values.
+// annotate normalizes Values (Schema.normalize) and fills Class, Tuple,
+// Time and Key from them.
 func (s *Schema) annotate(f *Flow) error {
+	if s.normalize != nil {
+		s.normalize(f)
+	}
 	if s.ClassColumn != "" {
 		if v, ok := f.Get(s.ClassColumn); ok {
 			f.Class = s.CanonicalClass(v)
@@ -163,7 +168,7 @@ func (s *Schema) annotate(f *Flow) error {
 			case "0":
 				f.Class = BenignClass
 			case "1":
-				f.Class = "Attack"
+				f.Class = cmp.Or(s.AttackClass, "Attack")
 			case "":
 			default:
 				return fmt.Errorf("binary label %s=%q: want 0 or 1", s.BinaryColumn, v)

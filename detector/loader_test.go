@@ -43,6 +43,8 @@ func TestLoadSharedSamples(t *testing.T) {
 			map[string]int{"Benign": 35000, "backdoor": 5000, "injection": 5000, "password": 5000, "ransomware": 2264, "scanning": 61, "xss": 449}},
 		{"ton-iot-telemetry", []string{"ton-iot-telemetry/Train_Test_IoT_GPS_Tracker.csv"}, 58960,
 			map[string]int{"Benign": 35000, "backdoor": 5000, "ddos": 5000, "injection": 5000, "password": 5000, "ransomware": 2833, "scanning": 550, "xss": 577}},
+		{"ethereum-accounts", []string{"ethereum-accounts/dev.csv"}, 4943,
+			map[string]int{"Benign": 3877, "Fraud": 1066}},
 		{"n-baiot", []string{"n-baiot/benign_traffic.csv", "n-baiot/doorbell_udp.csv", "n-baiot/scan.csv", "n-baiot/thermostat_udp.csv"}, 4 * 299,
 			map[string]int{"Benign": 299, "doorbell_udp": 299, "scan": 299, "thermostat_udp": 299}},
 	}

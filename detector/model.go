@@ -177,8 +177,8 @@ type EpochStats struct {
 // or, for the classical models, out-of-fold scores of the benign rows of
 // train and valid together (see anomalyBase.fit).
 type Model interface {
-	// Kind is the registry name: "bilstm", "autoencoder", "iforest", "pca",
-	// "kmeans" or "cblof".
+	// Kind is the registry name: "bilstm", "gbt", "autoencoder", "iforest",
+	// "pca", "kmeans" or "cblof".
 	Kind() string
 	// Config returns the configuration the model was built with.
 	Config() ModelConfig

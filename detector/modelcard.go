@@ -47,16 +47,19 @@ type DataFile struct {
 // TestFraction of each class held out for the test figures, then
 // ValidFraction of the rest for early stopping and thresholds, by Seed.
 type CardSplit struct {
-	Rows              int            `json:"rows"` // labelled rows, after Dedup
-	Dedup             bool           `json:"dedup"`
-	DuplicatesDropped int            `json:"duplicates_dropped"`
-	TestFraction      float64        `json:"test_fraction"`
-	ValidFraction     float64        `json:"valid_fraction"`
-	Seed              int64          `json:"seed"`
-	TrainRows         int            `json:"train_rows"`
-	ValidRows         int            `json:"valid_rows"`
-	TestRows          int            `json:"test_rows"`
-	TestClasses       map[string]int `json:"test_classes"` // test rows per class
+	Rows              int  `json:"rows"` // labelled rows, after Dedup
+	Dedup             bool `json:"dedup"`
+	DuplicatesDropped int  `json:"duplicates_dropped"`
+	// SplitBy is the identifier column whose rows each split kept on one
+	// side (GroupSplit), when the split was by identifier.
+	SplitBy       string         `json:"split_by,omitempty"`
+	TestFraction  float64        `json:"test_fraction"`
+	ValidFraction float64        `json:"valid_fraction"`
+	Seed          int64          `json:"seed"`
+	TrainRows     int            `json:"train_rows"`
+	ValidRows     int            `json:"valid_rows"`
+	TestRows      int            `json:"test_rows"`
+	TestClasses   map[string]int `json:"test_classes"` // test rows per class
 }
 
 // CardSettings are the settings the model was trained with, defaults
@@ -105,15 +108,7 @@ func cardFigures(m Metrics) CardFigures {
 
 // majorityBaseline evaluates predicting class maj for every row of y.
 func majorityBaseline(classes []string, benign, maj int, y []int) CardFigures {
-	preds := make([]Prediction, len(y))
-	for i := range preds {
-		p := Prediction{Class: maj, Alert: maj != benign}
-		if p.Alert {
-			p.Score = 1
-		}
-		preds[i] = p
-	}
-	f := cardFigures(Evaluate(classes, benign, y, preds))
+	f := cardFigures(constantMetrics(classes, benign, maj, y))
 	f.Class = classes[maj]
 	return f
 }

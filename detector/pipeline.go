@@ -19,11 +19,15 @@ type Feature struct {
 	Name        string   `json:"name"`
 	Categorical bool     `json:"categorical,omitempty"`
 	Categories  []string `json:"categories,omitempty"`
-	// Log compresses numeric values with sign(x)·log1p(|x|) before
-	// scaling; Min and Max are then in the compressed units.
-	Log bool    `json:"log,omitempty"`
-	Min float64 `json:"min"`
-	Max float64 `json:"max"`
+	// Log compresses numeric values with sign(x)·log1p(|x|/LogUnit)
+	// before scaling; Min and Max are then in the compressed units.
+	Log bool `json:"log,omitempty"`
+	// LogUnit is the step in which Log counts a value (0 means 1): one
+	// wei for an amount in ether (1e-18), so that amounts far below one
+	// ether, where log1p(x) is still linear, spread over decades too.
+	LogUnit float64 `json:"log_unit,omitempty"`
+	Min     float64 `json:"min"`
+	Max     float64 `json:"max"`
 	// Impute replaces a missing or unparseable numeric value (the training
 	// median, in raw units).
 	Impute float64 `json:"impute"`
@@ -54,8 +58,13 @@ type PipelineConfig struct {
 	// Window is T in window mode (default 10).
 	Window int `json:"window,omitempty"`
 	// LogScale compresses every numeric feature with sign(x)·log1p(|x|)
-	// before min-max scaling (heavy-tailed byte and packet counts).
+	// before min-max scaling (heavy-tailed byte and packet counts), |x|
+	// counted in the step its schema names (Schema.LogUnits).
 	LogScale bool `json:"log_scale,omitempty"`
+	// Exclude names columns that are never features, whatever their role
+	// in the schema (the identifier a split was made by); a pipeline lists
+	// them among its Dropped columns.
+	Exclude []string `json:"exclude,omitempty"`
 	// Imputable names the columns the model declares it can impute when
 	// a flow lacks them (see Pipeline.Imputable).
 	Imputable []string `json:"imputable,omitempty"`
@@ -305,6 +314,9 @@ func (ft *Feature) compress(x float64) float64 {
 	if !ft.Log {
 		return x
 	}
+	if ft.LogUnit > 0 {
+		x /= ft.LogUnit
+	}
 	if x < 0 {
 		return -math.Log1p(-x)
 	}
@@ -337,14 +349,17 @@ func (p *Pipeline) columns(h *Header) []int {
 
 // Row writes flow f's scaled, clipped features into dst
 // (len(dst) == len(Features)). Safe for concurrent use.
-func (p *Pipeline) Row(f *Flow, dst []float32) {
+func (p *Pipeline) Row(f *Flow, dst []float32) { p.row(f, dst, &p.stats) }
+
+// row is Row counting the value policy into st (nil: nowhere).
+func (p *Pipeline) row(f *Flow, dst []float32, st *ValueStats) {
 	idx := p.columns(f.Header)
 	for k := range p.Features {
 		v := ""
 		if i := idx[k]; i >= 0 && i < len(f.Values) {
 			v = f.Values[i]
 		}
-		dst[k] = float32(p.Features[k].scaleValue(v, &p.stats))
+		dst[k] = float32(p.Features[k].scaleValue(v, st))
 	}
 }
 

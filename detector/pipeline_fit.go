@@ -63,7 +63,7 @@ func FitPipeline(kind string, opt LoadOptions, flows []*Flow, train []int, cfg P
 				continue
 			}
 			seenCol[n] = true
-			if s.RoleOf(n) != RoleFeature {
+			if s.RoleOf(n) != RoleFeature || matchName(cfg.Exclude, n) {
 				p.Dropped = append(p.Dropped, n)
 				continue
 			}
@@ -88,7 +88,7 @@ func FitPipeline(kind string, opt LoadOptions, flows []*Flow, train []int, cfg P
 			v, _ := flows[i].Get(name)
 			raw[j] = v
 		}
-		ft, ok := fitFeature(name, raw, s.IsCategorical(name), cfg.LogScale)
+		ft, ok := fitFeature(name, raw, s.IsCategorical(name), cfg.LogScale, s.logUnit(name))
 		if !ok {
 			continue // constant on the training split
 		}
@@ -137,7 +137,7 @@ func (p *Pipeline) declareImputable(s *Schema, names []string) error {
 
 // fitFeature fits one column on its training values; ok is false for a
 // column with no usable variation.
-func fitFeature(name string, raw []string, categorical, logScale bool) (Feature, bool) {
+func fitFeature(name string, raw []string, categorical, logScale bool, logUnit float64) (Feature, bool) {
 	ft := Feature{Name: name}
 	if !categorical {
 		// A column whose present values are mostly non-numeric is categorical.
@@ -169,6 +169,9 @@ func fitFeature(name string, raw []string, categorical, logScale bool) (Feature,
 		return ft, len(ft.Categories) > 1
 	}
 	ft.Log = logScale
+	if logScale && logUnit != 1 {
+		ft.LogUnit = logUnit
+	}
 	vals := make([]float64, 0, len(raw))
 	for _, v := range raw {
 		if x, ok := parseNumber(v); ok && !math.IsInf(x, 0) {

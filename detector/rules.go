@@ -245,7 +245,7 @@ func (r *Rules) Imputable() []string {
 
 // known reports whether a column is known to the rules (see Rules).
 func (r *Rules) known(name string) bool {
-	return r.schema.Knows(name) || matchName(r.pipe.Candidates, name) || r.pipe.featureIndex(name) >= 0
+	return r.schema.Knows(name) || matchName(r.pipe.Candidates, name) || matchName(r.pipe.Config.Exclude, name) || r.pipe.featureIndex(name) >= 0
 }
 
 func (r *Rules) plan(h *Header) *rulePlan {

@@ -39,6 +39,8 @@ type Schema struct {
 	// BinaryColumn holds 0 (benign) / 1 (attack); used when ClassColumn is
 	// absent or empty in a row.
 	BinaryColumn string
+	// AttackClass is the class of a 1 in BinaryColumn (default "Attack").
+	AttackClass string
 	// Labels are all label-like columns, never features (ClassColumn,
 	// BinaryColumn and e.g. "subcategory").
 	Labels []string
@@ -67,6 +69,17 @@ type Schema struct {
 	DefaultHeader []string
 	// ClassFromFileName derives the class from the file name (N-BaIoT).
 	ClassFromFileName bool
+	// LogScale: the kind's numeric values are heavy-tailed, so the
+	// pipeline log-compresses them whatever the model kind's default
+	// (TrainOptions.LogScale still decides when set).
+	LogScale bool
+	// LogUnits are, per column, the step in which the pipeline
+	// log-compresses it (Feature.LogUnit); columns not named use 1.
+	LogUnits map[string]float64
+	// normalize, when set, rewrites a row's values before anything reads
+	// them (files and API flows alike), e.g. to encode the kind's missing
+	// values.
+	normalize func(*Flow)
 }
 
 // argusFullHeader is the column list of the original BoT-IoT release's
@@ -255,6 +268,17 @@ func (s *Schema) UnknownColumns(h *Header) []string {
 		}
 	}
 	return out
+}
+
+// logUnit is the step in which column name is log-compressed (1 unless
+// LogUnits names it).
+func (s *Schema) logUnit(name string) float64 {
+	for n, u := range s.LogUnits {
+		if strings.EqualFold(n, name) {
+			return u
+		}
+	}
+	return 1
 }
 
 // IsCategorical reports whether the schema declares name categorical.

@@ -1,8 +1,10 @@
 package detector
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
+	"slices"
 )
 
 // TrainOptions configure Train. Zero values take the defaults noted, and
@@ -24,7 +26,8 @@ type TrainOptions struct {
 	// LogScale is set from the field below.
 	Pipeline PipelineConfig
 	// LogScale turns the pipeline's log1p compression on or off; nil takes
-	// the kind's default.
+	// the model kind's default, or on where the dataset kind says its
+	// values are heavy-tailed (Schema.LogScale).
 	LogScale *bool
 	// Train configures Fit; zero fields take the kind's defaults, and the
 	// resolved values are recorded in the metadata.
@@ -37,6 +40,10 @@ type TrainOptions struct {
 	ValidFraction float64
 	// Dedup drops repeated feature vectors before splitting.
 	Dedup bool
+	// SplitBy names an identifier column (an account address, a source
+	// host) by which both splits are made: all rows with one value land on
+	// the same side (GroupSplit). The column is never a feature.
+	SplitBy string
 	// ClassWeights for supervised kinds: "sqrt" (the square root of inverse
 	// class frequency), "inverse" (inverse class frequency), both capped at
 	// 10, or "none"; "" takes the kind's default. Ignored when
@@ -54,6 +61,15 @@ type TrainResult struct {
 	Detector  *Detector
 	TestFlows []*Flow
 	Test      *Metrics // nil when TestFraction is 0
+	// Baseline are the figures on the test split of always answering
+	// BaselineClass, its most frequent class (MajorityBaseline), and
+	// Warnings say why Test is no better (BaselineWarnings); set with Test.
+	Baseline      *Metrics
+	BaselineClass string
+	Warnings      []string
+	// TestDuplicates counts the test rows whose feature vector (after the
+	// pipeline) is also that of a training row (fit or validation).
+	TestDuplicates int
 }
 
 // Train fits a pipeline on the training split of flows, trains a model on
@@ -75,52 +91,16 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	var labelled []*Flow
-	for _, f := range flows {
-		if f.Class != "" {
-			labelled = append(labelled, f)
-		}
+	split, err := SplitForTraining(flows, SplitOptions{Dataset: opt.Dataset, Load: opt.Load, TestFraction: opt.TestFraction,
+		ValidFraction: opt.ValidFraction, Dedup: opt.Dedup, SplitBy: opt.SplitBy, Seed: opt.Seed})
+	if err != nil {
+		return nil, err
 	}
-	if len(labelled) == 0 {
-		return nil, fmt.Errorf("train: no labelled flows")
-	}
-	if opt.Dedup {
-		var err error
-		labelled, info.DuplicatesSeen, err = Dedup(opt.Dataset, opt.Load, labelled)
-		if err != nil {
-			return nil, err
-		}
-	}
-	classes := ClassList(labelled)
-	y := make([]int, len(labelled))
-	ci := map[string]int{}
-	for i, c := range classes {
-		ci[c] = i
-	}
-	for i, f := range labelled {
-		y[i] = ci[f.Class]
-	}
-	trainIdx, testIdx := StratifiedSplit(y, opt.TestFraction, opt.Seed)
-	vf := opt.ValidFraction
-	if vf == 0 {
-		vf = 0.2
-	}
-	var fitIdx, validIdx []int
-	if vf > 0 {
-		sub := make([]int, len(trainIdx))
-		for j, i := range trainIdx {
-			sub[j] = y[i]
-		}
-		a, b := StratifiedSplit(sub, vf, opt.Seed+1)
-		for _, j := range a {
-			fitIdx = append(fitIdx, trainIdx[j])
-		}
-		for _, j := range b {
-			validIdx = append(validIdx, trainIdx[j])
-		}
+	labelled := split.Flows
+	info.DuplicatesSeen, info.SplitBy = split.DuplicatesDropped, opt.SplitBy
+	trainIdx, testIdx, fitIdx, validIdx := split.Train, split.Test, split.Fit, split.Valid
+	if vf := cmp.Or(opt.ValidFraction, 0.2); vf > 0 {
 		info.ValidFraction = vf
-	} else {
-		fitIdx = trainIdx
 	}
 	pc := opt.Pipeline
 	if pc.Input == "" {
@@ -129,9 +109,16 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 	if pc.CorrThreshold == 0 {
 		pc.CorrThreshold = def.CorrThreshold
 	}
-	pc.LogScale = def.LogScale
+	schema, err := LookupSchema(opt.Dataset, opt.Load)
+	if err != nil {
+		return nil, err
+	}
+	pc.LogScale = def.LogScale || schema.LogScale
 	if opt.LogScale != nil {
 		pc.LogScale = *opt.LogScale
+	}
+	if opt.SplitBy != "" && schema.RoleOf(opt.SplitBy) == RoleFeature {
+		pc.Exclude = append(slices.Clip(pc.Exclude), opt.SplitBy)
 	}
 	pipe, err := FitPipeline(opt.Dataset, opt.Load, labelled, trainIdx, pc)
 	if err != nil {
@@ -229,6 +216,10 @@ func Train(flows []*Flow, opt TrainOptions) (*TrainResult, error) {
 		mt := Evaluate(pipe.Classes, pipe.BenignIndex(), testY, preds)
 		info.Test = &mt
 		res.Test = &mt
+		var base Metrics
+		res.BaselineClass, base = MajorityBaseline(pipe.Classes, pipe.BenignIndex(), testY)
+		res.Baseline, res.Warnings = &base, BaselineWarnings(mt, base)
+		res.TestDuplicates = pipe.NewVectorSet(pick(trainIdx)).Count(res.TestFlows)
 		d.Meta.Card = newModelCard(opt, d, info, dataFiles, len(labelled), fitL.Y, testY, mt)
 	}
 	// Re-encode with the test metrics in the metadata, and return the
@@ -295,7 +286,7 @@ func newModelCard(opt TrainOptions, d *Detector, info *TrainingInfo, files []Dat
 	tc := info.Config
 	card := &ModelCard{
 		Model: d.Model.Kind(), Dataset: opt.Dataset, Data: files, Command: opt.Command,
-		Split: CardSplit{Rows: rows, Dedup: info.Dedup, DuplicatesDropped: info.DuplicatesSeen,
+		Split: CardSplit{Rows: rows, Dedup: info.Dedup, DuplicatesDropped: info.DuplicatesSeen, SplitBy: info.SplitBy,
 			TestFraction: info.TestFraction, ValidFraction: info.ValidFraction, Seed: info.Seed,
 			TrainRows: info.TrainRows, ValidRows: info.ValidRows, TestRows: info.TestRows, TestClasses: testClasses},
 		Settings: CardSettings{Input: d.Pipeline.Input, Features: len(d.Pipeline.Features), T: t, F: f,

@@ -196,10 +196,13 @@ func (ft *Feature) validate(field string) error {
 	for _, v := range []struct {
 		name string
 		x    float64
-	}{{"min", ft.Min}, {"max", ft.Max}, {"impute", ft.Impute}, {"mutual_information", ft.MI}} {
+	}{{"min", ft.Min}, {"max", ft.Max}, {"impute", ft.Impute}, {"mutual_information", ft.MI}, {"log_unit", ft.LogUnit}} {
 		if !isFinite(v.x) {
 			return invalid(field+"."+v.name, "%v is not finite", v.x)
 		}
+	}
+	if ft.LogUnit < 0 {
+		return invalid(field+".log_unit", "%v is negative: want a positive step, or 0 for 1", ft.LogUnit)
 	}
 	if !ft.Categorical {
 		// Values scale by 1/(max − min): an empty or unbounded range

@@ -50,6 +50,11 @@ type evalResult struct {
 	// model was trained on (its model card's SHA-256): its figures on them
 	// include training rows and flatter it.
 	TrainedOn []string `json:"trained_on,omitempty"`
+	// The majority baseline of these rows, the warnings (no better than
+	// it, trained on these files), and the rows whose feature vector is a
+	// training row's (when the training files are known: --train-data, or
+	// --data being exactly the model's training files).
+	honesty
 }
 
 func runEval(ctx context.Context, args []string) error {
@@ -62,6 +67,9 @@ func runEval(ctx context.Context, args []string) error {
 	batch := fs.Int("batch", 256, "batch size of the throughput measurement")
 	singles := fs.Int("latency-samples", 1000, "single-flow calls timed for the latency percentiles")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
+	trainData := &listFlag{}
+	fs.Var(trainData, "train-data", "the model's training files (repeatable, in training order; checked against its model card's SHA-256): "+
+		"count the rows whose feature vector is that of a row the model trained on (default: --data, when it is exactly those files)")
 	impute := &listFlag{split: true}
 	fs.Var(impute, "impute", "features that may be missing from a row and are imputed (comma-separated; "+
 		"\"declared\": those the model declares imputable); other rows lacking a feature are rejected, as the API rejects them")
@@ -125,18 +133,40 @@ func runEval(ctx context.Context, args []string) error {
 	if res.TrainedOn, err = trainingFiles(d, ds.data.vals); err != nil {
 		return err
 	}
-	var warning string
+	h := &honesty{Baseline: &baseline{}}
+	h.Baseline.Class, h.Baseline.Metrics = detector.MajorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
 	if len(res.TrainedOn) > 0 {
-		warning = fmt.Sprintf("the model was trained on part of %s: these figures include its training rows, so they flatter it", strings.Join(res.TrainedOn, ", "))
-		fmt.Fprintln(os.Stderr, "warning: "+warning)
+		h.Warnings = append(h.Warnings, fmt.Sprintf("the model was trained on part of %s: these figures include its training rows, so they flatter it",
+			strings.Join(res.TrainedOn, ", ")))
+	}
+	h.Warnings = append(h.Warnings, detector.BaselineWarnings(res.Metrics, h.Baseline.Metrics)...)
+	h.warn()
+	trainPaths, reuse := trainData.vals, flows
+	if len(trainPaths) == 0 && ds.limit == 0 && !ds.skipMalformed && sameFiles(d, ds.data.vals) {
+		trainPaths = ds.data.vals
+	} else {
+		reuse = nil
+	}
+	var unknownDups string
+	if len(trainPaths) > 0 {
+		set, err := trainingSet(ctx, d, trainPaths, reuse)
+		if err != nil {
+			return fmt.Errorf("--train-data: %w", err)
+		}
+		h.Duplicates = newDuplicates(set.Count(lf.flows), len(lf.flows), "training")
+	} else {
+		unknownDups = "rows repeating a training row's feature vector: not counted (pass the model's training files with --train-data)"
 	}
 	if *report != "" {
 		files := strings.Join(baseNames(ds.data.vals), ", ")
 		in := reportInput{Title: fmt.Sprintf("%s on %s", d.Model.Kind(), files), ModelID: d.ID(),
 			Rows: fmt.Sprintf("%s labelled flows of %s", thousands(float64(len(lf.flows))), files), Meta: d.Meta, Metrics: res.Metrics,
 			ROC:  exactROC(preds, lf.y, d.Pipeline.BenignIndex()),
-			Perf: perf, Values: res.Values, Warning: warning}
-		in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
+			Perf: perf, Values: res.Values, Warnings: h.Warnings}
+		if h.Duplicates != nil {
+			in.Notes = append(in.Notes, h.Duplicates.String())
+		}
+		in.BaselineClass, in.Baseline = h.Baseline.Class, h.Baseline.Metrics
 		path, err := writeReport(*report, in)
 		if err != nil {
 			return err
@@ -146,12 +176,16 @@ func runEval(ctx context.Context, args []string) error {
 		}
 	}
 	if *asJSON {
+		res.honesty = *h
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(res)
 	}
 	fmt.Printf("model %s (%s) on %s\n", d.ID(), d.Model.Kind(), ds.dataset)
-	printMetrics(os.Stdout, res.Metrics)
+	printMetrics(os.Stdout, res.Metrics, h)
+	if unknownDups != "" {
+		fmt.Println(unknownDups)
+	}
 	fmt.Printf("throughput %.0f windows/s (batch %d), single-flow latency p50 %.1f µs p99 %.1f µs\n",
 		perf.WindowsPerSecond, perf.BatchSize, perf.LatencyP50us, perf.LatencyP99us)
 	fmt.Printf("values: %d imputed, %d inf, %d clipped, %d unknown categories; rows: %d read, %d malformed skipped, %d rejected\n",
@@ -255,29 +289,6 @@ func labelFlows(d *detector.Detector, flows []*detector.Flow, rules *detector.Ru
 	return lf
 }
 
-// majorityBaseline returns the most frequent class of y (the first of
-// equals) and the figures of predicting it for every row.
-func majorityBaseline(classes []string, benign int, y []int) (string, detector.Metrics) {
-	count := make([]int, len(classes))
-	for _, c := range y {
-		count[c]++
-	}
-	maj := 0
-	for c, n := range count {
-		if n > count[maj] {
-			maj = c
-		}
-	}
-	preds := make([]detector.Prediction, len(y))
-	for i := range preds {
-		preds[i] = detector.Prediction{Class: maj, Alert: maj != benign}
-		if preds[i].Alert {
-			preds[i].Score = 1
-		}
-	}
-	return classes[maj], detector.Evaluate(classes, benign, y, preds)
-}
-
 // trainingFiles returns the base names of the files of paths whose SHA-256
 // is that of a file the model was trained on (its model card's data).
 func trainingFiles(d *detector.Detector, paths []string) ([]string, error) {
@@ -290,19 +301,77 @@ func trainingFiles(d *detector.Detector, paths []string) ([]string, error) {
 	}
 	var out []string
 	for _, p := range paths {
-		f, err := os.Open(p)
+		sum, err := fileSHA256(p)
 		if err != nil {
 			return nil, err
 		}
-		h := sha256.New()
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p, err)
-		}
-		if trained[hex.EncodeToString(h.Sum(nil))] {
+		if trained[sum] {
 			out = append(out, filepath.Base(p))
 		}
 	}
 	return out, nil
+}
+
+// fileSHA256 is the hex SHA-256 of the file at path.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sameFiles reports whether paths are, byte for byte and in order, the
+// files the model card says the model was trained on.
+func sameFiles(d *detector.Detector, paths []string) bool {
+	c := d.Meta.Card
+	if c == nil || len(c.Data) != len(paths) {
+		return false
+	}
+	for i, p := range paths {
+		if sum, err := fileSHA256(p); err != nil || sum != c.Data[i].SHA256 {
+			return false
+		}
+	}
+	return true
+}
+
+// trainingSet returns the feature vectors of the rows d trained on (its
+// fit and validation rows): paths must be its training files, in order
+// (its model card's SHA-256), read whole as train read them; the split is
+// made again from the card's test fraction, seed, de-duplication and
+// split column. flows, when not nil, are those files already read.
+func trainingSet(ctx context.Context, d *detector.Detector, paths []string, flows []*detector.Flow) (*detector.VectorSet, error) {
+	t := d.Meta.Training
+	if t == nil {
+		return nil, fmt.Errorf("the model file does not say how it was trained")
+	}
+	if c := d.Meta.Card; c != nil && !sameFiles(d, paths) {
+		var want []string
+		for _, f := range c.Data {
+			want = append(want, fmt.Sprintf("%s (sha256 %.12s…)", f.Name, f.SHA256))
+		}
+		return nil, fmt.Errorf("%s are not the model's training files %s", strings.Join(paths, ", "), strings.Join(want, ", "))
+	}
+	if flows == nil {
+		ds := datasetFlags{dataset: d.Dataset(), data: listFlag{vals: paths}}
+		var err error
+		if flows, _, err = ds.load(ctx, d.Pipeline.LoadOptions(), true, nil); err != nil {
+			return nil, err
+		}
+	}
+	if t.Load.Rows > 0 && len(flows) != t.Load.Rows {
+		return nil, fmt.Errorf("read %d rows, the model trained on a read of %d", len(flows), t.Load.Rows)
+	}
+	split, err := detector.SplitForTraining(flows, detector.SplitOptions{Dataset: d.Dataset(), Load: d.Pipeline.LoadOptions(),
+		TestFraction: t.TestFraction, ValidFraction: -1, Dedup: t.Dedup, SplitBy: t.SplitBy, Seed: t.Seed})
+	if err != nil {
+		return nil, err
+	}
+	return d.Pipeline.NewVectorSet(split.Pick(split.Train)), nil
 }

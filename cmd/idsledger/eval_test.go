@@ -17,7 +17,14 @@ const defaultModelFile = "../../detector/models/default.idslm"
 // rows (the header is row 0) and returns the file's path.
 func writeSample(t *testing.T, edit func(rows [][]string)) string {
 	t.Helper()
-	f, err := os.Open(detectorSampleCSV)
+	return editCSV(t, detectorSampleCSV, func(rows [][]string) [][]string { edit(rows); return rows })
+}
+
+// editCSV writes the CSV file src, its rows (the header is row 0) as edit
+// returns them, to a new file and returns its path.
+func editCSV(t *testing.T, src string, edit func(rows [][]string) [][]string) string {
+	t.Helper()
+	f, err := os.Open(src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +33,7 @@ func writeSample(t *testing.T, edit func(rows [][]string)) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	edit(rows)
+	rows = edit(rows)
 	path := filepath.Join(t.TempDir(), "flows.csv")
 	out, err := os.Create(path)
 	if err != nil {

@@ -48,7 +48,7 @@ type simEnv struct {
 var simCoordinator func(ctx context.Context, env simEnv, s flsim.Setup) (flsim.Coordinator, error)
 
 func runFLSim(ctx context.Context, args []string) error {
-	fs := newFlagSet("fl-sim", "fl-sim --sites N --rounds R --dataset KIND --data FILE... [--test FILE] --partition iid|dirichlet:α|by-dst [--model bilstm|autoencoder] "+
+	fs := newFlagSet("fl-sim", "fl-sim --sites N --rounds R --dataset KIND --data FILE... [--test FILE | --split-by COLUMN] --partition iid|dirichlet:α|by-dst [--model bilstm|autoencoder] "+
 		"[--malicious M --attack scale:k|signflip|noise:s|labelflip|freerider] [--aggregate RULE] [--dp-sigma S --dp-clip C] [--compress none|q8|topk:p] [--json] [--report DIR]")
 	var ds datasetFlags
 	ds.register(fs, "")
@@ -56,6 +56,7 @@ func runFLSim(ctx context.Context, args []string) error {
 	rounds := fs.Int("rounds", 5, "number of rounds")
 	var test listFlag
 	fs.Var(&test, "test", "flow file each global model is evaluated on (repeatable; default: 20% of each class of --data held out)")
+	splitBy := fs.String("split-by", "", "hold out the test and coordinator flows by this identifier COLUMN (a host, an account) instead of by row; never a feature")
 	partition := fs.String("partition", "iid", "how the flows are split between sites: iid, dirichlet:<alpha> (label skew; small alpha, more skew) or by-dst (whole victim hosts, IPV4_DST_ADDR)")
 	model := fs.String("model", "bilstm", "federated model kind: bilstm or autoencoder")
 	hidden := fs.Int("hidden", 0, "hidden size of the model (0: the kind's default)")
@@ -117,7 +118,7 @@ func runFLSim(ctx context.Context, args []string) error {
 	if err := requireDatabaseURL(*dbURL); err != nil {
 		return err
 	}
-	cfg.Dataset, cfg.Load, cfg.Hidden, cfg.Seed = ds.dataset, ds.loadOptions(), *hidden, *seed
+	cfg.Dataset, cfg.Load, cfg.Hidden, cfg.Seed, cfg.SplitBy = ds.dataset, ds.loadOptions(), *hidden, *seed, *splitBy
 	cfg.RoundDuration, cfg.Parallel = *roundDuration, *parallel
 
 	flows, _, err := ds.load(ctx, cfg.Load, false, nil)

@@ -31,9 +31,11 @@ type reportInput struct {
 	BaselineClass string
 	Perf          evalPerf
 	Values        detector.ValueStats
-	// Warning, when set, is shown above the figures (e.g. that they
-	// include training rows).
-	Warning string
+	// Warnings are shown above the figures (e.g. that they include
+	// training rows, that the model does no better than the baseline),
+	// Notes below the title (e.g. how many rows repeat training rows).
+	Warnings []string
+	Notes    []string
 }
 
 // writeReport writes the report of in into dir/index.html and returns that
@@ -237,7 +239,9 @@ svg{max-width:100%;height:auto;display:block}
 <p>Model <code>{{.ModelID}}</code>: <b>{{.Meta.ModelKind}}</b>{{if .Anomaly}}, an anomaly detector (it says benign or anomaly, never which attack){{end}};
 dataset {{.Meta.Pipeline.Dataset}}, input {{.Meta.Pipeline.Input}}, {{len .Meta.Pipeline.Features}} features, alert threshold {{printf "%.4g" .Meta.Threshold}}.
 Scored: {{.Rows}}.</p>
-{{if .Warning}}<p class="warning">Warning: {{.Warning}}.</p>{{end}}
+{{range .Warnings}}<p class="warning">Warning: {{.}}.</p>
+{{end}}{{range .Notes}}<p class="note">{{.}}.</p>
+{{end}}
 
 <h2>How good</h2>
 <div class="scroll"><table class="figures">

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -166,14 +167,16 @@ func runTrain(ctx context.Context, args []string) error {
 		}
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	epochs := fs.Int("epochs", 0, "training epochs"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Epochs)) }))
+	epochs := fs.Int("epochs", 0, "training epochs (gbt: boosting rounds)"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Epochs)) }))
 	batch := fs.Int("batch", 0, "mini-batch size"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.BatchSize)) }))
-	lr := fs.Float64("lr", 0, "learning rate"+perModel(func(d detector.TrainDefaults) string { return positive(d.LearningRate) }))
+	lr := fs.Float64("lr", 0, "learning rate (gbt: the shrinkage of each tree)"+perModel(func(d detector.TrainDefaults) string { return positive(d.LearningRate) }))
 	patience := fs.Int("patience", 0, "early-stopping patience in epochs, negative: off"+perModel(func(d detector.TrainDefaults) string { return positive(float64(d.Patience)) }))
 	engine := fs.String("engine", detector.EngineFast, "training engine of the neural models: "+strings.Join(detector.Engines(), " or ")+" (the reference, about ten times slower)")
 	hidden := fs.Int("hidden", 0, "hidden size of neural models (0: default)")
 	targetFPR := fs.Float64("target-fpr", 0, "benign false-positive rate at which unsupervised models set their threshold"+perModel(func(d detector.TrainDefaults) string { return positive(d.TargetFPR) }))
 	dedup := fs.Bool("dedup", false, "drop repeated feature vectors before splitting")
+	splitBy := fs.String("split-by", "", "split by this identifier COLUMN instead of by row: all rows with one value (an account, a host) "+
+		"land on the same side of the test and validation splits; the column is never a feature")
 	input := fs.String("input", "", "sequence mode: row, flow (per-flow sequences) or window (default: the model's)")
 	window := fs.Int("window", 10, "T for --input window")
 	maxFeat := fs.Int("max-features", 0, "keep at most this many features (0: all selected)")
@@ -181,7 +184,7 @@ func runTrain(ctx context.Context, args []string) error {
 	fs.Var(imputable, "imputable", "features the model declares it can impute when a flow lacks them (comma-separated; "+
 		"never a 5-tuple column); a request or eval allows them with impute=declared")
 	corr := fs.Float64("corr", 0, "prune features correlated at |r| >= this with a more relevant one, 1: no pruning"+perModel(func(d detector.TrainDefaults) string { return positive(d.CorrThreshold) }))
-	logScale := fs.Bool("log-scale", false, "log1p-compress heavy-tailed numeric features before min-max scaling; --log-scale=false: plain min-max"+perModel(func(d detector.TrainDefaults) string { return strconv.FormatBool(d.LogScale) }))
+	logScale := fs.Bool("log-scale", false, "log1p-compress heavy-tailed numeric features before min-max scaling (always on for ethereum-accounts unless --log-scale=false); --log-scale=false: plain min-max"+perModel(func(d detector.TrainDefaults) string { return strconv.FormatBool(d.LogScale) }))
 	weights := fs.String("class-weights", "", "supervised class weights: sqrt or inverse (of class frequency, capped at 10) or none"+perModel(func(d detector.TrainDefaults) string { return d.ClassWeights }))
 	command := fs.String("command", "", "how this model is made, recorded in its model card (e.g. \"make model\")")
 	quiet := fs.Bool("quiet", false, "no progress output on stderr")
@@ -245,7 +248,7 @@ func runTrain(ctx context.Context, args []string) error {
 		LogScale: logScaleOpt,
 		Train: detector.TrainConfig{Epochs: *epochs, BatchSize: *batch, LearningRate: *lr, Patience: *patience,
 			TargetFPR: *targetFPR, Seed: *seed, Engine: *engine},
-		TestFraction: *testFrac, ValidFraction: vf, Dedup: *dedup, ClassWeights: *weights, Seed: *seed,
+		TestFraction: *testFrac, ValidFraction: vf, Dedup: *dedup, SplitBy: *splitBy, ClassWeights: *weights, Seed: *seed,
 		Command: *command, Progress: bar.epoch,
 	})
 	bar.done()
@@ -258,6 +261,12 @@ func runTrain(ctx context.Context, args []string) error {
 		return err
 	}
 	d := res.Detector
+	var h *honesty
+	if res.Test != nil {
+		h = &honesty{Baseline: &baseline{Class: res.BaselineClass, Metrics: *res.Baseline}, Warnings: res.Warnings,
+			Duplicates: newDuplicates(res.TestDuplicates, len(res.TestFlows), "training")}
+		h.warn()
+	}
 	var reportPath string
 	if *report != "" {
 		if reportPath, err = writeHeldOutReport(*report, res, ds.data.vals, *testFrac, *seed); err != nil {
@@ -272,14 +281,15 @@ func runTrain(ctx context.Context, args []string) error {
 			Out      string                 `json:"out"`
 			Training *detector.TrainingInfo `json:"training"`
 			Features []string               `json:"features"`
-		}{id, *out, d.Meta.Training, d.Pipeline.FeatureNames()})
+			honesty
+		}{id, *out, d.Meta.Training, d.Pipeline.FeatureNames(), *cmp.Or(h, &honesty{})})
 	}
 	fmt.Printf("model %s written to %s\n", id, *out)
 	fmt.Printf("kind %s, dataset %s, %d features (%s), input %s, classes %s, trained in %s\n",
 		d.Model.Kind(), ds.dataset, len(d.Pipeline.Features), strings.Join(d.Pipeline.FeatureNames(), " "),
 		d.Pipeline.Input, strings.Join(d.Classes(), ","), time.Since(start).Round(time.Millisecond))
 	if res.Test != nil {
-		printMetrics(os.Stdout, *res.Test)
+		printMetrics(os.Stdout, *res.Test, h)
 	}
 	if reportPath != "" {
 		fmt.Printf("report written to %s\n", reportPath)
@@ -301,8 +311,12 @@ func writeHeldOutReport(dir string, res *detector.TrainResult, files []string, t
 	names := strings.Join(baseNames(files), ", ")
 	in := reportInput{Title: fmt.Sprintf("%s on the %g%% of %s it did not train on", d.Model.Kind(), 100*testFrac, names),
 		ModelID: d.ID(), Rows: fmt.Sprintf("the %s flows held out for testing (%g%% of each class, seed %d), never trained on", thousands(float64(len(lf.flows))), 100*testFrac, seed),
-		Meta: d.Meta, Metrics: *res.Test, ROC: exactROC(preds, lf.y, d.Pipeline.BenignIndex()), Perf: perf, Values: values}
-	in.BaselineClass, in.Baseline = majorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
+		Meta: d.Meta, Metrics: *res.Test, ROC: exactROC(preds, lf.y, d.Pipeline.BenignIndex()), Perf: perf, Values: values,
+		Warnings: res.Warnings}
+	if dup := newDuplicates(res.TestDuplicates, len(res.TestFlows), "training"); dup.Rows > 0 {
+		in.Notes = append(in.Notes, dup.String())
+	}
+	in.BaselineClass, in.Baseline = detector.MajorityBaseline(lf.classes, d.Pipeline.BenignIndex(), lf.y)
 	return writeReport(dir, in)
 }
 
@@ -355,29 +369,120 @@ func (p *progressBar) done() {
 	}
 }
 
+// baseline is the majority-class baseline of the rows a model was
+// measured on: the figures of always answering Class.
+type baseline struct {
+	Class   string           `json:"class"`
+	Metrics detector.Metrics `json:"metrics"`
+}
+
+// duplicates counts the measured rows whose feature vector (after the
+// model's pipeline) is also a training row's.
+type duplicates struct {
+	Rows  int            `json:"rows"`
+	Of    int            `json:"of"`
+	Share detector.Float `json:"share"`
+	// Against says what they repeat ("training": the training split).
+	Against string `json:"against"`
+}
+
+func newDuplicates(rows, of int, against string) *duplicates {
+	share := detector.Float(math.NaN())
+	if of > 0 {
+		share = detector.Float(float64(rows) / float64(of))
+	}
+	return &duplicates{Rows: rows, Of: of, Share: share, Against: against}
+}
+
+func (d *duplicates) String() string {
+	return fmt.Sprintf("%d of %d rows (%.1f%%) have the feature vector of a %s row (after the model's feature extraction)",
+		d.Rows, d.Of, 100*float64(d.Share), d.Against)
+}
+
+// honesty is what train and eval print beside a model's figures: the
+// majority baseline, the warnings that the model does no better
+// (detector.BaselineWarnings), and the rows that repeat training rows.
+type honesty struct {
+	Baseline   *baseline   `json:"majority_baseline,omitempty"`
+	Warnings   []string    `json:"warnings,omitempty"`
+	Duplicates *duplicates `json:"duplicates,omitempty"`
+}
+
+// warn writes the warnings on stderr.
+func (h *honesty) warn() {
+	for _, w := range h.Warnings {
+		fmt.Fprintln(os.Stderr, "warning: "+w)
+	}
+}
+
 // printMetrics writes a human-readable summary of m: a classifier's
-// figures, or an anomaly detector's (what it detects at its threshold).
-func printMetrics(w io.Writer, m detector.Metrics) {
-	fmt.Fprintf(w, "test rows %d (%s task)\n", m.N, m.Task)
+// figures, or an anomaly detector's (what it detects at its threshold),
+// each beside the majority baseline's when h has one, then the rows that
+// repeat training rows, when h counted them. (h's warnings go to stderr:
+// honesty.warn.)
+func printMetrics(w io.Writer, m detector.Metrics, h *honesty) {
+	var b *detector.Metrics
+	if h != nil && h.Baseline != nil {
+		b = &h.Baseline.Metrics
+		fmt.Fprintf(w, "test rows %d (%s task); in (parentheses) the majority baseline: always %q\n", m.N, m.Task, h.Baseline.Class)
+	} else {
+		fmt.Fprintf(w, "test rows %d (%s task)\n", m.N, m.Task)
+	}
+	// fig is a figure of m beside the baseline's.
+	fig := func(get func(detector.Metrics) detector.Float) string {
+		s := f4(get(m))
+		if b != nil {
+			s += " (" + f4(get(*b)) + ")"
+		}
+		return s
+	}
+	auc := func(m detector.Metrics) detector.Float { return m.ROCAUC }
+	recall := func(m detector.Metrics) detector.Float { return m.BinaryRecall }
+	fpr := func(m detector.Metrics) detector.Float { return m.BenignFPR }
+	precision := func(m detector.Metrics) detector.Float { return m.BinaryPrecision }
 	if m.Task == "anomaly" {
-		fmt.Fprintf(w, "roc_auc %.4f  at the threshold: attacks detected %.4f  benign_fpr %.4f  alert precision %.4f\n",
-			m.ROCAUC, m.BinaryRecall, m.BenignFPR, m.BinaryPrecision)
-		fmt.Fprintf(w, "%-16s %9s %9s %9s\n", "true class", "flows", "alerted", "share")
+		fmt.Fprintf(w, "roc_auc %s  at the threshold: attacks detected %s  benign_fpr %s  alert precision %s\n",
+			fig(auc), fig(recall), fig(fpr), fig(precision))
+		fmt.Fprintf(w, "%-16s %9s %9s %9s %9s\n", "true class", "flows", "alerted", "share", "baseline")
 		for _, c := range m.ConfusionRows {
 			pc := m.PerClass[c]
-			fmt.Fprintf(w, "%-16s %9d %9.0f %9.4f\n", c, pc.Support, float64(pc.DetectionRate)*float64(pc.Support), pc.DetectionRate)
+			fmt.Fprintf(w, "%-16s %9d %9.0f %9.4f %9s\n", c, pc.Support, float64(pc.DetectionRate)*float64(pc.Support), pc.DetectionRate,
+				baseClass(b, c, func(pc detector.ClassMetrics) detector.Float { return pc.DetectionRate }))
 		}
-		printConfusion(w, m)
-		return
-	}
-	fmt.Fprintf(w, "accuracy %.4f  binary_accuracy %.4f  macro_f1 %.4f  benign_fpr %.4f  roc_auc %.4f  binary P/R/F1 %.4f/%.4f/%.4f\n",
-		m.Accuracy, m.BinaryAccuracy, m.MacroF1, m.BenignFPR, m.ROCAUC, m.BinaryPrecision, m.BinaryRecall, m.BinaryF1)
-	fmt.Fprintf(w, "%-16s %9s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "detected", "support")
-	for _, c := range m.ConfusionRows {
-		pc := m.PerClass[c]
-		fmt.Fprintf(w, "%-16s %9.4f %9.4f %9.4f %9.4f %9d\n", c, pc.Precision, pc.Recall, pc.F1, pc.DetectionRate, pc.Support)
+	} else {
+		fmt.Fprintf(w, "accuracy %s  binary_accuracy %s  macro_f1 %s  benign_fpr %s  roc_auc %s\n",
+			fig(func(m detector.Metrics) detector.Float { return m.Accuracy }),
+			fig(func(m detector.Metrics) detector.Float { return m.BinaryAccuracy }),
+			fig(func(m detector.Metrics) detector.Float { return m.MacroF1 }), fig(fpr), fig(auc))
+		fmt.Fprintf(w, "binary precision %s  recall %s  f1 %s\n", fig(precision), fig(recall),
+			fig(func(m detector.Metrics) detector.Float { return m.BinaryF1 }))
+		fmt.Fprintf(w, "%-16s %9s %9s %9s %9s %9s %9s\n", "class", "precision", "recall", "f1", "detected", "support", "base f1")
+		for _, c := range m.ConfusionRows {
+			pc := m.PerClass[c]
+			fmt.Fprintf(w, "%-16s %9.4f %9.4f %9.4f %9.4f %9d %9s\n", c, pc.Precision, pc.Recall, pc.F1, pc.DetectionRate, pc.Support,
+				baseClass(b, c, func(pc detector.ClassMetrics) detector.Float { return pc.F1 }))
+		}
 	}
 	printConfusion(w, m)
+	if h != nil && h.Duplicates != nil {
+		fmt.Fprintln(w, "duplicates: "+h.Duplicates.String())
+	}
+}
+
+// baseClass is a per-class figure of the baseline b ("" without one).
+func baseClass(b *detector.Metrics, class string, get func(detector.ClassMetrics) detector.Float) string {
+	if b == nil {
+		return ""
+	}
+	return f4(get(b.PerClass[class]))
+}
+
+// f4 writes a figure with 4 decimals, n/a when it is undefined.
+func f4(v detector.Float) string {
+	if math.IsNaN(float64(v)) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.4f", float64(v))
 }
 
 func printConfusion(w io.Writer, m detector.Metrics) {

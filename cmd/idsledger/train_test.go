@@ -144,16 +144,24 @@ func TestPrintMetrics(t *testing.T) {
 	y := []int{0, 0, 1, 1}
 	multi := detector.Evaluate(classes, 0, y, []detector.Prediction{{Class: 0}, {Class: 1, Alert: true}, {Class: 1, Alert: true}, {Class: 1, Alert: true}})
 	anomaly := detector.Evaluate(classes, 0, y, []detector.Prediction{{Class: 0}, {Class: 0}, {Class: detector.ClassAnomaly, Alert: true}, {Class: 0}})
+	cls, base := detector.MajorityBaseline(classes, 0, []int{0, 0, 1, 1, 1})
+	h := &honesty{Baseline: &baseline{Class: cls, Metrics: base}, Duplicates: newDuplicates(1, 4, "training")}
 	for _, c := range []struct {
 		m         detector.Metrics
+		h         *honesty
 		want, not []string
 	}{
-		{multi, []string{"macro_f1 0.7333", "precision", "confusion (rows true, columns predicted: Benign, DoS)"}, []string{"attacks detected"}},
-		{anomaly, []string{"attacks detected 0.5000", "benign_fpr 0.0000", "DoS                      2         1    0.5000",
+		{multi, nil, []string{"macro_f1 0.7333", "precision", "confusion (rows true, columns predicted: Benign, DoS)"}, []string{"attacks detected", "baseline"}},
+		{anomaly, nil, []string{"attacks detected 0.5000", "benign_fpr 0.0000", "DoS                      2         1    0.5000",
 			"confusion (rows true, columns predicted: Benign, Anomaly)"}, []string{"macro_f1", "precision   "}},
+		// Beside every figure, the majority baseline's (always DoS here),
+		// and the rows that repeat training rows.
+		{multi, h, []string{`majority baseline: always "DoS"`, "macro_f1 0.7333 (0.3750)", "accuracy 0.7500 (0.6000)", "roc_auc 0.5000 (0.5000)",
+			"binary precision 0.6667 (0.6000)", "base f1", "1 of 4 rows (25.0%) have the feature vector of a training row"}, nil},
+		{anomaly, h, []string{"attacks detected 0.5000 (1.0000)", "benign_fpr 0.0000 (1.0000)", "DoS                      2         1    0.5000    1.0000"}, nil},
 	} {
 		var b strings.Builder
-		printMetrics(&b, c.m)
+		printMetrics(&b, c.m, c.h)
 		for _, w := range c.want {
 			if !strings.Contains(b.String(), w) {
 				t.Errorf("%s summary lacks %q:\n%s", c.m.Task, w, b.String())

@@ -117,6 +117,11 @@ type Config struct {
 	// own: its validation set and the first global model's training data
 	// (default 0.1).
 	CoordinatorFraction float64
+	// SplitBy, when set, names an identifier column (a host, an account)
+	// by which the test and coordinator splits are made: all flows with
+	// one value land on the same side (detector.GroupSplit). The column
+	// is never a feature.
+	SplitBy string
 	// InitialEpochs trains the first global model on the coordinator's
 	// flows (default 1): federations start from a model, and a model
 	// with no training has no threshold to start from.
@@ -272,6 +277,7 @@ type Summary struct {
 	Dataset     string  `json:"dataset"`
 	Model       string  `json:"model"`
 	Partition   string  `json:"partition"`
+	SplitBy     string  `json:"split_by,omitempty"`
 	Malicious   int     `json:"malicious"`
 	Attack      string  `json:"attack,omitempty"`
 	Rule        string  `json:"aggregate"`
@@ -343,10 +349,17 @@ func Run(ctx context.Context, cfg Config, flows, test []*detector.Flow, start St
 		return nil, err
 	}
 	pool := labelledFlows(flows)
+	var err error
 	if len(test) == 0 {
-		pool, test = splitFlows(pool, cfg.TestFraction, cfg.Seed)
+		if pool, test, err = splitFlows(pool, cfg.TestFraction, cfg.Seed, cfg.SplitBy); err != nil {
+			return nil, err
+		}
 	}
-	pool, coordFlows := splitFlows(pool, cfg.CoordinatorFraction, cfg.Seed+1)
+	var coordFlows []*detector.Flow
+	pool, coordFlows, err = splitFlows(pool, cfg.CoordinatorFraction, cfg.Seed+1, cfg.SplitBy)
+	if err != nil {
+		return nil, err
+	}
 	initial, err := initialModel(cfg, coordFlows)
 	if err != nil {
 		return nil, err
@@ -633,7 +646,7 @@ func centralized(cfg Config, initial *detector.Detector, parts [][]*detector.Flo
 // initialModel trains the first global model on the coordinator's flows.
 func initialModel(cfg Config, flows []*detector.Flow) (*detector.Detector, error) {
 	res, err := detector.Train(flows, detector.TrainOptions{Dataset: cfg.Dataset, Load: cfg.Load, Model: cfg.Model, Hidden: cfg.Hidden,
-		Pipeline: cfg.Pipeline, Seed: cfg.Seed,
+		Pipeline: cfg.Pipeline, SplitBy: cfg.SplitBy, Seed: cfg.Seed,
 		Train: detector.TrainConfig{Epochs: cfg.InitialEpochs, BatchSize: cfg.Policy.BatchSize, LearningRate: cfg.Policy.LearningRate, Seed: cfg.Seed}})
 	if err != nil {
 		return nil, fmt.Errorf("the first global model: %w", err)
@@ -652,10 +665,12 @@ func labelledFlows(flows []*detector.Flow) []*detector.Flow {
 }
 
 // splitFlows holds out fraction of each class (detector.StratifiedSplit),
-// both sides in their original order.
-func splitFlows(flows []*detector.Flow, fraction float64, seed int64) (keep, held []*detector.Flow) {
+// or, by the identifier column splitBy, of the identifiers of each class
+// (detector.GroupSplit); both sides in their original order.
+func splitFlows(flows []*detector.Flow, fraction float64, seed int64, splitBy string) (keep, held []*detector.Flow, err error) {
 	index := map[string]int{}
 	y := make([]int, len(flows))
+	var groups []string
 	for i, f := range flows {
 		c, ok := index[f.Class]
 		if !ok {
@@ -663,15 +678,25 @@ func splitFlows(flows []*detector.Flow, fraction float64, seed int64) (keep, hel
 			index[f.Class] = c
 		}
 		y[i] = c
+		if splitBy != "" {
+			v, ok := f.Get(splitBy)
+			if !ok {
+				return nil, nil, fmt.Errorf("split by %q: %s has no such column", splitBy, f.Source)
+			}
+			groups = append(groups, v)
+		}
 	}
 	a, b := detector.StratifiedSplit(y, fraction, seed)
+	if splitBy != "" {
+		a, b = detector.GroupSplit(y, groups, fraction, seed)
+	}
 	for _, i := range a {
 		keep = append(keep, flows[i])
 	}
 	for _, i := range b {
 		held = append(held, flows[i])
 	}
-	return keep, held
+	return keep, held, nil
 }
 
 // concat joins labelled sets of one shape.
@@ -692,7 +717,7 @@ func concat(ls []detector.Labeled) detector.Labeled {
 }
 
 func summary(cfg Config, test, coord int) Summary {
-	s := Summary{Sites: cfg.Sites, Rounds: cfg.Rounds, Dataset: cfg.Dataset, Model: cfg.Model, Partition: cfg.Partition.String(),
+	s := Summary{Sites: cfg.Sites, Rounds: cfg.Rounds, Dataset: cfg.Dataset, Model: cfg.Model, Partition: cfg.Partition.String(), SplitBy: cfg.SplitBy,
 		Malicious: cfg.Malicious, Rule: cfg.Policy.Rule.String(), DP: string(cfg.Policy.DP.Mode),
 		Compression: string(cfg.Policy.Compression.Encoding), Epochs: cfg.Policy.Epochs, BatchSize: cfg.Policy.BatchSize,
 		LR: cfg.Policy.LearningRate, Seed: cfg.Seed, TestFlows: test, CoordFlows: coord, Thresholds: cfg.Thresholds}

@@ -52,8 +52,8 @@ func load(t testing.TB) {
 }
 
 // Malformed returns every case, built once per test binary (it trains
-// five small classical models and an autoencoder on the testdata sample:
-// well under a second).
+// five small classical models, an autoencoder and two rounds of boosted
+// trees on the testdata sample: well under a second).
 func Malformed(t testing.TB) []Case {
 	t.Helper()
 	load(t)
@@ -107,7 +107,7 @@ func setWeight(d *detector.Detector, i int, v float32) error {
 func build() (map[string][]byte, []Case, error) {
 	def := detector.DefaultModelFile()
 	trained := map[string][]byte{"bilstm": def}
-	for _, kind := range []string{"iforest", "pca", "kmeans", "cblof", "autoencoder", "kmeans-window"} {
+	for _, kind := range []string{"iforest", "pca", "kmeans", "cblof", "autoencoder", "kmeans-window", "gbt"} {
 		b, err := train(kind)
 		if err != nil {
 			return nil, nil, fmt.Errorf("train %s: %w", kind, err)
@@ -178,6 +178,14 @@ func build() (map[string][]byte, []Case, error) {
 			func(d *detector.Detector) error { return setWeight(d, 0, float32(math.NaN())) }},
 		{Case{Name: "cblof: an infinite centroid", Want: "is -Inf"}, trained["cblof"],
 			func(d *detector.Detector) error { return setWeight(d, 0, float32(math.Inf(-1))) }},
+		{Case{Name: "gbt: a split on feature 1000", Want: "gbt tree 0 node 0"}, trained["gbt"],
+			func(d *detector.Detector) error { return setWeight(d, 0, 1000) }},
+		{Case{Name: "gbt: a node that is its own child (scoring would never end)", Want: "children"}, trained["gbt"],
+			func(d *detector.Detector) error { return setWeight(d, 2, 0) }},
+		{Case{Name: "gbt: a child past the end of its tree", Want: "children"}, trained["gbt"],
+			func(d *detector.Detector) error { return setWeight(d, 3, 1e6) }},
+		{Case{Name: "gbt: a NaN value", Want: "is NaN"}, trained["gbt"],
+			func(d *detector.Detector) error { return setWeight(d, 4, float32(math.NaN())) }},
 		{Case{Name: "autoencoder: finite weights whose scores overflow", Want: "self-test", SelfTest: true}, trained["autoencoder"],
 			func(d *detector.Detector) error {
 				// The output layer's biases (the last F weights) at 3e38:
