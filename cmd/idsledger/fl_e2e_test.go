@@ -62,13 +62,10 @@ func TestFederationEndToEnd(t *testing.T) {
 		"--batch-interval", "200ms", "--chain-http", rpcAddr, "--fl-validation", validation}
 	serve := startIDSLedger(t, serveArgs...)
 	base := "http://" + addr
-	ready := func() {
-		testenv.Eventually(t, 2*time.Minute, "readyz", func() bool { code, _ := get(base+"/readyz", ""); return code == 200 })
-	}
 	admin := e2eClient{base, createKey(t, databaseURL, "admin")}
 	// Ready is the database (ingest works without the chain); the
 	// federation runs once the chain is open.
-	ready = func() {
+	ready := func() {
 		testenv.Eventually(t, 2*time.Minute, "the federation running", func() bool {
 			code, _ := get(base+"/v1/fl/sites", admin.key)
 			return code == 200
@@ -137,7 +134,7 @@ func TestFederationEndToEnd(t *testing.T) {
 		t.Fatalf("%d updates stored after two sites sent theirs", got)
 	}
 	serve.kill()
-	serve = startIDSLedger(t, serveArgs...)
+	startIDSLedger(t, serveArgs...)
 	ready()
 	if got := received(); got != 2 {
 		t.Fatalf("%d updates after the coordinator's restart, want the 2 it acknowledged", got)
