@@ -41,12 +41,17 @@ type EmbeddedConfig struct {
 // Embedded is an in-process Geth dev chain: go-ethereum's node and eth
 // service driven by a simulated beacon that seals a block as soon as
 // transactions arrive, exactly as `geth --dev --datadir DIR` does. State is
-// written through to disk at every block (archive mode, hash scheme), so a
-// crash of the process loses no anchor that was reported mined.
+// written out at every block (archive mode, hash scheme), but geth writes
+// without syncing: a write can still sit in the database's log buffer in
+// the process when the block is visible. Sync makes it durable; a chain
+// opened by Open calls it before it reports a transaction mined, so a
+// crash of the process (or of the machine) loses no anchor that was
+// reported mined.
 type Embedded struct {
-	stack  *node.Node
-	beacon *catalyst.SimulatedBeacon
-	client *ethclient.Client
+	stack   *node.Node
+	backend *eth.Ethereum
+	beacon  *catalyst.SimulatedBeacon
+	client  *ethclient.Client
 }
 
 // StartEmbedded opens (or creates) the chain under cfg.DataDir and starts
@@ -128,7 +133,7 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err := stack.Start(); err != nil {
 		return fail(err)
 	}
-	return &Embedded{stack: stack, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, nil
+	return &Embedded{stack: stack, backend: backend, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, nil
 }
 
 // HTTPEndpoint is the chain's JSON-RPC URL when EmbeddedConfig.HTTP was set.
@@ -138,6 +143,11 @@ func (e *Embedded) HTTPEndpoint() string {
 	}
 	return e.stack.HTTPEndpoint()
 }
+
+// Sync makes every block written so far survive a crash of the process
+// or of the machine: it flushes the chain database's write-ahead log to
+// disk (geth writes blocks without syncing).
+func (e *Embedded) Sync() error { return e.backend.ChainDb().SyncKeyValue() }
 
 // Client returns an in-process client of the chain.
 func (e *Embedded) Client() *ethclient.Client { return e.client }
