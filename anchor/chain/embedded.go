@@ -99,11 +99,6 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	ethConf.SnapshotCache = 0
 	ethConf.TxPool.NoLocals = true
 	ethConf.Miner.PendingFeeRecipient = cfg.Faucet
-	if !exists {
-		// On an existing chain the genesis stored in it is used, as
-		// `geth --dev` does with a populated --datadir.
-		ethConf.Genesis = DevGenesis(cfg.GasLimit, cfg.Faucet)
-	}
 
 	stack, err := node.New(&nodeConf)
 	if err != nil {
@@ -113,9 +108,30 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		stack.Close()
 		return nil, fmt.Errorf("embedded chain: %w", err)
 	}
+	if exists {
+		// A first start cut short by a crash leaves a chain database
+		// whose genesis never reached the disk; go-ethereum would fill
+		// it with main net's.
+		if exists, err = holdsGenesis(stack); err != nil {
+			return fail(err)
+		}
+	}
+	if !exists {
+		// On an existing chain the genesis stored in it is used, as
+		// `geth --dev` does with a populated --datadir.
+		ethConf.Genesis = DevGenesis(cfg.GasLimit, cfg.Faucet)
+	}
 	backend, err := eth.New(stack, &ethConf)
 	if err != nil {
 		return fail(err)
+	}
+	if !exists {
+		// The new chain's genesis is made durable at once, so that a
+		// chain folder without one can only be a creation that a crash
+		// cut short, which the check above starts afresh.
+		if err := backend.ChainDb().SyncKeyValue(); err != nil {
+			return fail(err)
+		}
 	}
 	if backend.BlockChain().Config().ChainID.Cmp(contracts.OsakaDevChainConfig().ChainID) != 0 {
 		return fail(fmt.Errorf("%s holds chain %v, not a dev chain", cfg.DataDir, backend.BlockChain().Config().ChainID))
@@ -134,6 +150,17 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		return fail(err)
 	}
 	return &Embedded{stack: stack, backend: backend, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, nil
+}
+
+// holdsGenesis reports whether the node's chain database holds a genesis
+// block.
+func holdsGenesis(stack *node.Node) (bool, error) {
+	db, err := stack.OpenDatabaseWithOptions("chaindata", node.DatabaseOptions{Cache: 16, Handles: 16})
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	return rawdb.ReadCanonicalHash(db, 0) != (common.Hash{}), nil
 }
 
 // HTTPEndpoint is the chain's JSON-RPC URL when EmbeddedConfig.HTTP was set.
