@@ -36,6 +36,12 @@ type Options struct {
 	// arrives: a transaction then waits in the pool until the next block,
 	// which gives a test a window while it is sent but not mined.
 	Period time.Duration
+	// NoLocals turns geth's tracker of the transactions it was sent off
+	// (--txpool.nolocals). The tracker sends a transaction that left the
+	// pool unmined to the pool again, 10 s after start and then every
+	// minute, so that a transaction a reorg dropped comes back; without it
+	// the transaction is gone for good, as when no node kept it.
+	NoLocals bool
 }
 
 // Geth is a `geth --dev` child process.
@@ -125,6 +131,9 @@ func (g *Geth) Start(t testing.TB) {
 		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(g.port), "--http.api", "eth,net,web3,debug",
 		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(g.authPort),
 		"--ipcdisable", "--nodiscover", "--maxpeers", "0", "--port", "0", "--verbosity", "2"}
+	if g.opts.NoLocals {
+		args = append(args, "--txpool.nolocals")
+	}
 	if g.opts.Period > 0 {
 		args = append(args, "--dev.period", strconv.Itoa(max(1, int(g.opts.Period/time.Second))))
 	}
