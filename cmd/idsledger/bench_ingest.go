@@ -380,10 +380,15 @@ type rssSampler struct {
 	done chan *rssSeries
 }
 
-// rssSample is one reading, t seconds into the phase.
+// rssSample is one reading, t seconds into the phase: the resident
+// memory, and the Go heap in use and its goal (the heap size that starts
+// the next collection: with GOGC=100, twice what the last one left live),
+// which tell growing live memory from memory the runtime keeps.
 type rssSample struct {
 	Seconds float64 `json:"t_s"`
 	MiB     float64 `json:"mib"`
+	HeapMiB float64 `json:"heap_inuse_mib,omitempty"`
+	GoalMiB float64 `json:"heap_goal_mib,omitempty"`
 }
 
 // rssSeries is the server's resident memory over a phase, and whether it
@@ -402,6 +407,9 @@ type rssSeries struct {
 	SlopeMiBPerHour float64 `json:"slope_mib_per_hour"`
 	GrowthPercent   float64 `json:"growth_percent"`
 	Flat            bool    `json:"flat"`
+	// GoalSlopeMiBPerHour is the same slope of the heap goal: live
+	// memory growing shows here, memory the runtime keeps does not.
+	GoalSlopeMiBPerHour float64 `json:"heap_goal_slope_mib_per_hour"`
 	// Failures counts readings that failed (the series skips them).
 	Failures  int    `json:"failures,omitempty"`
 	LastError string `json:"last_error,omitempty"`
@@ -435,30 +443,40 @@ func (r *rssSampler) start(ctx context.Context) {
 }
 
 func (r *rssSampler) sample(ctx context.Context, s *rssSeries, at time.Duration) {
-	mib, err := r.read(ctx)
+	p, err := r.read(ctx)
 	if err != nil {
 		s.Failures++
 		s.LastError = err.Error()
 		return
 	}
-	s.Samples = append(s.Samples, rssSample{Seconds: math.Round(at.Seconds()*10) / 10, MiB: math.Round(mib*10) / 10})
+	p.Seconds = math.Round(at.Seconds()*10) / 10
+	s.Samples = append(s.Samples, p)
 }
 
-func (r *rssSampler) read(ctx context.Context) (float64, error) {
+// read takes one sample from /metrics: the resident memory (required)
+// and the Go heap figures (when the server exports them).
+func (r *rssSampler) read(ctx context.Context) (rssSample, error) {
+	var p rssSample
 	b, err := (&queryBencher{client: r.client, base: r.url, key: r.key}).get(ctx, "")
 	if err != nil {
-		return 0, err
+		return p, err
 	}
+	fields := map[string]*float64{"process_resident_memory_bytes": &p.MiB,
+		"go_memstats_heap_inuse_bytes": &p.HeapMiB, "go_memstats_next_gc_bytes": &p.GoalMiB}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "process_resident_memory_bytes "); ok {
+		name, v, ok := strings.Cut(line, " ")
+		if dst := fields[name]; ok && dst != nil {
 			bytes, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {
-				return 0, fmt.Errorf("process_resident_memory_bytes: %w", err)
+				return p, fmt.Errorf("%s: %w", name, err)
 			}
-			return bytes / (1 << 20), nil
+			*dst = math.Round(bytes/(1<<20)*10) / 10
 		}
 	}
-	return 0, errors.New("no process_resident_memory_bytes in /metrics")
+	if p.MiB == 0 {
+		return p, errors.New("no process_resident_memory_bytes in /metrics")
+	}
+	return p, nil
 }
 
 // stop ends the sampling and returns the series with its summary (nil for
@@ -480,30 +498,38 @@ func (s *rssSeries) summarize() {
 		return
 	}
 	s.FirstMiB, s.LastMiB = s.Samples[0].MiB, s.Samples[len(s.Samples)-1].MiB
-	var xs, ys []float64
+	var xs, ys, goals []float64
 	for _, p := range s.Samples {
 		s.MaxMiB = max(s.MaxMiB, p.MiB)
 		if p.Seconds >= s.WarmupSeconds {
-			xs, ys = append(xs, p.Seconds), append(ys, p.MiB)
+			xs, ys, goals = append(xs, p.Seconds), append(ys, p.MiB), append(goals, p.GoalMiB)
 		}
 	}
 	if len(xs) < 2 || xs[len(xs)-1] == xs[0] {
 		return
 	}
-	var mx, my float64
+	slope, mean := fitLine(xs, ys) // MiB per second
+	s.SlopeMiBPerHour = math.Round(slope*3600*10) / 10
+	s.GrowthPercent = math.Round(slope*(xs[len(xs)-1]-xs[0])/mean*100*100) / 100
+	s.Flat = math.Abs(s.GrowthPercent) <= 5
+	goal, _ := fitLine(xs, goals)
+	s.GoalSlopeMiBPerHour = math.Round(goal*3600*10) / 10
+}
+
+// fitLine returns the least-squares slope of ys over xs (at least two
+// distinct xs), and the mean of ys.
+func fitLine(xs, ys []float64) (slope, mean float64) {
+	var mx float64
 	for i := range xs {
-		mx, my = mx+xs[i], my+ys[i]
+		mx, mean = mx+xs[i], mean+ys[i]
 	}
-	mx, my = mx/float64(len(xs)), my/float64(len(xs))
+	mx, mean = mx/float64(len(xs)), mean/float64(len(xs))
 	var sxy, sxx float64
 	for i := range xs {
-		sxy += (xs[i] - mx) * (ys[i] - my)
+		sxy += (xs[i] - mx) * (ys[i] - mean)
 		sxx += (xs[i] - mx) * (xs[i] - mx)
 	}
-	slope := sxy / sxx // MiB per second
-	s.SlopeMiBPerHour = math.Round(slope*3600*10) / 10
-	s.GrowthPercent = math.Round(slope*(xs[len(xs)-1]-xs[0])/my*100*100) / 100
-	s.Flat = math.Abs(s.GrowthPercent) <= 5
+	return sxy / sxx, mean
 }
 
 // readCSVRows reads a CSV file's header line and its data lines, as text.
@@ -587,8 +613,8 @@ func printIngestResult(r ingestBenchResult, asJSON bool) {
 		if m.Flat {
 			verdict = "flat"
 		}
-		fmt.Printf("server RSS: first %.1f MiB, last %.1f MiB, max %.1f MiB; after %.0fs %+.1f MiB/h (%+.2f%% over the phase): %s\n",
-			m.FirstMiB, m.LastMiB, m.MaxMiB, m.WarmupSeconds, m.SlopeMiBPerHour, m.GrowthPercent, verdict)
+		fmt.Printf("server RSS: first %.1f MiB, last %.1f MiB, max %.1f MiB; after %.0fs %+.1f MiB/h (%+.2f%% over the phase): %s; Go heap goal %+.1f MiB/h\n",
+			m.FirstMiB, m.LastMiB, m.MaxMiB, m.WarmupSeconds, m.SlopeMiBPerHour, m.GrowthPercent, verdict, m.GoalSlopeMiBPerHour)
 		if m.Failures > 0 {
 			fmt.Printf("  %d readings failed (last: %s)\n", m.Failures, m.LastError)
 		}

@@ -43,7 +43,7 @@ func TestRSSSeriesSummary(t *testing.T) {
 	}
 	// Filling up in the first minute, then level: flat.
 	s := series(func(t float64) float64 { return 200 + min(t, 50) + 2*math.Sin(t) })
-	if !s.Flat || s.FirstMiB != 200 || s.MaxMiB < 250 || math.Abs(s.GrowthPercent) > 2 {
+	if !s.Flat || s.FirstMiB != 200 || s.MaxMiB < 250 || math.Abs(s.GrowthPercent) > 2 || s.GoalSlopeMiBPerHour != 0 {
 		t.Errorf("level after the warm-up: %+v", s)
 	}
 	// 10% more over the nine minutes after the warm-up: not flat.
@@ -66,7 +66,8 @@ func TestBenchIngestRateWithRSS(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 			_, _ = w.Write([]byte(`{"accepted": 100, "alerts": 3}`))
 		case r.URL.Path == "/metrics" && r.Header.Get("Authorization") == "Bearer an":
-			fmt.Fprintf(w, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %d\n", 100<<20+rss.Add(1<<20))
+			fmt.Fprintf(w, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %d\ngo_memstats_next_gc_bytes 3.3554432e+07\n",
+				100<<20+rss.Add(1<<20))
 		default:
 			http.Error(w, "no", http.StatusForbidden)
 		}
@@ -91,7 +92,7 @@ func TestBenchIngestRateWithRSS(t *testing.T) {
 	}
 	m := r.RSS
 	if m == nil || len(m.Samples) < 5 || m.FirstMiB < 100 || m.LastMiB <= m.FirstMiB || m.MaxMiB != m.LastMiB ||
-		m.SlopeMiBPerHour <= 0 || m.Flat || m.Failures != 0 {
+		m.SlopeMiBPerHour <= 0 || m.Flat || m.Failures != 0 || m.Samples[0].GoalMiB != 32 || m.GoalSlopeMiBPerHour != 0 {
 		t.Fatalf("rss: %+v", m)
 	}
 }
