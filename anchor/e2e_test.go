@@ -5,27 +5,24 @@ package anchor_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
+	"github.com/idsledger/idsledger/internal/gethtest"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/storage/pgtest"
 )
@@ -55,7 +52,7 @@ func TestGethDev(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 
-	rpcURL := startGethDev(t, gethBinary(t))
+	rpcURL := gethtest.Start(t, gethtest.Options{}).URL
 	dbURL := pgtest.URL(t)
 	pool, err := pgxpool.New(ctx, dbURL)
 	if err != nil {
@@ -377,105 +374,4 @@ func waitFile(t *testing.T, path string, timeout time.Duration) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// gethBinary returns IDSLEDGER_GETH, or builds geth with scripts/geth.sh.
-func gethBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("IDSLEDGER_GETH"); p != "" {
-		return p
-	}
-	out, err := exec.Command("../scripts/geth.sh").Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("scripts/geth.sh: %v\n%s", err, ee.Stderr)
-		}
-		t.Fatalf("scripts/geth.sh: %v", err)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// startGethDev initialises a data directory with the dev genesis under
-// today's mainnet rules (see chain.DevGenesis), starts `geth --dev` on it
-// with HTTP on a free loopback port, and stops it by pid when the test
-// ends. It returns the HTTP endpoint.
-func startGethDev(t *testing.T, geth string) string {
-	t.Helper()
-	dir := t.TempDir()
-	genesis := chain.GethDevGenesis()
-	gj, err := json.Marshal(genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gpath := filepath.Join(dir, "genesis.json")
-	if err := os.WriteFile(gpath, gj, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	datadir := filepath.Join(dir, "data")
-	if out, err := exec.Command(geth, "init", "--datadir", datadir, gpath).CombinedOutput(); err != nil {
-		t.Fatalf("geth init: %v\n%s", err, out)
-	}
-	port, authPort := freePort(t), freePort(t)
-	logf, err := os.Create(filepath.Join(dir, "geth.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(geth, "--dev", "--datadir", datadir,
-		"--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(port), "--http.api", "eth,net,web3",
-		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(authPort),
-		"--ipcdisable", "--nodiscover", "--maxpeers", "0", "--port", "0", "--verbosity", "2")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	t.Cleanup(func() {
-		// Stop geth by its pid: SIGTERM, then SIGKILL if it lingers.
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		if err := waitProcess(cmd, 30*time.Second); err != nil {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-		logf.Close()
-		if t.Failed() {
-			if b, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("geth log (tail):\n%s", tail(b, 4000))
-			}
-		}
-	})
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		c, err := ethclient.Dial(url)
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			_, err = c.ChainID(ctx)
-			cancel()
-			c.Close()
-			if err == nil {
-				return url
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("geth --dev did not answer on %s: %v", url, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func tail(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
 }

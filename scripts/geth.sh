@@ -14,7 +14,8 @@
 # mainnet rules, and geth's dev account funded. `geth --dev` on a datadir
 # that already holds a chain keeps that chain's genesis.
 #
-# The end-to-end test (anchor/e2e_test.go, TestGethDev) calls this when
+# The tests that run a real geth (internal/gethtest: anchor/e2e_test.go's
+# TestGethDev, cmd/idsledger's fault suite) call this when
 # IDSLEDGER_GETH is not set.
 set -eu
 

@@ -41,12 +41,17 @@ type EmbeddedConfig struct {
 // Embedded is an in-process Geth dev chain: go-ethereum's node and eth
 // service driven by a simulated beacon that seals a block as soon as
 // transactions arrive, exactly as `geth --dev --datadir DIR` does. State is
-// written through to disk at every block (archive mode, hash scheme), so a
-// crash of the process loses no anchor that was reported mined.
+// written out at every block (archive mode, hash scheme), but geth writes
+// without syncing: a write can still sit in the database's log buffer in
+// the process when the block is visible. Sync makes it durable; a chain
+// opened by Open calls it before it reports a transaction mined, so a
+// crash of the process (or of the machine) loses no anchor that was
+// reported mined.
 type Embedded struct {
-	stack  *node.Node
-	beacon *catalyst.SimulatedBeacon
-	client *ethclient.Client
+	stack   *node.Node
+	backend *eth.Ethereum
+	beacon  *catalyst.SimulatedBeacon
+	client  *ethclient.Client
 }
 
 // StartEmbedded opens (or creates) the chain under cfg.DataDir and starts
@@ -94,11 +99,6 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	ethConf.SnapshotCache = 0
 	ethConf.TxPool.NoLocals = true
 	ethConf.Miner.PendingFeeRecipient = cfg.Faucet
-	if !exists {
-		// On an existing chain the genesis stored in it is used, as
-		// `geth --dev` does with a populated --datadir.
-		ethConf.Genesis = DevGenesis(cfg.GasLimit, cfg.Faucet)
-	}
 
 	stack, err := node.New(&nodeConf)
 	if err != nil {
@@ -108,9 +108,30 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		stack.Close()
 		return nil, fmt.Errorf("embedded chain: %w", err)
 	}
+	if exists {
+		// A first start cut short by a crash leaves a chain database
+		// whose genesis never reached the disk; go-ethereum would fill
+		// it with main net's.
+		if exists, err = holdsGenesis(stack); err != nil {
+			return fail(err)
+		}
+	}
+	if !exists {
+		// On an existing chain the genesis stored in it is used, as
+		// `geth --dev` does with a populated --datadir.
+		ethConf.Genesis = DevGenesis(cfg.GasLimit, cfg.Faucet)
+	}
 	backend, err := eth.New(stack, &ethConf)
 	if err != nil {
 		return fail(err)
+	}
+	if !exists {
+		// The new chain's genesis is made durable at once, so that a
+		// chain folder without one can only be a creation that a crash
+		// cut short, which the check above starts afresh.
+		if err := backend.ChainDb().SyncKeyValue(); err != nil {
+			return fail(err)
+		}
 	}
 	if backend.BlockChain().Config().ChainID.Cmp(contracts.OsakaDevChainConfig().ChainID) != 0 {
 		return fail(fmt.Errorf("%s holds chain %v, not a dev chain", cfg.DataDir, backend.BlockChain().Config().ChainID))
@@ -128,7 +149,18 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err := stack.Start(); err != nil {
 		return fail(err)
 	}
-	return &Embedded{stack: stack, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, nil
+	return &Embedded{stack: stack, backend: backend, beacon: beacon, client: ethclient.NewClient(stack.Attach())}, nil
+}
+
+// holdsGenesis reports whether the node's chain database holds a genesis
+// block.
+func holdsGenesis(stack *node.Node) (bool, error) {
+	db, err := stack.OpenDatabaseWithOptions("chaindata", node.DatabaseOptions{Cache: 16, Handles: 16})
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	return rawdb.ReadCanonicalHash(db, 0) != (common.Hash{}), nil
 }
 
 // HTTPEndpoint is the chain's JSON-RPC URL when EmbeddedConfig.HTTP was set.
@@ -138,6 +170,11 @@ func (e *Embedded) HTTPEndpoint() string {
 	}
 	return e.stack.HTTPEndpoint()
 }
+
+// Sync makes every block written so far survive a crash of the process
+// or of the machine: it flushes the chain database's write-ahead log to
+// disk (geth writes blocks without syncing).
+func (e *Embedded) Sync() error { return e.backend.ChainDb().SyncKeyValue() }
 
 // Client returns an in-process client of the chain.
 func (e *Embedded) Client() *ethclient.Client { return e.client }

@@ -128,6 +128,7 @@ func Open(ctx context.Context, cfg Config, meta anchor.ChainMetaStore) (*Chain, 
 		client   Client
 		raw      *rpc.Client
 		closer   func() error
+		durable  func() error
 		endpoint = cfg.RPC
 	)
 	if cfg.RPC == "" {
@@ -135,7 +136,7 @@ func Open(ctx context.Context, cfg Config, meta anchor.ChainMetaStore) (*Chain, 
 		if err != nil {
 			return nil, err
 		}
-		client, closer, endpoint = emb.Client(), emb.Close, emb.HTTPEndpoint()
+		client, closer, durable, endpoint = emb.Client(), emb.Close, emb.Sync, emb.HTTPEndpoint()
 		if cfg.Poll == 0 {
 			cfg.Poll = 10 * time.Millisecond
 		}
@@ -156,7 +157,7 @@ func Open(ctx context.Context, cfg Config, meta anchor.ChainMetaStore) (*Chain, 
 	}
 	c, err := connect(ctx, connectConfig{
 		client: client, raw: raw, key: cfg.Key, poll: cfg.Poll, replaceAfter: cfg.ReplaceAfter, registry: cfg.Registry,
-		fundFromDev: cfg.FundFromDev, log: log,
+		fundFromDev: cfg.FundFromDev, durable: durable, log: log,
 	}, meta)
 	if err != nil {
 		closer()
@@ -174,6 +175,7 @@ type connectConfig struct {
 	raw          *rpc.Client // for eth_accounts / eth_sendTransaction; may be nil
 	key          *ecdsa.PrivateKey
 	mine         func()
+	durable      func() error // see sender.durable
 	poll         time.Duration
 	replaceAfter time.Duration
 	registry     common.Address
@@ -192,6 +194,7 @@ func connect(ctx context.Context, cfg connectConfig, meta anchor.ChainMetaStore)
 	if cfg.replaceAfter > 0 {
 		s.replaceAfter = cfg.replaceAfter
 	}
+	s.durable = cfg.durable
 	gen, err := cfg.client.HeaderByNumber(ctx, big.NewInt(0))
 	if err != nil {
 		return nil, fmt.Errorf("genesis block: %w", err)

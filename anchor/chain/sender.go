@@ -38,6 +38,10 @@ type sender struct {
 	// replaceAfter is how long a sent transaction may stay unmined before
 	// it is replaced by one with the same nonce and higher fees.
 	replaceAfter time.Duration
+	// durable, when set, makes the node's writes so far survive a crash
+	// (the embedded chain: Embedded.Sync). A wait calls it before it
+	// reports a transaction mined, since the caller records it as such.
+	durable func() error
 
 	mu        sync.Mutex // held while a nonce is chosen and used
 	nonce     uint64
@@ -244,6 +248,11 @@ func (s *sender) waitReplacing(ctx context.Context, hash common.Hash, confirmati
 					return nil, nil, fmt.Errorf("header %d: %w", r.BlockNumber, err)
 				}
 				if h.Hash() == r.BlockHash {
+					if s.durable != nil {
+						if err := s.durable(); err != nil {
+							return nil, nil, fmt.Errorf("make block %d durable: %w", r.BlockNumber, err)
+						}
+					}
 					s.forget(f)
 					return r, h, nil
 				}

@@ -206,3 +206,24 @@ func TestServeRefusesTheWrongWebhookKey(t *testing.T) {
 		t.Fatal("the key reached the log")
 	}
 }
+
+// serve stops, saying why, when anchoring cannot start for a reason
+// retrying will not mend (here the embedded chain's folder is held by
+// another serve), rather than serving on with anchoring silently dead and
+// /readyz reading the chain as starting for ever.
+func TestServeStopsWhenAnchoringCannotStart(t *testing.T) {
+	dataDir := t.TempDir()
+	first := startIDSLedger(t, "serve", "--addr", freeAddr(t), "--database-url", pgtest.EmptyURL(t), "--data-dir", dataDir)
+	testenv.Eventually(t, time.Minute, "the first serve to open the chain", func() bool {
+		return strings.Contains(first.Logs(), "anchoring lock taken")
+	})
+	second := startIDSLedger(t, "serve", "--addr", freeAddr(t), "--database-url", pgtest.EmptyURL(t), "--data-dir", dataDir)
+	select {
+	case <-second.done:
+	case <-time.After(time.Minute):
+		t.Fatal("serve kept running without a chain it could open")
+	}
+	if logs := second.Logs(); second.err == nil || !strings.Contains(logs, `"msg":"stopping"`) || !strings.Contains(logs, "chain") {
+		t.Fatalf("exit %v, log:\n%s", second.err, logs[max(0, len(logs)-2048):])
+	}
+}

@@ -125,10 +125,13 @@ func startModel(path string) ([]byte, *detector.Detector, error) {
 }
 
 // run does the background work until ctx ends. It returns an error only
-// when the service must not go on.
+// when the service must not go on, after stopping the rest of its work:
+// serve stops the service on that error, which it gets only once run has
+// returned.
 func (s *service) run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
 	var workers sync.WaitGroup
-	defer workers.Wait()
+	defer func() { stop(); workers.Wait() }()
 	if !prepareDatabase(ctx, s.log, s.db, s.cfg, s.health, s.restoreModel) {
 		return nil
 	}
