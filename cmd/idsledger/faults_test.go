@@ -539,10 +539,13 @@ func (l *ingestLoad) post(sensor string) {
 		a.code, a.err = 0, "unreadable 200 answer: "+err.Error()
 		return
 	}
+	// alert_ids names every alert the request raised; the verdicts, when
+	// the answer carries them, name the same alerts again.
 	a.alertIDs = r.AlertIDs
 	for _, v := range r.Verdicts {
-		if v.AlertID != nil {
-			a.alertIDs = append(a.alertIDs, *v.AlertID)
+		if v.AlertID != nil && !slices.Contains(a.alertIDs, *v.AlertID) {
+			a.code, a.err = 0, "a verdict names alert "+*v.AlertID+", which alert_ids does not"
+			return
 		}
 	}
 	l.nAcked.Add(1)
