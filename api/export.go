@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/idsledger/idsledger/chainhunt"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
@@ -249,40 +250,92 @@ func endpoints(a storage.Alert) (src, dst *endpoint) {
 // ocsfFinding renders an alert as an OCSF (1.1) Detection Finding
 // (class_uid 2004, activity Create).
 func ocsfFinding(a storage.Alert) map[string]any {
+	if a.Chain != nil {
+		return ocsfChainFinding(a)
+	}
 	src, dst := endpoints(a)
-	ms := a.ObservedAt.UnixMilli()
-	status, statusID := "New", 1
-	if a.Workflow.Acknowledged {
-		status, statusID = "In Progress", 2
-	}
-	doc := map[string]any{
-		"class_uid": 2004, "class_name": "Detection Finding", "category_uid": 2, "category_name": "Findings",
-		"activity_id": 1, "activity_name": "Create", "type_uid": 200401, "type_name": "Detection Finding: Create",
-		"time": ms, "severity_id": severityID(a.Severity), "severity": titleCase(string(a.Severity)),
-		"status_id": statusID, "status": status,
-		"confidence_score": int(math.Round(a.Risk)), "risk_score": int(math.Round(a.Risk)),
-		"risk_level_id": severityID(a.Severity) - 1, "risk_level": titleCase(string(a.Severity)),
-		"message": fmt.Sprintf("%s flow detected by model %s", a.Class, a.Model.Version),
-		"metadata": map[string]any{
-			"version": "1.1.0", "uid": a.ID.String(),
-			"product": map[string]any{"name": "idsledger", "vendor_name": "idsledger"},
-		},
-		"finding_info": map[string]any{
-			"uid": a.ID.String(), "title": a.Class + " detected", "types": []string{a.Class},
-			"created_time": ms,
-			"analytic":     map[string]any{"name": a.Model.Version, "uid": a.Model.ID, "type_id": 4, "type": "Learning (ML/DL)"},
-		},
-		"connection_info": map[string]any{"protocol_num": a.Flow.Proto, "protocol_name": strings.ToLower(protoName(a.Flow.Proto)),
-			"community_uid": a.CommunityID},
-		"device":   map[string]any{"name": a.Sensor, "type_id": 0},
-		"unmapped": map[string]any{"idsledger": map[string]any{"anchor": anchorRef(a), "score": a.Score, "features": a.Features}},
-	}
+	doc := ocsfBase(a, fmt.Sprintf("%s flow detected by model %s", a.Class, a.Model.Version),
+		map[string]any{"name": a.Model.Version, "uid": a.Model.ID, "type_id": 4, "type": "Learning (ML/DL)"})
+	doc["connection_info"] = map[string]any{"protocol_num": a.Flow.Proto, "protocol_name": strings.ToLower(protoName(a.Flow.Proto)),
+		"community_uid": a.CommunityID}
+	doc["unmapped"] = map[string]any{"idsledger": map[string]any{"anchor": anchorRef(a), "score": a.Score, "features": a.Features}}
 	if src != nil {
 		doc["src_endpoint"] = src
 	}
 	if dst != nil {
 		doc["dst_endpoint"] = dst
 	}
+	return doc
+}
+
+// ocsfBase is what every Detection Finding of ours holds: the class, the
+// time, severity, status and risk, the product, the device (the sensor),
+// and the finding with its message and the analytic that decided.
+func ocsfBase(a storage.Alert, message string, analytic map[string]any) map[string]any {
+	ms := a.ObservedAt.UnixMilli()
+	status, statusID := "New", 1
+	if a.Workflow.Acknowledged {
+		status, statusID = "In Progress", 2
+	}
+	return map[string]any{
+		"class_uid": 2004, "class_name": "Detection Finding", "category_uid": 2, "category_name": "Findings",
+		"activity_id": 1, "activity_name": "Create", "type_uid": 200401, "type_name": "Detection Finding: Create",
+		"time": ms, "severity_id": severityID(a.Severity), "severity": titleCase(string(a.Severity)),
+		"status_id": statusID, "status": status,
+		"confidence_score": int(math.Round(a.Risk)), "risk_score": int(math.Round(a.Risk)),
+		"risk_level_id": severityID(a.Severity) - 1, "risk_level": titleCase(string(a.Severity)),
+		"message": message,
+		"metadata": map[string]any{
+			"version": "1.1.0", "uid": a.ID.String(),
+			"product": map[string]any{"name": "idsledger", "vendor_name": "idsledger"},
+		},
+		"finding_info": map[string]any{
+			"uid": a.ID.String(), "title": a.Class + " detected", "types": []string{a.Class},
+			"created_time": ms, "analytic": analytic,
+		},
+		"device": map[string]any{"name": a.Sensor, "type_id": 0},
+	}
+}
+
+// ocsfResourceUID is OCSF 1.1's observable type of a resource's uid (the
+// dictionary's resource_uid_t). OCSF 1.4 added "Account: uid" (35), which
+// a 1.1 document cannot use.
+const ocsfResourceUID = 10
+
+// ocsfChainFinding renders a chain alert as an OCSF (1.1) Detection
+// Finding: the block, the account and the transaction it names are its
+// affected resources (Ethereum Block, Ethereum Account, Ethereum
+// Transaction, each by its hash or address as uid), the account and the
+// transaction are its observables (Resource UID), and the hunter's rule or
+// model is the analytic. The summary is the message; the evidence and the
+// chain details are under unmapped.idsledger.
+func ocsfChainFinding(a storage.Alert) map[string]any {
+	c := a.Chain
+	analytic := map[string]any{"name": c.Rule, "uid": c.Rule, "type_id": 1, "type": "Rule"}
+	if c.Method == string(chainhunt.MethodModel) {
+		analytic = map[string]any{"name": a.Model.Version, "uid": a.Model.ID, "type_id": 4, "type": "Learning (ML/DL)"}
+	}
+	chainName := strconv.FormatUint(c.ChainID, 10)
+	resources := []map[string]any{{
+		"type": "Ethereum Block", "uid": c.Block.Hash, "name": strconv.FormatUint(c.Block.Number, 10),
+		"namespace": chainName, "data": map[string]any{"number": c.Block.Number, "time": c.Block.Time.UnixMilli()},
+	}}
+	observables := []map[string]any{}
+	if c.Account != "" {
+		resources = append(resources, map[string]any{"type": "Ethereum Account", "uid": c.Account, "namespace": chainName})
+		observables = append(observables, map[string]any{"name": "resources.uid", "type_id": ocsfResourceUID, "type": "Resource UID", "value": c.Account})
+	}
+	if c.Tx != "" {
+		resources = append(resources, map[string]any{"type": "Ethereum Transaction", "uid": c.Tx, "namespace": chainName})
+		observables = append(observables, map[string]any{"name": "resources.uid", "type_id": ocsfResourceUID, "type": "Resource UID", "value": c.Tx})
+	}
+	message := c.Summary
+	if message == "" {
+		message = a.Class + " detected on chain " + chainName
+	}
+	doc := ocsfBase(a, message, analytic)
+	doc["resources"], doc["observables"] = resources, observables
+	doc["unmapped"] = map[string]any{"idsledger": map[string]any{"anchor": anchorRef(a), "score": a.Score, "chain": c}}
 	return doc
 }
 
@@ -310,6 +363,10 @@ func ecsDoc(a storage.Alert) map[string]any {
 		"idsledger": map[string]any{"anchor": anchorRef(a), "severity": a.Severity, "model": a.Model,
 			"acknowledged": a.Workflow.Acknowledged},
 	}
+	withChain(doc["idsledger"].(map[string]any), a)
+	if a.Chain != nil {
+		delete(doc, "network") // a chain alert has no flow
+	}
 	if src != nil {
 		doc["source"] = src
 	}
@@ -317,6 +374,14 @@ func ecsDoc(a storage.Alert) map[string]any {
 		doc["destination"] = dst
 	}
 	return doc
+}
+
+// withChain adds a chain alert's source and chain details to an export's
+// idsledger section (ECS, EVE), which has no fields of its own for them.
+func withChain(section map[string]any, a storage.Alert) {
+	if a.Chain != nil {
+		section["source"], section["chain"] = a.Source, a.Chain
+	}
 }
 
 // eveDoc renders an alert as a Suricata EVE "alert" event.
@@ -335,6 +400,7 @@ func eveDoc(a storage.Alert) map[string]any {
 		},
 		"idsledger": map[string]any{"alert_id": a.ID.String(), "anchor": anchorRef(a)},
 	}
+	withChain(doc["idsledger"].(map[string]any), a)
 	if a.Flow.SrcAddr.IsValid() {
 		doc["src_ip"], doc["src_port"] = a.Flow.SrcAddr.String(), a.Flow.SrcPort
 	}
