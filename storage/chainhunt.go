@@ -29,6 +29,11 @@ import (
 // migration 000013), and its counts in the report rollups.
 type ChainHunt struct {
 	pool *pgxpool.Pool
+	// OnStored, when set, is called after each commit that stored alerts,
+	// with those alerts as listings show them (ChainAlertOf): serve hands
+	// them to the webhooks and wakes the anchoring worker, as ingest does
+	// for flow alerts. Set it before the first Commit.
+	OnStored func([]Alert)
 }
 
 // NewChainHunt returns the chain hunter's store over pool.
@@ -147,7 +152,32 @@ func (h *ChainHunt) Commit(ctx context.Context, cp chainhunt.Checkpoint, alerts 
 	if err != nil {
 		return nil, fmt.Errorf("commit chain %d: %w", cp.ChainID, classify(err))
 	}
+	if h.OnStored != nil && len(stored) > 0 {
+		views := make([]Alert, len(stored))
+		for i, a := range stored {
+			views[i] = ChainAlertOf(a)
+		}
+		h.OnStored(views)
+	}
 	return stored, nil
+}
+
+// ChainAlertOf is a chain alert as listings show it once stored: pending,
+// with no workflow yet. a must be valid (chainhunt.Canonical accepts it).
+func ChainAlertOf(a chainhunt.Alert) Alert {
+	b := chainhunt.NewBody(a)
+	out := Alert{
+		AlertBody: ingest.AlertBody{ID: b.ID, Type: chainhunt.Kind, ObservedAt: b.Block.Time, Sensor: ChainSensor(b.ChainID),
+			Class: b.Class, Score: b.Score, Risk: b.Risk, Severity: ingest.Severity(b.Severity)},
+		Source: "chain",
+		Chain: &ChainAlert{ChainID: b.ChainID, Subject: string(b.Subject), Method: string(b.Method), Rule: b.Rule,
+			Block: b.Block, Tx: b.Tx, Account: b.Account, Summary: b.Summary, Evidence: b.Evidence},
+		Anchor: AnchorState{Status: "pending"},
+	}
+	if b.Model != nil {
+		out.Model = ingest.ModelRef{ID: b.Model.ID, Version: b.Model.Version}
+	}
+	return out
 }
 
 // putAccounts upserts the accounts' aggregates, in address order so that

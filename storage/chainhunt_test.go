@@ -66,6 +66,8 @@ func TestChainHuntCommitStoresOnce(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.DB(t)
 	h := storage.NewChainHunt(db.Pool)
+	var notified []storage.Alert
+	h.OnStored = func(stored []storage.Alert) { notified = append(notified, stored...) }
 	alerts := chainAlerts(6)
 	cp := chainhunt.Checkpoint{ChainID: 1337, Blocks: []chainhunt.BlockRef{{Number: 105, Hash: alerts[5].BlockHash}}}
 
@@ -80,6 +82,9 @@ func TestChainHuntCommitStoresOnce(t *testing.T) {
 	mixed, err := h.Commit(ctx, cp, alerts[2:])
 	if err != nil || len(mixed) != 2 || mixed[0].ID() != alerts[4].ID() || mixed[1].ID() != alerts[5].ID() {
 		t.Fatalf("mixed commit: %v, %v", mixed, err)
+	}
+	if len(notified) != 6 || notified[5].ID != alerts[5].ID() || notified[5].Chain == nil || notified[5].Chain.Account != alerts[5].Account.Hex() {
+		t.Fatalf("OnStored got %d alerts: %+v", len(notified), notified)
 	}
 	for q, want := range map[string]int{
 		`SELECT count(*) FROM records WHERE kind = 'chain_alert'`:                                     6,
