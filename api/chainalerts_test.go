@@ -6,11 +6,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,7 +200,7 @@ func TestChainAlertVerifiesOnChain(t *testing.T) {
 
 // The OCSF export renders a chain alert as a Detection Finding with the
 // account and the transaction as observables and the block among its
-// resources; ECS and EVE carry the chain object.
+// resources; CSV has their columns, ECS and EVE the chain object.
 func TestChainAlertExports(t *testing.T) {
 	env := newEnv(t, false)
 	alerts := chainFixture(2)
@@ -238,6 +240,17 @@ func TestChainAlertExports(t *testing.T) {
 	if len(model.Observables) != 1 || model.Observables[0].Value != alerts[1].Account.Hex() ||
 		model.FindingInfo.Analytic.TypeID != 4 || model.FindingInfo.Analytic.Name != "eth-v1" {
 		t.Fatalf("model finding %+v", model)
+	}
+
+	w = env.do(storage.RoleAnalyst, http.MethodGet, "/v1/alerts/export?format=csv&source=chain", "", nil)
+	rows, err := csv.NewReader(w.Body).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("csv export: %d rows, %v", len(rows), err)
+	}
+	col := func(row int, name string) string { return rows[row][slices.Index(rows[0], name)] }
+	if col(1, "source") != "chain" || col(1, "chain_id") != "1337" || col(1, "block_number") != "500" || col(1, "tx") != tx ||
+		col(1, "account") != acct || col(1, "rule") != "registry.foreign_caller" || col(2, "tx") != "" || col(1, "sensor") != "chain:1337" {
+		t.Fatalf("csv rows %q", rows)
 	}
 
 	for _, format := range []string{"ecs", "eve"} {

@@ -157,7 +157,10 @@ func exportDoc(format string, a storage.Alert) any {
 }
 
 var csvHeader = []string{"id", "observed_at", "sensor", "src_addr", "src_port", "dst_addr", "dst_port", "proto",
-	"community_id", "class", "score", "risk", "severity", "model_id", "model_version", "anchor_status", "batch_id", "leaf_index", "proof_url"}
+	"community_id", "class", "score", "risk", "severity", "model_id", "model_version", "anchor_status", "batch_id", "leaf_index", "proof_url",
+	// Appended when chain alerts came, so that earlier columns keep their
+	// places; empty for a flow alert.
+	"source", "chain_id", "block_number", "block_hash", "tx", "account", "rule"}
 
 func csvRow(a storage.Alert) []string {
 	addr := func(x fmt.Stringer, ok bool) string {
@@ -184,7 +187,13 @@ func csvRow(a storage.Alert) []string {
 		addr(a.Flow.DstAddr, a.Flow.DstAddr.IsValid()), strconv.Itoa(int(a.Flow.DstPort)), strconv.Itoa(int(a.Flow.Proto)),
 		a.CommunityID, a.Class, strconv.FormatFloat(a.Score, 'g', -1, 64), strconv.FormatFloat(a.Risk, 'f', -1, 64),
 		string(a.Severity), a.Model.ID, a.Model.Version,
-		a.Anchor.Status, opt(a.Anchor.BatchID), opt(a.Anchor.LeafIndex), "/v1/alerts/" + a.ID.String() + "/proof"}
+		a.Anchor.Status, opt(a.Anchor.BatchID), opt(a.Anchor.LeafIndex), "/v1/alerts/" + a.ID.String() + "/proof",
+		a.Source}
+	if c := a.Chain; c != nil {
+		row = append(row, strconv.FormatUint(c.ChainID, 10), strconv.FormatUint(c.Block.Number, 10), c.Block.Hash, c.Tx, c.Account, c.Rule)
+	} else {
+		row = append(row, "", "", "", "", "", "")
+	}
 	for i, v := range row {
 		row[i] = csvSafe(v)
 	}

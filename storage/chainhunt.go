@@ -41,8 +41,11 @@ func NewChainHunt(pool *pgxpool.Pool) *ChainHunt { return &ChainHunt{pool: pool}
 
 var _ chainhunt.Store = (*ChainHunt)(nil)
 
-// ChainSensor is the sensor name of chain alerts of a chain: "chain:<id>".
-func ChainSensor(chainID uint64) string { return "chain:" + strconv.FormatUint(chainID, 10) }
+// ChainSensor is the sensor name of chain alerts of a chain: "chain:<id>"
+// (a name no flow may claim, see ingest.ValidSensor).
+func ChainSensor(chainID uint64) string {
+	return ingest.ReservedSensorPrefix + strconv.FormatUint(chainID, 10)
+}
 
 // chainIDArg is a chain id as the bigint columns hold it.
 func chainIDArg(id uint64) (int64, error) {
