@@ -256,7 +256,8 @@ func TestChainAlertExports(t *testing.T) {
 	for _, format := range []string{"ecs", "eve"} {
 		w := env.do(storage.RoleAnalyst, http.MethodGet, "/v1/alerts/export?format="+format+"&source=chain&max=1", "", nil)
 		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"chain":{"chain_id":1337,`) ||
-			!strings.Contains(w.Body.String(), `"account":"`+acct+`"`) {
+			!strings.Contains(w.Body.String(), `"account":"`+acct+`"`) ||
+			strings.Contains(w.Body.String(), `"network"`) || strings.Contains(w.Body.String(), `"proto"`) {
 			t.Fatalf("%s export: %d %s", format, w.Code, w.Body)
 		}
 	}

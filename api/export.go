@@ -369,12 +369,13 @@ func ecsDoc(a storage.Alert) map[string]any {
 		"rule":     map[string]any{"name": a.Class, "category": a.Class, "id": a.Model.ID, "version": a.Model.Version},
 		"observer": map[string]any{"name": a.Sensor, "type": "ids", "vendor": "idsledger"},
 		"network":  map[string]any{"iana_number": strconv.Itoa(int(a.Flow.Proto)), "transport": strings.ToLower(protoName(a.Flow.Proto)), "community_id": a.CommunityID},
-		"idsledger": map[string]any{"anchor": anchorRef(a), "severity": a.Severity, "model": a.Model,
-			"acknowledged": a.Workflow.Acknowledged},
+		"idsledger": withChain(map[string]any{"anchor": anchorRef(a), "severity": a.Severity, "model": a.Model,
+			"acknowledged": a.Workflow.Acknowledged}, a),
 	}
-	withChain(doc["idsledger"].(map[string]any), a)
-	if a.Chain != nil {
-		delete(doc, "network") // a chain alert has no flow
+	if c := a.Chain; c != nil { // no flow, and a rule of the hunter's
+		delete(doc, "network")
+		doc["event"].(map[string]any)["category"] = []string{"intrusion_detection"}
+		doc["rule"] = map[string]any{"name": c.Rule, "category": a.Class, "id": c.Rule}
 	}
 	if src != nil {
 		doc["source"] = src
@@ -385,12 +386,14 @@ func ecsDoc(a storage.Alert) map[string]any {
 	return doc
 }
 
-// withChain adds a chain alert's source and chain details to an export's
-// idsledger section (ECS, EVE), which has no fields of its own for them.
-func withChain(section map[string]any, a storage.Alert) {
+// withChain returns an export's idsledger section (ECS, EVE) with, for a
+// chain alert, its source and chain object, for which those formats have
+// no fields of their own.
+func withChain(section map[string]any, a storage.Alert) map[string]any {
 	if a.Chain != nil {
 		section["source"], section["chain"] = a.Source, a.Chain
 	}
+	return section
 }
 
 // eveDoc renders an alert as a Suricata EVE "alert" event.
@@ -407,9 +410,12 @@ func eveDoc(a storage.Alert) map[string]any {
 			"metadata": map[string]any{"model_id": []string{a.Model.ID}, "model_version": []string{a.Model.Version},
 				"score": []string{strconv.FormatFloat(a.Score, 'g', -1, 64)}, "risk": []string{strconv.FormatFloat(a.Risk, 'f', -1, 64)}},
 		},
-		"idsledger": map[string]any{"alert_id": a.ID.String(), "anchor": anchorRef(a)},
+		"idsledger": withChain(map[string]any{"alert_id": a.ID.String(), "anchor": anchorRef(a)}, a),
 	}
-	withChain(doc["idsledger"].(map[string]any), a)
+	if a.Chain != nil { // no flow
+		delete(doc, "proto")
+		delete(doc, "community_id")
+	}
 	if a.Flow.SrcAddr.IsValid() {
 		doc["src_ip"], doc["src_port"] = a.Flow.SrcAddr.String(), a.Flow.SrcPort
 	}
