@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -69,7 +70,7 @@ func (h *ChainHunt) Checkpoint(ctx context.Context, chainID uint64) (chainhunt.C
 	)
 	err = h.pool.QueryRow(ctx, `SELECT block_numbers, block_hashes, state FROM chain_hunt_checkpoints WHERE chain_id = $1`, id).
 		Scan(&numbers, &hashes, &cp.State)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return cp, false, nil
 	}
 	if err != nil {
@@ -373,7 +374,7 @@ func (h *ChainHunt) KnownBatch(ctx context.Context, id uint64) (root [32]byte, k
 	}
 	var b []byte
 	err = h.pool.QueryRow(ctx, `SELECT root FROM anchor_batches WHERE id = $1`, int64(id)).Scan(&b)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return root, false, nil
 	}
 	if err != nil {
