@@ -45,6 +45,7 @@ var kindCodes = map[string]uint8{
 	"global_model": 3,
 	"audit_event":  4,
 	"fl_round":     5,
+	"chain_alert":  6,
 }
 
 // KindMixed is the on-chain kind of a batch that holds records of more than

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,10 +16,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/anchor"
+	"github.com/idsledger/idsledger/chainhunt"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
@@ -101,6 +104,7 @@ func decodeCursor(s string) (*storage.AlertCursor, error) {
 var listParams = map[string]bool{
 	"from": true, "to": true, "class": true, "severity": true, "sensor": true, "model": true,
 	"src": true, "dst": true, "anchor_status": true, "limit": true, "cursor": true,
+	"source": true, "account": true, "tx": true, "rule": true,
 }
 
 // parseAlertFilter reads the listing filters from q; extra names other
@@ -147,6 +151,33 @@ func parseAlertFilter(q url.Values, extra ...string) (storage.AlertFilter, []Ite
 	if f.Dst, err = parsePrefix(q.Get("dst")); err != nil {
 		fail("dst", err.Error())
 	}
+	switch v := q.Get("source"); v {
+	case "", "flow", "chain":
+		f.Source = v
+	default:
+		fail("source", "want flow or chain")
+	}
+	for _, v := range listValues(q["account"]) {
+		a, err := parseAccount(v)
+		if err != nil {
+			fail("account", err.Error())
+			continue
+		}
+		f.Accounts = append(f.Accounts, a)
+	}
+	for _, v := range listValues(q["tx"]) {
+		if !isHex(v, common.HashLength) {
+			fail("tx", "want a transaction hash: 0x and 64 hex digits")
+			continue
+		}
+		f.TxHashes = append(f.TxHashes, common.HexToHash(v))
+	}
+	f.Rules = listValues(q["rule"])
+	for _, v := range f.Rules {
+		if len(v) > 200 || !printable(v) {
+			fail("rule", "at most 200 printable characters")
+		}
+	}
 	switch v := q.Get("anchor_status"); v {
 	case "", "pending", "anchored":
 		f.AnchorStatus = v
@@ -168,6 +199,30 @@ func parseAlertFilter(q url.Values, extra ...string) (storage.AlertFilter, []Ite
 		f.After = c
 	}
 	return f, bad
+}
+
+// isHex says whether s is 0x followed by n bytes in hex digits.
+func isHex(s string, n int) bool {
+	if len(s) != 2+2*n || (s[:2] != "0x" && s[:2] != "0X") {
+		return false
+	}
+	_, err := hex.DecodeString(s[2:])
+	return err == nil
+}
+
+// parseAccount reads an Ethereum account address: 0x and 40 hex digits,
+// in one case or, when mixed, with a valid EIP-55 checksum (a mixed-case
+// address that fails its checksum is a typo, not another account).
+func parseAccount(s string) (common.Address, error) {
+	if !isHex(s, common.AddressLength) {
+		return common.Address{}, errors.New("want an account address: 0x and 40 hex digits")
+	}
+	a := common.HexToAddress(s)
+	digits := s[2:]
+	if digits != strings.ToLower(digits) && digits != strings.ToUpper(digits) && a.Hex() != "0x"+digits {
+		return common.Address{}, errors.New("the address's mixed case is not its EIP-55 checksum")
+	}
+	return a, nil
 }
 
 func contains(list []string, s string) bool {
@@ -371,9 +426,9 @@ func (s *Server) verifyAlert(c *gin.Context) {
 	}
 	p, err := v.Verify(c.Request.Context(), anchor.RecordID(id))
 	if errors.Is(err, anchor.ErrNotFound) {
-		if _, gerr := store.GetAlert(c.Request.Context(), id); gerr == nil {
+		if d, gerr := store.GetAlert(c.Request.Context(), id); gerr == nil {
 			s.deps.Metrics.verified(string(anchor.StatusTampered))
-			c.JSON(http.StatusOK, anchor.Proof{Status: anchor.StatusTampered, RecordID: id.String(), Kind: "alert",
+			c.JSON(http.StatusOK, anchor.Proof{Status: anchor.StatusTampered, RecordID: id.String(), Kind: d.Type,
 				Reason: "the alert's record is missing from the database", AuditPath: []anchor.HexHash{}})
 			return
 		}
@@ -384,7 +439,7 @@ func (s *Server) verifyAlert(c *gin.Context) {
 		s.abortVerify(c, err)
 		return
 	}
-	if p.Kind != "" && p.Kind != "alert" {
+	if p.Kind != "" && p.Kind != "alert" && p.Kind != chainhunt.Kind {
 		abort(c, probNotFound, "record "+id.String()+" is not an alert")
 		return
 	}

@@ -177,9 +177,9 @@ func TestExportFormats(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				cid := slices.Index(rows[0], "community_id")
+				cid, proof := slices.Index(rows[0], "community_id"), slices.Index(rows[0], "proof_url")
 				for _, r := range rows[1:] {
-					if !strings.HasPrefix(r[cid], "1:") || !strings.HasSuffix(r[len(r)-1], "/proof") {
+					if !strings.HasPrefix(r[cid], "1:") || !strings.HasSuffix(r[proof], "/proof") || r[len(r)-7] != "flow" {
 						t.Fatalf("row %v", r)
 					}
 				}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/idsledger/idsledger/chainhunt"
 	"github.com/idsledger/idsledger/ingest"
 	"github.com/idsledger/idsledger/storage"
 )
@@ -156,7 +157,10 @@ func exportDoc(format string, a storage.Alert) any {
 }
 
 var csvHeader = []string{"id", "observed_at", "sensor", "src_addr", "src_port", "dst_addr", "dst_port", "proto",
-	"community_id", "class", "score", "risk", "severity", "model_id", "model_version", "anchor_status", "batch_id", "leaf_index", "proof_url"}
+	"community_id", "class", "score", "risk", "severity", "model_id", "model_version", "anchor_status", "batch_id", "leaf_index", "proof_url",
+	// Appended when chain alerts came, so that earlier columns keep their
+	// places; empty for a flow alert.
+	"source", "chain_id", "block_number", "block_hash", "tx", "account", "rule"}
 
 func csvRow(a storage.Alert) []string {
 	addr := func(x fmt.Stringer, ok bool) string {
@@ -183,7 +187,13 @@ func csvRow(a storage.Alert) []string {
 		addr(a.Flow.DstAddr, a.Flow.DstAddr.IsValid()), strconv.Itoa(int(a.Flow.DstPort)), strconv.Itoa(int(a.Flow.Proto)),
 		a.CommunityID, a.Class, strconv.FormatFloat(a.Score, 'g', -1, 64), strconv.FormatFloat(a.Risk, 'f', -1, 64),
 		string(a.Severity), a.Model.ID, a.Model.Version,
-		a.Anchor.Status, opt(a.Anchor.BatchID), opt(a.Anchor.LeafIndex), "/v1/alerts/" + a.ID.String() + "/proof"}
+		a.Anchor.Status, opt(a.Anchor.BatchID), opt(a.Anchor.LeafIndex), "/v1/alerts/" + a.ID.String() + "/proof",
+		a.Source}
+	if c := a.Chain; c != nil {
+		row = append(row, strconv.FormatUint(c.ChainID, 10), strconv.FormatUint(c.Block.Number, 10), c.Block.Hash, c.Tx, c.Account, c.Rule)
+	} else {
+		row = append(row, "", "", "", "", "", "")
+	}
 	for i, v := range row {
 		row[i] = csvSafe(v)
 	}
@@ -249,40 +259,92 @@ func endpoints(a storage.Alert) (src, dst *endpoint) {
 // ocsfFinding renders an alert as an OCSF (1.1) Detection Finding
 // (class_uid 2004, activity Create).
 func ocsfFinding(a storage.Alert) map[string]any {
+	if a.Chain != nil {
+		return ocsfChainFinding(a)
+	}
 	src, dst := endpoints(a)
-	ms := a.ObservedAt.UnixMilli()
-	status, statusID := "New", 1
-	if a.Workflow.Acknowledged {
-		status, statusID = "In Progress", 2
-	}
-	doc := map[string]any{
-		"class_uid": 2004, "class_name": "Detection Finding", "category_uid": 2, "category_name": "Findings",
-		"activity_id": 1, "activity_name": "Create", "type_uid": 200401, "type_name": "Detection Finding: Create",
-		"time": ms, "severity_id": severityID(a.Severity), "severity": titleCase(string(a.Severity)),
-		"status_id": statusID, "status": status,
-		"confidence_score": int(math.Round(a.Risk)), "risk_score": int(math.Round(a.Risk)),
-		"risk_level_id": severityID(a.Severity) - 1, "risk_level": titleCase(string(a.Severity)),
-		"message": fmt.Sprintf("%s flow detected by model %s", a.Class, a.Model.Version),
-		"metadata": map[string]any{
-			"version": "1.1.0", "uid": a.ID.String(),
-			"product": map[string]any{"name": "idsledger", "vendor_name": "idsledger"},
-		},
-		"finding_info": map[string]any{
-			"uid": a.ID.String(), "title": a.Class + " detected", "types": []string{a.Class},
-			"created_time": ms,
-			"analytic":     map[string]any{"name": a.Model.Version, "uid": a.Model.ID, "type_id": 4, "type": "Learning (ML/DL)"},
-		},
-		"connection_info": map[string]any{"protocol_num": a.Flow.Proto, "protocol_name": strings.ToLower(protoName(a.Flow.Proto)),
-			"community_uid": a.CommunityID},
-		"device":   map[string]any{"name": a.Sensor, "type_id": 0},
-		"unmapped": map[string]any{"idsledger": map[string]any{"anchor": anchorRef(a), "score": a.Score, "features": a.Features}},
-	}
+	doc := ocsfBase(a, fmt.Sprintf("%s flow detected by model %s", a.Class, a.Model.Version),
+		map[string]any{"name": a.Model.Version, "uid": a.Model.ID, "type_id": 4, "type": "Learning (ML/DL)"})
+	doc["connection_info"] = map[string]any{"protocol_num": a.Flow.Proto, "protocol_name": strings.ToLower(protoName(a.Flow.Proto)),
+		"community_uid": a.CommunityID}
+	doc["unmapped"] = map[string]any{"idsledger": map[string]any{"anchor": anchorRef(a), "score": a.Score, "features": a.Features}}
 	if src != nil {
 		doc["src_endpoint"] = src
 	}
 	if dst != nil {
 		doc["dst_endpoint"] = dst
 	}
+	return doc
+}
+
+// ocsfBase is what every Detection Finding of ours holds: the class, the
+// time, severity, status and risk, the product, the device (the sensor),
+// and the finding with its message and the analytic that decided.
+func ocsfBase(a storage.Alert, message string, analytic map[string]any) map[string]any {
+	ms := a.ObservedAt.UnixMilli()
+	status, statusID := "New", 1
+	if a.Workflow.Acknowledged {
+		status, statusID = "In Progress", 2
+	}
+	return map[string]any{
+		"class_uid": 2004, "class_name": "Detection Finding", "category_uid": 2, "category_name": "Findings",
+		"activity_id": 1, "activity_name": "Create", "type_uid": 200401, "type_name": "Detection Finding: Create",
+		"time": ms, "severity_id": severityID(a.Severity), "severity": titleCase(string(a.Severity)),
+		"status_id": statusID, "status": status,
+		"confidence_score": int(math.Round(a.Risk)), "risk_score": int(math.Round(a.Risk)),
+		"risk_level_id": severityID(a.Severity) - 1, "risk_level": titleCase(string(a.Severity)),
+		"message": message,
+		"metadata": map[string]any{
+			"version": "1.1.0", "uid": a.ID.String(),
+			"product": map[string]any{"name": "idsledger", "vendor_name": "idsledger"},
+		},
+		"finding_info": map[string]any{
+			"uid": a.ID.String(), "title": a.Class + " detected", "types": []string{a.Class},
+			"created_time": ms, "analytic": analytic,
+		},
+		"device": map[string]any{"name": a.Sensor, "type_id": 0},
+	}
+}
+
+// ocsfResourceUID is OCSF 1.1's observable type of a resource's uid (the
+// dictionary's resource_uid_t). OCSF 1.4 added "Account: uid" (35), which
+// a 1.1 document cannot use.
+const ocsfResourceUID = 10
+
+// ocsfChainFinding renders a chain alert as an OCSF (1.1) Detection
+// Finding: the block, the account and the transaction it names are its
+// affected resources (Ethereum Block, Ethereum Account, Ethereum
+// Transaction, each by its hash or address as uid), the account and the
+// transaction are its observables (Resource UID), and the hunter's rule or
+// model is the analytic. The summary is the message; the evidence and the
+// chain details are under unmapped.idsledger.
+func ocsfChainFinding(a storage.Alert) map[string]any {
+	c := a.Chain
+	analytic := map[string]any{"name": c.Rule, "uid": c.Rule, "type_id": 1, "type": "Rule"}
+	if c.Method == string(chainhunt.MethodModel) {
+		analytic = map[string]any{"name": a.Model.Version, "uid": a.Model.ID, "type_id": 4, "type": "Learning (ML/DL)"}
+	}
+	chainName := strconv.FormatUint(c.ChainID, 10)
+	resources := []map[string]any{{
+		"type": "Ethereum Block", "uid": c.Block.Hash, "name": strconv.FormatUint(c.Block.Number, 10),
+		"namespace": chainName, "data": map[string]any{"number": c.Block.Number, "time": c.Block.Time.UnixMilli()},
+	}}
+	observables := []map[string]any{}
+	if c.Account != "" {
+		resources = append(resources, map[string]any{"type": "Ethereum Account", "uid": c.Account, "namespace": chainName})
+		observables = append(observables, map[string]any{"name": "resources.uid", "type_id": ocsfResourceUID, "type": "Resource UID", "value": c.Account})
+	}
+	if c.Tx != "" {
+		resources = append(resources, map[string]any{"type": "Ethereum Transaction", "uid": c.Tx, "namespace": chainName})
+		observables = append(observables, map[string]any{"name": "resources.uid", "type_id": ocsfResourceUID, "type": "Resource UID", "value": c.Tx})
+	}
+	message := c.Summary
+	if message == "" {
+		message = a.Class + " detected on chain " + chainName
+	}
+	doc := ocsfBase(a, message, analytic)
+	doc["resources"], doc["observables"] = resources, observables
+	doc["unmapped"] = map[string]any{"idsledger": map[string]any{"anchor": anchorRef(a), "score": a.Score, "chain": c}}
 	return doc
 }
 
@@ -307,8 +369,13 @@ func ecsDoc(a storage.Alert) map[string]any {
 		"rule":     map[string]any{"name": a.Class, "category": a.Class, "id": a.Model.ID, "version": a.Model.Version},
 		"observer": map[string]any{"name": a.Sensor, "type": "ids", "vendor": "idsledger"},
 		"network":  map[string]any{"iana_number": strconv.Itoa(int(a.Flow.Proto)), "transport": strings.ToLower(protoName(a.Flow.Proto)), "community_id": a.CommunityID},
-		"idsledger": map[string]any{"anchor": anchorRef(a), "severity": a.Severity, "model": a.Model,
-			"acknowledged": a.Workflow.Acknowledged},
+		"idsledger": withChain(map[string]any{"anchor": anchorRef(a), "severity": a.Severity, "model": a.Model,
+			"acknowledged": a.Workflow.Acknowledged}, a),
+	}
+	if c := a.Chain; c != nil { // no flow, and a rule of the hunter's
+		delete(doc, "network")
+		doc["event"].(map[string]any)["category"] = []string{"intrusion_detection"}
+		doc["rule"] = map[string]any{"name": c.Rule, "category": a.Class, "id": c.Rule}
 	}
 	if src != nil {
 		doc["source"] = src
@@ -317,6 +384,16 @@ func ecsDoc(a storage.Alert) map[string]any {
 		doc["destination"] = dst
 	}
 	return doc
+}
+
+// withChain returns an export's idsledger section (ECS, EVE) with, for a
+// chain alert, its source and chain object, for which those formats have
+// no fields of their own.
+func withChain(section map[string]any, a storage.Alert) map[string]any {
+	if a.Chain != nil {
+		section["source"], section["chain"] = a.Source, a.Chain
+	}
+	return section
 }
 
 // eveDoc renders an alert as a Suricata EVE "alert" event.
@@ -333,7 +410,11 @@ func eveDoc(a storage.Alert) map[string]any {
 			"metadata": map[string]any{"model_id": []string{a.Model.ID}, "model_version": []string{a.Model.Version},
 				"score": []string{strconv.FormatFloat(a.Score, 'g', -1, 64)}, "risk": []string{strconv.FormatFloat(a.Risk, 'f', -1, 64)}},
 		},
-		"idsledger": map[string]any{"alert_id": a.ID.String(), "anchor": anchorRef(a)},
+		"idsledger": withChain(map[string]any{"alert_id": a.ID.String(), "anchor": anchorRef(a)}, a),
+	}
+	if a.Chain != nil { // no flow
+		delete(doc, "proto")
+		delete(doc, "community_id")
 	}
 	if a.Flow.SrcAddr.IsValid() {
 		doc["src_ip"], doc["src_port"] = a.Flow.SrcAddr.String(), a.Flow.SrcPort

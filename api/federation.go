@@ -552,6 +552,10 @@ func (s *Server) provenance(c *gin.Context) {
 		abortErr(c, err)
 		return
 	}
+	if d.Model.ID == "" {
+		abort(c, probNotFound, "alert "+id.String()+" was raised by a rule, not a model: it has no model provenance")
+		return
+	}
 	proof, err := v.Verify(ctx, anchor.RecordID(id))
 	if err != nil {
 		s.abortVerify(c, err)

@@ -164,10 +164,19 @@ func (s Submitter) DefaultSensor(fallback string) string {
 	return fallback
 }
 
-// ValidSensor checks a sensor name: 1 to 200 printable characters.
+// ReservedSensorPrefix starts the sensor names of the chain hunter's
+// alerts ("chain:<chain id>"), which no flow may claim: a flow alert must
+// not pass for a chain alert in listings, filters and reports by sensor.
+const ReservedSensorPrefix = "chain:"
+
+// ValidSensor checks a sensor name: 1 to 200 printable characters, not
+// starting with ReservedSensorPrefix.
 func ValidSensor(s string) error {
 	if s == "" || len(s) > 200 || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return detailError{ErrInvalidSensor, "sensor: 1 to 200 printable characters"}
+	}
+	if strings.HasPrefix(s, ReservedSensorPrefix) {
+		return detailError{ErrInvalidSensor, "sensor: names starting with " + ReservedSensorPrefix + " are the chain hunter's"}
 	}
 	return nil
 }

@@ -265,3 +265,21 @@ func TestSwapRefusesMalformedModels(t *testing.T) {
 		t.Error("the active model changed")
 	}
 }
+
+// Sensor names of the chain hunter's form are refused, to keys and
+// requests alike: a flow alert cannot pass for a chain alert.
+func TestChainSensorNamesAreReserved(t *testing.T) {
+	for _, s := range []string{"chain:1337", "chain:", "chain:plant"} {
+		if err := ingest.ValidSensor(s); !errors.Is(err, ingest.ErrInvalidSensor) {
+			t.Errorf("%q: %v, want ErrInvalidSensor", s, err)
+		}
+		if err := (ingest.Submitter{}).Claim(s); !errors.Is(err, ingest.ErrInvalidSensor) {
+			t.Errorf("claim %q: %v, want ErrInvalidSensor", s, err)
+		}
+	}
+	for _, s := range []string{"plant-1", "blockchain:1", "Chain-1"} {
+		if err := ingest.ValidSensor(s); err != nil {
+			t.Errorf("%q refused: %v", s, err)
+		}
+	}
+}

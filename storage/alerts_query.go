@@ -7,10 +7,13 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/idsledger/idsledger/chainhunt"
 	"github.com/idsledger/idsledger/ingest"
 )
 
@@ -18,7 +21,9 @@ const alertColumns = `a.id, a.observed_at, a.sensor, host(a.src_addr), host(a.ds
 	a.community_id, a.class, a.score, coalesce(a.risk, 0), a.severity, a.model_id, a.model_version,
 	CASE WHEN r.id IS NULL THEN NULL WHEN ra.record_id IS NULL THEN 'pending' ELSE 'anchored' END,
 	ra.batch_id, ra.leaf_index, ra.anchored_at,
-	w.acknowledged, w.assignee, w.updated_at, w.updated_by`
+	w.acknowledged, w.assignee, w.updated_at, w.updated_by,
+	a.source, a.chain_id, a.block_number, a.block_hash, a.tx_hash, a.account, a.rule, a.subject, a.method,
+	CASE WHEN a.source = 'chain' THEN r.body END`
 
 const alertFrom = ` FROM alerts a
 	LEFT JOIN records r ON r.id = a.id
@@ -35,15 +40,22 @@ func scanAlert(row pgx.Row, extra ...any) (Alert, error) {
 		status          *string
 		ack             *bool
 		assignee, updBy *string
+		chain           chainColumns
 	)
 	dest := []any{&a.ID, &a.ObservedAt, &a.Sensor, &src, &dst, &sport, &dport, &proto,
 		&cid, &a.Class, &a.Score, &a.Risk, &sev, &a.Model.ID, &a.Model.Version,
 		&status, &a.Anchor.BatchID, &a.Anchor.LeafIndex, &a.Anchor.AnchoredAt,
-		&ack, &assignee, &a.Workflow.UpdatedAt, &updBy}
+		&ack, &assignee, &a.Workflow.UpdatedAt, &updBy,
+		&a.Source, &chain.id, &chain.block, &chain.blockHash, &chain.tx, &chain.account, &chain.rule,
+		&chain.subject, &chain.method, &chain.body}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return a, err
 	}
 	a.Type = "alert"
+	if a.Source == "chain" {
+		a.Type = chainhunt.Kind
+		a.Chain = chain.alert(a.ObservedAt)
+	}
 	a.ObservedAt = a.ObservedAt.UTC()
 	if src != nil {
 		a.Flow.SrcAddr, _ = netip.ParseAddr(*src)
@@ -82,6 +94,50 @@ func scanAlert(row pgx.Row, extra ...any) (Alert, error) {
 		a.Workflow.UpdatedBy = *updBy
 	}
 	return a, nil
+}
+
+// chainColumns are a chain alert's columns as scanned (NULL for a flow
+// alert), and its record body.
+type chainColumns struct {
+	id, block              *int64
+	blockHash, tx, account []byte
+	rule, subject, method  *string
+	body                   []byte
+}
+
+// alert is the chain alert of these columns, which observed at (the block's
+// time): the query columns, and the summary and evidence of the record
+// body (empty when the body is gone or does not parse).
+func (c chainColumns) alert(at time.Time) *ChainAlert {
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	out := &ChainAlert{Rule: deref(c.rule), Subject: deref(c.subject), Method: deref(c.method),
+		Block: chainhunt.BodyBlock{Time: at}, Evidence: map[string]string{}}
+	if c.id != nil {
+		out.ChainID = uint64(*c.id)
+	}
+	if c.block != nil {
+		out.Block.Number = uint64(*c.block)
+	}
+	out.Block.Hash = common.BytesToHash(c.blockHash).Hex()
+	if c.tx != nil {
+		out.Tx = common.BytesToHash(c.tx).Hex()
+	}
+	if c.account != nil {
+		out.Account = common.BytesToAddress(c.account).Hex()
+	}
+	var body chainhunt.Body
+	if json.Unmarshal(c.body, &body) == nil {
+		out.Summary = body.Summary
+		if body.Evidence != nil {
+			out.Evidence = body.Evidence
+		}
+	}
+	return out
 }
 
 // ListAlerts returns one page of alerts matching f in a stable order
@@ -216,6 +272,32 @@ func (f AlertFilter) where(arg func(any) string) ([]string, error) {
 		default:
 			where = append(where, col+" <<= "+arg(p.Masked().String())+"::inet")
 		}
+	}
+	switch f.Source {
+	case "":
+	case "flow", "chain":
+		// A literal, not a parameter, so that the planner can use the
+		// partial index alerts_chain in every plan, generic ones too.
+		where = append(where, "a.source = '"+f.Source+"'")
+	default:
+		return nil, fmt.Errorf("%w: source %q", ErrInvalidFilter, f.Source)
+	}
+	if len(f.Accounts) > 0 {
+		b := make([][]byte, len(f.Accounts))
+		for i, a := range f.Accounts {
+			b[i] = a.Bytes()
+		}
+		where = append(where, "a.account = ANY("+arg(b)+"::bytea[])")
+	}
+	if len(f.TxHashes) > 0 {
+		b := make([][]byte, len(f.TxHashes))
+		for i, h := range f.TxHashes {
+			b[i] = h.Bytes()
+		}
+		where = append(where, "a.tx_hash = ANY("+arg(b)+"::bytea[])")
+	}
+	if len(f.Rules) > 0 {
+		where = append(where, "a.rule = ANY("+arg(f.Rules)+"::text[])")
 	}
 	switch f.AnchorStatus {
 	case "":

@@ -262,25 +262,7 @@ func TestFederationMigrationDownUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	schema := func() string {
-		t.Helper()
-		var s string
-		if err := db.Pool.QueryRow(ctx, `
-			SELECT coalesce(string_agg(x, E'\n' ORDER BY x), '') FROM (
-				SELECT format('column %s.%s %s %s %s', table_name, column_name, data_type, is_nullable, column_default) AS x
-				FROM information_schema.columns WHERE table_schema = 'public'
-				UNION ALL
-				SELECT format('constraint %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
-				FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-				UNION ALL
-				SELECT format('index %s', indexdef) FROM pg_indexes WHERE schemaname = 'public'
-				UNION ALL
-				SELECT format('relation %s %s %s', relname, relkind, reloptions) FROM pg_class
-				WHERE relnamespace = 'public'::regnamespace) s`).Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	schema := func() string { return schemaOf(t, db) }
 	if err := m.To(5); err != nil {
 		t.Fatal(err)
 	}

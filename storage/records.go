@@ -94,14 +94,27 @@ func QueueRecords(b *pgx.Batch, kind string, ids []uuid.UUID, canonical [][]byte
 // (an identity column, numbered as rows are inserted) follows it, and puts
 // each in the outbox (migration 000005). It is the one statement that adds
 // records: AppendRecord appends RETURNING seq to it.
-const appendRecordsSQL = `
+const appendRecordsSQL = insertRecordsSQL + outboxRecordsSQL
+
+// appendNewRecordsSQL is appendRecordsSQL for records whose ids say what
+// they are (a chain alert's id is derived from its finding): a record
+// whose id is already stored is skipped, not an error, and the statement
+// returns the ids of the records it added. It takes appendRecordsArgs.
+const appendNewRecordsSQL = insertRecordsSQL + ` ON CONFLICT (id) DO NOTHING` + outboxRecordsSQL + ` RETURNING id`
+
+// insertRecordsSQL and outboxRecordsSQL are the two halves of
+// appendRecordsSQL, between which a conflict clause may go.
+const (
+	insertRecordsSQL = `
 	WITH r AS (
 		INSERT INTO records (id, kind, body, leaf_hash)
 		SELECT u.id, $1, u.body, u.leaf
 		FROM unnest($2::uuid[], $3::bytea[], $4::bytea[]) WITH ORDINALITY AS u(id, body, leaf, ord)
-		ORDER BY u.ord
+		ORDER BY u.ord`
+	outboxRecordsSQL = `
 		RETURNING id, seq, kind, leaf_hash, created_at)
 	INSERT INTO outbox (id, seq, kind, leaf_hash, created_at) SELECT * FROM r`
+)
 
 // appendRecordsArgs are appendRecordsSQL's arguments: the records' ids
 // (new UUIDv7s when ids is nil) and leaves.

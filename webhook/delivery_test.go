@@ -298,3 +298,50 @@ func TestConcurrentRefreshesKeepTheNewerList(t *testing.T) {
 	d.Notify(alerts(1))
 	testenv.Eventually(t, 5*time.Second, "the delivery to the webhook created between the refreshes", func() bool { return hits.Load() == 1 })
 }
+
+// A chain alert's delivery carries its source and chain object beside the
+// alert; a flow alert's carries neither.
+func TestChainAlertDeliveryCarriesItsChain(t *testing.T) {
+	got := make(chan webhook.Payload, 2)
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p webhook.Payload
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			t.Error(err)
+		}
+		got <- p
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rcv.Close()
+	store := &fakes.WebhookStore{}
+	store.Add(rcv.URL, ingest.SeverityLow)
+	d := start(t, store, webhook.Options{MaxAttempts: 1, Allow: loopback})
+	d.Refresh(context.Background())
+
+	_, bodies := alerts(1)
+	chainAlert := storage.Alert{
+		AlertBody: ingest.AlertBody{ID: uuid.New(), Type: "chain_alert", Sensor: "chain:1337", Class: "fraud", Severity: ingest.SeverityHigh},
+		Source:    "chain",
+		Chain:     &storage.ChainAlert{ChainID: 1337, Rule: "gbt", Account: "0x52908400098527886E0F7030069857D2E4169EE7"},
+	}
+	d.NotifyAlerts([]storage.Alert{chainAlert, {AlertBody: bodies[0]}})
+	var chainP, flowP webhook.Payload
+	for range 2 {
+		select {
+		case p := <-got:
+			if p.Alert.Type == "chain_alert" {
+				chainP = p
+			} else {
+				flowP = p
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("deliveries missing after 10 s")
+		}
+	}
+	if chainP.AlertID != chainAlert.ID || chainP.Source != "chain" || chainP.Chain == nil || chainP.Chain.Account != chainAlert.Chain.Account ||
+		chainP.ProofURL != "/v1/alerts/"+chainAlert.ID.String()+"/proof" {
+		t.Fatalf("chain alert delivery %+v", chainP)
+	}
+	if flowP.Source != "" || flowP.Chain != nil || flowP.Alert.Class != "DDoS" {
+		t.Fatalf("flow alert delivery %+v", flowP)
+	}
+}

@@ -235,16 +235,38 @@ func (w *Dispatcher) startWorkers(q *queue) {
 
 // Payload is the body of a delivery.
 type Payload struct {
-	Event    string           `json:"event"`
-	AlertID  uuid.UUID        `json:"alert_id"`
-	Alert    ingest.AlertBody `json:"alert"`
-	ProofURL string           `json:"proof_url"`
+	Event   string           `json:"event"`
+	AlertID uuid.UUID        `json:"alert_id"`
+	Alert   ingest.AlertBody `json:"alert"`
+	// Source is "chain" for a chain alert, whose Chain says what it is
+	// about; both are absent for a flow alert.
+	Source   string              `json:"source,omitempty"`
+	Chain    *storage.ChainAlert `json:"chain,omitempty"`
+	ProofURL string              `json:"proof_url"`
+}
+
+// NotifyAlerts is Notify for stored alerts (storage.ChainHunt's OnStored
+// gives chain alerts so): a chain alert's delivery carries its source and
+// chain object beside the alert.
+func (w *Dispatcher) NotifyAlerts(alerts []storage.Alert) {
+	ids, bodies := make([]uuid.UUID, len(alerts)), make([]ingest.AlertBody, len(alerts))
+	chains := make([]*storage.ChainAlert, len(alerts))
+	for i, a := range alerts {
+		ids[i], bodies[i], chains[i] = a.ID, a.AlertBody, a.Chain
+	}
+	w.notify(ids, bodies, chains)
 }
 
 // Notify queues the alerts for every webhook whose minimum severity they
 // reach. It never blocks: a delivery that does not fit in its webhook's
 // queue is dead-lettered.
 func (w *Dispatcher) Notify(ids []uuid.UUID, bodies []ingest.AlertBody) {
+	w.notify(ids, bodies, nil)
+}
+
+// notify queues deliveries of the alerts; chains, when not nil, holds the
+// chain object of each (nil for a flow alert).
+func (w *Dispatcher) notify(ids []uuid.UUID, bodies []ingest.AlertBody, chains []*storage.ChainAlert) {
 	queues := *w.queues.Load()
 	if len(queues) == 0 {
 		return
@@ -258,7 +280,11 @@ func (w *Dispatcher) Notify(ids []uuid.UUID, bodies []ingest.AlertBody) {
 			}
 			if payload == nil {
 				var err error
-				payload, err = json.Marshal(Payload{Event: "alert", AlertID: ids[i], Alert: b, ProofURL: "/v1/alerts/" + ids[i].String() + "/proof"})
+				p := Payload{Event: "alert", AlertID: ids[i], Alert: b, ProofURL: "/v1/alerts/" + ids[i].String() + "/proof"}
+				if chains != nil && chains[i] != nil {
+					p.Source, p.Chain = "chain", chains[i]
+				}
+				payload, err = json.Marshal(p)
 				if err != nil {
 					continue
 				}
