@@ -42,6 +42,7 @@ type Client interface {
 	HeaderByNumber(ctx context.Context, number *big.Int) (*types.Header, error)
 	SuggestGasTipCap(ctx context.Context) (*big.Int, error)
 	PendingNonceAt(ctx context.Context, account common.Address) (uint64, error)
+	EstimateGas(ctx context.Context, call ethereum.CallMsg) (uint64, error)
 	BalanceAt(ctx context.Context, account common.Address, blockNumber *big.Int) (*big.Int, error)
 	CodeAt(ctx context.Context, account common.Address, blockNumber *big.Int) ([]byte, error)
 	TransactionReceipt(ctx context.Context, hash common.Hash) (*types.Receipt, error)
@@ -108,6 +109,8 @@ const (
 	gasToken       = 90_000
 	gasCreate      = 1_500_000
 	gasRegistry    = 250_000
+	// gasDeployRegistry is the budget of an AuditRegistry deployment.
+	gasDeployRegistry = 2_500_000
 	// syncEvery is how many normal events are sent before Generate waits for
 	// their receipts: incoming value counts toward a balance only then.
 	syncEvery = 25
@@ -129,7 +132,8 @@ func Generate(ctx context.Context, client Client, cfg Config) (*Manifest, error)
 		return nil, errors.New("chaintraffic: no funding key")
 	}
 	cfg = withDefaults(cfg)
-	g := &gen{client: client, cfg: cfg, token: bindings.NewTestToken(), reg: bindings.NewAuditRegistry()}
+	g := &gen{client: client, cfg: cfg, token: bindings.NewTestToken(), reg: bindings.NewAuditRegistry(),
+		limits: map[uint64]uint64{}}
 	m, err := g.run(ctx)
 	if m != nil {
 		m.Finished = time.Now().UTC()
@@ -227,6 +231,7 @@ type gen struct {
 	feeCap  *big.Int
 	tip     *big.Int
 
+	limits   map[uint64]uint64 // gas limit by nominal gas (calibrate)
 	funder   *actor
 	normal   []*actor // normal accounts, then the drainer when drain is injected
 	actors   []*actor // every actor whose balance is tracked
@@ -387,6 +392,9 @@ func (g *gen) setup(ctx context.Context, inj []*injector) error {
 	g.tokenAt = crypto.CreateAddress(g.funder.addr, tokenNonce)
 	g.m.Token = g.tokenAt
 	data := append(common.FromHex(bindings.TestTokenMetaData.Bin), g.token.PackConstructor("Traffic Token", "TRAFFIC")...)
+	if err := g.calibrate(ctx, gasCreate, data, nil); err != nil {
+		return err
+	}
 	if err := g.send(ctx, g.funder, &Tx{Kind: KindDeployToken, Value: new(big.Int)}, data, gasCreate, &g.m.Setup); err != nil {
 		return err
 	}
@@ -395,6 +403,16 @@ func (g *gen) setup(ctx context.Context, inj []*injector) error {
 			return err
 		}
 	}
+	if err := g.sync(ctx); err != nil {
+		return err
+	}
+	// A first mint to a fresh account writes as much fresh storage as a
+	// token transfer to one; the registry's calls are priced in proportion.
+	fresh := crypto.PubkeyToAddress(g.key("calibration", 0).PublicKey)
+	if err := g.calibrate(ctx, gasToken, g.token.PackMint(fresh, big.NewInt(1)), &g.tokenAt); err != nil {
+		return err
+	}
+	g.limits[gasRegistry] = gasRegistry * g.limits[gasToken] / gasToken
 	mintRng := g.rngFor("mint")
 	for _, a := range g.normal {
 		amount := lognormal(mintRng, 10_000, 1.5, 18)
@@ -418,6 +436,29 @@ func (g *gen) setup(ctx context.Context, inj []*injector) error {
 	return nil
 }
 
+// calibrate sets the gas limit of the transactions budgeted nominal gas
+// from the node's estimate of a call from the funder: half as much again,
+// and never below nominal. The budgets (gasReserve) stay nominal, so that
+// the values drawn do not depend on the chain; the limits follow the
+// chain's rules (geth --dev without idsledger's genesis charges fresh
+// storage several times what mainnet does).
+func (g *gen) calibrate(ctx context.Context, nominal uint64, data []byte, to *common.Address) error {
+	est, err := g.client.EstimateGas(ctx, ethereum.CallMsg{From: g.funder.addr, To: to, Data: data})
+	if err != nil {
+		return fmt.Errorf("chaintraffic: estimate gas: %w", err)
+	}
+	g.limits[nominal] = max(nominal, est+est/2)
+	return nil
+}
+
+// limit is the gas limit of a transaction budgeted nominal gas.
+func (g *gen) limit(nominal uint64) uint64 {
+	if l, ok := g.limits[nominal]; ok {
+		return l
+	}
+	return nominal
+}
+
 // openRegistry uses cfg.Registry, checking it has code, or deploys a
 // fresh AuditRegistry owned by the funder.
 func (g *gen) openRegistry(ctx context.Context) error {
@@ -439,8 +480,11 @@ func (g *gen) openRegistry(ctx context.Context) error {
 	}
 	g.regAt = crypto.CreateAddress(g.funder.addr, n)
 	g.m.Registry, g.m.RegistryDeployed = g.regAt, true
-	return g.send(ctx, g.funder, &Tx{Kind: KindDeployRegistry, Value: new(big.Int)},
-		common.FromHex(bindings.AuditRegistryMetaData.Bin), gasCreate, &g.m.Setup)
+	data := common.FromHex(bindings.AuditRegistryMetaData.Bin)
+	if err := g.calibrate(ctx, gasDeployRegistry, data, nil); err != nil {
+		return err
+	}
+	return g.send(ctx, g.funder, &Tx{Kind: KindDeployRegistry, Value: new(big.Int)}, data, gasDeployRegistry, &g.m.Setup)
 }
 
 // normalRun sends the normal events, the injections at their points among
@@ -883,7 +927,7 @@ func (g *gen) send(ctx context.Context, a *actor, rec *Tx, data []byte, gas uint
 			return err
 		}
 		tx, err := types.SignNewTx(a.key, g.signer, &types.DynamicFeeTx{
-			ChainID: g.chainID, Nonce: n, GasTipCap: g.tip, GasFeeCap: g.feeCap, Gas: gas,
+			ChainID: g.chainID, Nonce: n, GasTipCap: g.tip, GasFeeCap: g.feeCap, Gas: g.limit(gas),
 			To: rec.To, Value: rec.Value, Data: data,
 		})
 		if err != nil {
