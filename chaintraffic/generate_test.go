@@ -27,10 +27,23 @@ func simChain(t *testing.T) (*simulated.Backend, *ecdsa.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alloc := types.GenesisAlloc{crypto.PubkeyToAddress(key.PublicKey): {Balance: new(big.Int).Lsh(big.NewInt(1), 100)}}
+	alloc := types.GenesisAlloc{
+		crypto.PubkeyToAddress(key.PublicKey):           {Balance: new(big.Int).Lsh(big.NewInt(1), 100)},
+		crypto.PubkeyToAddress(otherOwner(t).PublicKey): {Balance: new(big.Int).Lsh(big.NewInt(1), 64)},
+	}
 	b := simulated.NewBackend(alloc, contracts.SimulatedOsaka)
 	t.Cleanup(func() { b.Close() })
 	return b, key
+}
+
+// otherOwner is a funded key of the simulated chain other than the funder.
+func otherOwner(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte("another owner")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // smallConfig is a run small enough for a unit test, with every pattern.
@@ -243,5 +256,54 @@ func TestParsePatterns(t *testing.T) {
 	}
 	if _, err := chaintraffic.ParsePatterns("drain,ddos"); err == nil {
 		t.Error("unknown pattern accepted")
+	}
+}
+
+// TestGenerateForeignRegistry targets a registry someone else owns: the
+// rogue calls are still made (and revert), the patterns that need the
+// owner are skipped with the reason; a registry address without code is
+// refused.
+func TestGenerateForeignRegistry(t *testing.T) {
+	ctx := context.Background()
+	b, key := simChain(t)
+	other := otherOwner(t)
+	cfg := smallConfig(key, b)
+	cfg.Transfers, cfg.TokenTransfers, cfg.Creations = 10, -1, -1
+	cfg.Inject = []chaintraffic.Pattern{chaintraffic.RegistryRogueCall, chaintraffic.RegistryRoleChange, chaintraffic.RegistryForeignBatch}
+	regAt, dtx, err := bind.DeployContract(bind.NewKeyedTransactor(other, big.NewInt(1337)),
+		common.FromHex(bindings.AuditRegistryMetaData.Bin), b.Client(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Commit()
+	if _, err := bind.WaitDeployed(ctx, b.Client(), dtx.Hash()); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.Registry = regAt
+	m, err := chaintraffic.Generate(ctx, b.Client(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RegistryDeployed || m.Registry != regAt {
+		t.Errorf("registry %s deployed %v, want the given %s", m.Registry.Hex(), m.RegistryDeployed, regAt.Hex())
+	}
+	if in := m.Injection(chaintraffic.RegistryRogueCall); in.Skipped != "" || len(in.Transactions) != 3 {
+		t.Errorf("rogue calls: %+v", in)
+	}
+	for _, p := range []chaintraffic.Pattern{chaintraffic.RegistryRoleChange, chaintraffic.RegistryForeignBatch} {
+		in := m.Injection(p)
+		if !strings.Contains(in.Skipped, "not the registry owner") || len(in.Transactions) != 0 {
+			t.Errorf("%s: skipped %q with %d transactions, want skipped for want of the owner", p, in.Skipped, len(in.Transactions))
+		}
+	}
+	if err := chaintraffic.Check(ctx, b.Client(), m); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.Seed = 9
+	cfg.Registry = common.HexToAddress("0x000000000000000000000000000000000000dEaD")
+	if _, err := chaintraffic.Generate(ctx, b.Client(), cfg); err == nil || !strings.Contains(err.Error(), "no contract") {
+		t.Errorf("registry without code: %v", err)
 	}
 }
