@@ -4,7 +4,9 @@
 // transfers through a TestToken it deploys, occasional contract creations)
 // with named anomalies injected at seeded points (see Pattern), and a
 // Manifest recording which transactions and accounts are which, so that a
-// test can measure a hunter's precision and recall per pattern.
+// test can measure a hunter's precision and recall per pattern
+// (Manifest.ScoreAccounts, Manifest.ScoreTransactions). Check holds a
+// manifest to the chain it was generated on.
 //
 // The run is deterministic per seed: the same accounts (keys derived from
 // the seed), the same schedule of events, senders, receivers and values.
@@ -91,6 +93,11 @@ type Config struct {
 	// Commit, when set, seals a block (the simulated backend); it is called
 	// now and then while sending and while waiting for receipts.
 	Commit func()
+	// Wait, when set, replaces the real wait of d before a normal event
+	// (d is often zero). On the simulated backend it can seal what is
+	// pending and move the clock on by d (Backend.AdjustTime), so that a
+	// Duration of hours makes realistic block times in no time.
+	Wait func(d time.Duration) error
 	// Log, when set, receives progress lines.
 	Log func(format string, args ...any)
 	// ManifestPath, when set, is where Generate writes the manifest (also
@@ -530,7 +537,7 @@ func (g *gen) normalRun(ctx context.Context, inj []*injector) error {
 			}
 			g.cfg.Log("chain-traffic: %d/%d normal events, %d/%d injections", i, len(kinds), next, len(inj))
 		}
-		if err := sleep(ctx, gaps[i]); err != nil {
+		if err := g.wait(ctx, gaps[i]); err != nil {
 			return err
 		}
 		from := pick(g.rng, weights)

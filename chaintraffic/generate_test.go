@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -46,6 +47,27 @@ func otherOwner(t *testing.T) *ecdsa.PrivateKey {
 	return k
 }
 
+// simWait moves the simulated clock on by gaps of a second or more,
+// sealing what is pending first (AdjustTime wants an empty block; a
+// transaction still entering the pool can miss a commit).
+func simWait(t *testing.T, b *simulated.Backend) func(time.Duration) error {
+	return func(d time.Duration) error {
+		if d < time.Second {
+			return nil
+		}
+		var err error
+		for range 20 {
+			b.Commit()
+			if err = b.AdjustTime(d); err == nil {
+				return nil
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Logf("adjust time: %v", err)
+		return err
+	}
+}
+
 // smallConfig is a run small enough for a unit test, with every pattern.
 func smallConfig(key *ecdsa.PrivateKey, b *simulated.Backend) chaintraffic.Config {
 	return chaintraffic.Config{
@@ -64,6 +86,8 @@ func TestGenerateSimulated(t *testing.T) {
 	ctx := context.Background()
 	cfg := smallConfig(key, b)
 	cfg.ManifestPath = filepath.Join(t.TempDir(), "manifest.json")
+	cfg.Duration = 6 * time.Hour
+	cfg.Wait = simWait(t, b)
 	m, err := chaintraffic.Generate(ctx, b.Client(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -90,6 +114,18 @@ func TestGenerateSimulated(t *testing.T) {
 	}
 	if err := chaintraffic.Check(ctx, b.Client(), m); err != nil {
 		t.Fatal(err)
+	}
+	// The simulated clock moved over about Duration, unevenly.
+	first, err := b.Client().HeaderByNumber(ctx, new(big.Int).SetUint64(m.Normal[0].Block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := b.Client().HeaderByNumber(ctx, new(big.Int).SetUint64(m.Normal[len(m.Normal)-1].Block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if span := time.Duration(last.Time-first.Time) * time.Second; span < cfg.Duration/2 || span > 2*cfg.Duration {
+		t.Errorf("normal activity spans %s of block time, want about %s", span, cfg.Duration)
 	}
 	// Check notices a manifest that lies.
 	lie := *m

@@ -147,6 +147,18 @@ func (g *gen) refreshFees(ctx context.Context) error {
 	return nil
 }
 
+// wait waits d before a normal event: cfg.Wait's way when set, else in
+// real time.
+func (g *gen) wait(ctx context.Context, d time.Duration) error {
+	if g.cfg.Wait == nil {
+		return sleep(ctx, d)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return g.cfg.Wait(d)
+}
+
 // sleep waits d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
