@@ -81,8 +81,11 @@ func Check(ctx context.Context, c Reader, m *Manifest) error {
 			continue
 		}
 		wantFrom := want.From
-		if want.Kind == KindMint {
+		switch {
+		case want.Kind == KindMint:
 			wantFrom = common.Address{}
+		case want.TokenFrom != nil:
+			wantFrom = *want.TokenFrom
 		}
 		if ev.From != wantFrom || ev.To != *want.TokenTo || want.TokenValue == nil || ev.Value.Cmp(want.TokenValue) != 0 {
 			fail(want, "Transfer %s→%s %s, manifest says %s→%s %v",

@@ -64,7 +64,8 @@ type Config struct {
 	// Transfers is the number of normal ether transfers; default 400.
 	Transfers int
 	// TokenTransfers is the number of normal token transfers; default
-	// Transfers/4.
+	// Transfers/4. About one in six is made through an allowance: an
+	// approve, then a transferFrom by the spender to a third account.
 	TokenTransfers int
 	// Creations is the number of contract creations by normal accounts;
 	// default Transfers/100 + 1.
@@ -242,16 +243,18 @@ type gen struct {
 	feeCap  *big.Int
 	tip     *big.Int
 
-	limits   map[uint64]uint64 // gas limit by nominal gas (calibrate)
-	funder   *actor
-	normal   []*actor // normal accounts, then the drainer when drain is injected
-	actors   []*actor // every actor whose balance is tracked
-	tokenAt  common.Address
-	regAt    common.Address
-	pend     []pending
-	rng      *rand.Rand // the normal schedule
-	commitRn *rand.Rand // when to seal a block (simulated backend)
-	m        *Manifest
+	limits  map[uint64]uint64 // gas limit by nominal gas (calibrate)
+	funder  *actor
+	normal  []*actor // normal accounts, then the drainer when drain is injected
+	actors  []*actor // every actor whose balance is tracked
+	tokenAt common.Address
+	regAt   common.Address
+	pend    []pending
+	// allowances are approvals waiting to be spent.
+	allowances []allowance
+	rng        *rand.Rand // the normal schedule
+	commitRn   *rand.Rand // when to seal a block (simulated backend)
+	m          *Manifest
 }
 
 // key derives the i-th key of role label from the seed.
@@ -513,7 +516,7 @@ func (g *gen) normalRun(ctx context.Context, inj []*injector) error {
 	}
 	g.rng.Shuffle(len(kinds), func(i, j int) { kinds[i], kinds[j] = kinds[j], kinds[i] })
 	gaps := g.gaps(len(kinds))
-	weights := zipfWeights(g.rng, len(g.normal), 1.1)
+	weights := zipfWeights(g.rng, len(g.normal), 0.8)
 	contacts := make([][]int, len(g.normal))
 	for i := range contacts {
 		for range 2 + g.rng.IntN(5) {
@@ -533,6 +536,9 @@ func (g *gen) normalRun(ctx context.Context, inj []*injector) error {
 		}
 		if i > 0 && i%syncEvery == 0 {
 			if err := g.sync(ctx); err != nil {
+				return err
+			}
+			if err := g.spendAllowances(ctx); err != nil {
 				return err
 			}
 			g.cfg.Log("chain-traffic: %d/%d normal events, %d/%d injections", i, len(kinds), next, len(inj))
@@ -559,6 +565,12 @@ func (g *gen) normalRun(ctx context.Context, inj []*injector) error {
 		if err := g.inject(ctx, inj[next]); err != nil {
 			return err
 		}
+	}
+	if err := g.sync(ctx); err != nil {
+		return err
+	}
+	if err := g.spendAllowances(ctx); err != nil {
+		return err
 	}
 	if err := g.sync(ctx); err != nil {
 		return err
@@ -590,6 +602,9 @@ func (g *gen) normalEvent(ctx context.Context, kind TxKind, i int, from, to *act
 		to.in.Add(to.in, v)
 	case KindTokenTransfer:
 		v := lognormal(g.rng, 50, 2.0, 18)
+		// One in six goes through an allowance: from approves to, which
+		// later moves the tokens on to a third account (transferFrom).
+		delegated, third := g.rng.Float64() < 1.0/6, g.normal[g.rng.IntN(len(g.normal))]
 		if from.drained {
 			return nil
 		}
@@ -601,6 +616,15 @@ func (g *gen) normalEvent(ctx context.Context, kind TxKind, i int, from, to *act
 			return nil
 		}
 		dst, tokenAt := to.addr, g.tokenAt
+		if delegated {
+			rec := &Tx{Kind: KindApprove, To: &tokenAt, Value: new(big.Int), TokenSpender: &dst, TokenValue: v}
+			if err := g.send(ctx, from, rec, g.token.PackApprove(dst, v), gasToken, &g.m.Normal); err != nil {
+				return err
+			}
+			from.tokOut.Add(from.tokOut, v)
+			g.allowances = append(g.allowances, allowance{owner: from, spender: to, recipient: third, value: v})
+			return nil
+		}
 		rec := &Tx{Kind: KindTokenTransfer, To: &tokenAt, Value: new(big.Int), TokenTo: &dst, TokenValue: v}
 		if err := g.send(ctx, from, rec, g.token.PackTransfer(dst, v), gasToken, &g.m.Normal); err != nil {
 			return err
@@ -615,6 +639,31 @@ func (g *gen) normalEvent(ctx context.Context, kind TxKind, i int, from, to *act
 			g.token.PackConstructor(fmt.Sprintf("Side Token %d", i), fmt.Sprintf("SIDE%d", i))...)
 		return g.send(ctx, from, &Tx{Kind: KindCreate, Value: new(big.Int)}, data, gasCreate, &g.m.Normal)
 	}
+	return nil
+}
+
+// allowance is an approval sent in normal activity, to be spent with
+// transferFrom once it is mined.
+type allowance struct {
+	owner, spender, recipient *actor
+	value                     *big.Int
+}
+
+// spendAllowances has each spender of an approval mined since move the
+// tokens to its recipient (the owner's budget was charged at approval).
+func (g *gen) spendAllowances(ctx context.Context) error {
+	for _, al := range g.allowances {
+		if al.spender.drained || al.spender.spendable(gasToken).Sign() <= 0 {
+			continue
+		}
+		owner, dst, tokenAt := al.owner.addr, al.recipient.addr, g.tokenAt
+		rec := &Tx{Kind: KindTransferFrom, To: &tokenAt, Value: new(big.Int), TokenFrom: &owner, TokenTo: &dst, TokenValue: al.value}
+		if err := g.send(ctx, al.spender, rec, g.token.PackTransferFrom(owner, dst, al.value), gasToken, &g.m.Normal); err != nil {
+			return err
+		}
+		al.recipient.tokIn.Add(al.recipient.tokIn, al.value)
+	}
+	g.allowances = g.allowances[:0]
 	return nil
 }
 

@@ -108,8 +108,13 @@ func TestGenerateSimulated(t *testing.T) {
 	kinds := map[chaintraffic.TxKind]int{}
 	for _, tx := range m.Normal {
 		kinds[tx.Kind]++
+		// Values are drawn within what the sender holds: nothing normal fails.
+		if tx.Status != types.ReceiptStatusSuccessful {
+			t.Errorf("normal %s %s failed", tx.Kind, tx.Hash.Hex())
+		}
 	}
-	if kinds[chaintraffic.KindEther] < 40 || kinds[chaintraffic.KindTokenTransfer] < 10 || kinds[chaintraffic.KindCreate] == 0 {
+	if kinds[chaintraffic.KindEther] < 40 || kinds[chaintraffic.KindTokenTransfer] < 10 || kinds[chaintraffic.KindCreate] == 0 ||
+		kinds[chaintraffic.KindApprove] == 0 || kinds[chaintraffic.KindTransferFrom] != kinds[chaintraffic.KindApprove] {
 		t.Errorf("normal activity by kind: %v", kinds)
 	}
 	if err := chaintraffic.Check(ctx, b.Client(), m); err != nil {

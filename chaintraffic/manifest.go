@@ -113,6 +113,8 @@ const (
 	KindMint              TxKind = "mint"               // TestToken.mint by the funder
 	KindEther             TxKind = "ether"              // a plain ether transfer
 	KindTokenTransfer     TxKind = "token_transfer"     // TestToken.transfer (To is the token)
+	KindApprove           TxKind = "approve"            // TestToken.approve: TokenSpender may move TokenValue
+	KindTransferFrom      TxKind = "transfer_from"      // TestToken.transferFrom: From spends TokenFrom's allowance
 	KindCreate            TxKind = "create"             // a contract creation by a normal account
 	KindAnchor            TxKind = "anchor"             // AuditRegistry.anchor
 	KindAnchorBatch       TxKind = "anchor_batch"       // AuditRegistry.anchorBatch
@@ -136,10 +138,15 @@ type Tx struct {
 	To *common.Address `json:"to"`
 	// Value is the ether it carried, in wei.
 	Value *big.Int `json:"value"`
-	// TokenTo and TokenValue are the recipient and amount (in the token's
-	// base units) of a token transfer or mint: its Transfer log.
-	TokenTo    *common.Address `json:"token_to,omitempty"`
-	TokenValue *big.Int        `json:"token_value,omitempty"`
+	// TokenFrom, TokenTo and TokenValue are the Transfer log of a token
+	// transfer, transferFrom or mint: whose tokens moved (TokenFrom; nil
+	// means From, and the zero address for a mint), to whom, and how many
+	// in the token's base units. For an approval, TokenValue is the
+	// allowance given to TokenSpender.
+	TokenFrom    *common.Address `json:"token_from,omitempty"`
+	TokenTo      *common.Address `json:"token_to,omitempty"`
+	TokenValue   *big.Int        `json:"token_value,omitempty"`
+	TokenSpender *common.Address `json:"token_spender,omitempty"`
 	// Contract is the address a creation made.
 	Contract *common.Address `json:"contract,omitempty"`
 	// Status is the receipt status: 1 succeeded, 0 reverted.

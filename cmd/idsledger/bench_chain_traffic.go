@@ -181,9 +181,9 @@ func runBenchChainTraffic(ctx context.Context, args []string) error {
 	}
 	fmt.Printf("chain %d, blocks %d-%d: %d transactions in %.1f s (%.0f/s)\n", res.ChainID, res.FirstBlock, res.LastBlock,
 		res.Transactions, secs, res.TxPerSecond)
-	fmt.Printf("normal: %d accounts; %d ether transfers, %d token transfers, %d creations (token %s)\n", res.NormalAccounts,
-		res.NormalByKind[chaintraffic.KindEther], res.NormalByKind[chaintraffic.KindTokenTransfer],
-		res.NormalByKind[chaintraffic.KindCreate], m.Token.Hex())
+	fmt.Printf("normal: %d accounts; %d ether transfers, %d token transfers (%d more through allowances), %d creations (token %s)\n",
+		res.NormalAccounts, res.NormalByKind[chaintraffic.KindEther], res.NormalByKind[chaintraffic.KindTokenTransfer],
+		res.NormalByKind[chaintraffic.KindTransferFrom], res.NormalByKind[chaintraffic.KindCreate], m.Token.Hex())
 	for _, in := range m.Injections {
 		s := res.Injections[string(in.Pattern)]
 		if s.Skipped != "" {
