@@ -172,8 +172,8 @@ func TestGenerateSimulated(t *testing.T) {
 
 	// Pattern shapes.
 	if in := m.Injection(chaintraffic.Drain); in != nil {
-		if len(in.Transactions) != 6 || len(in.Counterparties) != 6 {
-			t.Errorf("drain: %d transactions to %d accounts, want 6", len(in.Transactions), len(in.Counterparties))
+		if len(in.Transactions) != 7 || len(in.Counterparties) != 6 || in.Transactions[6].Kind != chaintraffic.KindTokenTransfer {
+			t.Errorf("drain: %d transactions to %d accounts, want 6 of ether to 6 and its tokens", len(in.Transactions), len(in.Counterparties))
 		}
 		bal, err := b.Client().BalanceAt(ctx, in.Anomalous[0], new(big.Int).SetUint64(in.LastBlock))
 		if err != nil {

@@ -51,13 +51,13 @@ func (g *gen) inject(ctx context.Context, in *injector) error {
 	return nil
 }
 
-// drain: the drainer sends all it holds to DrainFanout fresh accounts, as
-// fast as it can.
+// drain: the drainer sends all its ether to DrainFanout fresh accounts, as
+// fast as it can, and sweeps its tokens to the first of them.
 func (g *gen) drain(ctx context.Context, in *injector, rec *Injection) error {
 	d := in.actors["drainer"]
 	rec.Anomalous = append(rec.Anomalous, d.addr)
 	k := g.cfg.DrainFanout
-	left := frac(d.spendable(gasTransfer*uint64(k)), 0.995)
+	left := frac(d.spendable(gasTransfer*uint64(k)+gasToken), 0.995)
 	each := new(big.Int).Div(left, big.NewInt(int64(k)))
 	if each.Sign() <= 0 {
 		rec.Skipped = "the drainer holds nothing to drain"
@@ -77,6 +77,14 @@ func (g *gen) drain(ctx context.Context, in *injector, rec *Injection) error {
 		if err := g.send(ctx, d, &Tx{Kind: KindEther, To: &addr, Value: v}, nil, gasTransfer, &rec.Transactions); err != nil {
 			return err
 		}
+	}
+	if tokens := new(big.Int).Sub(d.tok, d.tokOut); tokens.Sign() > 0 {
+		to, tokenAt := rec.Counterparties[0], g.tokenAt
+		tx := &Tx{Kind: KindTokenTransfer, To: &tokenAt, Value: new(big.Int), TokenTo: &to, TokenValue: tokens}
+		if err := g.send(ctx, d, tx, g.token.PackTransfer(to, tokens), gasToken, &rec.Transactions); err != nil {
+			return err
+		}
+		d.tokOut.Add(d.tokOut, tokens)
 	}
 	d.drained = true
 	g.commit()

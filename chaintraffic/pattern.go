@@ -12,7 +12,7 @@ type Pattern string
 // The patterns Generate can inject, in the order it lists them.
 const (
 	// Drain: an account with a normal history fans its whole balance out
-	// to many fresh accounts in a few blocks.
+	// to many fresh accounts in a few blocks, and sweeps its tokens to one.
 	Drain Pattern = "drain"
 	// Flood: one account sends a burst of many small transactions.
 	Flood Pattern = "flood"
