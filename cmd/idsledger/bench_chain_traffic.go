@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -55,13 +57,14 @@ type chainTrafficInjectionSum struct {
 
 func runBenchChainTraffic(ctx context.Context, args []string) error {
 	fs := newFlagSet("bench chain-traffic", "bench chain-traffic --eth-rpc URL [--key-file F] [--registry ADDR] [--accounts N] [--transfers N] [--duration D] [--seed S] [--inject drain,flood,phishing,registry] --manifest OUT.json [--json]")
-	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint: a node, or the embedded chain of `serve --chain-http ADDR` (http://ADDR)")
+	rpcURL := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint: a node, or http://ADDR for the embedded chain of serve --chain-http ADDR")
 	keyFile := fs.String("key-file", "", "hex private key paying for the traffic; the registry patterns that change roles need the registry owner's (the service key: DATA_DIR/chain/service.key). Default: a fresh key funded from the node's dev account (geth --dev)")
-	registry := fs.String("registry", "", "AuditRegistry the registry patterns target (the service's: see a proof's `registry`); default: a fresh one deployed for the run")
+	registry := fs.String("registry", "", "AuditRegistry the registry patterns target (the service's: the registry field of any proof); default: a fresh one deployed for the run")
 	accounts := fs.Int("accounts", 40, "normal accounts")
 	transfers := fs.Int("transfers", 400, "normal ether transfers")
-	tokenTransfers := fs.Int("token-transfers", -1, "normal ERC20 transfers (default: a quarter of --transfers)")
-	creations := fs.Int("creations", -1, "contract creations by normal accounts (default: --transfers/100 + 1)")
+	var tokenTransfers, creations optionalCount
+	fs.Var(&tokenTransfers, "token-transfers", "`count` of normal ERC20 transfers (default: a quarter of --transfers)")
+	fs.Var(&creations, "creations", "`count` of contract creations by normal accounts (default: --transfers/100 + 1)")
 	duration := fs.Duration("duration", 0, "spread the normal activity over about this long (0: as fast as the chain takes it)")
 	seed := fs.Int64("seed", 1, "seed of the accounts, the schedule and the values; give each run on one chain its own")
 	inject := fs.String("inject", "all", "anomalies to inject: drain, flood, phishing, registry (= registry_rogue_call, registry_role_change, registry_foreign_batch), all or none, comma-separated")
@@ -88,8 +91,6 @@ func runBenchChainTraffic(ctx context.Context, args []string) error {
 		return usagef("--accounts must be at least 2")
 	case *transfers < 0 || *drainFanout < 1 || *floodTxs < 1 || *victims < 1 || *rogueCalls < 1:
 		return usagef("--transfers must not be negative; --drain-fanout, --flood-txs, --phishing-victims and --rogue-calls must be positive")
-	case *tokenTransfers < -1 || *creations < -1:
-		return usagef("--token-transfers and --creations must not be negative")
 	case *duration < 0:
 		return usagef("--duration must not be negative")
 	case *fundEther < 1:
@@ -124,10 +125,8 @@ func runBenchChainTraffic(ctx context.Context, args []string) error {
 		ManifestPath: *manifest,
 		Log:          func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) },
 	}
-	// The chaintraffic defaults stand for "not given" (0); -1 above is the
-	// flag's "not given", and 0 given means none.
-	cfg.TokenTransfers = notGiven(*tokenTransfers)
-	cfg.Creations = notGiven(*creations)
+	cfg.TokenTransfers = tokenTransfers.config()
+	cfg.Creations = creations.config()
 	if *transfers == 0 {
 		cfg.Transfers = -1
 	}
@@ -197,16 +196,39 @@ func runBenchChainTraffic(ctx context.Context, args []string) error {
 	return nil
 }
 
-// notGiven maps a count flag whose "not given" is -1 to chaintraffic's
-// convention: 0 for the default, negative for none.
-func notGiven(v int) int {
-	switch v {
-	case -1:
+// optionalCount is a count flag whose default is computed from others:
+// unset, it prints no default and means chaintraffic's.
+type optionalCount struct {
+	n   int
+	set bool
+}
+
+func (c *optionalCount) String() string {
+	if c == nil || !c.set {
+		return ""
+	}
+	return strconv.Itoa(c.n)
+}
+
+func (c *optionalCount) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return errors.New("want a count, 0 or more")
+	}
+	c.n, c.set = n, true
+	return nil
+}
+
+// config is the count in chaintraffic's convention: 0 for the default,
+// negative for none.
+func (c *optionalCount) config() int {
+	switch {
+	case !c.set:
 		return 0
-	case 0:
+	case c.n == 0:
 		return -1
 	}
-	return v
+	return c.n
 }
 
 // fundFromDevAccount makes a fresh key and funds it from the node's first

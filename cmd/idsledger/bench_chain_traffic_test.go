@@ -108,6 +108,7 @@ func TestBenchChainTrafficBadFlags(t *testing.T) {
 		{append(base, "--accounts", "1"), "--accounts"},
 		{append(base, "--duration", "-1s"), "--duration"},
 		{append(base, "--flood-txs", "0"), "--flood-txs"},
+		{append(base, "--token-transfers", "-2"), "-token-transfers"},
 		{append(base, "--key-file", filepath.Join(t.TempDir(), "missing.key")), "--key-file"},
 		{append(base, "--seed", "x"), "-seed"},
 		{append(base, "extra"), `unexpected argument "extra"`},
