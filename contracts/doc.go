@@ -9,6 +9,9 @@
 //     registers global models with the Merkle root of their accepted
 //     updates. It is a separate contract so that AuditRegistry, and every
 //     record a deployment anchored before it, stays as it was.
+//   - TestToken.sol is a minimal ERC20 (mint by its owner) that `idsledger
+//     bench chain-traffic` deploys so that generated traffic carries token
+//     Transfer logs; the service itself never deploys it.
 //
 // `make contracts` compiles every .sol here with solc-js at the version
 // pinned in scripts/contracts.sh into build/<Contract>.abi and .bin; `make

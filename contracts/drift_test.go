@@ -53,6 +53,7 @@ func TestBindingsUpToDate(t *testing.T) {
 var builtContracts = map[string]*bind.MetaData{
 	"AuditRegistry":      &bindings.AuditRegistryMetaData,
 	"FederationRegistry": &bindings.FederationRegistryMetaData,
+	"TestToken":          &bindings.TestTokenMetaData,
 }
 
 // TestBindingsEmbedBuild checks, without any tool, that the ABI and bytecode

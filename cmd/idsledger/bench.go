@@ -27,7 +27,7 @@ func registerBench(b benchmark) {
 func init() {
 	register(command{
 		name:    "bench",
-		summary: "measure throughput and latency (anchor, detector, ingest, query, seed)",
+		summary: "measure throughput and latency (anchor, detector, ingest, query, seed), or generate chain traffic (chain-traffic)",
 		run:     runBench,
 	})
 }
@@ -41,7 +41,7 @@ func runBench(ctx context.Context, args []string) error {
 		sort.Strings(names)
 		fmt.Fprintln(os.Stderr, "usage: idsledger bench <name> [flags]\n\nbenchmarks:")
 		for _, n := range names {
-			fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, benchmarks[n].summary)
+			fmt.Fprintf(os.Stderr, "  %-14s %s\n", n, benchmarks[n].summary)
 		}
 		if len(args) == 0 {
 			return usagef("missing benchmark name")

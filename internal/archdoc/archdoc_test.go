@@ -68,7 +68,10 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		// The chain hunter scores with the detectors and asks the anchoring
 		// side to re-check; storage and HTTP stay outside it.
 		"chainhunt": {"anchor", "detector"},
-		"webhook":   {"anchor", "ingest", "migrations", "storage"},
+		// The traffic generator drives the chain through the contract
+		// bindings only; the service's packages stay out of it.
+		"chaintraffic": {"bindings"},
+		"webhook":      {"anchor", "ingest", "migrations", "storage"},
 	}
 	for _, p := range pkgs {
 		ok, checked := allowed[p.Path]
