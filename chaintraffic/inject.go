@@ -208,8 +208,8 @@ func (g *gen) registryOwner(ctx context.Context, rec *Injection) (bool, error) {
 
 // roleChange: the owner grants the anchoring role to a fresh account and
 // revokes it, then transfers ownership to another fresh account, which
-// transfers it straight back. If the way back fails, the error carries the
-// temporary owner's key so that a person can finish it.
+// transfers it straight back. If the way back fails, the error names the
+// temporary owner, whose key the same seed derives again.
 func (g *gen) roleChange(ctx context.Context, in *injector, rec *Injection) error {
 	if ok, err := g.registryOwner(ctx, rec); err != nil || !ok {
 		return err
@@ -231,7 +231,7 @@ func (g *gen) roleChange(ctx context.Context, in *injector, rec *Injection) erro
 	for i, s := range steps {
 		if err := g.send(ctx, s.from, &Tx{Kind: s.kind, To: &regAt, Value: new(big.Int)}, s.data, gasRegistry, &rec.Transactions); err != nil {
 			if i == 3 {
-				return fmt.Errorf("registry ownership left with %s (key %x): %w", newOwner.addr.Hex(), crypto.FromECDSA(newOwner.key), err)
+				return fmt.Errorf("registry ownership left with %s, whose key chain-traffic derives from seed %d (actor new_owner): %w", newOwner.addr.Hex(), g.cfg.Seed, err)
 			}
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -117,6 +118,12 @@ func runBenchChainTraffic(ctx context.Context, args []string) error {
 	}
 	client := ethclient.NewClient(rc)
 	defer client.Close()
+	// The generator's accounts have keys derived from --seed, which the
+	// manifest names: on a chain whose ether or registry matter, anyone
+	// could take what they hold. It runs on development chains only.
+	if err := requireDevChain(ctx, client); err != nil {
+		return err
+	}
 
 	cfg := chaintraffic.Config{
 		Key: key, Seed: *seed, Accounts: *accounts, Transfers: *transfers, Duration: *duration, Inject: patterns, DrainFanout: *drainFanout,
@@ -274,4 +281,24 @@ func fundFromDevAccount(ctx context.Context, rc *rpc.Client, client *ethclient.C
 	}
 	fmt.Fprintf(os.Stderr, "chain-traffic: key %s funded from dev account %s\n", addr.Hex(), accounts[0].Hex())
 	return key, nil
+}
+
+// requireDevChain refuses a chain that is not a development chain (see
+// chain.DevChain).
+func requireDevChain(ctx context.Context, client interface {
+	ChainID(context.Context) (*big.Int, error)
+	HeaderByNumber(context.Context, *big.Int) (*types.Header, error)
+}) error {
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return fmt.Errorf("read the chain id: %w", err)
+	}
+	genesis, err := client.HeaderByNumber(ctx, big.NewInt(0))
+	if err != nil {
+		return fmt.Errorf("read the genesis block: %w", err)
+	}
+	if chain.DevChain(id.Uint64(), genesis.Hash()) == "" {
+		return fmt.Errorf("chain %d is not a development chain: chain-traffic's accounts have keys anyone can derive from the seed, so it runs only on geth --dev, the embedded chain or a simulated one", id)
+	}
+	return nil
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 
@@ -119,5 +121,22 @@ func TestBenchChainTrafficBadFlags(t *testing.T) {
 		if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and one line naming %q", tc.args[2:], code, errOut, tc.want)
 		}
+	}
+}
+
+// fakeChainHead answers a chain id and a genesis header.
+type fakeChainHead struct{ id int64 }
+
+func (f fakeChainHead) ChainID(context.Context) (*big.Int, error) { return big.NewInt(f.id), nil }
+func (f fakeChainHead) HeaderByNumber(context.Context, *big.Int) (*types.Header, error) {
+	return &types.Header{Number: big.NewInt(0), Difficulty: big.NewInt(1)}, nil
+}
+
+func TestBenchChainTrafficRefusesARealChain(t *testing.T) {
+	if err := requireDevChain(t.Context(), fakeChainHead{id: 1}); err == nil || !strings.Contains(err.Error(), "not a development chain") {
+		t.Fatalf("chain 1 (mainnet's id): %v, want a refusal", err)
+	}
+	if err := requireDevChain(t.Context(), fakeChainHead{id: 1337}); err != nil {
+		t.Fatalf("chain 1337: %v", err)
 	}
 }
