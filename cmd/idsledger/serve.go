@@ -367,12 +367,14 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 
 // sealWebhookSecrets seals the webhook secrets still stored in plaintext
 // and checks that the others open with the configured key. A key that does
-// not open them is fatal: deliveries would fail one by one otherwise. Any
-// other failure (the database went away) is logged, and delivery reports
-// it again when it loads the webhooks.
+// not open them is fatal: deliveries would fail one by one otherwise. A
+// database opened without a key (fl-sim's scratch coordinator, which never
+// has a webhook) has nothing to check. Any other failure (the database went
+// away) is logged, and delivery reports it again when it loads the webhooks.
 func sealWebhookSecrets(ctx context.Context, log *slog.Logger, db *storage.DB) error {
 	n, err := db.SealWebhookSecrets(ctx)
 	switch {
+	case errors.Is(err, storage.ErrNoSecretKey):
 	case errors.Is(err, storage.ErrSecretKey):
 		return fmt.Errorf("%w: IDSLEDGER_WEBHOOK_KEY (or DATA_DIR/%s) is not the key the webhook secrets were sealed with", err, webhookKeyFile)
 	case err != nil:
