@@ -58,7 +58,7 @@ func abortFederation(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, coordinator.ErrNotASite):
 		abort(c, probForbidden, err.Error()+": an admin enrolls the site's address with this key's id (POST /v1/fl/sites with address and key_id; "+
-			"idsledger fl-node prints both on its first run)")
+			"idsledger fl-node prints the address on its first run, idsledger apikey list the key's id)")
 	case errors.Is(err, coordinator.ErrSiteMismatch):
 		abort(c, probForbidden, err.Error())
 	case errors.Is(err, coordinator.ErrNoValidation), errors.Is(err, coordinator.ErrInvalid),

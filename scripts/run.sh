@@ -15,9 +15,14 @@ export IDSLEDGER_DATA_DIR=${IDSLEDGER_DATA_DIR:-.data}
 # Serve the embedded chain's JSON-RPC on loopback too, so that auditors can
 # check proofs with `idsledger verify --eth-rpc http://127.0.0.1:8545` — unless
 # something else already holds that port.
-if [ -z "${IDSLEDGER_ETH_RPC:-}" ] && [ -z "${IDSLEDGER_CHAIN_HTTP:-}" ] &&
-   ! (exec 3<>/dev/tcp/127.0.0.1/8545) 2>/dev/null; then
-  export IDSLEDGER_CHAIN_HTTP=127.0.0.1:8545
+if [ -z "${IDSLEDGER_ETH_RPC:-}" ] && [ -z "${IDSLEDGER_CHAIN_HTTP:-}" ]; then
+  if ! (exec 3<>/dev/tcp/127.0.0.1/8545) 2>/dev/null; then
+    export IDSLEDGER_CHAIN_HTTP=127.0.0.1:8545
+  else
+    # Say so: otherwise `verify --eth-rpc http://127.0.0.1:8545` would ask
+    # whatever holds the port, not this chain.
+    echo "run: 127.0.0.1:8545 is in use, so the chain's JSON-RPC is not served for verify (set IDSLEDGER_CHAIN_HTTP to a free address)" >&2
+  fi
 fi
 echo "run: create a key with: DATABASE_URL='$DATABASE_URL' bin/idsledger apikey create --role admin" >&2
 exec bin/idsledger serve "$@"

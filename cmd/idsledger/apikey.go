@@ -35,6 +35,9 @@ func runAPIKey(ctx context.Context, args []string) error {
 	var r storage.Role
 	switch action {
 	case "create":
+		if *role == "" {
+			return usagef("--role is required (ingest, analyst, fl-node or admin)")
+		}
 		if r, err = storage.ParseRole(*role); err != nil {
 			return usagef("--role: %v", err)
 		}

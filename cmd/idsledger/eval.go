@@ -96,11 +96,11 @@ func runEval(ctx context.Context, args []string) error {
 		o := ds.loadOptions()
 		opt.LabelColumn, opt.BenignLabels, opt.Identifiers, opt.Categorical = o.LabelColumn, o.BenignLabels, o.Identifiers, o.Categorical
 	}
-	if _, err := detector.LookupSchema(ds.dataset, opt); err != nil {
-		return usagef("%v", err)
-	}
 	if ds.dataset != d.Dataset() {
 		return usagef("the model reads %s flows, not %s", d.Dataset(), ds.dataset)
+	}
+	if err := ds.checkSchema(opt); err != nil {
+		return err
 	}
 	rules, err := d.Pipeline.Rules(impute.vals)
 	if err != nil {

@@ -76,8 +76,8 @@ func runFLNode(ctx context.Context, args []string) error {
 	case *registry != "" && !common.IsHexAddress(*registry):
 		return usagef("--federation must be a 0x-prefixed contract address")
 	}
-	if _, err := detector.LookupSchema(ds.dataset, ds.loadOptions()); err != nil {
-		return usagef("%v", err)
+	if err := ds.checkSchema(ds.loadOptions()); err != nil {
+		return err
 	}
 
 	key, created, err := federated.LoadOrCreateKey(flnode.KeyPath(*dataDir))

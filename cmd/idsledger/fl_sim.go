@@ -48,8 +48,8 @@ type simEnv struct {
 var simCoordinator func(ctx context.Context, env simEnv, s flsim.Setup) (flsim.Coordinator, error)
 
 func runFLSim(ctx context.Context, args []string) error {
-	fs := newFlagSet("fl-sim", "fl-sim --sites N --rounds R --dataset KIND --data FILE... [--test FILE | --split-by COLUMN] --partition iid|dirichlet:α|by-dst [--model bilstm|autoencoder] "+
-		"[--malicious M --attack scale:k|signflip|noise:s|labelflip|freerider] [--aggregate RULE] [--dp-sigma S --dp-clip C] [--compress none|q8|topk:p] [--json] [--report DIR]")
+	fs := newFlagSet("fl-sim", "fl-sim --sites N --rounds R --dataset KIND --data FILE... [--test FILE | --split-by COLUMN] [--partition iid|dirichlet:α|by-dst] [--model bilstm|autoencoder] "+
+		"[--malicious M --attack scale:k|signflip|noise:s|labelflip|freerider] [--aggregate RULE] [--thresholds default|permissive|FILE] [--dp-sigma S --dp-clip C] [--compress none|q8|topk:p] [--json] [--report DIR]")
 	var ds datasetFlags
 	ds.register(fs, "")
 	sites := fs.Int("sites", 4, "number of sites")
@@ -105,8 +105,8 @@ func runFLSim(ctx context.Context, args []string) error {
 	if cfg.Thresholds, err = parseThresholds(*thresholds); err != nil {
 		return err
 	}
-	if _, err := detector.LookupSchema(ds.dataset, ds.loadOptions()); err != nil {
-		return usagef("%v", err)
+	if err := ds.checkSchema(ds.loadOptions()); err != nil {
+		return err
 	}
 	if cfg.Partition.Kind == flsim.ByDst && ds.dataset != "nf-bot-iot-v2" && ds.dataset != "csv" {
 		return usagef("--partition by-dst needs flows with an %s column (nf-bot-iot-v2)", flsim.DstColumn)

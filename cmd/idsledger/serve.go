@@ -100,7 +100,7 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.Float64Var(&c.flBudgetDelta, "fl-budget-delta", 1e-5, "δ of the privacy budget and of the ε reported per site (IDSLEDGER_FL_BUDGET_DELTA)")
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed; empty: none (IDSLEDGER_TRUSTED_PROXIES)")
 	webhookAllow := fs.String("webhook-allow", "", "comma-separated CIDRs or addresses that webhooks may reach although they are loopback, private, link-local or otherwise not public; empty: none (IDSLEDGER_WEBHOOK_ALLOW)")
-	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key (IDSLEDGER_DATA_DIR)")
+	fs.StringVar(&c.dataDir, "data-dir", ".data", "folder for local state: the embedded chain and its key, and webhook.key when IDSLEDGER_WEBHOOK_KEY is not set (IDSLEDGER_DATA_DIR)")
 	fs.StringVar(&c.ethRPC, "eth-rpc", "", "Ethereum JSON-RPC endpoint (http, ws or IPC path); empty: the embedded dev chain (IDSLEDGER_ETH_RPC)")
 	fs.StringVar(&c.ethKeyFile, "eth-key-file", "", "file holding the service's hex private key, created when missing; default DATA_DIR/chain/service.key for the embedded chain (IDSLEDGER_ETH_KEY_FILE)")
 	fs.StringVar(&c.registry, "registry", "", "AuditRegistry address; empty: the one this database remembers, or deploy one (IDSLEDGER_REGISTRY)")
@@ -367,12 +367,14 @@ func prepareDatabase(ctx context.Context, log *slog.Logger, db *storage.DB, cfg 
 
 // sealWebhookSecrets seals the webhook secrets still stored in plaintext
 // and checks that the others open with the configured key. A key that does
-// not open them is fatal: deliveries would fail one by one otherwise. Any
-// other failure (the database went away) is logged, and delivery reports
-// it again when it loads the webhooks.
+// not open them is fatal: deliveries would fail one by one otherwise. A
+// database opened without a key (fl-sim's scratch coordinator, which never
+// has a webhook) has nothing to check. Any other failure (the database went
+// away) is logged, and delivery reports it again when it loads the webhooks.
 func sealWebhookSecrets(ctx context.Context, log *slog.Logger, db *storage.DB) error {
 	n, err := db.SealWebhookSecrets(ctx)
 	switch {
+	case errors.Is(err, storage.ErrNoSecretKey):
 	case errors.Is(err, storage.ErrSecretKey):
 		return fmt.Errorf("%w: IDSLEDGER_WEBHOOK_KEY (or DATA_DIR/%s) is not the key the webhook secrets were sealed with", err, webhookKeyFile)
 	case err != nil:

@@ -137,7 +137,10 @@ func runAnchoring(ctx context.Context, s *service) error {
 		return err
 	}
 	worker.w.Store(w)
+	// The registry, the anchorer and the federation registry are what an
+	// auditor passes to `idsledger verify`: say them on every start.
 	log.Info("anchoring", "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex(),
+		"anchorer", ch.Registry.Sender().Hex(), "federation", common.Address(ch.Meta.Federation).Hex(),
 		"endpoint", redactURL(ch.Endpoint), "mode", cfg.anchorMode, "batch_size", cfg.batchSize, "batch_interval", cfg.batchInterval.String(),
 		"confirmations", (&confirmationsFlag{n: cfg.confirmations}).String(), "recheck_interval", cfg.recheckInterval.String())
 	if st, err := ch.Registry.ChainStatus(ctx); err == nil && st.Dev != "" {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -72,6 +73,21 @@ func (d *datasetFlags) register(fs *flag.FlagSet, defaultDataset string) {
 func (d *datasetFlags) loadOptions() detector.LoadOptions {
 	return detector.LoadOptions{SkipMalformed: d.skipMalformed, Limit: d.limit, LabelColumn: d.labelColumn,
 		BenignLabels: d.benignLabels.vals, Identifiers: d.identifiers.vals, Categorical: d.categorical.vals}
+}
+
+// checkSchema reports, as a usage error naming the flag to fix, a --dataset
+// that names no dataset kind or a csv kind without its label column.
+func (d *datasetFlags) checkSchema(opt detector.LoadOptions) error {
+	_, err := detector.LookupSchema(d.dataset, opt)
+	switch {
+	case err == nil:
+		return nil
+	case d.dataset == "csv" && opt.LabelColumn == "":
+		return usagef("--dataset csv needs --label-column (the column holding the class)")
+	case errors.Is(err, detector.ErrUnknownKind):
+		return usagef("--dataset: unknown dataset %q (want %s)", d.dataset, strings.Join(detector.DatasetKinds(), ", "))
+	}
+	return usagef("%v", err)
 }
 
 // load reads every file with a row counter on stderr. header, when set,
@@ -227,8 +243,8 @@ func runTrain(ctx context.Context, args []string) error {
 			logScaleOpt = logScale
 		}
 	})
-	if _, err := detector.LookupSchema(ds.dataset, ds.loadOptions()); err != nil {
-		return usagef("%v", err)
+	if err := ds.checkSchema(ds.loadOptions()); err != nil {
+		return err
 	}
 	opt := ds.loadOptions()
 	flows, stats, err := ds.load(ctx, opt, *quiet, nil)

@@ -69,3 +69,17 @@ func TestWebhookKeyFromEnvironment(t *testing.T) {
 		t.Fatalf("logged: %s", logs.String())
 	}
 }
+
+// fl-sim's scratch coordinator opens its database without a webhook key: the
+// start-up check of webhook secrets has nothing to do and must not log an
+// ERROR that a user of fl-sim would take for a fault.
+func TestSealWebhookSecretsWithoutKeyIsQuiet(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	if err := sealWebhookSecrets(t.Context(), log, &storage.DB{}); err != nil {
+		t.Fatal(err)
+	}
+	if logs.Len() != 0 {
+		t.Fatalf("logged %s", logs.String())
+	}
+}
