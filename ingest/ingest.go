@@ -367,11 +367,20 @@ func (in *Ingester) score(ctx context.Context, m *ActiveModel, sensor string, su
 }
 
 // Raise stores alerts (all or none) and tells the hooks: the last step of
-// every ingest, and the way in for alerts made elsewhere (bench seed).
+// every ingest, and the way in for alerts made elsewhere (bench seed). It
+// normalizes the alerts in place and fills in the ids storage gave them,
+// so that the hooks (webhooks among them) get each alert exactly as it was
+// stored, hashed and anchored.
 func (in *Ingester) Raise(ctx context.Context, alerts []AlertBody) ([]uuid.UUID, error) {
+	for i := range alerts {
+		alerts[i] = alerts[i].Normalized()
+	}
 	ids, err := in.Store.InsertAlerts(ctx, alerts)
 	if err != nil {
 		return nil, fmt.Errorf("store %d alerts: %w", len(alerts), err)
+	}
+	for i := range alerts {
+		alerts[i].ID = ids[i]
 	}
 	if in.Hooks.Raised != nil {
 		in.Hooks.Raised(ids, alerts)

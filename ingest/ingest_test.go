@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -281,5 +282,39 @@ func TestChainSensorNamesAreReserved(t *testing.T) {
 		if err := ingest.ValidSensor(s); err != nil {
 			t.Errorf("%q refused: %v", s, err)
 		}
+	}
+}
+
+// The hooks (webhooks among them) get each alert exactly as it is stored,
+// hashed and anchored: normalized (type tag, UTC microseconds) and with
+// its id, so that a delivered alert's canonical form is the anchored one.
+func TestRaisedAlertsAreTheStoredOnes(t *testing.T) {
+	store := &fakes.AlertStore{}
+	in := &ingest.Ingester{Store: store}
+	var gotIDs []uuid.UUID
+	var got []ingest.AlertBody
+	in.Hooks.Raised = func(ids []uuid.UUID, alerts []ingest.AlertBody) { gotIDs, got = ids, alerts }
+	observed := time.Date(2026, 11, 28, 12, 0, 0, 123456789, time.FixedZone("CET", 3600))
+	body := ingest.AlertBody{ObservedAt: observed, Sensor: "s1", Class: "DDoS", Score: 0.9, Risk: 90,
+		Severity: ingest.SeverityHigh, Model: ingest.ModelRef{ID: "m", Version: "v"}}
+	ids, err := in.Raise(t.Context(), []ingest.AlertBody{body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || len(gotIDs) != 1 || gotIDs[0] != ids[0] {
+		t.Fatalf("hook got %d alerts, ids %v; stored %v", len(got), gotIDs, ids)
+	}
+	want := body.Normalized()
+	want.ID = ids[0]
+	wantCanon, err := ingest.Canonical(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotCanon, err := ingest.Canonical(got[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(gotCanon) != string(wantCanon) {
+		t.Fatalf("the hook got\n%s\nwhere the stored alert is\n%s", gotCanon, wantCanon)
 	}
 }
