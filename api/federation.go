@@ -57,7 +57,7 @@ func (s *Server) federation(c *gin.Context) (*federationParts, bool) {
 func abortFederation(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, coordinator.ErrNotASite):
-		abort(c, probForbidden, err.Error()+": an admin enrolls the site's address with this key's id (POST /v1/fl/sites with address and key_id; "+
+		abort(c, probNotEnrolled, err.Error()+": an admin enrolls the site's address with this key's id (POST /v1/fl/sites with address and key_id; "+
 			"idsledger fl-node prints the address on its first run, idsledger apikey list the key's id)")
 	case errors.Is(err, coordinator.ErrSiteMismatch):
 		abort(c, probForbidden, err.Error())

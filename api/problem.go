@@ -44,6 +44,7 @@ var (
 	probValidation       = problemKind{"validation", "The request has invalid fields", http.StatusUnprocessableEntity}
 	probUnauthorized     = problemKind{"unauthorized", "An API key is required", http.StatusUnauthorized}
 	probForbidden        = problemKind{"forbidden", "The API key's role may not do this", http.StatusForbidden}
+	probNotEnrolled      = problemKind{"not-enrolled", "The API key speaks for no enrolled federation site", http.StatusForbidden}
 	probNotFound         = problemKind{"not-found", "No such resource", http.StatusNotFound}
 	probMethodNotAllowed = problemKind{"method-not-allowed", "Method not allowed on this resource", http.StatusMethodNotAllowed}
 	probConflict         = problemKind{"conflict", "The request conflicts with the resource's state", http.StatusConflict}
@@ -57,7 +58,7 @@ var (
 // problemKinds is the whole table; TestProblemTypesDocumented holds the
 // OpenAPI document and docs/architecture.md to it.
 var problemKinds = []problemKind{
-	probBadRequest, probValidation, probUnauthorized, probForbidden, probNotFound,
+	probBadRequest, probValidation, probUnauthorized, probForbidden, probNotEnrolled, probNotFound,
 	probMethodNotAllowed, probConflict, probTooLarge, probTooManyRequests, probUnsupportedMedia, probUnavailable, probInternal,
 }
 

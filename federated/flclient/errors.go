@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,10 @@ var (
 	// ErrForbidden: 403, the key is bound to no enrolled site, or the
 	// update is not the key's site's.
 	ErrForbidden = errors.New("flclient: forbidden")
+	// ErrNotEnrolled: a 403 of type not-enrolled, also an ErrForbidden:
+	// the key is bound to no enrolled site yet. An admin may enroll it, so
+	// a site can wait; any other 403 (a key of another role) is final.
+	ErrNotEnrolled = errors.New("flclient: site not enrolled")
 	// ErrNotFound: 404, no such model.
 	ErrNotFound = errors.New("flclient: not found")
 	// ErrConflict: 409, the update does not belong in the round (wrong
@@ -77,6 +82,8 @@ func (e *Error) Is(target error) bool {
 		return e.Status == http.StatusUnauthorized
 	case ErrForbidden:
 		return e.Status == http.StatusForbidden
+	case ErrNotEnrolled:
+		return e.Status == http.StatusForbidden && strings.HasSuffix(e.Type, "/not-enrolled")
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound
 	case ErrConflict:

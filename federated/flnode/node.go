@@ -209,6 +209,10 @@ func (n *Node) try(ctx context.Context) (*Result, time.Duration, error) {
 		return nil, n.cfg.Poll, nil
 	case errors.Is(err, flclient.ErrUnauthorized):
 		return nil, 0, fatal(fmt.Errorf("the coordinator does not know this API key: %w", err))
+	case errors.Is(err, flclient.ErrForbidden) && !errors.Is(err, flclient.ErrNotEnrolled):
+		// A key of another role: waiting does not change it (a site not
+		// enrolled yet waits below, for an admin to enroll it).
+		return nil, 0, fatal(fmt.Errorf("the coordinator refuses this API key (fl-node needs a key of role fl-node): %w", err))
 	case err != nil:
 		return nil, n.cfg.Poll, err
 	}

@@ -6,6 +6,8 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -409,5 +411,47 @@ func TestNothingToTrainOnIsFatal(t *testing.T) {
 	_, err := f.node(t, nil, &bytes.Buffer{}).Next(ctxFor(t, time.Minute))
 	if !errors.Is(err, federated.ErrTooFew) || len(f.posts()) != 0 {
 		t.Fatalf("%v, %d posts", err, len(f.posts()))
+	}
+}
+
+// A key of another role is refused for good (403 forbidden): the node
+// stops at once. A key bound to no enrolled site (403 not-enrolled) waits
+// for an admin to enroll it.
+func TestKeyOfAnotherRoleIsFatal(t *testing.T) {
+	for _, c := range []struct {
+		slug  string
+		fatal bool
+	}{{"forbidden", true}, {"not-enrolled", false}} {
+		t.Run(c.slug, func(t *testing.T) {
+			var asked atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				asked.Add(1)
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprintf(w, `{"type":"https://idsledger.dev/problems/%s","title":"Forbidden","status":403,"detail":"no"}`, c.slug)
+			}))
+			defer srv.Close()
+			api, err := flclient.New(srv.URL, "a-key", flclient.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := crypto.GenerateKey()
+			n, err := flnode.New(flnode.Config{API: api, Dir: t.TempDir(), Key: key, Dataset: "nf-bot-iot-v2", Flows: newFed(t).flows,
+				Poll: 10 * time.Millisecond, Log: io.Discard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+			defer cancel()
+			_, err = n.Next(ctx)
+			switch {
+			case c.fatal && (!errors.Is(err, flclient.ErrForbidden) || ctx.Err() != nil):
+				t.Fatalf("a key of another role: %v (asked %d times), want a final refusal before the deadline", err, asked.Load())
+			case !c.fatal && !errors.Is(err, context.DeadlineExceeded):
+				t.Fatalf("a key not enrolled yet: %v, want the node to wait", err)
+			case !c.fatal && asked.Load() < 2:
+				t.Fatalf("a key not enrolled yet was asked about %d times, want it to ask again", asked.Load())
+			}
+		})
 	}
 }

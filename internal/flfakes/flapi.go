@@ -121,7 +121,7 @@ func (f *FLAPI) task(ctx context.Context, w http.ResponseWriter, keyID uuid.UUID
 	switch {
 	case submitted:
 	case errors.Is(err, coordinator.ErrNotASite):
-		problem(w, http.StatusForbidden, "this key speaks for no enrolled site: enroll the site's address with this key's id (POST /v1/fl/sites)")
+		problemOf(w, http.StatusForbidden, "not-enrolled", "this key speaks for no enrolled site: enroll the site's address with this key's id (POST /v1/fl/sites)")
 		return
 	case errors.Is(err, coordinator.ErrNoRound), errors.Is(err, coordinator.ErrNotInvited):
 		w.Header().Set("Retry-After", "1")
@@ -164,7 +164,7 @@ func (f *FLAPI) model(ctx context.Context, w http.ResponseWriter, keyID uuid.UUI
 	m, err := f.C.Download(ctx, keyID, id)
 	switch {
 	case errors.Is(err, coordinator.ErrNotASite):
-		problem(w, http.StatusForbidden, "this key speaks for no enrolled site")
+		problemOf(w, http.StatusForbidden, "not-enrolled", "this key speaks for no enrolled site")
 		return
 	case errors.Is(err, coordinator.ErrNotFound):
 		problem(w, http.StatusNotFound, "no such model")
@@ -199,7 +199,11 @@ func (f *FLAPI) submit(ctx context.Context, w http.ResponseWriter, keyID uuid.UU
 		return
 	}
 	u, again, err := f.C.Submit(ctx, keyID, body)
-	if err != nil {
+	switch {
+	case errors.Is(err, coordinator.ErrNotASite):
+		problemOf(w, http.StatusForbidden, "not-enrolled", err.Error())
+		return
+	case err != nil:
 		problem(w, SubmitStatus(err), err.Error())
 		return
 	}
@@ -232,6 +236,11 @@ func SubmitStatus(err error) int {
 func problem(w http.ResponseWriter, status int, detail string) {
 	slug := map[int]string{400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 409: "conflict",
 		413: "payload-too-large", 422: "validation", 500: "internal", 503: "unavailable"}[status]
+	problemOf(w, status, slug, detail)
+}
+
+// problemOf answers the problem of type slug (api/problem.go's table).
+func problemOf(w http.ResponseWriter, status int, slug, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]any{"type": "https://idsledger.dev/problems/" + slug, "title": http.StatusText(status),
