@@ -40,7 +40,7 @@ func runFLNode(ctx context.Context, args []string) error {
 	ds.register(fs, "")
 	baseURL := fs.String("url", "", "base URL of the coordinator, e.g. https://idsledger.example:8080 (IDSLEDGER_URL)")
 	apiKey := fs.String("key", "", "this site's fl-node API key (IDSLEDGER_KEY)")
-	dataDir := fs.String("data-dir", defaultFLNodeDir(), "the site's directory: its key (site.key), saved updates, error-feedback state (IDSLEDGER_DATA_DIR)")
+	dataDir := fs.String("data-dir", defaultFLNodeDir(), "the site's directory: its key (site.key), saved updates, error-feedback state; not read from IDSLEDGER_DATA_DIR, serve's folder, where a site key does not belong")
 	ethRPC := fs.String("eth-rpc", "", "Ethereum JSON-RPC endpoint: check every global model against --federation on chain (IDSLEDGER_ETH_RPC)")
 	registry := fs.String("federation", "", "address of the FederationRegistry this site trusts (with --eth-rpc) (IDSLEDGER_FEDERATION)")
 	rounds := fs.Int("rounds", 0, "stop after taking part in this many rounds (0: run until interrupted)")

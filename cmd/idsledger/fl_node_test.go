@@ -140,3 +140,24 @@ func TestFLNodeTakesPartInARound(t *testing.T) {
 		t.Fatalf("unknown key: exit %d, stderr:\n%s", code, stderr)
 	}
 }
+
+// serve's IDSLEDGER_DATA_DIR never becomes the site's directory: a site key
+// kept beside the service's chain key would be the coordinator's to read.
+func TestFLNodeKeyNotInServesDataDir(t *testing.T) {
+	served, config := t.TempDir(), t.TempDir()
+	t.Setenv("IDSLEDGER_DATA_DIR", served)
+	t.Setenv("XDG_CONFIG_HOME", config)
+	t.Setenv("HOME", config)
+	t.Setenv("IDSLEDGER_KEY", "k")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	capture(t, func() {
+		_ = runFLNode(ctx, []string{"--url", "http://127.0.0.1:1", "--dataset", "nf-bot-iot-v2", "--data", detectorSampleCSV, "--poll", "10ms"})
+	})
+	if _, err := os.Stat(flnode.KeyPath(served)); err == nil {
+		t.Fatalf("fl-node made its site key in IDSLEDGER_DATA_DIR %s", served)
+	}
+	if _, err := os.Stat(flnode.KeyPath(filepath.Join(config, "idsledger", "fl-node"))); err != nil {
+		t.Fatalf("fl-node made no site key in its own default folder: %v", err)
+	}
+}
