@@ -141,6 +141,17 @@ func (d *decoder) set(s *AddressSet) {
 	}
 }
 
+func (d *decoder) address() common.Address {
+	var a common.Address
+	if len(d.b) < common.AddressLength {
+		d.fail()
+		return a
+	}
+	copy(a[:], d.b)
+	d.b = d.b[common.AddressLength:]
+	return a
+}
+
 // end reports the first error, or trailing bytes.
 func (d *decoder) end() error {
 	if d.err == nil && len(d.b) != 0 {

@@ -1,0 +1,114 @@
+package chainhunt
+
+import (
+	"context"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idsledger/idsledger/internal/testenv"
+)
+
+// forkBack replaces the last depth blocks of c by depth+1 empty blocks,
+// dropping their transactions, and returns the numbers and hashes of the
+// replaced blocks.
+func forkBack(t *testing.T, c *testChain, depth uint64) []BlockRef {
+	t.Helper()
+	ctx := context.Background()
+	head := c.head(t)
+	var old []BlockRef
+	for n := head - depth + 1; n <= head; n++ {
+		h, err := c.client.HeaderByNumber(ctx, new(big.Int).SetUint64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		old = append(old, BlockRef{Number: n, Hash: h.Hash()})
+	}
+	parent, err := c.client.HeaderByNumber(ctx, new(big.Int).SetUint64(head-depth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.sim.Backend.Fork(parent.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	c.sim.Backend.Rollback()
+	clear(c.nonces) // the replaced blocks' transactions are gone
+	for range depth + 1 {
+		c.mine()
+	}
+	return old
+}
+
+// reorgSetup makes n blocks of a transfer to alice and runs a hunter with
+// cfg up to them, recording the re-checks it asks for.
+func reorgSetup(t *testing.T, c *testChain, n int, cfg Config) (*Hunter, *memStore, *recorder) {
+	t.Helper()
+	for range n {
+		c.transfer(t, 1000, alice)
+	}
+	store, rc := newMemStore(), &recorder{}
+	h, _ := runHunter(t, c, cfg, store, nil, rc)
+	waitProcessed(t, h, c.head(t))
+	return h, store, rc
+}
+
+// A reorg replacing two processed blocks raises chain.reorg naming them,
+// undoes their changes to the aggregates, asks for a re-check from the
+// first of them, and the hunter goes on with the new branch.
+func TestHunterReorg(t *testing.T) {
+	c := newTestChain(t)
+	h, store, rc := reorgSetup(t, c, 5, c.config())
+
+	// Two more transfers to alice, processed, then replaced.
+	c.transfer(t, 1000, alice)
+	c.transfer(t, 1000, alice)
+	waitProcessed(t, h, c.head(t))
+	old := forkBack(t, c, 2)
+	c.transfer(t, 1000, bob)
+	testenv.Eventually(t, time.Minute, "the reorg alerted and the new branch processed", func() bool {
+		s := h.Stats()
+		return len(store.stored(RuleReorg)) == 1 && s.Processed == c.head(t) && s.Lag == 0 && store.account(t, bob).Received.N == 1
+	})
+	a := store.stored(RuleReorg)[0]
+	if a.Evidence["depth"] != "2" || a.BlockNumber != old[0].Number || a.BlockHash != old[0].Hash || a.Severity != "high" {
+		t.Fatalf("reorg alert %+v", a)
+	}
+	for _, r := range old {
+		if !strings.Contains(a.Evidence["replaced_blocks"], r.Hash.Hex()) {
+			t.Fatalf("replaced block %d not named: %s", r.Number, a.Evidence["replaced_blocks"])
+		}
+	}
+	if got := rc.asked(); len(got) != 1 || got[0] != old[0].Number {
+		t.Fatalf("re-check asked from %v, want [%d]", got, old[0].Number)
+	}
+	// The transfers of the replaced blocks are undone.
+	if n := store.account(t, alice).Received.N; n != 5 {
+		t.Fatalf("alice received %d after the reorg, want 5", n)
+	}
+	if s := h.Stats(); s.Reorgs != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// A reorg deeper than the window raises a critical chain.reorg that says
+// so, and asks for a re-check from the oldest block kept.
+func TestHunterReorgDeeperThanWindow(t *testing.T) {
+	c := newTestChain(t)
+	cfg := c.config()
+	cfg.Window = 3
+	h, store, rc := reorgSetup(t, c, 6, cfg)
+	head := c.head(t)
+	forkBack(t, c, 5)
+	testenv.Eventually(t, time.Minute, "the reorg alerted", func() bool {
+		return len(store.stored(RuleReorg)) == 1 && h.Stats().Processed == c.head(t)
+	})
+	a := store.stored(RuleReorg)[0]
+	oldest := head - 2 // the window keeps head-2..head
+	if a.Severity != "critical" || a.Evidence["deeper_than_window"] != "true" || a.BlockNumber != oldest || a.Evidence["depth"] != "3" {
+		t.Fatalf("reorg alert %+v", a)
+	}
+	if got := rc.asked(); len(got) != 1 || got[0] != oldest {
+		t.Fatalf("re-check asked from %v, want [%d]", got, oldest)
+	}
+}
