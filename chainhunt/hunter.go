@@ -40,6 +40,16 @@ type KnownBatches interface {
 	Batch(ctx context.Context, id uint64) (root common.Hash, known bool, err error)
 }
 
+// KnownRecords is KnownBatches' counterpart for anchors made per record
+// (the worker's record mode). When the KnownBatches given to New also
+// implements it, RecordAnchored events are checked as BatchAnchored ones
+// are.
+type KnownRecords interface {
+	// Record returns the hash anchored for record id and true when the
+	// database knows the record, false when it does not.
+	Record(ctx context.Context, id [16]byte) (hash common.Hash, known bool, err error)
+}
+
 // Config configures a Hunter. The zero value of a field means its default
 // (see withDefaults).
 type Config struct {
@@ -220,11 +230,11 @@ func (h *Hunter) updateStats(f func(*Stats)) {
 // Run follows the chain until ctx is cancelled, then commits what it
 // processed and returns nil. It resumes from the Store's checkpoint (or
 // StartBlock), catches up with the head in bulk, then polls for new heads
-// every PollInterval. Errors reading the node or writing the Store are
-// logged and retried; Run returns an error only when the node serves
-// another chain or the checkpoint cannot be read.
+// every PollInterval. Errors reading the node or the Store are logged and
+// retried; Run returns an error only when the node serves another chain
+// than Config.ChainID or the checkpoint cannot be decoded.
 func (h *Hunter) Run(ctx context.Context) error {
-	if err := h.start(ctx); err != nil {
+	if err := h.start(ctx); err != nil || ctx.Err() != nil {
 		return err
 	}
 	defer func() {
@@ -254,28 +264,48 @@ func (h *Hunter) Run(ctx context.Context) error {
 	return nil
 }
 
-// start checks the chain and loads the checkpoint.
+// errFatal marks the errors start does not retry.
+var errFatal = errors.New("chainhunt")
+
+// start checks the chain and loads the checkpoint, retrying while the node
+// or the Store fail (they may come up after the hunter). It fails for good
+// when the node serves another chain or the checkpoint cannot be decoded,
+// and with ctx.
 func (h *Hunter) start(ctx context.Context) error {
+	for {
+		err := h.tryStart(ctx)
+		if err == nil || errors.Is(err, errFatal) {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		h.log.Warn("cannot start following the chain; retrying", "err", err, "in", h.cfg.PollInterval)
+		sleep(ctx, h.cfg.PollInterval)
+	}
+}
+
+func (h *Hunter) tryStart(ctx context.Context) error {
 	id, err := h.client.ChainID(ctx)
 	if err != nil {
-		return fmt.Errorf("chainhunt: read chain id: %w", err)
+		return fmt.Errorf("read chain id: %w", err)
 	}
-	if h.cfg.ChainID == 0 {
+	if h.cfg.ChainID == 0 && id.IsUint64() {
 		h.cfg.ChainID = id.Uint64()
 	}
 	if !id.IsUint64() || id.Uint64() != h.cfg.ChainID {
-		return fmt.Errorf("chainhunt: the node serves chain %v, not %d", id, h.cfg.ChainID)
+		return fmt.Errorf("%w: the node serves chain %v, not %d", errFatal, id, h.cfg.ChainID)
 	}
 	h.signer = types.LatestSignerForChainID(id)
 	cp, ok, err := h.store.Checkpoint(ctx, h.cfg.ChainID)
 	if err != nil {
-		return fmt.Errorf("chainhunt: read checkpoint: %w", err)
+		return fmt.Errorf("read checkpoint: %w", err)
 	}
 	if ok {
 		if err := h.restore(cp); err != nil {
-			return fmt.Errorf("chainhunt: checkpoint of chain %d: %w", h.cfg.ChainID, err)
+			return fmt.Errorf("%w: checkpoint of chain %d: %w", errFatal, h.cfg.ChainID, err)
 		}
-		h.log.Info("resuming from checkpoint", "block", h.blocks[len(h.blocks)-1].Number)
+		h.log.Info("resuming from checkpoint", "block", h.lastBlock().Number)
 	} else {
 		h.log.Info("no checkpoint: starting", "block", h.cfg.StartBlock)
 	}

@@ -3,6 +3,7 @@ package chainhunt
 import (
 	"context"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +111,19 @@ func TestHunterResumesFromCheckpoint(t *testing.T) {
 	}
 	if a := store.account(t, alice); a.Received.N != 3 {
 		t.Fatalf("alice received %d, want 3", a.Received.N)
+	}
+}
+
+// A node serving another chain than configured stops the hunter.
+func TestHunterRefusesAnotherChain(t *testing.T) {
+	c := newTestChain(t)
+	cfg := c.config()
+	cfg.ChainID = 999
+	h, err := New(cfg, c.client, newMemStore(), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "not 999") {
+		t.Fatalf("Run: %v", err)
 	}
 }

@@ -45,6 +45,13 @@ func (h *Hunter) reorg(ctx context.Context) error {
 	first := replaced[0]
 	deep := anc < 0
 	alert := h.reorgAlert(ctx, replaced, newHashes[anc+1:], deep)
+	// Ask for the re-check before changing anything: if the request
+	// fails, the next round finds the same reorg and asks again.
+	if h.rechecker != nil {
+		if err := h.rechecker.RecheckFrom(ctx, first.Number); err != nil {
+			return fmt.Errorf("ask for a re-check from block %d: %w", first.Number, err)
+		}
+	}
 
 	// Undo the replaced blocks, the newest first.
 	for i := len(h.blocks) - 1; i > anc; i-- {
@@ -75,11 +82,6 @@ func (h *Hunter) reorg(ctx context.Context) error {
 		}
 	})
 	h.log.Warn("chain reorganisation", "depth", len(replaced), "first_replaced", first.Number, "deeper_than_window", deep)
-	if h.rechecker != nil {
-		if err := h.rechecker.RecheckFrom(ctx, first.Number); err != nil {
-			return fmt.Errorf("ask for a re-check from block %d: %w", first.Number, err)
-		}
-	}
 	return nil
 }
 

@@ -31,8 +31,9 @@ const (
 	// RuleRoleChange: the registry's owner changed, or an anchorer was
 	// granted or revoked (high; critical for ownership).
 	RuleRoleChange = "registry.role_change"
-	// RuleForeignBatch: the registry recorded a batch the database does
-	// not know: someone else anchors under our registry (high).
+	// RuleForeignBatch: the registry recorded a batch (or, with
+	// KnownRecords, a record) the database does not know: someone else
+	// anchors under our registry (high).
 	RuleForeignBatch = "registry.foreign_batch"
 	// RuleRootMismatch: the registry recorded a batch the database knows,
 	// under another root (critical).
@@ -112,7 +113,18 @@ var (
 	evGranted   = registryMethods.Events["AnchorerGranted"].ID
 	evRevoked   = registryMethods.Events["AnchorerRevoked"].ID
 	evBatch     = registryMethods.Events["BatchAnchored"].ID
+	evRecord    = registryMethods.Events["RecordAnchored"].ID
 )
+
+// anchorEvent is a BatchAnchored or RecordAnchored event: what was
+// anchored ("batch 7", "record 0x…"), under which root, by whom, and its
+// other evidence.
+type anchorEvent struct {
+	what      string
+	root      [32]byte
+	submitter common.Address
+	ev        map[string]string
+}
 
 // method names the registry function a transaction calls.
 func method(data []byte) string {
@@ -156,6 +168,22 @@ func (h *Hunter) registryRules(ctx context.Context, b *blockCtx, tx *types.Trans
 			fmt.Sprintf("a call to %s on the audit registry from %s reverted", method(tx.Data()), who),
 			map[string]string{"method": method(tx.Data()), "gas_used": strconv.FormatUint(rc.GasUsed, 10)})
 	}
+	// anchored applies the foreign-batch and root-mismatch rules to an
+	// anchor the registry recorded, given the database's root for it.
+	anchored := func(a anchorEvent, ours common.Hash, known bool) {
+		root := common.Hash(a.root)
+		a.ev["root"] = root.Hex()
+		a.ev["submitter"] = a.submitter.Hex()
+		switch {
+		case !known:
+			txAlert(RuleForeignBatch, "high", a.submitter,
+				fmt.Sprintf("%s anchored %s on the audit registry, which this service's database does not know", a.submitter.Hex(), a.what), a.ev)
+		case root != ours:
+			a.ev["database_root"] = ours.Hex()
+			txAlert(RuleRootMismatch, "critical", a.submitter,
+				fmt.Sprintf("%s was anchored on the audit registry with root %s, but the database holds root %s for it", a.what, root.Hex(), ours.Hex()), a.ev)
+		}
+	}
 	// The registry's constructor makes its deployer owner and anchorer:
 	// those events are its birth, not a change.
 	deployment := tx.To() == nil && rc.ContractAddress == reg
@@ -196,21 +224,29 @@ func (h *Hunter) registryRules(ctx context.Context, b *blockCtx, tx *types.Trans
 			if err != nil {
 				return nil, fmt.Errorf("decode BatchAnchored: %w", err)
 			}
-			root, known, err := h.known.Batch(ctx, e.BatchId)
+			ours, known, err := h.known.Batch(ctx, e.BatchId)
 			if err != nil {
 				return nil, fmt.Errorf("look up batch %d: %w", e.BatchId, err)
 			}
-			ev := map[string]string{"batch_id": strconv.FormatUint(e.BatchId, 10), "root": common.Hash(e.Root).Hex(),
-				"submitter": e.Submitter.Hex(), "leaf_count": strconv.FormatUint(uint64(e.LeafCount), 10)}
-			switch {
-			case !known:
-				txAlert(RuleForeignBatch, "high", e.Submitter,
-					fmt.Sprintf("%s anchored batch %d on the audit registry, a batch this service's database does not know", e.Submitter.Hex(), e.BatchId), ev)
-			case root != common.Hash(e.Root):
-				ev["database_root"] = root.Hex()
-				txAlert(RuleRootMismatch, "critical", e.Submitter,
-					fmt.Sprintf("batch %d was anchored on the audit registry with root %s, but the database holds root %s for it", e.BatchId, common.Hash(e.Root).Hex(), root.Hex()), ev)
+			anchored(anchorEvent{what: "batch " + strconv.FormatUint(e.BatchId, 10), root: e.Root, submitter: e.Submitter,
+				ev: map[string]string{"batch_id": strconv.FormatUint(e.BatchId, 10), "leaf_count": strconv.FormatUint(uint64(e.LeafCount), 10)}},
+				ours, known)
+		case evRecord:
+			kr, ok := h.known.(KnownRecords)
+			if !ok {
+				continue
 			}
+			e, err := registryABI.UnpackRecordAnchoredEvent(l)
+			if err != nil {
+				return nil, fmt.Errorf("decode RecordAnchored: %w", err)
+			}
+			ours, known, err := kr.Record(ctx, e.RecordId)
+			if err != nil {
+				return nil, fmt.Errorf("look up record %x: %w", e.RecordId, err)
+			}
+			id := hexutil.Encode(e.RecordId[:])
+			anchored(anchorEvent{what: "record " + id, root: e.Hash, submitter: e.Submitter,
+				ev: map[string]string{"record_id": id}}, ours, known)
 		}
 	}
 	return out, nil

@@ -55,7 +55,7 @@ func hits(s *memStore) []ruleHit {
 // own anchoring.
 func TestRegistryRules(t *testing.T) {
 	c := newTestChain(t)
-	known := &knownBatches{roots: map[uint64]common.Hash{}}
+	known := &knownBatches{roots: map[uint64]common.Hash{}, records: map[[16]byte]common.Hash{{1}: {0x11}}}
 	for id := uint64(1); id <= 5; id++ {
 		anchorNormally(t, c, known, id)
 	}
@@ -69,6 +69,8 @@ func TestRegistryRules(t *testing.T) {
 	rogueCall := mined(c.send(t, rogueKey, reg, nil, registryABI.PackAnchorBatch(100, [32]byte{1}, 1, 1), gwei))
 	grant := mined(c.send(t, nil, reg, nil, registryABI.PackGrantAnchorer(rogue), gwei))
 	rogueBatch := mined(c.send(t, rogueKey, reg, nil, registryABI.PackAnchorBatch(100, [32]byte{1}, 1, 1), gwei))
+	rogueRecord := mined(c.send(t, rogueKey, reg, nil, registryABI.PackAnchor([16]byte{2}, [32]byte{0x22}, 1), gwei))
+	ownRecord := mined(c.send(t, nil, reg, nil, registryABI.PackAnchor([16]byte{1}, [32]byte{0x11}, 1), gwei))
 	known.add(6, common.Hash{0xaa})
 	mismatch := mined(c.send(t, nil, reg, nil, registryABI.PackAnchorBatch(6, [32]byte{0xbb}, 1, 1), gwei))
 	revoke := mined(c.send(t, nil, reg, nil, registryABI.PackRevokeAnchorer(rogue), gwei))
@@ -79,12 +81,13 @@ func TestRegistryRules(t *testing.T) {
 	store := newMemStore()
 	h, _ := runHunter(t, c, c.config(), store, known, nil)
 	waitProcessed(t, h, c.head(t))
-	testenv.Eventually(t, time.Minute, "the alerts committed", func() bool { return len(store.stored("")) >= 8 })
+	testenv.Eventually(t, time.Minute, "the alerts committed", func() bool { return len(store.stored("")) >= 10 })
 
 	want := []ruleHit{
 		{RuleForeignCaller, rogueCall}, {RuleReverted, rogueCall},
 		{RuleRoleChange, grant},
 		{RuleForeignCaller, rogueBatch}, {RuleForeignBatch, rogueBatch},
+		{RuleForeignCaller, rogueRecord}, {RuleForeignBatch, rogueRecord},
 		{RuleRootMismatch, mismatch},
 		{RuleRoleChange, revoke},
 		{RuleRoleChange, owner},
@@ -93,7 +96,7 @@ func TestRegistryRules(t *testing.T) {
 		t.Fatalf("alerts\n got %v\nwant %v", got, want)
 	}
 	for _, a := range store.stored("") {
-		if a.TxHash == ownAnchor {
+		if a.TxHash == ownAnchor || a.TxHash == ownRecord {
 			t.Errorf("alert on the anchorer's own anchoring: %+v", a)
 		}
 		if a.Summary == "" || a.Severity == "" || a.Evidence["tx"] != a.TxHash.Hex() {
@@ -102,6 +105,9 @@ func TestRegistryRules(t *testing.T) {
 	}
 	if a := store.stored(RuleRoleChange)[2]; a.Severity != "critical" || a.Evidence["new_owner"] != rogue.Hex() {
 		t.Errorf("ownership alert %+v", a)
+	}
+	if a := store.stored(RuleForeignBatch)[1]; a.Evidence["record_id"] != "0x02000000000000000000000000000000" {
+		t.Errorf("foreign record alert %+v", a)
 	}
 	if a := store.stored(RuleReverted)[0]; a.Severity != "high" || a.Account != rogue {
 		t.Errorf("reverted alert %+v", a)

@@ -120,10 +120,18 @@ func (r *recorder) asked() []uint64 {
 	return slices.Clone(r.blocks)
 }
 
-// knownBatches is a KnownBatches over a map.
+// knownBatches is a KnownBatches and KnownRecords over maps.
 type knownBatches struct {
-	mu    sync.Mutex
-	roots map[uint64]common.Hash
+	mu      sync.Mutex
+	roots   map[uint64]common.Hash
+	records map[[16]byte]common.Hash
+}
+
+func (k *knownBatches) Record(_ context.Context, id [16]byte) (common.Hash, bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r, ok := k.records[id]
+	return r, ok, nil
 }
 
 func (k *knownBatches) Batch(_ context.Context, id uint64) (common.Hash, bool, error) {
