@@ -27,6 +27,10 @@ type Client interface {
 	// CodeAt tells contracts from other accounts (the features count
 	// values sent to contracts apart).
 	CodeAt(ctx context.Context, account common.Address, blockNumber *big.Int) ([]byte, error)
+	// TransactionSender returns the sender the node reported with the
+	// block (ethclient caches it while decoding the block: no signature
+	// recovery, which would cost most of the catch-up time).
+	TransactionSender(ctx context.Context, tx *types.Transaction, block common.Hash, index uint) (common.Address, error)
 	// CallContract reads a token's decimals().
 	CallContract(ctx context.Context, msg ethereum.CallMsg, blockNumber *big.Int) ([]byte, error)
 }
@@ -171,7 +175,6 @@ type Hunter struct {
 	lastCommit  time.Time
 	contracts   *lru.Cache[common.Address, bool]
 	decimals    map[common.Address]uint8
-	signer      types.Signer
 
 	mu    sync.Mutex
 	stats Stats
@@ -180,6 +183,21 @@ type Hunter struct {
 // New returns a hunter. known and rechecker may be nil (no foreign-batch
 // or root check; no re-check after a reorg); logger nil means
 // slog.Default().
+//
+// In serve, the hunter follows the chain the anchoring worker uses:
+//
+//	h, err := chainhunt.New(chainhunt.Config{
+//		ChainID:   registry.ChainID(),
+//		Registry:  common.Address(registry.Address()),
+//		Anchorers: []common.Address{registry.Sender()},
+//		Scorer:    scorer, // chainhunt.NewDetectorScorer(det, version), or nil
+//	}, ethClient, store, store, worker, logger)
+//	go h.Run(ctx)
+//
+// where ethClient is the *ethclient.Client of --eth-rpc or of the embedded
+// chain, store the PostgreSQL Store (also the KnownBatches, and the
+// KnownRecords in record mode), and worker the *anchor.Worker
+// (RecheckFrom).
 func New(cfg Config, client Client, store Store, known KnownBatches, rechecker Rechecker, logger *slog.Logger) (*Hunter, error) {
 	if client == nil || store == nil {
 		return nil, errors.New("chainhunt: a hunter needs a client and a store")
@@ -296,7 +314,6 @@ func (h *Hunter) tryStart(ctx context.Context) error {
 	if !id.IsUint64() || id.Uint64() != h.cfg.ChainID {
 		return fmt.Errorf("%w: the node serves chain %v, not %d", errFatal, id, h.cfg.ChainID)
 	}
-	h.signer = types.LatestSignerForChainID(id)
 	cp, ok, err := h.store.Checkpoint(ctx, h.cfg.ChainID)
 	if err != nil {
 		return fmt.Errorf("read checkpoint: %w", err)

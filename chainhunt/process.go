@@ -55,7 +55,7 @@ func (h *Hunter) process(ctx context.Context, block *types.Block, receipts []*ty
 	senders := make([]common.Address, len(txs))
 	involved := map[common.Address]bool{}
 	for i, tx := range txs {
-		from, err := types.Sender(h.signer, tx)
+		from, err := h.client.TransactionSender(ctx, tx, block.Hash(), uint(i))
 		if err != nil {
 			return fmt.Errorf("block %d tx %s: sender: %w", block.NumberU64(), tx.Hash(), err)
 		}

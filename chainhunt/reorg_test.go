@@ -2,8 +2,10 @@ package chainhunt
 
 import (
 	"context"
+	"errors"
 	"math/big"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,5 +112,69 @@ func TestHunterReorgDeeperThanWindow(t *testing.T) {
 	}
 	if got := rc.asked(); len(got) != 1 || got[0] != oldest {
 		t.Fatalf("re-check asked from %v, want [%d]", got, oldest)
+	}
+}
+
+// failingRechecker fails its first calls.
+type failingRechecker struct {
+	recorder
+	fail int
+}
+
+func (f *failingRechecker) RecheckFrom(ctx context.Context, block uint64) error {
+	f.mu.Lock()
+	if f.fail > 0 {
+		f.fail--
+		f.mu.Unlock()
+		return errors.New("anchoring side unavailable")
+	}
+	f.mu.Unlock()
+	return f.recorder.RecheckFrom(ctx, block)
+}
+
+// failingStore fails its first commits.
+type failingStore struct {
+	*memStore
+	mu   sync.Mutex
+	fail int
+}
+
+func (f *failingStore) Commit(ctx context.Context, cp Checkpoint, alerts []Alert) ([]Alert, error) {
+	f.mu.Lock()
+	if f.fail > 0 {
+		f.fail--
+		f.mu.Unlock()
+		return nil, errors.New("database unavailable")
+	}
+	f.mu.Unlock()
+	return f.memStore.Commit(ctx, cp, alerts)
+}
+
+// A Rechecker and a Store that fail for a while lose nothing: the reorg
+// is found again and the re-check asked again, and the next commit
+// carries every alert and account change.
+func TestHunterReorgSurvivesFailures(t *testing.T) {
+	c := newTestChain(t)
+	for range 4 {
+		c.transfer(t, 1000, alice)
+	}
+	mem := newMemStore()
+	store := &failingStore{memStore: mem}
+	rc := &failingRechecker{fail: 2}
+	h, _ := runHunter(t, c, c.config(), store, nil, rc)
+	waitProcessed(t, h, c.head(t))
+	store.mu.Lock()
+	store.fail = 3
+	store.mu.Unlock()
+	old := forkBack(t, c, 2)
+	c.transfer(t, 1000, bob)
+	testenv.Eventually(t, time.Minute, "the reorg stored and the new branch processed", func() bool {
+		return len(mem.stored(RuleReorg)) == 1 && mem.account(t, bob).Received.N == 1
+	})
+	if got := rc.asked(); len(got) != 1 || got[0] != old[0].Number {
+		t.Fatalf("re-check asked from %v, want [%d]", got, old[0].Number)
+	}
+	if n := mem.account(t, alice).Received.N; n != 2 {
+		t.Fatalf("alice received %d, want 2", n)
 	}
 }

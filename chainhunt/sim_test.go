@@ -88,7 +88,7 @@ func (s *memStore) stored(rule string) []Alert {
 }
 
 // account decodes a stored account.
-func (s *memStore) account(t *testing.T, a common.Address) *Account {
+func (s *memStore) account(t testing.TB, a common.Address) *Account {
 	t.Helper()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -163,7 +163,7 @@ type testChain struct {
 	nonces map[common.Address]uint64
 }
 
-func newTestChain(t *testing.T) *testChain {
+func newTestChain(t testing.TB) *testChain {
 	t.Helper()
 	sim, err := chain.NewSimulated()
 	if err != nil {
@@ -192,7 +192,7 @@ const gwei = 1_000_000_000
 
 // send signs and sends a transaction from key (the funded key when nil)
 // with a fee cap of tip+100 gwei, without mining it.
-func (c *testChain) send(t *testing.T, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, tip int64) *types.Transaction {
+func (c *testChain) send(t testing.TB, key *ecdsa.PrivateKey, to *common.Address, value *big.Int, data []byte, tip int64) *types.Transaction {
 	t.Helper()
 	ctx := context.Background()
 	if key == nil {
@@ -228,7 +228,7 @@ func (c *testChain) send(t *testing.T, key *ecdsa.PrivateKey, to *common.Address
 func (c *testChain) mine() { c.sim.Backend.Commit() }
 
 // transfer sends wei from the funded key to each of to, in one block.
-func (c *testChain) transfer(t *testing.T, wei int64, to ...common.Address) {
+func (c *testChain) transfer(t testing.TB, wei int64, to ...common.Address) {
 	t.Helper()
 	for _, a := range to {
 		c.send(t, nil, &a, big.NewInt(wei), nil, gwei)
@@ -237,7 +237,7 @@ func (c *testChain) transfer(t *testing.T, wei int64, to ...common.Address) {
 }
 
 // head is the number of the head block.
-func (c *testChain) head(t *testing.T) uint64 {
+func (c *testChain) head(t testing.TB) uint64 {
 	t.Helper()
 	h, err := c.client.HeaderByNumber(context.Background(), nil)
 	if err != nil {
@@ -247,7 +247,7 @@ func (c *testChain) head(t *testing.T) uint64 {
 }
 
 // newKey returns a fresh key funded with one ether.
-func (c *testChain) newKey(t *testing.T) *ecdsa.PrivateKey {
+func (c *testChain) newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := crypto.GenerateKey()
 	if err != nil {
@@ -259,7 +259,7 @@ func (c *testChain) newKey(t *testing.T) *ecdsa.PrivateKey {
 
 // runHunter runs a hunter until the test ends (or stop is called) and
 // returns it.
-func runHunter(t *testing.T, c *testChain, cfg Config, store Store, known KnownBatches, rc Rechecker) (*Hunter, func()) {
+func runHunter(t testing.TB, c *testChain, cfg Config, store Store, known KnownBatches, rc Rechecker) (*Hunter, func()) {
 	t.Helper()
 	h, err := New(cfg, c.client, store, known, rc, slog.New(slog.NewTextHandler(testLogOut, nil)))
 	if err != nil {
@@ -287,7 +287,7 @@ func runHunter(t *testing.T, c *testChain, cfg Config, store Store, known KnownB
 }
 
 // waitProcessed waits until the hunter processed block n.
-func waitProcessed(t *testing.T, h *Hunter, n uint64) {
+func waitProcessed(t testing.TB, h *Hunter, n uint64) {
 	t.Helper()
 	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool {
 		s := h.Stats()
