@@ -143,11 +143,7 @@ func (h *Hunter) aggregate(ctx context.Context, b *blockCtx, tx *types.Transacti
 		}
 		etx.ToContract = c
 	}
-	parties := []common.Address{from}
-	if tx.To() != nil && *tx.To() != from {
-		parties = append(parties, *tx.To())
-	}
-	for _, a := range parties {
+	for _, a := range parties(from, tx.To()) {
 		acc, err := h.touch(b, a)
 		if err != nil {
 			return err
@@ -168,11 +164,7 @@ func (h *Hunter) aggregate(ctx context.Context, b *blockCtx, tx *types.Transacti
 		if tr.ToContract, err = h.isContract(ctx, tr.To); err != nil {
 			return err
 		}
-		parties := []common.Address{tr.From}
-		if tr.To != tr.From {
-			parties = append(parties, tr.To)
-		}
-		for _, a := range parties {
+		for _, a := range parties(tr.From, &tr.To) {
 			acc, err := h.touch(b, a)
 			if err != nil {
 				return err
@@ -181,6 +173,21 @@ func (h *Hunter) aggregate(ctx context.Context, b *blockCtx, tx *types.Transacti
 		}
 	}
 	return nil
+}
+
+// parties are the accounts whose histories a transaction or transfer from
+// from to to (nil: a creation) goes into: both, once each, but never the
+// zero address, which no one holds (tokens are minted from it and burnt
+// to it; the other party still counts it as a counterparty).
+func parties(from common.Address, to *common.Address) []common.Address {
+	var out []common.Address
+	if from != (common.Address{}) {
+		out = append(out, from)
+	}
+	if to != nil && *to != from && *to != (common.Address{}) {
+		out = append(out, *to)
+	}
+	return out
 }
 
 // parseTransfer reads an ERC20 Transfer log (raw amount, no time).
