@@ -45,6 +45,9 @@ func (h *Hunter) reorg(ctx context.Context) error {
 	first := replaced[0]
 	deep := anc < 0
 	alert := h.reorgAlert(ctx, replaced, newHashes[anc+1:], deep)
+	if err := alert.Validate(); err != nil {
+		return err
+	}
 	// Ask for the re-check before changing anything: if the request
 	// fails, the next round finds the same reorg and asks again.
 	if h.rechecker != nil {
