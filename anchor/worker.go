@@ -70,7 +70,9 @@ type WorkerConfig struct {
 }
 
 // DefaultWorkerConfig returns the defaults: batch mode, 4096 records or 1 s
-// per batch, 1 confirmation, a re-check of 32 confirmed batches a minute.
+// per batch, 1 confirmation, a re-check of 32 confirmed batches a minute,
+// and a range asked for by RecheckFrom checked again every 5 s until
+// settled.
 func DefaultWorkerConfig() WorkerConfig {
 	return WorkerConfig{
 		Mode:          ModeBatch,
