@@ -2,6 +2,7 @@ package chainhunt
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/big"
 	"sync"
@@ -27,12 +28,15 @@ type fakeChain struct {
 	senders   map[common.Hash]common.Address
 	contracts map[common.Address]bool
 	decimals  map[common.Address]uint8 // absent: decimals() reverts
-	nonce     uint64
+	// failCode counts down the CodeAt calls for an address that fail (a
+	// node failing midway through a block).
+	failCode map[common.Address]int
+	nonce    uint64
 }
 
 func newFakeChain() *fakeChain {
 	f := &fakeChain{senders: map[common.Hash]common.Address{}, contracts: map[common.Address]bool{},
-		decimals: map[common.Address]uint8{}}
+		decimals: map[common.Address]uint8{}, failCode: map[common.Address]int{}}
 	f.add(0) // genesis
 	return f
 }
@@ -122,6 +126,10 @@ func (f *fakeChain) TransactionSender(_ context.Context, tx *types.Transaction, 
 func (f *fakeChain) CodeAt(_ context.Context, a common.Address, _ *big.Int) ([]byte, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failCode[a] > 0 {
+		f.failCode[a]--
+		return nil, errors.New("node unavailable")
+	}
 	if f.contracts[a] {
 		return []byte{0x60}, nil
 	}
@@ -152,16 +160,18 @@ func transferLog(token, from, to common.Address, raw *big.Int) *types.Log {
 		common.BytesToHash(from.Bytes()), common.BytesToHash(to.Bytes())}, Data: common.LeftPadBytes(raw.Bytes(), 32)}
 }
 
-// The hunter, reading handHistory from blocks (ether transactions, Transfer
-// logs emitted by token contracts, a 6-decimal token and one whose
-// decimals() reverts), computes the hand-derived features.
-func TestHunterComputesHandFeaturesFromBlocks(t *testing.T) {
+// handChain is a fakeChain holding handHistory as blocks (ether
+// transactions, and Transfer logs emitted by token contracts called by an
+// unrelated account, as transferFrom would), with a 6-decimal token and
+// one whose decimals() reverts. It returns the chain, the account, and the
+// unrelated caller.
+func handChain() (f *fakeChain, self, caller common.Address) {
 	A, txs, transfers := handHistory()
-	f := newFakeChain()
+	f = newFakeChain()
 	K, T1, T2 := *txs[2].To, transfers[0].Token, transfers[2].Token
 	f.contracts[K], f.contracts[T1], f.contracts[T2] = true, true, true
-	f.decimals[T1] = 6              // T2 has no decimals(): 18
-	q := common.HexToAddress("0x9") // calls the tokens (transferFrom): not A
+	f.decimals[T1] = 6 // T2 has no decimals(): 18
+	q := common.HexToAddress("0x9")
 	ether := func(tx EtherTx) fakeTx {
 		x := fakeTx{from: tx.From, to: tx.To, value: tx.Value}
 		if tx.To == nil {
@@ -182,7 +192,12 @@ func TestHunterComputesHandFeaturesFromBlocks(t *testing.T) {
 	f.add(t0+3000, token(transfers[3], raw[3]))
 	f.add(t0+3600, ether(txs[4]))
 	f.add(t0+4200, ether(txs[5]))
+	return f, A, q
+}
 
+// runFake runs a hunter over f until it processed every block.
+func runFake(t *testing.T, f *fakeChain) (*Hunter, *memStore) {
+	t.Helper()
 	store := newMemStore()
 	h, err := New(Config{PollInterval: 5 * time.Millisecond, CommitBlocks: 3}, f, store, nil, nil,
 		slog.New(slog.NewTextHandler(testLogOut, nil)))
@@ -192,13 +207,43 @@ func TestHunterComputesHandFeaturesFromBlocks(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
-	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().Processed == 8 && h.Stats().CaughtUp })
+	last := uint64(len(f.blocks) - 1)
+	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().Processed == last && h.Stats().CaughtUp })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+	return h, store
+}
+
+// The hunter, reading handHistory from blocks, computes the hand-derived
+// features: log parsing, decimals (read, and defaulted when decimals()
+// reverts), and the contract test included.
+func TestHunterComputesHandFeaturesFromBlocks(t *testing.T) {
+	f, A, _ := handChain()
+	h, store := runFake(t, f)
 	checkFeatures(t, store.account(t, A).Features(), handFeatures)
-	if _, ok := h.decimals[T2]; !ok || h.decimals[T2] != 18 || h.decimals[T1] != 6 {
+	_, _, transfers := handHistory()
+	if T1, T2 := transfers[0].Token, transfers[2].Token; h.decimals[T1] != 6 || h.decimals[T2] != 18 {
 		t.Fatalf("decimals %v", h.decimals)
+	}
+}
+
+// A node failing midway through a block, after some accounts were
+// changed, leaves no trace: the block is processed again from the
+// accounts' states before it, and nothing is counted twice.
+func TestHunterRetriesABlockWithoutCountingTwice(t *testing.T) {
+	f, A, q := handChain()
+	// Block 3: q calls token T1 (q's and T1's histories change), then the
+	// recipient of the Transfer log is looked up: the node fails once.
+	_, _, transfers := handHistory()
+	f.failCode[transfers[1].To] = 1
+	_, store := runFake(t, f)
+	checkFeatures(t, store.account(t, A).Features(), handFeatures)
+	if n := store.account(t, q).Sent.N; n != 4 {
+		t.Fatalf("the caller sent %d transactions, want 4", n)
+	}
+	if f.failCode[transfers[1].To] != 0 {
+		t.Fatal("the failure was not met")
 	}
 }

@@ -48,9 +48,22 @@ func (b *blockCtx) alert(chainID uint64, a Alert) Alert {
 
 // process runs one block through the aggregates and every detector, and
 // appends it to the processed blocks.
-func (h *Hunter) process(ctx context.Context, block *types.Block, receipts []*types.Receipt) error {
+//
+// It changes nothing unless it succeeds: a failure (the node, the Store)
+// midway restores the accounts the block had changed from its undo log,
+// so that the block can be processed again without counting anything
+// twice. The fallible steps come before the baselines and the scoring
+// debounce change.
+func (h *Hunter) process(ctx context.Context, block *types.Block, receipts []*types.Receipt) (err error) {
 	b := &blockCtx{block: block, receipts: receipts, time: int64(block.Time()),
 		undo: blockUndo{prior: map[common.Address][]byte{}}, touched: map[common.Address]bool{}}
+	defer func() {
+		if err != nil {
+			if rerr := h.restoreAccounts(b.undo); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
 	txs := block.Transactions()
 	senders := make([]common.Address, len(txs))
 	involved := map[common.Address]bool{}
@@ -85,12 +98,12 @@ func (h *Hunter) process(ctx context.Context, block *types.Block, receipts []*ty
 		}
 		alerts = append(alerts, as...)
 	}
-	alerts = append(alerts, h.baselineRules(b)...)
 	as, err := h.score(ctx, b)
 	if err != nil {
 		return err
 	}
 	alerts = append(alerts, as...)
+	alerts = append(alerts, h.baselineRules(b)...)
 	for _, a := range alerts {
 		if err := a.Validate(); err != nil {
 			return fmt.Errorf("block %d: %w", block.NumberU64(), err)
@@ -110,6 +123,19 @@ func (h *Hunter) process(ctx context.Context, block *types.Block, receipts []*ty
 		s.Blocks++
 		s.Txs += uint64(len(txs))
 	})
+	return nil
+}
+
+// restoreAccounts puts back the accounts' states from before a block.
+func (h *Hunter) restoreAccounts(u blockUndo) error {
+	for a, p := range u.prior {
+		acc := &Account{}
+		if err := acc.UnmarshalBinary(p); err != nil {
+			return fmt.Errorf("undo: account %s: %w", a, err)
+		}
+		h.accounts[a] = acc
+		h.dirty[a] = true
+	}
 	return nil
 }
 

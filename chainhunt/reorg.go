@@ -58,13 +58,8 @@ func (h *Hunter) reorg(ctx context.Context) error {
 
 	// Undo the replaced blocks, the newest first.
 	for i := len(h.blocks) - 1; i > anc; i-- {
-		for a, p := range h.undo[i].prior {
-			acc := &Account{}
-			if err := acc.UnmarshalBinary(p); err != nil {
-				return fmt.Errorf("undo block %d: account %s: %w", h.blocks[i].Number, a, err)
-			}
-			h.accounts[a] = acc
-			h.dirty[a] = true
+		if err := h.restoreAccounts(h.undo[i]); err != nil {
+			return fmt.Errorf("block %d: %w", h.blocks[i].Number, err)
 		}
 	}
 	h.baseline.dropFrom(first.Number)

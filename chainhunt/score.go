@@ -126,6 +126,12 @@ func (h *Hunter) score(ctx context.Context, b *blockCtx) ([]Alert, error) {
 	}
 	addrs := keys(cands)
 	slices.SortFunc(addrs, func(x, y common.Address) int { return x.Cmp(y) })
+	// Read every account first: the only step that can fail (the Store),
+	// before the debounce changes, so that a block processed again after
+	// a failure is scored the same.
+	if err := h.loadAccounts(ctx, cands); err != nil {
+		return nil, err
+	}
 	var out []Alert
 	for _, a := range addrs {
 		if last, ok := h.lastScored[a]; ok && n < last+h.cfg.ScoreEvery && n >= last {
@@ -133,14 +139,14 @@ func (h *Hunter) score(ctx context.Context, b *blockCtx) ([]Alert, error) {
 			continue
 		}
 		delete(h.scoreDue, a)
-		if err := h.loadAccounts(ctx, map[common.Address]bool{a: true}); err != nil {
-			return nil, err
-		}
 		h.lastScored[a] = n
 		features := h.accounts[a].Features()
 		sc, err := h.cfg.Scorer.Score(features)
 		if err != nil {
-			return nil, fmt.Errorf("score account %s: %w", a, err)
+			// A model that cannot score an account will not do better
+			// on a second try: skip it rather than stop following.
+			h.log.Warn("cannot score account", "account", a, "block", n, "err", err)
+			continue
 		}
 		if sc < h.cfg.Threshold {
 			continue
