@@ -36,6 +36,7 @@ func forkBack(t *testing.T, c *testChain, depth uint64) []BlockRef {
 	}
 	c.sim.Backend.Rollback()
 	clear(c.nonces) // the replaced blocks' transactions are gone
+	c.sent = nil
 	for range depth + 1 {
 		c.mine()
 	}

@@ -123,15 +123,24 @@ func TestBaselineRules(t *testing.T) {
 	for id := uint64(1); id <= 25; id++ {
 		anchorNormally(t, c, known, id)
 	}
+	var first *types.Transaction
 	for range 150 {
 		var a common.Address
 		if _, err := rand.Read(a[:]); err != nil {
 			t.Fatal(err)
 		}
-		c.send(t, nil, &a, big.NewInt(1), nil, gwei)
+		tx := c.send(t, nil, &a, big.NewInt(1), nil, gwei)
+		if first == nil {
+			first = tx
+		}
 	}
 	c.mine()
-	flood := c.head(t)
+	// The flood's block (a few of its transactions may come in the next).
+	rc, err := c.sim.Backend.Client().TransactionReceipt(context.Background(), first.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	flood := rc.BlockNumber.Uint64()
 	c.send(t, nil, &alice, big.NewInt(1), nil, 200*gwei)
 	c.mine()
 	pricey := c.head(t)

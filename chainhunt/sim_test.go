@@ -157,10 +157,14 @@ type testChain struct {
 	client   Client
 	signer   types.Signer
 	// nonces are the next nonces of the keys the test sent from, read
-	// from the node on first use (the node's pending nonce can lag while
-	// transactions pour in). The registry client sends from the funded
-	// key too: tests use it before sending from that key themselves.
+	// from the head's state on first use: the pool's pending nonce lags
+	// behind a block just mined (its reset runs in the background), and a
+	// transaction sent with it replaces one already mined and is dropped.
+	// The registry client sends from the funded key too: tests use it,
+	// and wait for what it sent, before sending from that key themselves.
 	nonces map[common.Address]uint64
+	// sent are the transactions sent and not yet seen mined.
+	sent []common.Hash
 }
 
 func newTestChain(t testing.TB) *testChain {
@@ -201,7 +205,7 @@ func (c *testChain) send(t testing.TB, key *ecdsa.PrivateKey, to *common.Address
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	nonce, ok := c.nonces[from]
 	if !ok {
-		n, err := c.sim.Backend.Client().PendingNonceAt(ctx, from)
+		n, err := c.sim.Backend.Client().NonceAt(ctx, from, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,11 +225,30 @@ func (c *testChain) send(t testing.TB, key *ecdsa.PrivateKey, to *common.Address
 	if err := c.sim.Backend.Client().SendTransaction(ctx, tx); err != nil {
 		t.Fatal(err)
 	}
+	c.sent = append(c.sent, tx.Hash())
 	return tx
 }
 
-// mine seals a block with what is pending.
-func (c *testChain) mine() { c.sim.Backend.Commit() }
+// mine seals a block with what the test sent, and more blocks while some
+// of it is left out (a block can miss transactions still entering the
+// pool).
+func (c *testChain) mine() {
+	c.sim.Backend.Commit()
+	for range 100 {
+		left := c.sent[:0]
+		for _, h := range c.sent {
+			if r, err := c.sim.Backend.Client().TransactionReceipt(context.Background(), h); err != nil || r == nil {
+				left = append(left, h)
+			}
+		}
+		c.sent = left
+		if len(left) == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+		c.sim.Backend.Commit()
+	}
+}
 
 // transfer sends wei from the funded key to each of to, in one block.
 func (c *testChain) transfer(t testing.TB, wei int64, to ...common.Address) {
