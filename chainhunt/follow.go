@@ -28,9 +28,9 @@ type fetched struct {
 
 // round reads the head and processes the blocks up to it (at most
 // catchUpChunk). It reports whether the hunter is caught up with the head.
-// When there is nothing new it checks that the last block processed is
-// still canonical: a reorg onto a chain no longer than the old one shows
-// no new block with a mismatched parent.
+// When the head is the last block processed it checks that block is still
+// canonical: a reorg onto a branch of the same length shows no new block
+// with a mismatched parent.
 func (h *Hunter) round(ctx context.Context) (caughtUp bool, err error) {
 	head, err := h.client.HeaderByNumber(ctx, nil)
 	if err != nil {
@@ -40,7 +40,11 @@ func (h *Hunter) round(ctx context.Context) (caughtUp bool, err error) {
 	h.updateStats(func(s *Stats) { s.Head = headN })
 	next := h.next()
 	if next > headN {
-		if last := h.lastBlock(); last.Hash != (common.Hash{}) {
+		// The head is the last block processed, or below it: a node
+		// behind a load balancer lagging, or a reorg onto a shorter
+		// branch, which is looked at once the branch reaches the last
+		// block processed (a lagging node would report it missing).
+		if last := h.lastBlock(); last.Hash != (common.Hash{}) && headN == last.Number {
 			canon, err := h.canonicalHash(ctx, last.Number)
 			if err != nil {
 				return false, err

@@ -16,6 +16,11 @@ import (
 // dropping their transactions, and returns the numbers and hashes of the
 // replaced blocks.
 func forkBack(t *testing.T, c *testChain, depth uint64) []BlockRef {
+	return forkBackTo(t, c, depth, depth+1)
+}
+
+// forkBackTo replaces the last depth blocks of c by n empty blocks.
+func forkBackTo(t *testing.T, c *testChain, depth, n uint64) []BlockRef {
 	t.Helper()
 	ctx := context.Background()
 	head := c.head(t)
@@ -37,7 +42,7 @@ func forkBack(t *testing.T, c *testChain, depth uint64) []BlockRef {
 	c.sim.Backend.Rollback()
 	clear(c.nonces) // the replaced blocks' transactions are gone
 	c.sent = nil
-	for range depth + 1 {
+	for range n {
 		c.mine()
 	}
 	return old
@@ -176,6 +181,31 @@ func TestHunterReorgSurvivesFailures(t *testing.T) {
 		t.Fatalf("re-check asked from %v, want [%d]", got, old[0].Number)
 	}
 	if n := mem.account(t, alice).Received.N; n != 2 {
+		t.Fatalf("alice received %d, want 2", n)
+	}
+}
+
+// A reorg onto a branch of the same length, with nothing after it, is
+// noticed while the hunter waits at the head: its last block is no longer
+// canonical.
+func TestHunterReorgSameLength(t *testing.T) {
+	c := newTestChain(t)
+	h, store, rc := reorgSetup(t, c, 3, c.config())
+	head := c.head(t)
+	old := forkBackTo(t, c, 1, 1)
+	if c.head(t) != head {
+		t.Fatalf("head %d, want %d", c.head(t), head)
+	}
+	testenv.Eventually(t, time.Minute, "the reorg alerted", func() bool {
+		return len(store.stored(RuleReorg)) == 1 && h.Stats().Processed == head
+	})
+	if a := store.stored(RuleReorg)[0]; a.BlockHash != old[0].Hash || a.Evidence["depth"] != "1" {
+		t.Fatalf("reorg alert %+v", a)
+	}
+	if got := rc.asked(); len(got) != 1 || got[0] != head {
+		t.Fatalf("re-check asked from %v, want [%d]", got, head)
+	}
+	if n := store.account(t, alice).Received.N; n != 2 {
 		t.Fatalf("alice received %d, want 2", n)
 	}
 }
