@@ -83,7 +83,9 @@ type Config struct {
 	CommitInterval time.Duration
 	// Rules tunes the rolling-baseline rules.
 	Rules RulesConfig
-	// Scorer scores account features; nil turns model scoring off.
+	// Scorer scores the features of the accounts each block changed
+	// (not contracts, the registry or the anchorers); nil turns model
+	// scoring off.
 	Scorer Scorer
 	// Threshold is the score at or above which an account is alerted as
 	// fraud. 0: the scorer's own (see Thresholder), else 0.5.

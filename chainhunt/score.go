@@ -100,7 +100,8 @@ func (s *DetectorScorer) Model() (id, version, kind string) {
 	return s.d.ID(), s.version, s.d.Meta.ModelKind
 }
 
-// score scores the accounts block b changed, each at most once every
+// score scores the accounts block b changed (contracts, the registry and
+// the anchorers excepted), each at most once every
 // ScoreEvery blocks (an account changed meanwhile is scored when that
 // time is up, changed again or not), and returns a fraud alert for each at or above the
 // threshold.
@@ -124,11 +125,25 @@ func (h *Hunter) score(ctx context.Context, b *blockCtx) ([]Alert, error) {
 			cands[a] = true
 		}
 	}
+	// Contracts are not scored (the dataset's rows are the histories of
+	// accounts people hold; a token or a registry looks nothing like
+	// them), nor the service's own registry and anchorers (the registry
+	// rules watch those).
+	for a := range cands {
+		c, err := h.isContract(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		if c || a == h.cfg.Registry || h.anchorers[a] {
+			delete(cands, a)
+		}
+	}
 	addrs := keys(cands)
 	slices.SortFunc(addrs, func(x, y common.Address) int { return x.Cmp(y) })
-	// Read every account first: the only step that can fail (the Store),
-	// before the debounce changes, so that a block processed again after
-	// a failure is scored the same.
+	// Read every account first: with the contract test above, the only
+	// steps that can fail (the node, the Store), before the debounce
+	// changes, so that a block processed again after a failure is scored
+	// the same.
 	if err := h.loadAccounts(ctx, cands); err != nil {
 		return nil, err
 	}
