@@ -153,9 +153,9 @@ type BlockRef struct {
 // window left it, and the next block is taken whatever its parent. State
 // holds the undo log, the encoded prior states of the accounts each kept
 // block changed, so its size grows with the window and the accounts'
-// histories: with the default window of 64, about 17 KB for a dev chain
-// that only anchors, 650 KB for blocks of 50 transfers from one account
-// to 200 others.
+// histories; it is compressed: with the default window of 64, about 3 KB
+// for a dev chain that only anchors, 38 KB for blocks of 50 transfers from
+// one account to 200 others.
 type Checkpoint struct {
 	ChainID uint64
 	Blocks  []BlockRef

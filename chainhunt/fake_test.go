@@ -1,10 +1,12 @@
 package chainhunt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"math/big"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -245,5 +247,34 @@ func TestHunterRetriesABlockWithoutCountingTwice(t *testing.T) {
 	}
 	if f.failCode[transfers[1].To] != 0 {
 		t.Fatal("the failure was not met")
+	}
+}
+
+// The hunter's state survives a round trip through its encoding, and a
+// damaged one is refused.
+func TestHunterStateEncoding(t *testing.T) {
+	f, _, _ := handChain()
+	h, store := runFake(t, f)
+	p := h.encodeState()
+	cp, _, _ := store.Checkpoint(context.Background(), h.cfg.ChainID)
+	h2, err := New(Config{}, f, store, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.State = p
+	if err := h2.restore(cp); err != nil {
+		t.Fatal(err)
+	}
+	if q := h2.encodeState(); !bytes.Equal(p, q) {
+		t.Fatal("the state changed through a round trip")
+	}
+	if len(h2.undo) != len(cp.Blocks) || len(h2.baseline.gas.values) != len(cp.Blocks) {
+		t.Fatalf("%d undo entries, %d baseline values, %d blocks", len(h2.undo), len(h2.baseline.gas.values), len(cp.Blocks))
+	}
+	for _, bad := range [][]byte{nil, {9}, p[:len(p)/2], append(slices.Clone(p), 1)} {
+		cp.State = bad
+		if err := h2.restore(cp); err == nil {
+			t.Errorf("restored a damaged state of %d bytes", len(bad))
+		}
 	}
 }

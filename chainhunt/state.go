@@ -1,7 +1,10 @@
 package chainhunt
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -10,7 +13,9 @@ import (
 )
 
 // stateVersion is the version byte that starts an encoded hunter state
-// (Checkpoint.State).
+// (Checkpoint.State); the rest is DEFLATE-compressed. The undo log holds
+// the same accounts' states block after block (a busy sender's whole
+// counterparty set in each), which compresses many times over.
 const stateVersion = 1
 
 // encodeState encodes what the hunter carries between blocks besides the
@@ -18,7 +23,7 @@ const stateVersion = 1
 // Checkpoint.Blocks), the rolling baselines, and the scoring debounce.
 // Maps are written in address order, so the same state encodes the same.
 func (h *Hunter) encodeState() []byte {
-	e := encoder{b: []byte{stateVersion}}
+	var e encoder
 	e.uint(uint64(len(h.undo)))
 	for _, u := range h.undo {
 		addrs := slices.SortedFunc(maps.Keys(u.prior), common.Address.Cmp)
@@ -43,7 +48,12 @@ func (h *Hunter) encodeState() []byte {
 			e.uint(m[a])
 		}
 	}
-	return e.b
+	var out bytes.Buffer
+	out.WriteByte(stateVersion)
+	zw, _ := flate.NewWriter(&out, flate.BestSpeed) // the level is valid: no error
+	zw.Write(e.b)                                   // a bytes.Buffer does not fail
+	zw.Close()
+	return out.Bytes()
 }
 
 // restore takes up the hunter's position and state from a checkpoint.
@@ -55,7 +65,17 @@ func (h *Hunter) restore(cp Checkpoint) error {
 	if len(p) == 0 || p[0] != stateVersion {
 		return fmt.Errorf("state encoding version %v unknown", p[:min(1, len(p))])
 	}
-	d := decoder{b: p[1:]}
+	// A bytes.Reader is an io.ByteReader: flate reads no further than
+	// its stream, and what is left is trailing garbage.
+	br := bytes.NewReader(p[1:])
+	raw, err := io.ReadAll(flate.NewReader(br))
+	if err == nil && br.Len() != 0 {
+		err = errShort
+	}
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	d := decoder{b: raw}
 	n := d.uint()
 	if n != uint64(len(cp.Blocks)) {
 		return fmt.Errorf("undo log of %d blocks for %d blocks", n, len(cp.Blocks))
