@@ -63,7 +63,10 @@ type Config struct {
 	// StartBlock is the first block read when there is no checkpoint.
 	StartBlock uint64
 	// Registry is the AuditRegistry contract the registry rules watch, and
-	// Anchorers the accounts the service anchors from.
+	// Anchorers the accounts the service anchors from: a call to the
+	// registry from any other account is registry.foreign_caller, the
+	// owner's included when it is a separate key (its role changes raise
+	// registry.role_change as well).
 	Registry  common.Address
 	Anchorers []common.Address
 	// Window is how many processed blocks are kept, with the undo log of
@@ -196,10 +199,12 @@ type Hunter struct {
 //	}, ethClient, store, store, worker, logger)
 //	go h.Run(ctx)
 //
-// where ethClient is the *ethclient.Client of --eth-rpc or of the embedded
-// chain, store the PostgreSQL Store (also the KnownBatches, and the
-// KnownRecords in record mode), and worker the *anchor.Worker
-// (RecheckFrom).
+// where registry is the opened chain's *chain.Registry, ethClient the
+// chain's client (chain.Chain.Client() is an *ethclient.Client for both
+// --eth-rpc and the embedded chain: assert it to chainhunt.Client), store
+// the PostgreSQL Store (also the KnownBatches, and the KnownRecords in
+// record mode), and worker the *anchor.Worker (RecheckFrom). Run must not
+// be called twice at once.
 func New(cfg Config, client Client, store Store, known KnownBatches, rechecker Rechecker, logger *slog.Logger) (*Hunter, error) {
 	if client == nil || store == nil {
 		return nil, errors.New("chainhunt: a hunter needs a client and a store")
