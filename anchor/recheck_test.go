@@ -220,16 +220,18 @@ func dropAll(t *testing.T, sim *chain.Simulated, parent common.Hash) {
 	}
 }
 
-// runRecheckFrom asks a new worker to re-check from block, then runs it
-// until the test ends.
-func runRecheckFrom(t *testing.T, o *fakes.Outbox, reg anchor.Registry, cfg anchor.WorkerConfig, block uint64) {
+// runRecheckFrom asks a new worker to re-check from block (when not nil),
+// then runs it until the test ends.
+func runRecheckFrom(t *testing.T, o *fakes.Outbox, reg anchor.Registry, cfg anchor.WorkerConfig, block *uint64) *anchor.Worker {
 	t.Helper()
 	w, err := anchor.NewWorker(o, reg, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.RecheckFrom(context.Background(), block); err != nil {
-		t.Fatal(err)
+	if block != nil {
+		if err := w.RecheckFrom(context.Background(), *block); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -240,6 +242,7 @@ func runRecheckFrom(t *testing.T, o *fakes.Outbox, reg anchor.Registry, cfg anch
 			t.Errorf("Run: %v", err)
 		}
 	})
+	return w
 }
 
 // RecheckFrom re-checks every confirmed batch from the block asked for,
@@ -256,7 +259,7 @@ func TestRecheckFromSettlesEveryBatchOfTheRange(t *testing.T) {
 	cfg.RecheckInterval = -1 // only the range asked for
 	cfg.RecheckBatches = 2
 	cfg.RecheckRangeRetry = 20 * time.Millisecond
-	runRecheckFrom(t, o, reg, cfg, first)
+	runRecheckFrom(t, o, reg, cfg, &first)
 	testenv.Eventually(t, time.Minute, "every batch of the range orphaned and its records anchored again", func() bool {
 		orphaned := 0
 		for _, b := range o.AllBatches() {
@@ -279,7 +282,7 @@ func TestRecheckFromLeavesBatchesBelowTheRange(t *testing.T) {
 	cfg := recheckConfig()
 	cfg.RecheckInterval = -1
 	cfg.RecheckRangeRetry = 20 * time.Millisecond
-	runRecheckFrom(t, o, reg, cfg, second)
+	runRecheckFrom(t, o, reg, cfg, &second)
 	testenv.Eventually(t, time.Minute, "the second batch orphaned and anchored again", func() bool {
 		bs := o.AllBatches()
 		return len(bs) == 3 && bs[1].Status == anchor.BatchOrphaned && bs[2].Status == anchor.BatchConfirmed
@@ -287,4 +290,28 @@ func TestRecheckFromLeavesBatchesBelowTheRange(t *testing.T) {
 	if b := o.AllBatches()[0]; b.Status != anchor.BatchConfirmed {
 		t.Fatalf("the batch below the range is %s", b.Status)
 	}
+}
+
+// A request made while the worker runs (the chain hunter noticing a reorg
+// later) is taken up between units of work.
+func TestRecheckFromWhileRunning(t *testing.T) {
+	sim, reg, o, parent := anchorBatches(t, 2)
+	first := o.AllBatches()[0].Inclusion.BlockNumber
+	cfg := recheckConfig()
+	cfg.RecheckInterval = -1
+	cfg.RecheckRangeRetry = 20 * time.Millisecond
+	w := runRecheckFrom(t, o, reg, cfg, nil)
+	dropAll(t, sim, parent)
+	time.Sleep(50 * time.Millisecond)
+	if bs := o.AllBatches(); bs[0].Status != anchor.BatchConfirmed || bs[1].Status != anchor.BatchConfirmed {
+		t.Fatalf("batches re-checked before anyone asked: %+v", bs)
+	}
+	if err := w.RecheckFrom(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, time.Minute, "both batches orphaned and their records anchored again", func() bool {
+		bs := o.AllBatches()
+		return len(bs) >= 3 && bs[0].Status == anchor.BatchOrphaned && bs[1].Status == anchor.BatchOrphaned && o.Count("anchored") == 4
+	})
+	verifyAll(t, o, reg)
 }
