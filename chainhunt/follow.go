@@ -85,6 +85,13 @@ func (h *Hunter) catchUp(ctx context.Context, from, to uint64) error {
 		}
 	}()
 	for slot := range slots {
+		// Commit what is due before processing more. A Store that fails
+		// stops the round (it is retried after PollInterval), and the
+		// next round stops here again: going on would pile up accounts
+		// and alerts in memory for as long as the Store is down.
+		if err := h.maybeCommit(ctx); err != nil {
+			return err
+		}
 		var f fetched
 		select {
 		case f = <-slot:
@@ -98,11 +105,8 @@ func (h *Hunter) catchUp(ctx context.Context, from, to uint64) error {
 		if err != nil || reorged {
 			return err
 		}
-		if err := h.maybeCommit(ctx); err != nil {
-			h.log.Warn("checkpoint not committed; carrying on", "err", err)
-		}
 	}
-	return nil
+	return h.maybeCommit(ctx)
 }
 
 // fetch reads block n and its receipts (by the block's hash, so that both

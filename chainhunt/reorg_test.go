@@ -209,3 +209,26 @@ func TestHunterReorgSameLength(t *testing.T) {
 		t.Fatalf("alice received %d, want 2", n)
 	}
 }
+
+// While the Store fails the hunter stops at the next commit point rather
+// than piling up what it cannot store, and goes on once the Store is back.
+func TestHunterWaitsForAFailingStore(t *testing.T) {
+	c := newTestChain(t)
+	for range 10 {
+		c.transfer(t, 1000, alice)
+	}
+	mem := newMemStore()
+	store := &failingStore{memStore: mem, fail: 1 << 30}
+	cfg := c.config()
+	cfg.CommitBlocks = 2
+	h, _ := runHunter(t, c, cfg, store, nil, nil)
+	time.Sleep(200 * time.Millisecond)
+	if s := h.Stats(); s.Blocks > 2 {
+		t.Fatalf("%d blocks processed while nothing could be committed", s.Blocks)
+	}
+	store.mu.Lock()
+	store.fail = 0
+	store.mu.Unlock()
+	waitProcessed(t, h, c.head(t))
+	testenv.Eventually(t, time.Minute, "everything committed", func() bool { return mem.account(t, alice).Received.N == 10 })
+}
