@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -86,6 +87,18 @@ func (w *Worker) recheckPass(ctx context.Context) error {
 	}
 	batches = append(batches, older...)
 
+	outcomes, err := w.recheckBatches(ctx, batches)
+	if err != nil {
+		return err
+	}
+	w.log.Debug("re-checked confirmed batches", "batches", len(batches), "outcomes", outcomes)
+	return nil
+}
+
+// recheckBatches re-checks each of batches (recheckBatch), counts the
+// outcomes and reports them to OnRechecked, and reads the nonce afresh when
+// a batch was orphaned. It stops at the first error.
+func (w *Worker) recheckBatches(ctx context.Context, batches []Batch) (map[RecheckOutcome]int, error) {
 	outcomes := map[RecheckOutcome]int{}
 	defer func() {
 		if w.cfg.OnRechecked != nil && len(outcomes) > 0 {
@@ -101,7 +114,7 @@ func (w *Worker) recheckPass(ctx context.Context) error {
 				w.log.Error("re-check: the registry holds another anchor under a confirmed batch's id: the chain was rebuilt or reset, or the registry is shared; anchoring stops",
 					"batch", b.ID, "block", b.Inclusion.BlockNumber, "err", err)
 			}
-			return fmt.Errorf("re-check batch %d: %w", b.ID, err)
+			return outcomes, fmt.Errorf("re-check batch %d: %w", b.ID, err)
 		}
 		outcomes[o]++
 		orphaned = orphaned || o == RecheckOrphaned
@@ -109,8 +122,7 @@ func (w *Worker) recheckPass(ctx context.Context) error {
 	if orphaned {
 		w.reg.ForgetNonce()
 	}
-	w.log.Debug("re-checked confirmed batches", "batches", len(batches), "outcomes", outcomes)
-	return nil
+	return outcomes, nil
 }
 
 // recheckBatch checks one confirmed batch against the chain; see
@@ -234,4 +246,128 @@ func (w *Worker) warnIfFinal(ctx context.Context, b Batch, what string) {
 	}
 	w.log.Error("re-check: an anchor in a finalized block "+what+": the chain broke finality, or it was rebuilt",
 		"batch", b.ID, "block", b.Inclusion.BlockNumber, "finalized", st.Finalized)
+}
+
+// rangeRequests are the block ranges RecheckFrom asked to re-check: one
+// range, from the lowest block asked for up, until a pass settles it.
+type rangeRequests struct {
+	mu sync.Mutex
+	// pending says a range is asked for; from is its first block.
+	pending bool
+	from    uint64
+	// gen counts the requests, so that a pass that settles the range
+	// clears it only if no request came in meanwhile (the chain may have
+	// changed again after the pass read it).
+	gen uint64
+	// next is when the range is due: at once after a request, after
+	// RecheckRangeRetry while some of its batches are not settled.
+	next time.Time
+}
+
+// ask adds the blocks from block up to the range.
+func (r *rangeRequests) ask(block uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.pending || block < r.from {
+		r.from = block
+	}
+	r.pending = true
+	r.gen++
+	r.next = time.Time{}
+}
+
+// due says whether a range pass should run now.
+func (r *rangeRequests) due(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pending && !now.Before(r.next)
+}
+
+// take returns the range to check and the request count it answers.
+func (r *rangeRequests) take() (from, gen uint64, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.from, r.gen, r.pending
+}
+
+// done records the end of a pass over the range taken at gen: settled, the
+// range is cleared unless asked for again meanwhile; otherwise it is due
+// again at retry.
+func (r *rangeRequests) done(gen uint64, settled bool, retry time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if settled && gen == r.gen {
+		r.pending = false
+		return
+	}
+	if gen == r.gen {
+		r.next = retry
+	}
+}
+
+// RecheckFrom asks the worker to re-check against the chain, on its next
+// pass between units of work, every confirmed batch recorded in block
+// number block or above, rather than only the batches the periodic re-check
+// samples: a chain follower saw a reorganisation replace the blocks from
+// block up. Each batch is handled as by the periodic re-check (see
+// recheckPass): kept, moved to its new block, or, once its transaction is
+// gone on two passes in a row, orphaned and its records anchored again. The
+// range is checked again every RecheckRangeRetry until every batch in it is
+// settled (none is waiting for its transaction). Requests add up: the range
+// starts at the lowest block asked for.
+//
+// It never blocks; it works whether or not Run is running (a request made
+// before Run is handled once Run holds the lock). It returns an error only
+// when ctx is done.
+func (w *Worker) RecheckFrom(ctx context.Context, block uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	w.ranges.ask(block)
+	w.log.Info("re-check of confirmed batches asked for", "from_block", block)
+	w.Notify()
+	return nil
+}
+
+// rangePass re-checks every confirmed batch in the range asked for by
+// RecheckFrom. Batches are read from the newest down; the walk stops after
+// a whole page of batches recorded below the range. Batch ids grow with the
+// blocks their batches were confirmed in (one unit of work after another),
+// and a reorg moves a batch only to a later block, so the batches of the
+// range are among the newest; the page of margin covers batches whose order
+// a move changed.
+func (w *Worker) rangePass(ctx context.Context) error {
+	from, gen, ok := w.ranges.take()
+	if !ok {
+		return nil
+	}
+	page := max(1, w.cfg.RecheckBatches)
+	var inRange []Batch
+	for before := uint64(0); ; {
+		bs, err := w.out.Confirmed(ctx, before, page)
+		if err != nil {
+			return fmt.Errorf("re-check from block %d: read confirmed batches: %w", from, err)
+		}
+		below := 0
+		for _, b := range bs {
+			if b.Inclusion.BlockNumber >= from {
+				inRange = append(inRange, b)
+			} else {
+				below++
+			}
+		}
+		if len(bs) < page || below == len(bs) {
+			break
+		}
+		before = bs[len(bs)-1].ID
+	}
+	outcomes, err := w.recheckBatches(ctx, inRange)
+	if err != nil {
+		return err
+	}
+	settled := outcomes[RecheckWaiting] == 0
+	w.ranges.done(gen, settled, time.Now().Add(w.cfg.RecheckRangeRetry))
+	w.log.Info("re-checked the confirmed batches of a replaced range", "from_block", from,
+		"batches", len(inRange), "outcomes", outcomes, "settled", settled)
+	return nil
 }

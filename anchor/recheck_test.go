@@ -175,3 +175,143 @@ func TestRecheckStopsOnAnotherRoot(t *testing.T) {
 		t.Fatalf("batches %+v", bs)
 	}
 }
+
+// anchorBatches anchors k batches of two records each, one unit of work
+// after another (so each is in its own block), on a fresh simulated chain,
+// and returns the chain, its registry, the outbox and the hash of the block
+// before the first anchor.
+func anchorBatches(t *testing.T, k int) (*chain.Simulated, *chain.Registry, *fakes.Outbox, common.Hash) {
+	t.Helper()
+	sim, reg, o, parent := reorgSetup(t, 2)
+	cfg := recheckConfig()
+	cfg.RecheckInterval = -1
+	for i := 1; i < k; i++ {
+		o.Add(t, fmt.Sprintf(`{"batch":%d,"i":0}`, i))
+		o.Add(t, fmt.Sprintf(`{"batch":%d,"i":1}`, i))
+		time.Sleep(2 * cfg.MaxWait)
+		w, err := anchor.NewWorker(o, reg, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runUntil(t, w, o, 2*(i+1))
+	}
+	bs := o.AllBatches()
+	if len(bs) != k {
+		t.Fatalf("%d batches, want %d", len(bs), k)
+	}
+	for i := 1; i < k; i++ {
+		if bs[i].Inclusion.BlockNumber <= bs[i-1].Inclusion.BlockNumber {
+			t.Fatalf("batches %d and %d in blocks %d and %d", i, i+1, bs[i-1].Inclusion.BlockNumber, bs[i].Inclusion.BlockNumber)
+		}
+	}
+	return sim, reg, o, parent
+}
+
+// dropAll reorganises the chain back to parent and throws the anchoring
+// transactions away, then moves the chain on.
+func dropAll(t *testing.T, sim *chain.Simulated, parent common.Hash) {
+	t.Helper()
+	if err := sim.Backend.Fork(parent); err != nil {
+		t.Fatal(err)
+	}
+	sim.Backend.Rollback()
+	for range 3 {
+		sim.Backend.Commit()
+	}
+}
+
+// runRecheckFrom asks a new worker to re-check from block (when not nil),
+// then runs it until the test ends.
+func runRecheckFrom(t *testing.T, o *fakes.Outbox, reg anchor.Registry, cfg anchor.WorkerConfig, block *uint64) *anchor.Worker {
+	t.Helper()
+	w, err := anchor.NewWorker(o, reg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if block != nil {
+		if err := w.RecheckFrom(context.Background(), *block); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return w
+}
+
+// RecheckFrom re-checks every confirmed batch from the block asked for,
+// not a sample: with the periodic re-check off and a pass bounded to two
+// batches, a reorg that drops five anchors gets all five orphaned (after
+// the two passes the rule asks for) and their records anchored again.
+func TestRecheckFromSettlesEveryBatchOfTheRange(t *testing.T) {
+	const k = 5
+	sim, reg, o, parent := anchorBatches(t, k)
+	first := o.AllBatches()[0].Inclusion.BlockNumber
+	dropAll(t, sim, parent)
+
+	cfg := recheckConfig()
+	cfg.RecheckInterval = -1 // only the range asked for
+	cfg.RecheckBatches = 2
+	cfg.RecheckRangeRetry = 20 * time.Millisecond
+	runRecheckFrom(t, o, reg, cfg, &first)
+	testenv.Eventually(t, time.Minute, "every batch of the range orphaned and its records anchored again", func() bool {
+		orphaned := 0
+		for _, b := range o.AllBatches() {
+			if b.Status == anchor.BatchOrphaned {
+				orphaned++
+			}
+		}
+		return orphaned == k && o.Count("anchored") == 2*k
+	})
+	verifyAll(t, o, reg)
+}
+
+// RecheckFrom leaves alone the batches recorded below the block asked for:
+// of two dropped anchors, only the one in the range is orphaned.
+func TestRecheckFromLeavesBatchesBelowTheRange(t *testing.T) {
+	sim, reg, o, parent := anchorBatches(t, 2)
+	second := o.AllBatches()[1].Inclusion.BlockNumber
+	dropAll(t, sim, parent)
+
+	cfg := recheckConfig()
+	cfg.RecheckInterval = -1
+	cfg.RecheckRangeRetry = 20 * time.Millisecond
+	runRecheckFrom(t, o, reg, cfg, &second)
+	testenv.Eventually(t, time.Minute, "the second batch orphaned and anchored again", func() bool {
+		bs := o.AllBatches()
+		return len(bs) == 3 && bs[1].Status == anchor.BatchOrphaned && bs[2].Status == anchor.BatchConfirmed
+	})
+	if b := o.AllBatches()[0]; b.Status != anchor.BatchConfirmed {
+		t.Fatalf("the batch below the range is %s", b.Status)
+	}
+}
+
+// A request made while the worker runs (the chain hunter noticing a reorg
+// later) is taken up between units of work.
+func TestRecheckFromWhileRunning(t *testing.T) {
+	sim, reg, o, parent := anchorBatches(t, 2)
+	first := o.AllBatches()[0].Inclusion.BlockNumber
+	cfg := recheckConfig()
+	cfg.RecheckInterval = -1
+	cfg.RecheckRangeRetry = 20 * time.Millisecond
+	w := runRecheckFrom(t, o, reg, cfg, nil)
+	dropAll(t, sim, parent)
+	time.Sleep(50 * time.Millisecond)
+	if bs := o.AllBatches(); bs[0].Status != anchor.BatchConfirmed || bs[1].Status != anchor.BatchConfirmed {
+		t.Fatalf("batches re-checked before anyone asked: %+v", bs)
+	}
+	if err := w.RecheckFrom(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, time.Minute, "both batches orphaned and their records anchored again", func() bool {
+		bs := o.AllBatches()
+		return len(bs) >= 3 && bs[0].Status == anchor.BatchOrphaned && bs[1].Status == anchor.BatchOrphaned && o.Count("anchored") == 4
+	})
+	verifyAll(t, o, reg)
+}

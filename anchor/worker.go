@@ -53,6 +53,11 @@ type WorkerConfig struct {
 	// recent confirmed batches, half to older ones, taken in turn from the
 	// newest down, so that every batch is looked at again in time.
 	RecheckBatches int
+	// RecheckRangeRetry is how long a range of batches asked for by
+	// RecheckFrom waits before it is checked again while some of its
+	// batches are not settled yet (an anchor missing once, a transaction
+	// still in the pool).
+	RecheckRangeRetry time.Duration
 	// Logger receives progress and errors; nil means slog.Default().
 	Logger *slog.Logger
 	// OnConfirmed, when set, is called after each unit of work is recorded
@@ -65,7 +70,9 @@ type WorkerConfig struct {
 }
 
 // DefaultWorkerConfig returns the defaults: batch mode, 4096 records or 1 s
-// per batch, 1 confirmation, a re-check of 32 confirmed batches a minute.
+// per batch, 1 confirmation, a re-check of 32 confirmed batches a minute,
+// and a range asked for by RecheckFrom checked again every 5 s until
+// settled.
 func DefaultWorkerConfig() WorkerConfig {
 	return WorkerConfig{
 		Mode:          ModeBatch,
@@ -81,6 +88,8 @@ func DefaultWorkerConfig() WorkerConfig {
 
 		RecheckInterval: time.Minute,
 		RecheckBatches:  32,
+
+		RecheckRangeRetry: 5 * time.Second,
 	}
 }
 
@@ -128,6 +137,9 @@ func (c WorkerConfig) withDefaults() (WorkerConfig, error) {
 	if c.RecheckBatches <= 0 {
 		c.RecheckBatches = d.RecheckBatches
 	}
+	if c.RecheckRangeRetry <= 0 {
+		c.RecheckRangeRetry = d.RecheckRangeRetry
+	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -167,6 +179,9 @@ type Worker struct {
 	// recheck is the re-check's state between passes (used by Run's
 	// goroutine only).
 	recheck recheckState
+	// ranges holds the ranges asked for by RecheckFrom (shared with its
+	// callers).
+	ranges rangeRequests
 }
 
 // NewWorker returns a worker over an outbox and a registry.
@@ -229,6 +244,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		case !reconciled:
 			err = w.unit(ctx, lease, w.Reconcile)
 			reconciled = err == nil
+		case w.ranges.due(time.Now()):
+			// Between units: no batch is in flight.
+			err = w.unit(ctx, lease, w.rangePass)
 		case w.cfg.RecheckInterval > 0 && time.Since(lastRecheck) >= w.cfg.RecheckInterval:
 			// Between units: no batch is in flight.
 			lastRecheck = time.Now()

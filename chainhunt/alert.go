@@ -148,6 +148,14 @@ type BlockRef struct {
 // processed (oldest first; the last is where it resumes after), enough of
 // them to notice a reorganisation as deep as the window it watches, and the
 // state its detectors carry between blocks, encoded by the hunter.
+//
+// A block with a zero hash is a position only: a reorg deeper than the
+// window left it, and the next block is taken whatever its parent. State
+// holds the undo log, the encoded prior states of the accounts each kept
+// block changed, so its size grows with the window and the accounts'
+// histories; it is compressed: with the default window of 64, about 3 KB
+// for a dev chain that only anchors, 38 KB for blocks of 50 transfers from
+// one account to 200 others.
 type Checkpoint struct {
 	ChainID uint64
 	Blocks  []BlockRef

@@ -65,9 +65,10 @@ func TestDependenciesPointOneWay(t *testing.T) {
 		"ingest":     {"anchor", "detector"},
 		"federated":  {"detector", "secretfile"},
 		"secretfile": {},
-		// The chain hunter scores with the detectors and asks the anchoring
-		// side to re-check; storage and HTTP stay outside it.
-		"chainhunt": {"anchor", "detector"},
+		// The chain hunter scores with the detectors, decodes the registry's
+		// events with its bindings, and asks the anchoring side to
+		// re-check; storage and HTTP stay outside it.
+		"chainhunt": {"anchor", "bindings", "detector"},
 		// The traffic generator drives the chain through the contract
 		// bindings only; the service's packages stay out of it.
 		"chaintraffic": {"bindings"},
