@@ -364,11 +364,11 @@ func optionalBytes(b []byte) []byte {
 	return nil
 }
 
-// KnownBatch says whether this database holds anchoring batch id (in any
+// Batch says whether this database holds anchoring batch id (in any
 // state: a batch we prepared, sent, confirmed or orphaned is ours) and its
-// Merkle root. The registry rule that looks for foreign batches asks it of
-// every batch it sees anchored on chain.
-func (h *ChainHunt) KnownBatch(ctx context.Context, id uint64) (root [32]byte, known bool, err error) {
+// Merkle root: chainhunt.KnownBatches, for the registry rules that look
+// for batches we did not anchor and roots that are not ours.
+func (h *ChainHunt) Batch(ctx context.Context, id uint64) (root common.Hash, known bool, err error) {
 	if id > math.MaxInt64 {
 		return root, false, nil
 	}
@@ -383,3 +383,24 @@ func (h *ChainHunt) KnownBatch(ctx context.Context, id uint64) (root [32]byte, k
 	copy(root[:], b)
 	return root, true, nil
 }
+
+// Record says whether this database holds record id and the hash anchored
+// for it (its leaf hash, which the worker's record mode anchors):
+// chainhunt.KnownRecords, the same rules for anchors made per record.
+func (h *ChainHunt) Record(ctx context.Context, id [16]byte) (hash common.Hash, known bool, err error) {
+	var b []byte
+	err = h.pool.QueryRow(ctx, `SELECT leaf_hash FROM records WHERE id = $1`, uuid.UUID(id)).Scan(&b)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return hash, false, nil
+	}
+	if err != nil {
+		return hash, false, fmt.Errorf("record %s: %w", uuid.UUID(id), classify(err))
+	}
+	copy(hash[:], b)
+	return hash, true, nil
+}
+
+var (
+	_ chainhunt.KnownBatches = (*ChainHunt)(nil)
+	_ chainhunt.KnownRecords = (*ChainHunt)(nil)
+)

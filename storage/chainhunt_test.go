@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/anchor/chain"
@@ -287,7 +288,7 @@ func TestChainAlertAnchorsAndVerifies(t *testing.T) {
 		}
 	}
 
-	root, known, err := h.KnownBatch(ctx, 1)
+	root, known, err := h.Batch(ctx, 1)
 	if err != nil || !known {
 		t.Fatalf("batch 1: %v %v", known, err)
 	}
@@ -295,8 +296,21 @@ func TestChainAlertAnchorsAndVerifies(t *testing.T) {
 	if err != nil || !ok || root != [32]byte(onChain.Root) {
 		t.Fatalf("batch 1 root %x, on chain %+v %v %v", root, onChain, ok, err)
 	}
-	if _, known, err := h.KnownBatch(ctx, 2); known || err != nil {
+	if _, known, err := h.Batch(ctx, 2); known || err != nil {
 		t.Fatalf("batch 2 known: %v %v", known, err)
+	}
+	for _, a := range alerts {
+		body, err := chainhunt.Canonical(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaf, known, err := h.Record(ctx, a.ID())
+		if err != nil || !known || leaf != common.Hash(anchor.LeafHash(body)) {
+			t.Fatalf("record %s: %x %v %v, want its leaf hash", a.ID(), leaf, known, err)
+		}
+	}
+	if _, known, err := h.Record(ctx, uuid.New()); known || err != nil {
+		t.Fatalf("an unknown record known: %v %v", known, err)
 	}
 }
 
