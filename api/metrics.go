@@ -182,6 +182,34 @@ func (m *Metrics) ChainConflict() {
 	}
 }
 
+// HuntStats is what the chain hunter reports of its progress (serve passes
+// the hunter's Stats, converted).
+type HuntStats struct {
+	Processed, Head, Lag, Txs, Reorgs, Alerts uint64
+}
+
+// ChainHunter exports the chain hunter's progress, read from stats at every
+// scrape: the last block processed, how far behind the head it is, and
+// counts of transactions, reorganisations and alerts.
+func (m *Metrics) ChainHunter(stats func() HuntStats) {
+	if m == nil {
+		return
+	}
+	gauge := func(name, help string, v func(HuntStats) uint64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	}
+	counter := func(name, help string, v func(HuntStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(stats())) })
+	}
+	m.reg.MustRegister(
+		gauge("idsledger_hunt_block", "The last block the chain hunter processed.", func(s HuntStats) uint64 { return s.Processed }),
+		gauge("idsledger_hunt_lag_blocks", "How many blocks the chain hunter is behind the head it last read.", func(s HuntStats) uint64 { return s.Lag }),
+		counter("idsledger_hunt_transactions_total", "Transactions the chain hunter processed since the service started.", func(s HuntStats) uint64 { return s.Txs }),
+		counter("idsledger_hunt_reorgs_total", "Reorganisations the chain hunter noticed since the service started.", func(s HuntStats) uint64 { return s.Reorgs }),
+		counter("idsledger_hunt_alerts_total", "Chain alerts the chain hunter stored since the service started.", func(s HuntStats) uint64 { return s.Alerts }),
+	)
+}
+
 // serveMetrics is GET /metrics in the Prometheus text format.
 func (s *Server) serveMetrics(c *gin.Context) {
 	m := s.deps.Metrics

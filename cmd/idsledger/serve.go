@@ -68,6 +68,11 @@ type serveConfig struct {
 	confirmations   uint64
 	replaceAfter    time.Duration
 	recheckInterval time.Duration
+
+	hunt          bool
+	huntFrom      int64 // -1: the registry's deployment block
+	huntModel     string
+	huntThreshold float64
 }
 
 func parseServe(args []string) (serveConfig, error) {
@@ -112,8 +117,18 @@ func parseServe(args []string) (serveConfig, error) {
 	fs.DurationVar(&c.recheckInterval, "recheck-interval", time.Minute, "check confirmed batches against the chain again this often (block still canonical, same root), recent ones first, 32 a pass; 0 turns it off (IDSLEDGER_RECHECK_INTERVAL)")
 	conf := &confirmationsFlag{n: 1}
 	fs.Var(conf, "confirmations", "blocks (including the one with the transaction) before a batch counts as anchored, or \"finalized\" to wait for the chain's finalized block tag; keep 1 on dev chains (IDSLEDGER_CONFIRMATIONS)")
+	fs.BoolVar(&c.hunt, "hunt", true, "follow the chain anchored on and raise chain alerts: registry watch rules, reorganisations, fee, gas and volume spikes, and with --hunt-model fraud-scored accounts (IDSLEDGER_HUNT)")
+	fs.Int64Var(&c.huntFrom, "hunt-from", -1, "the first block the chain hunter reads on its first start (later starts resume where it stopped); -1: the registry's deployment block (IDSLEDGER_HUNT_FROM)")
+	fs.StringVar(&c.huntModel, "hunt-model", "", "a model trained on the ethereum-accounts dataset that scores the accounts each block changes; empty: rules only (IDSLEDGER_HUNT_MODEL)")
+	fs.Float64Var(&c.huntThreshold, "hunt-threshold", 0, "the account score at or above which --hunt-model raises a fraud alert; 0: the model's own threshold, else 0.5 (IDSLEDGER_HUNT_THRESHOLD)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
+	}
+	if c.huntFrom < -1 {
+		return c, usagef("--hunt-from %d: want a block number, or -1 for the registry's deployment block", c.huntFrom)
+	}
+	if c.huntThreshold < 0 || c.huntThreshold > 1 {
+		return c, usagef("--hunt-threshold %v: want a score in [0, 1]", c.huntThreshold)
 	}
 	if v := os.Getenv("IDSLEDGER_ETH_KEY"); v != "" {
 		k, err := chain.ParseKey(v)

@@ -137,6 +137,9 @@ func runAnchoring(ctx context.Context, s *service) error {
 		return err
 	}
 	worker.w.Store(w)
+	if cfg.hunt {
+		chainUsers.Go(func() { s.runHunter(ctx, ch, w) })
+	}
 	// The registry, the anchorer and the federation registry are what an
 	// auditor passes to `idsledger verify`: say them on every start.
 	log.Info("anchoring", "chain_id", ch.Meta.ChainID, "registry", common.Address(ch.Meta.Registry).Hex(),

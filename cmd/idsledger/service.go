@@ -12,6 +12,7 @@ import (
 
 	"github.com/idsledger/idsledger/anchor/chain"
 	"github.com/idsledger/idsledger/api"
+	"github.com/idsledger/idsledger/chainhunt"
 	"github.com/idsledger/idsledger/detector"
 	"github.com/idsledger/idsledger/federated"
 	"github.com/idsledger/idsledger/federated/coordinator"
@@ -26,14 +27,17 @@ import (
 // webhook delivery, report folding). fl-sim runs the same service
 // in-process.
 type service struct {
-	cfg        serveConfig
-	log        *slog.Logger
-	db         *storage.DB
-	models     *ingest.Models
-	health     *api.Health
-	metrics    *api.Metrics
-	verifier   *lateVerifier
-	worker     *lateWorker
+	cfg      serveConfig
+	log      *slog.Logger
+	db       *storage.DB
+	models   *ingest.Models
+	health   *api.Health
+	metrics  *api.Metrics
+	verifier *lateVerifier
+	worker   *lateWorker
+	// huntScorer scores the chain hunter's accounts (--hunt-model; nil:
+	// rules only).
+	huntScorer *chainhunt.DetectorScorer
 	hooks      *webhook.Dispatcher
 	federation *api.Federation
 	srv        *api.Server
@@ -61,6 +65,9 @@ func newService(cfg serveConfig, log *slog.Logger, db *storage.DB) (*service, er
 		return nil, err
 	}
 	s.started, s.startedFile, s.modelGiven = d, file, cfg.model != ""
+	if s.huntScorer, err = huntScorer(cfg.huntModel); err != nil {
+		return nil, err
+	}
 	if _, err := s.models.Activate(d, ""); err != nil {
 		return nil, err
 	}
