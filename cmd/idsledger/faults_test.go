@@ -34,6 +34,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -274,6 +275,11 @@ func TestFaultReorgDropsAnchor(t *testing.T) {
 		WHERE b.status = 'confirmed' ORDER BY b.id DESC LIMIT 1`).Scan(&victim, &block, &alert); err != nil {
 		t.Fatal(err)
 	}
+	// The hunter has read the victim's block, so that the rewind replaces
+	// a block it processed: it must say so.
+	testenv.Eventually(t, time.Minute, fmt.Sprintf("the chain hunter past block %d", block), func() bool {
+		return metricValue(t, s.base, an, "idsledger_hunt_block") >= float64(block)
+	})
 	rewound := time.Now()
 	g.SetHead(t, block-1)
 	t.Logf("rewound the chain to block %d, dropping batch %d's transaction", block-1, victim)
@@ -322,6 +328,32 @@ func TestFaultReorgDropsAnchor(t *testing.T) {
 	if _, body := get(s.base+"/metrics", an); !strings.Contains(body, `idsledger_anchor_rechecks_total{outcome="orphaned"}`) {
 		t.Error("the metrics count no orphaned batch")
 	}
+	// The chain hunter raised the fork as a chain alert naming the first
+	// block it lost.
+	testenv.Eventually(t, time.Minute, "a chain.reorg alert", func() bool {
+		for _, a := range chainAlerts(t, e2eClient{s.base, an}, "rule=chain.reorg") {
+			if n, err := strconv.ParseUint(a.Chain.Evidence["first_replaced"], 10, 64); err == nil && n <= block {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// metricValue reads one unlabelled series from /metrics (-1 when absent).
+func metricValue(t *testing.T, base, key, name string) float64 {
+	t.Helper()
+	_, body := get(base+"/metrics", key)
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	return -1
 }
 
 // faultEnv is where a scenario runs: a database with an ingest and an
