@@ -11,10 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsledger/idsledger/internal/fakes/storefakes"
+
 	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/ingest"
-	"github.com/idsledger/idsledger/internal/fakes"
 	"github.com/idsledger/idsledger/storage"
 )
 
@@ -44,7 +45,7 @@ func (s *failingPages) ListAlerts(_ context.Context, f storage.AlertFilter) ([]s
 // whole one.
 func TestExportFailureAbortsTheResponse(t *testing.T) {
 	store := &failingPages{}
-	srv := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Deps{Keys: fakes.Keys{}, Alerts: store})
+	srv := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, Deps{Keys: storefakes.Keys{}, Alerts: store})
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()
 	for _, format := range []string{"ndjson", "csv"} {

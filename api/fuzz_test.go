@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/idsledger/idsledger/internal/fakes/storefakes"
+
 	"github.com/idsledger/idsledger/api"
-	"github.com/idsledger/idsledger/internal/fakes"
 )
 
 // FuzzCreateAPIKeyBody: any body gets 201 or a 4xx problem+json; never 5xx,
@@ -19,7 +20,7 @@ func FuzzCreateAPIKeyBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	srv := api.New(api.Config{MaxBodyBytes: 4096, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))},
-		api.Deps{Keys: fakes.Keys{}})
+		api.Deps{Keys: storefakes.Keys{}})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest("POST", "/v1/apikeys", strings.NewReader(string(body)))
 		req.Header.Set("Authorization", "Bearer k")

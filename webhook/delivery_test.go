@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/idsledger/idsledger/internal/fakes/storefakes"
+
 	"github.com/google/uuid"
 
 	"github.com/idsledger/idsledger/ingest"
-	"github.com/idsledger/idsledger/internal/fakes"
 	"github.com/idsledger/idsledger/internal/testenv"
 	"github.com/idsledger/idsledger/storage"
 	"github.com/idsledger/idsledger/webhook"
@@ -62,7 +63,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 	defer target.Close()
 	redirector := httptest.NewServer(http.RedirectHandler(target.URL, http.StatusTemporaryRedirect))
 	defer redirector.Close()
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	h := store.Add(redirector.URL, ingest.SeverityLow)
 	d := start(t, store, webhook.Options{MaxAttempts: 2, Backoff: time.Millisecond, Allow: loopback})
 	d.Refresh(context.Background())
@@ -81,7 +82,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 func TestLoopbackReceiverIsRefused(t *testing.T) {
 	rcv, hits := counter()
 	defer rcv.Close()
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	h := store.Add(rcv.URL, ingest.SeverityLow)
 	d := start(t, store, webhook.Options{MaxAttempts: 3, Backoff: time.Millisecond})
 	d.Refresh(context.Background())
@@ -100,7 +101,7 @@ func TestLoopbackReceiverIsRefused(t *testing.T) {
 func TestAllowListExemptsLoopback(t *testing.T) {
 	rcv, hits := counter()
 	defer rcv.Close()
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	store.Add(rcv.URL, ingest.SeverityLow)
 	d := start(t, store, webhook.Options{MaxAttempts: 1, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}})
 	d.Refresh(context.Background())
@@ -135,7 +136,7 @@ func TestHungReceiverDoesNotStarveOthers(t *testing.T) {
 	slow, held := hung(t)
 	ok, hits := counter()
 	defer ok.Close()
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	stuck := store.Add(slow.URL, ingest.SeverityLow)
 	live := store.Add(ok.URL, ingest.SeverityLow)
 	const n, queue, workers = 60, 10, 2
@@ -167,7 +168,7 @@ func TestHungReceiverDoesNotStarveOthers(t *testing.T) {
 // payloads, a hung receiver's queue takes two, whatever its count bound.
 func TestQueueIsBoundedInBytes(t *testing.T) {
 	slow, held := hung(t)
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	h := store.Add(slow.URL, ingest.SeverityLow)
 	ids, bodies := alerts(20)
 	one, err := json.Marshal(webhook.Payload{Event: "alert", AlertID: ids[0], Alert: bodies[0], ProofURL: "/v1/alerts/" + ids[0].String() + "/proof"})
@@ -195,7 +196,7 @@ func TestRefreshAddsAndRemovesWebhooks(t *testing.T) {
 	defer a.Close()
 	b, hitsB := counter()
 	defer b.Close()
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	ha := store.Add(a.URL, ingest.SeverityLow)
 	d := start(t, store, webhook.Options{Allow: loopback})
 	d.Refresh(context.Background())
@@ -219,7 +220,7 @@ func TestRefreshAddsAndRemovesWebhooks(t *testing.T) {
 // time Run returns, not lost.
 func TestShutdownDeadLettersDeliveriesInProgress(t *testing.T) {
 	slow, held := hung(t)
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	h := store.Add(slow.URL, ingest.SeverityLow)
 	d := webhook.New(store, webhook.Options{Workers: 1, MaxAttempts: 3, Timeout: time.Minute, Allow: loopback})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -241,7 +242,7 @@ func TestShutdownDeadLettersDeliveriesInProgress(t *testing.T) {
 func TestNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 	rcv, hits := counter()
 	defer rcv.Close()
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	h := store.Add(strings.Replace(rcv.URL, "127.0.0.1", "localhost", 1), ingest.SeverityLow)
 	d := start(t, store, webhook.Options{MaxAttempts: 3, Backoff: time.Millisecond})
 	d.Refresh(context.Background())
@@ -258,7 +259,7 @@ func TestNameResolvingToLoopbackIsRefusedAtConnect(t *testing.T) {
 // gatedStore is a store whose first ListWebhooks takes its answer, then
 // waits for the gate: a slow database under a Refresh.
 type gatedStore struct {
-	*fakes.WebhookStore
+	*storefakes.WebhookStore
 	first   atomic.Bool
 	inside  chan struct{}
 	release chan struct{}
@@ -279,7 +280,7 @@ func (s *gatedStore) ListWebhooks(ctx context.Context) ([]storage.Webhook, error
 func TestConcurrentRefreshesKeepTheNewerList(t *testing.T) {
 	rcv, hits := counter()
 	defer rcv.Close()
-	store := &gatedStore{WebhookStore: &fakes.WebhookStore{}, inside: make(chan struct{}), release: make(chan struct{})}
+	store := &gatedStore{WebhookStore: &storefakes.WebhookStore{}, inside: make(chan struct{}), release: make(chan struct{})}
 	d := webhook.New(store, webhook.Options{Allow: loopback})
 	slow := make(chan struct{})
 	go func() { d.Refresh(context.Background()); close(slow) }() // reads an empty list, then waits
@@ -312,7 +313,7 @@ func TestChainAlertDeliveryCarriesItsChain(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer rcv.Close()
-	store := &fakes.WebhookStore{}
+	store := &storefakes.WebhookStore{}
 	store.Add(rcv.URL, ingest.SeverityLow)
 	d := start(t, store, webhook.Options{MaxAttempts: 1, Allow: loopback})
 	d.Refresh(context.Background())

@@ -190,7 +190,7 @@ func TestChainHuntEndToEnd(t *testing.T) {
 	if err := serve.stop(t, 30*time.Second); err != nil {
 		t.Fatalf("serve stopped with %v", err)
 	}
-	serve = startIDSLedger(t, args...)
+	startIDSLedger(t, args...) // stopped when the test ends
 	testenv.Eventually(t, time.Minute, "readyz after the restart", func() bool { code, _ := get(base+"/readyz", ""); return code == 200 })
 	testenv.Eventually(t, time.Minute, "the hunter caught up again", func() bool {
 		_, body := get(base+"/metrics", an.key)
