@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/idsledger/idsledger/anchor"
 	"github.com/idsledger/idsledger/chainhunt"
 	"github.com/idsledger/idsledger/ingest"
 )
@@ -404,3 +405,20 @@ var (
 	_ chainhunt.KnownBatches = (*ChainHunt)(nil)
 	_ chainhunt.KnownRecords = (*ChainHunt)(nil)
 )
+
+// huntLockKey is the PostgreSQL advisory lock that makes one chain hunter
+// at a time across every instance sharing a database: two would each keep
+// the accounts' aggregates and overwrite each other's checkpoint.
+const huntLockKey int64 = 0x6964736c_68756e74 // "idsl" "hunt"
+
+// TryLock takes the single-hunter lock on a session of its own, or fails
+// with anchor.ErrLockHeld while another instance hunts. The lease's Lost
+// is closed as soon as that session stops answering: the hunter must stop
+// then, and take the lock again before it goes on.
+func (h *ChainHunt) TryLock(ctx context.Context) (anchor.Lease, error) {
+	conn, err := trySessionLock(ctx, h.pool, huntLockKey)
+	if err != nil {
+		return nil, fmt.Errorf("chain hunting lock: %w", err)
+	}
+	return newLease(conn, huntLockKey, 0, time.Second), nil
+}

@@ -5,6 +5,7 @@ package storage_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -389,4 +390,36 @@ func TestChainAlertsMigrationDownUp(t *testing.T) {
 	if got := schemaOf(t, db); got != after {
 		t.Fatal("a failed 000013 down changed the schema")
 	}
+}
+
+// One hunter per database: a second instance's TryLock fails with
+// ErrLockHeld while the first holds the lock, and takes it once the first
+// releases it; the anchoring lock is another lock.
+func TestChainHuntLockIsExclusive(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	a, b := storage.NewChainHunt(db.Pool), storage.NewChainHunt(db.Pool)
+	la, err := a.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.TryLock(ctx); !errors.Is(err, anchor.ErrLockHeld) {
+		t.Fatalf("a second hunter's lock while the first holds it: %v, want ErrLockHeld", err)
+	}
+	anchoring, err := storage.NewOutbox(db.Pool).TryLock(ctx)
+	if err != nil {
+		t.Fatalf("the anchoring lock beside the hunting lock: %v", err)
+	}
+	anchoring.Release()
+	select {
+	case <-la.Lost():
+		t.Fatal("the lease reads lost while held")
+	default:
+	}
+	la.Release()
+	lb, err := b.TryLock(ctx)
+	if err != nil {
+		t.Fatalf("the lock after the first released it: %v", err)
+	}
+	lb.Release()
 }

@@ -58,32 +58,50 @@ func NewOutbox(pool *pgxpool.Pool) *Outbox {
 // that session stops answering; the token keeps a holder that has not
 // noticed yet from writing.
 func (o *Outbox) TryLock(ctx context.Context) (anchor.Lease, error) {
-	pc, err := o.pool.Acquire(ctx)
+	conn, err := trySessionLock(ctx, o.pool, anchorLockKey)
 	if err != nil {
 		return nil, fmt.Errorf("anchoring lock: %w", err)
-	}
-	conn := pc.Hijack()
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, anchorLockKey).Scan(&got); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("anchoring lock: %w", err)
-	}
-	if !got {
-		conn.Close(context.Background())
-		return nil, anchor.ErrLockHeld
 	}
 	var epoch int64
 	if err := conn.QueryRow(ctx, `UPDATE anchor_lease SET epoch = epoch + 1, taken_at = now() RETURNING epoch`).Scan(&epoch); err != nil {
 		conn.Close(context.Background())
 		return nil, fmt.Errorf("anchoring lock: fencing token: %w", classify(err))
 	}
-	l := &lease{conn: conn, fence: anchor.Fence(epoch), lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
-	go l.watch(max(o.LockCheck, 10*time.Millisecond))
-	return l, nil
+	return newLease(conn, anchorLockKey, anchor.Fence(epoch), o.LockCheck), nil
+}
+
+// trySessionLock takes the session-level advisory lock key on a connection
+// taken out of the pool for as long as the lock is held; it fails with
+// anchor.ErrLockHeld when another session holds it.
+func trySessionLock(ctx context.Context, pool *pgxpool.Pool, key int64) (*pgx.Conn, error) {
+	pc, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn := pc.Hijack()
+	var got bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	if !got {
+		conn.Close(context.Background())
+		return nil, anchor.ErrLockHeld
+	}
+	return conn, nil
+}
+
+// newLease watches the session holding lock key every check (at least
+// 10 ms) and reports it lost as soon as the session stops answering.
+func newLease(conn *pgx.Conn, key int64, fence anchor.Fence, check time.Duration) *lease {
+	l := &lease{conn: conn, key: key, fence: fence, lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+	go l.watch(max(check, 10*time.Millisecond))
+	return l
 }
 
 type lease struct {
 	conn     *pgx.Conn
+	key      int64
 	fence    anchor.Fence
 	lost     chan struct{}
 	stop     chan struct{}
@@ -137,7 +155,7 @@ func (l *lease) Release() {
 		<-l.done
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, anchorLockKey)
+		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, l.key)
 		_ = l.conn.Close(ctx)
 		l.lostOnce.Do(func() { close(l.lost) })
 	})

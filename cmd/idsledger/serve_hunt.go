@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -76,12 +79,12 @@ func (s *service) runHunter(ctx context.Context, ch *chain.Chain, w *anchor.Work
 	if s.huntScorer != nil {
 		cfg.Scorer = s.huntScorer
 	}
-	h, err := chainhunt.New(cfg, client, store, store, w, s.log)
-	if err != nil {
-		s.log.Error("chain hunting is off", "error", err.Error())
-		return
-	}
+	var current atomic.Pointer[chainhunt.Hunter]
 	s.metrics.ChainHunter(func() api.HuntStats {
+		h := current.Load()
+		if h == nil {
+			return api.HuntStats{}
+		}
 		st := h.Stats()
 		return api.HuntStats{Processed: st.Processed, Head: st.Head, Lag: st.Lag, Txs: st.Txs, Reorgs: st.Reorgs, Alerts: st.Alerts}
 	})
@@ -90,11 +93,60 @@ func (s *service) runHunter(ctx context.Context, ch *chain.Chain, w *anchor.Work
 		id, version, kind := s.huntScorer.Model()
 		model = fmt.Sprintf("%s %s (%s)", kind, version, id)
 	}
-	s.log.Info("chain hunting", "chain_id", ch.Meta.ChainID, "from_block", start, "registry", cfg.Registry.Hex(), "model", model)
-	// Run retries what a node or a database away causes by itself; it
-	// returns an error only for what waiting does not mend (the node
-	// serves another chain).
-	if err := h.Run(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("chain hunting stopped", "error", err.Error())
+	// One hunter per database (storage.ChainHunt.TryLock): an instance
+	// that does not hold the lock waits for it; one that loses it stops
+	// and, once it holds it again, resumes from the checkpoint the last
+	// holder committed.
+	logged := false
+	for {
+		lease, err := store.TryLock(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !errors.Is(err, anchor.ErrLockHeld) {
+				s.log.Warn("cannot take the chain hunting lock", "error", err.Error())
+			} else if !logged {
+				s.log.Info("another instance hunts the chain; waiting for its lock")
+				logged = true
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(15 * time.Second):
+			}
+			continue
+		}
+		h, err := chainhunt.New(cfg, client, store, store, w, s.log)
+		if err != nil {
+			lease.Release()
+			s.log.Error("chain hunting is off", "error", err.Error())
+			return
+		}
+		current.Store(h)
+		s.log.Info("chain hunting", "chain_id", ch.Meta.ChainID, "from_block", start, "registry", cfg.Registry.Hex(), "model", model)
+		hctx, stop := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-lease.Lost():
+				stop()
+			case <-hctx.Done():
+			}
+		}()
+		// Run retries what a node or a database away causes by itself; it
+		// returns an error only for what waiting does not mend (the node
+		// serves another chain).
+		err = h.Run(hctx)
+		stop()
+		lease.Release()
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Error("chain hunting stopped", "error", err.Error())
+			return
+		}
+		s.log.Warn("chain hunting lock lost; taking it again")
+		logged = false
 	}
 }
