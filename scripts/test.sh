@@ -31,10 +31,12 @@ echo "test: geth at $IDSLEDGER_GETH" >&2
 go test -count=1 -timeout 40m -tags integration ${GOTESTFLAGS:-} ./...
 # Concurrency is checked under the race detector where it matters most: the
 # models shared by every request, ingest with its window history, the model
-# swap, the live stream, the anchoring worker with its verifier, and the
-# federation client sharing the registry's key.
+# swap, the live stream, the anchoring worker with its verifier, the
+# federation client sharing the registry's key, and the chain hunter (its
+# prefetching follower, its stats read from other goroutines).
 go test -count=1 -race -timeout 20m -run 'Concurren' ./detector/
 go test -count=1 -race -timeout 20m ./ingest/
 go test -count=1 -race -timeout 20m -tags integration -run 'TestModelSwap|TestAlertStream' ./api/
 go test -count=1 -race -timeout 20m -tags integration -run 'TestWorker|TestVerify' ./anchor/
 go test -count=1 -race -timeout 20m -run 'TestFederationSharesTheRegistryKey' ./anchor/chain/
+go test -count=1 -race -timeout 20m ./chainhunt/
