@@ -339,7 +339,13 @@ func (r *chainAlertRows) insertAlerts(ctx context.Context, tx pgx.Tx, fresh map[
 		ids, times, sensors = append(ids, id), append(times, b.Block.Time), append(sensors, sensor)
 		classes, sevs = append(classes, b.Class), append(sevs, b.Severity)
 		scores, risks = append(scores, b.Score), append(risks, b.Risk)
-		modelIDs, modelVers = append(modelIDs, a.ModelID), append(modelVers, a.ModelVersion)
+		// The model as the body names it (none for a rule), so that the
+		// row is the body's copy whatever the alert carried.
+		var model chainhunt.BodyModel
+		if b.Model != nil {
+			model = *b.Model
+		}
+		modelIDs, modelVers = append(modelIDs, model.ID), append(modelVers, model.Version)
 		chains, blocks = append(chains, int64(a.ChainID)), append(blocks, int64(a.BlockNumber))
 		blockHashes = append(blockHashes, a.BlockHash.Bytes())
 		txs, accts = append(txs, optionalBytes(a.TxHash.Bytes())), append(accts, optionalBytes(a.Account.Bytes()))

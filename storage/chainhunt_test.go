@@ -476,3 +476,24 @@ func TestChainHuntCommitAfterLockLostIsRefused(t *testing.T) {
 		t.Fatalf("the new holder's commit: %v", err)
 	}
 }
+
+// A rule's body names no model (chainhunt.NewBody), so its row must name
+// none either, even when the alert handed to Commit carries a model id:
+// otherwise the stored alert reads as a changed row and never verifies.
+func TestChainHuntRuleAlertRowMatchesBody(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	a := chainAlerts(1)[0] // a rule
+	a.ModelID, a.ModelVersion = "stray", "v9"
+	cp := chainhunt.Checkpoint{ChainID: 1337, Blocks: []chainhunt.BlockRef{{Number: 100, Hash: a.BlockHash}}, State: []byte("s")}
+	if _, err := storage.NewChainHunt(db.Pool).Commit(ctx, cp, []chainhunt.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.GetAlert(ctx, a.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := d.RowMismatch(); len(diff) > 0 {
+		t.Fatalf("a rule alert's row differs from its body in %v", diff)
+	}
+}
