@@ -145,12 +145,20 @@ func (h *Hunter) registryRules(ctx context.Context, b *blockCtx, tx *types.Trans
 		return nil, nil
 	}
 	var out []Alert
+	// key is the position of the log being looked at among the
+	// transaction's logs ("" for the rules on the transaction itself): one transaction may emit several events of
+	// one rule about one account (a contract anchoring two batches), each
+	// its own finding.
+	key := ""
 	txAlert := func(rule, severity string, account common.Address, summary string, ev map[string]string) {
 		ev["from"] = from.Hex()
 		ev["tx"] = tx.Hash().Hex()
+		if key != "" {
+			ev["tx_log"] = key
+		}
 		out = append(out, b.alert(h.cfg.ChainID, Alert{
 			Subject: SubjectTransaction, Method: MethodRule, Rule: rule, Class: rule, Severity: severity,
-			Score: 1, TxHash: tx.Hash(), Account: account, Summary: summary, Evidence: ev,
+			Score: 1, TxHash: tx.Hash(), Account: account, Summary: summary, Evidence: ev, Key: key,
 		}))
 	}
 	toRegistry := tx.To() != nil && *tx.To() == reg
@@ -187,10 +195,11 @@ func (h *Hunter) registryRules(ctx context.Context, b *blockCtx, tx *types.Trans
 	// The registry's constructor makes its deployer owner and anchorer:
 	// those events are its birth, not a change.
 	deployment := tx.To() == nil && rc.ContractAddress == reg
-	for _, l := range rc.Logs {
+	for i, l := range rc.Logs {
 		if l.Address != reg || len(l.Topics) == 0 || deployment {
 			continue
 		}
+		key = strconv.Itoa(i)
 		switch l.Topics[0] {
 		case evOwnership:
 			e, err := registryABI.UnpackOwnershipTransferredEvent(l)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"slices"
 	"testing"
@@ -199,5 +200,50 @@ func TestBaselineCheck(t *testing.T) {
 	n.dropFrom(5)
 	if len(n.values) != 5 {
 		t.Fatalf("%d values after dropping from block 5", len(n.values))
+	}
+}
+
+// batchAnchoredLog is a BatchAnchored event of registry reg.
+func batchAnchoredLog(reg common.Address, id uint64, root common.Hash, submitter common.Address) *types.Log {
+	data := append(common.LeftPadBytes([]byte{1}, 32), common.LeftPadBytes([]byte{1}, 32)...) // leafCount 1, kind 1
+	return &types.Log{Address: reg, Topics: []common.Hash{evBatch, common.BigToHash(new(big.Int).SetUint64(id)), root,
+		common.BytesToHash(submitter.Bytes())}, Data: data}
+}
+
+// A contract granted the anchoring role that anchors two foreign batches
+// in one transaction raises two registry.foreign_batch alerts: the
+// second finding is not the first raised again, so it must not share its
+// id (and be dropped as a repeat by the Store).
+func TestForeignBatchesInOneTransactionAreEachAlerted(t *testing.T) {
+	f := newFakeChain()
+	reg, rogueContract, rogue := common.HexToAddress("0x4e6"), common.HexToAddress("0xbad"), common.HexToAddress("0xbad1")
+	f.contracts[reg], f.contracts[rogueContract] = true, true
+	f.add(1_700_000_000, fakeTx{from: rogue, to: &rogueContract, logs: []*types.Log{
+		batchAnchoredLog(reg, 100, common.Hash{1}, rogueContract),
+		batchAnchoredLog(reg, 101, common.Hash{2}, rogueContract),
+	}})
+	store := newMemStore()
+	known := &knownBatches{roots: map[uint64]common.Hash{}}
+	h, err := New(Config{PollInterval: 5 * time.Millisecond, Registry: reg, Anchorers: []common.Address{common.HexToAddress("0xa")}},
+		f, store, known, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().CaughtUp })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := store.stored(RuleForeignBatch)
+	var batches []string
+	for _, a := range got {
+		batches = append(batches, a.Evidence["batch_id"])
+	}
+	slices.Sort(batches)
+	if !slices.Equal(batches, []string{"100", "101"}) {
+		t.Fatalf("foreign batches alerted: %v, want 100 and 101", batches)
 	}
 }
