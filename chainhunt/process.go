@@ -35,6 +35,8 @@ type blockCtx struct {
 	undo     blockUndo
 	// touched are the accounts the block changed.
 	touched map[common.Address]bool
+	// senders are the senders of the block's transactions, in order.
+	senders []common.Address
 }
 
 // alert fills in the block fields of an alert about this block.
@@ -83,6 +85,7 @@ func (h *Hunter) process(ctx context.Context, block *types.Block, receipts []*ty
 			}
 		}
 	}
+	b.senders = senders
 	if err := h.loadAccounts(ctx, involved); err != nil {
 		return err
 	}

@@ -39,8 +39,9 @@ const (
 	// under another root (critical).
 	RuleRootMismatch = "registry.root_mismatch"
 	// RuleGasSpike, RuleFeeSpike and RuleVolume: a block's gas used,
-	// median effective gas price, or transaction count far above the
-	// rolling baseline of the blocks before it (medium).
+	// median effective gas price, or transaction count (gas and count
+	// without the service's own anchoring) far above the rolling baseline of
+	// the blocks before it (medium).
 	RuleGasSpike = "chain.gas_spike"
 	RuleFeeSpike = "chain.fee_spike"
 	RuleVolume   = "chain.volume"
@@ -329,23 +330,35 @@ func (c RulesConfig) check(s *series, f Floor, v float64) spike {
 }
 
 // baselineRules applies the gas, fee and volume rules to a block, then adds
-// the block's values to the baselines.
+// the block's values to the baselines. The gas and volume leave out the
+// service's own anchoring (its anchorers' calls to the registry): it comes
+// in bursts (record mode sends up to MaxInFlight transactions at once after
+// a quiet spell) that are not anomalies, and the registry rules watch it.
+// The fee counts every transaction: the anchorer pays the market's price.
 func (h *Hunter) baselineRules(b *blockCtx) []Alert {
 	c := h.cfg.Rules
 	n := b.block.NumberU64()
-	gas := float64(b.block.GasUsed())
-	count := float64(len(b.block.Transactions()))
-	var fee float64
-	hasFee := len(b.receipts) > 0
-	if hasFee {
-		prices := make([]float64, len(b.receipts))
-		for i, rc := range b.receipts {
-			p := rc.EffectiveGasPrice
-			if p == nil {
-				p = b.block.Transactions()[i].GasPrice()
-			}
-			prices[i], _ = new(big.Float).SetInt(p).Float64()
+	txs := b.block.Transactions()
+	var (
+		gas, count float64
+		prices     []float64
+	)
+	for i, rc := range b.receipts {
+		own := i < len(b.senders) && h.anchorers[b.senders[i]] && txs[i].To() != nil && *txs[i].To() == h.cfg.Registry
+		if !own {
+			gas += float64(rc.GasUsed)
+			count++
 		}
+		p := rc.EffectiveGasPrice
+		if p == nil {
+			p = txs[i].GasPrice()
+		}
+		price, _ := new(big.Float).SetInt(p).Float64()
+		prices = append(prices, price)
+	}
+	var fee float64
+	hasFee := len(prices) > 0
+	if hasFee {
 		fee = median(prices)
 	}
 	var out []Alert

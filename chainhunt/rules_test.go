@@ -203,6 +203,27 @@ func TestBaselineCheck(t *testing.T) {
 	}
 }
 
+// huntFake runs a hunter configured by cfg over f until it caught up with
+// the head, and returns its store.
+func huntFake(t *testing.T, f *fakeChain, cfg Config, known KnownBatches) *memStore {
+	t.Helper()
+	store := newMemStore()
+	cfg.PollInterval = 5 * time.Millisecond
+	h, err := New(cfg, f, store, known, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().CaughtUp })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 // batchAnchoredLog is a BatchAnchored event of registry reg.
 func batchAnchoredLog(reg common.Address, id uint64, root common.Hash, submitter common.Address) *types.Log {
 	data := append(common.LeftPadBytes([]byte{1}, 32), common.LeftPadBytes([]byte{1}, 32)...) // leafCount 1, kind 1
@@ -222,21 +243,8 @@ func TestForeignBatchesInOneTransactionAreEachAlerted(t *testing.T) {
 		batchAnchoredLog(reg, 100, common.Hash{1}, rogueContract),
 		batchAnchoredLog(reg, 101, common.Hash{2}, rogueContract),
 	}})
-	store := newMemStore()
-	known := &knownBatches{roots: map[uint64]common.Hash{}}
-	h, err := New(Config{PollInterval: 5 * time.Millisecond, Registry: reg, Anchorers: []common.Address{common.HexToAddress("0xa")}},
-		f, store, known, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
-	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().CaughtUp })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	store := huntFake(t, f, Config{Registry: reg, Anchorers: []common.Address{common.HexToAddress("0xa")}},
+		&knownBatches{roots: map[uint64]common.Hash{}})
 	got := store.stored(RuleForeignBatch)
 	var batches []string
 	for _, a := range got {
@@ -245,5 +253,38 @@ func TestForeignBatchesInOneTransactionAreEachAlerted(t *testing.T) {
 	slices.Sort(batches)
 	if !slices.Equal(batches, []string{"100", "101"}) {
 		t.Fatalf("foreign batches alerted: %v, want 100 and 101", batches)
+	}
+}
+
+// The service's own anchoring raises no baseline alert: in record mode the
+// worker sends up to MaxInFlight (64) transactions at once after a quiet
+// spell, which lands in one block as a "flood" against a baseline of one
+// anchor per block. The baselines measure the other accounts' traffic (the
+// registry rules watch the anchorers'); a flood from anyone else fires.
+func TestBaselinesIgnoreTheServicesOwnAnchoring(t *testing.T) {
+	f := newFakeChain()
+	reg, anchorer, other := common.HexToAddress("0x4e6"), common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	f.contracts[reg] = true
+	const t0 = 1_700_000_000
+	n := uint64(1)
+	for ; n <= 40; n++ {
+		f.add(t0+12*n, fakeTx{from: anchorer, to: &reg}, fakeTx{from: other, to: &anchorer})
+	}
+	burst := make([]fakeTx, 64)
+	for i := range burst {
+		burst[i] = fakeTx{from: anchorer, to: &reg}
+	}
+	ownBurst := n
+	f.add(t0+12*n, append(burst, fakeTx{from: other, to: &anchorer})...)
+	n++
+	flood := n
+	f.add(t0+12*n, slices.Repeat([]fakeTx{{from: other, to: &anchorer}}, 64)...)
+	store := huntFake(t, f, Config{Registry: reg, Anchorers: []common.Address{anchorer}}, nil)
+	var got []string
+	for _, a := range store.stored("") {
+		got = append(got, fmt.Sprintf("%s@%d", a.Rule, a.BlockNumber))
+	}
+	if want := []string{fmt.Sprintf("%s@%d", RuleVolume, flood)}; !slices.Equal(got, want) {
+		t.Fatalf("alerts %v, want %v (none at the service's own burst in block %d)", got, want, ownBurst)
 	}
 }
