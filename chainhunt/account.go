@@ -12,7 +12,8 @@ import (
 // Account is the running aggregate of one account's history, from which
 // Features computes exactly the columns of detector.EthAccountFeatures.
 // The hunter adds every ether transaction and ERC20 Transfer naming the
-// account, in block order; the zero value is an account never seen.
+// account, in block order; the zero value is an account never seen. It
+// keeps no Account for a contract (see Hunter.personal).
 //
 // Amounts are kept exact: ether in wei, token amounts in "atto-tokens"
 // (the raw value scaled to 18 decimals, so that amounts of tokens with

@@ -278,3 +278,32 @@ func TestHunterStateEncoding(t *testing.T) {
 		}
 	}
 }
+
+// A contract's history is not kept: contracts are never scored, and a
+// token's or a router's set of distinct senders grows without bound
+// (re-encoded for every block that touches it and kept Window times over
+// in the undo log). The people's histories still name the contracts.
+func TestHunterKeepsNoContractHistory(t *testing.T) {
+	f := newFakeChain()
+	token, pool := common.HexToAddress("0x70c"), common.HexToAddress("0x9001")
+	f.contracts[token], f.contracts[pool] = true, true
+	f.decimals[token] = 18
+	alice, bob := common.HexToAddress("0xa11ce"), common.HexToAddress("0xb0b")
+	f.add(1_700_000_000, fakeTx{from: alice, to: &token}, fakeTx{from: bob, to: &pool,
+		logs: []*types.Log{transferLog(token, pool, bob, big.NewInt(5)), transferLog(token, bob, pool, big.NewInt(2))}})
+	_, store := runFake(t, f)
+	store.mu.Lock()
+	_, hasToken := store.accounts[token]
+	_, hasPool := store.accounts[pool]
+	store.mu.Unlock()
+	if hasToken || hasPool {
+		t.Fatalf("contract histories kept: token %v, pool %v", hasToken, hasPool)
+	}
+	if a := store.account(t, alice); a.Sent.N != 1 || a.SentContract.N != 1 || a.SentTo[0] != token {
+		t.Fatalf("alice %+v", a)
+	}
+	if b := store.account(t, bob); len(b.TokenReceivedFrom) != 1 || b.TokenReceivedFrom[0] != pool ||
+		len(b.TokenSentToContracts) != 1 || b.TokenSentToContracts[0] != pool {
+		t.Fatalf("bob %+v", b)
+	}
+}
