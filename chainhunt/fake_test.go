@@ -33,6 +33,8 @@ type fakeChain struct {
 	// failCode counts down the CodeAt calls for an address that fail (a
 	// node failing midway through a block).
 	failCode map[common.Address]int
+	// onHeader, when set, may fail a HeaderByNumber call for block n.
+	onHeader func(n uint64) error
 	nonce    uint64
 }
 
@@ -96,6 +98,14 @@ func (f *fakeChain) block(n *big.Int) (*types.Block, error) {
 }
 
 func (f *fakeChain) HeaderByNumber(_ context.Context, n *big.Int) (*types.Header, error) {
+	f.mu.Lock()
+	hook := f.onHeader
+	f.mu.Unlock()
+	if hook != nil && n != nil {
+		if err := hook(n.Uint64()); err != nil {
+			return nil, err
+		}
+	}
 	b, err := f.block(n)
 	if err != nil {
 		return nil, err
@@ -305,5 +315,56 @@ func TestHunterKeepsNoContractHistory(t *testing.T) {
 	if b := store.account(t, bob); len(b.TokenReceivedFrom) != 1 || b.TokenReceivedFrom[0] != pool ||
 		len(b.TokenSentToContracts) != 1 || b.TokenSentToContracts[0] != pool {
 		t.Fatalf("bob %+v", b)
+	}
+}
+
+// A node failing to give the first replaced block's header while a reorg
+// is handled does not leave a reorg alert without its block time (which
+// the Store refuses, so that every later commit failed and the hunter
+// stalled): the reorg is handled again on the next round.
+func TestReorgAlertKeepsItsTimeWhenTheNodeFails(t *testing.T) {
+	f := newFakeChain()
+	const t0 = 1_700_000_000
+	for i := uint64(1); i <= 5; i++ {
+		f.add(t0 + 12*i)
+	}
+	store := newMemStore()
+	h, err := New(Config{PollInterval: 5 * time.Millisecond}, f, store, nil, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(ctx) }()
+	testenv.Eventually(t, time.Minute, "block 5 processed", func() bool { return h.Stats().Processed == 5 })
+	calls := 0
+	f.mu.Lock()
+	f.blocks, f.receipts = f.blocks[:5], f.receipts[:5]
+	f.onHeader = func(n uint64) error {
+		if n != 5 {
+			return nil
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		calls++
+		if calls == 2 { // the walk back read it; the alert's read fails
+			return errors.New("node away")
+		}
+		return nil
+	}
+	f.mu.Unlock()
+	f.add(t0 + 61) // another block 5
+	f.add(t0 + 73)
+	testenv.Eventually(t, time.Minute, "the new branch processed", func() bool {
+		return h.Stats().Processed == 6 && len(store.stored(RuleReorg)) == 1
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range store.stored("") {
+		if _, err := Canonical(a); err != nil {
+			t.Fatalf("stored %s alert: %v", a.Rule, err)
+		}
 	}
 }
