@@ -88,13 +88,23 @@ func (s Times) meanGapMinutes() float64 {
 	return float64(s.Last-s.First) / 60 / float64(s.N-1)
 }
 
-// AddressSet is a set of addresses, kept sorted (for a stable encoding).
+// MaxSetSize bounds an AddressSet: the distinct counterparties (and
+// tokens) counted per account saturate there. Without a bound, an account
+// with millions of counterparties (an exchange's hot wallet) would be
+// re-encoded whole for every block that touches it and kept Window times
+// over in the undo log. The bound does not change what a model sees: the
+// ethereum-accounts dataset's source stopped at 10,000 transactions per
+// account, and none of its distinct counts exceeds 9,999.
+const MaxSetSize = 10_000
+
+// AddressSet is a set of addresses, kept sorted (for a stable encoding),
+// of at most MaxSetSize.
 type AddressSet []common.Address
 
-// Add puts a in the set.
+// Add puts a in the set, unless the set is full.
 func (s *AddressSet) Add(a common.Address) {
 	i, found := slices.BinarySearchFunc(*s, a, func(x, y common.Address) int { return x.Cmp(y) })
-	if !found {
+	if !found && len(*s) < MaxSetSize {
 		*s = slices.Insert(*s, i, a)
 	}
 }
