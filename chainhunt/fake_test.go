@@ -210,22 +210,33 @@ func handChain() (f *fakeChain, self, caller common.Address) {
 // runFake runs a hunter over f until it processed every block.
 func runFake(t *testing.T, f *fakeChain) (*Hunter, *memStore) {
 	t.Helper()
-	store := newMemStore()
-	h, err := New(Config{PollInterval: 5 * time.Millisecond, CommitBlocks: 3}, f, store, nil, nil,
-		slog.New(slog.NewTextHandler(testLogOut, nil)))
+	h, store, stop := startFake(t, f, Config{CommitBlocks: 3}, nil)
+	last := uint64(len(f.blocks) - 1)
+	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().Processed == last && h.Stats().CaughtUp })
+	stop()
+	return h, store
+}
+
+// startFake starts a hunter configured by cfg (polling every 5 ms) over f;
+// stop ends its Run and checks it returned nil.
+func startFake(t *testing.T, f *fakeChain, cfg Config, known KnownBatches) (h *Hunter, store *memStore, stop func()) {
+	t.Helper()
+	store = newMemStore()
+	cfg.PollInterval = 5 * time.Millisecond
+	h, err := New(cfg, f, store, known, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
-	last := uint64(len(f.blocks) - 1)
-	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().Processed == last && h.Stats().CaughtUp })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	return h, store, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
-	return h, store
 }
 
 // The hunter, reading handHistory from blocks, computes the hand-derived
@@ -328,14 +339,7 @@ func TestReorgAlertKeepsItsTimeWhenTheNodeFails(t *testing.T) {
 	for i := uint64(1); i <= 5; i++ {
 		f.add(t0 + 12*i)
 	}
-	store := newMemStore()
-	h, err := New(Config{PollInterval: 5 * time.Millisecond}, f, store, nil, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
+	h, store, stop := startFake(t, f, Config{}, nil)
 	testenv.Eventually(t, time.Minute, "block 5 processed", func() bool { return h.Stats().Processed == 5 })
 	calls := 0
 	f.mu.Lock()
@@ -358,13 +362,49 @@ func TestReorgAlertKeepsItsTimeWhenTheNodeFails(t *testing.T) {
 	testenv.Eventually(t, time.Minute, "the new branch processed", func() bool {
 		return h.Stats().Processed == 6 && len(store.stored(RuleReorg)) == 1
 	})
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	for _, a := range store.stored("") {
 		if _, err := Canonical(a); err != nil {
 			t.Fatalf("stored %s alert: %v", a.Rule, err)
 		}
+	}
+}
+
+// oneScorer scores every account 1.
+type oneScorer struct{}
+
+func (oneScorer) Score([]float64) (float64, error) { return 1, nil }
+
+// An account scored in a block a reorg replaced is scored again on the
+// new branch: its only verdict must not stay with a block that is gone
+// while the debounce holds for ScoreEvery blocks.
+func TestReorgUndoesTheScoringDebounce(t *testing.T) {
+	f := newFakeChain()
+	const t0 = 1_700_000_000
+	alice, bob := common.HexToAddress("0xa11ce"), common.HexToAddress("0xb0b")
+	for i := uint64(1); i <= 3; i++ {
+		f.add(t0 + 12*i)
+	}
+	f.add(t0+48, fakeTx{from: alice, to: &bob, value: big.NewInt(1)})
+	h, store, stop := startFake(t, f, Config{Scorer: oneScorer{}}, nil)
+	testenv.Eventually(t, time.Minute, "block 4 processed", func() bool { return h.Stats().Processed == 4 })
+	f.mu.Lock()
+	f.blocks, f.receipts = f.blocks[:4], f.receipts[:4]
+	f.mu.Unlock()
+	f.add(t0+49, fakeTx{from: alice, to: &bob, value: big.NewInt(2)}) // another block 4
+	f.add(t0 + 61)
+	newBlock4, _ := f.block(big.NewInt(4))
+	testenv.Eventually(t, time.Minute, "the new branch processed", func() bool {
+		return h.Stats().Processed == 5 && len(store.stored(RuleReorg)) == 1
+	})
+	stop()
+	var onNew bool
+	for _, a := range store.stored("") {
+		if a.Method == MethodModel && a.Account == alice && a.BlockHash == newBlock4.Hash() {
+			onNew = true
+		}
+	}
+	if !onNew {
+		t.Fatal("alice was not scored on the new branch's block 4")
 	}
 }

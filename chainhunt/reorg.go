@@ -66,6 +66,16 @@ func (h *Hunter) reorg(ctx context.Context) error {
 		}
 	}
 	h.baseline.dropFrom(first.Number)
+	// An account scored in a replaced block is scored afresh on the new
+	// branch (its verdict would otherwise stay with a block that is gone
+	// for ScoreEvery blocks); what it was due for changed in replaced
+	// blocks only, which are undone.
+	for a, last := range h.lastScored {
+		if last >= first.Number {
+			delete(h.lastScored, a)
+			delete(h.scoreDue, a)
+		}
+	}
 	h.blocks, h.undo = h.blocks[:anc+1], h.undo[:anc+1]
 	if deep && first.Number > 0 {
 		// Go on from the oldest replaced block, whatever its parent: the

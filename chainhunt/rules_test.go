@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
 	"math/big"
 	"slices"
 	"testing"
@@ -207,20 +206,9 @@ func TestBaselineCheck(t *testing.T) {
 // the head, and returns its store.
 func huntFake(t *testing.T, f *fakeChain, cfg Config, known KnownBatches) *memStore {
 	t.Helper()
-	store := newMemStore()
-	cfg.PollInterval = 5 * time.Millisecond
-	h, err := New(cfg, f, store, known, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- h.Run(ctx) }()
+	h, store, stop := startFake(t, f, cfg, known)
 	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().CaughtUp })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	stop()
 	return store
 }
 
