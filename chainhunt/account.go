@@ -12,7 +12,8 @@ import (
 // Account is the running aggregate of one account's history, from which
 // Features computes exactly the columns of detector.EthAccountFeatures.
 // The hunter adds every ether transaction and ERC20 Transfer naming the
-// account, in block order; the zero value is an account never seen.
+// account, in block order; the zero value is an account never seen. It
+// keeps no Account for a contract (see Hunter.personal).
 //
 // Amounts are kept exact: ether in wei, token amounts in "atto-tokens"
 // (the raw value scaled to 18 decimals, so that amounts of tokens with
@@ -87,13 +88,23 @@ func (s Times) meanGapMinutes() float64 {
 	return float64(s.Last-s.First) / 60 / float64(s.N-1)
 }
 
-// AddressSet is a set of addresses, kept sorted (for a stable encoding).
+// MaxSetSize bounds an AddressSet: the distinct counterparties (and
+// tokens) counted per account saturate there. Without a bound, an account
+// with millions of counterparties (an exchange's hot wallet) would be
+// re-encoded whole for every block that touches it and kept Window times
+// over in the undo log. The bound does not change what a model sees: the
+// ethereum-accounts dataset's source stopped at 10,000 transactions per
+// account, and none of its distinct counts exceeds 9,999.
+const MaxSetSize = 10_000
+
+// AddressSet is a set of addresses, kept sorted (for a stable encoding),
+// of at most MaxSetSize.
 type AddressSet []common.Address
 
-// Add puts a in the set.
+// Add puts a in the set, unless the set is full.
 func (s *AddressSet) Add(a common.Address) {
 	i, found := slices.BinarySearchFunc(*s, a, func(x, y common.Address) int { return x.Cmp(y) })
-	if !found {
+	if !found && len(*s) < MaxSetSize {
 		*s = slices.Insert(*s, i, a)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -214,5 +215,24 @@ func TestTokenAmount(t *testing.T) {
 		if got := TokenAmount(big.NewInt(tt.raw), tt.dec).String(); got != tt.want {
 			t.Errorf("TokenAmount(%d, %d) = %s, want %s", tt.raw, tt.dec, got, tt.want)
 		}
+	}
+}
+
+// A set of counterparties saturates at MaxSetSize: an account's memory and
+// encoding stay bounded however many it meets.
+func TestAddressSetSaturates(t *testing.T) {
+	var a Account
+	for i := range MaxSetSize + 500 {
+		to := common.BigToAddress(big.NewInt(int64(i + 1)))
+		a.AddTx(common.Address{0xaa}, EtherTx{From: common.Address{0xaa}, To: &to, Value: big.NewInt(1), Time: int64(i)})
+	}
+	if len(a.SentTo) != MaxSetSize || !slices.IsSortedFunc(a.SentTo, common.Address.Cmp) {
+		t.Fatalf("%d counterparties kept, want %d, sorted", len(a.SentTo), MaxSetSize)
+	}
+	if f := a.Features()[7]; f != MaxSetSize || detector.EthAccountFeatures[7].Column != "Unique Sent To Addresses" {
+		t.Fatalf("Unique Sent To Addresses %v", f)
+	}
+	if a.Sent.N != MaxSetSize+500 {
+		t.Fatalf("sent %d, the counts do not saturate", a.Sent.N)
 	}
 }

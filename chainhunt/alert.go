@@ -80,6 +80,11 @@ type Alert struct {
 	// Evidence holds the values the decision rests on, by name, as exact
 	// strings (decimal wei, hex hashes, the features a model saw).
 	Evidence map[string]string
+	// Key tells apart findings of one rule about the same block,
+	// transaction and account, such as two events of one transaction (the
+	// rules put the log's position among the transaction's logs here, and
+	// in Evidence as tx_log); it is part of ID when not empty.
+	Key string
 }
 
 // ErrInvalidAlert reports an alert that cannot be stored as given.
@@ -113,13 +118,17 @@ func (a Alert) Validate() error {
 }
 
 // ID is the alert's identity: a UUID (version 8, RFC 9562) from the
-// keccak256 of the chain, rule, block hash, transaction and account, so that
-// the same finding has the same id however often it is raised. (A model
-// alert for the same account in another block is another finding.)
+// keccak256 of the chain, rule, block hash, transaction and account (and
+// Key when set), so that the same finding has the same id however often it
+// is raised. (A model alert for the same account in another block is
+// another finding, and so is a second event of one transaction.)
 func (a Alert) ID() uuid.UUID {
 	var b strings.Builder
 	fmt.Fprintf(&b, "idsledger chain alert\x00%d\x00%s\x00%s\x00%s\x00%s",
 		a.ChainID, a.Rule, a.BlockHash.Hex(), a.TxHash.Hex(), a.Account.Hex())
+	if a.Key != "" {
+		b.WriteString("\x00" + a.Key)
+	}
 	h := crypto.Keccak256([]byte(b.String()))
 	var id uuid.UUID
 	copy(id[:], h[:16])

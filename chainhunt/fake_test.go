@@ -33,6 +33,8 @@ type fakeChain struct {
 	// failCode counts down the CodeAt calls for an address that fail (a
 	// node failing midway through a block).
 	failCode map[common.Address]int
+	// onHeader, when set, may fail a HeaderByNumber call for block n.
+	onHeader func(n uint64) error
 	nonce    uint64
 }
 
@@ -96,6 +98,14 @@ func (f *fakeChain) block(n *big.Int) (*types.Block, error) {
 }
 
 func (f *fakeChain) HeaderByNumber(_ context.Context, n *big.Int) (*types.Header, error) {
+	f.mu.Lock()
+	hook := f.onHeader
+	f.mu.Unlock()
+	if hook != nil && n != nil {
+		if err := hook(n.Uint64()); err != nil {
+			return nil, err
+		}
+	}
 	b, err := f.block(n)
 	if err != nil {
 		return nil, err
@@ -200,22 +210,33 @@ func handChain() (f *fakeChain, self, caller common.Address) {
 // runFake runs a hunter over f until it processed every block.
 func runFake(t *testing.T, f *fakeChain) (*Hunter, *memStore) {
 	t.Helper()
-	store := newMemStore()
-	h, err := New(Config{PollInterval: 5 * time.Millisecond, CommitBlocks: 3}, f, store, nil, nil,
-		slog.New(slog.NewTextHandler(testLogOut, nil)))
+	h, store, stop := startFake(t, f, Config{CommitBlocks: 3}, nil)
+	last := uint64(len(f.blocks) - 1)
+	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().Processed == last && h.Stats().CaughtUp })
+	stop()
+	return h, store
+}
+
+// startFake starts a hunter configured by cfg (polling every 5 ms) over f;
+// stop ends its Run and checks it returned nil.
+func startFake(t *testing.T, f *fakeChain, cfg Config, known KnownBatches) (h *Hunter, store *memStore, stop func()) {
+	t.Helper()
+	store = newMemStore()
+	cfg.PollInterval = 5 * time.Millisecond
+	h, err := New(cfg, f, store, known, nil, slog.New(slog.NewTextHandler(testLogOut, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
-	last := uint64(len(f.blocks) - 1)
-	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().Processed == last && h.Stats().CaughtUp })
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	return h, store, func() {
+		t.Helper()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
-	return h, store
 }
 
 // The hunter, reading handHistory from blocks, computes the hand-derived
@@ -276,5 +297,114 @@ func TestHunterStateEncoding(t *testing.T) {
 		if err := h2.restore(cp); err == nil {
 			t.Errorf("restored a damaged state of %d bytes", len(bad))
 		}
+	}
+}
+
+// A contract's history is not kept: contracts are never scored, and a
+// token's or a router's set of distinct senders grows without bound
+// (re-encoded for every block that touches it and kept Window times over
+// in the undo log). The people's histories still name the contracts.
+func TestHunterKeepsNoContractHistory(t *testing.T) {
+	f := newFakeChain()
+	token, pool := common.HexToAddress("0x70c"), common.HexToAddress("0x9001")
+	f.contracts[token], f.contracts[pool] = true, true
+	f.decimals[token] = 18
+	alice, bob := common.HexToAddress("0xa11ce"), common.HexToAddress("0xb0b")
+	f.add(1_700_000_000, fakeTx{from: alice, to: &token}, fakeTx{from: bob, to: &pool,
+		logs: []*types.Log{transferLog(token, pool, bob, big.NewInt(5)), transferLog(token, bob, pool, big.NewInt(2))}})
+	_, store := runFake(t, f)
+	store.mu.Lock()
+	_, hasToken := store.accounts[token]
+	_, hasPool := store.accounts[pool]
+	store.mu.Unlock()
+	if hasToken || hasPool {
+		t.Fatalf("contract histories kept: token %v, pool %v", hasToken, hasPool)
+	}
+	if a := store.account(t, alice); a.Sent.N != 1 || a.SentContract.N != 1 || a.SentTo[0] != token {
+		t.Fatalf("alice %+v", a)
+	}
+	if b := store.account(t, bob); len(b.TokenReceivedFrom) != 1 || b.TokenReceivedFrom[0] != pool ||
+		len(b.TokenSentToContracts) != 1 || b.TokenSentToContracts[0] != pool {
+		t.Fatalf("bob %+v", b)
+	}
+}
+
+// A node failing to give the first replaced block's header while a reorg
+// is handled does not leave a reorg alert without its block time (which
+// the Store refuses, so that every later commit failed and the hunter
+// stalled): the reorg is handled again on the next round.
+func TestReorgAlertKeepsItsTimeWhenTheNodeFails(t *testing.T) {
+	f := newFakeChain()
+	const t0 = 1_700_000_000
+	for i := uint64(1); i <= 5; i++ {
+		f.add(t0 + 12*i)
+	}
+	h, store, stop := startFake(t, f, Config{}, nil)
+	testenv.Eventually(t, time.Minute, "block 5 processed", func() bool { return h.Stats().Processed == 5 })
+	calls := 0
+	f.mu.Lock()
+	f.blocks, f.receipts = f.blocks[:5], f.receipts[:5]
+	f.onHeader = func(n uint64) error {
+		if n != 5 {
+			return nil
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		calls++
+		if calls == 2 { // the walk back read it; the alert's read fails
+			return errors.New("node away")
+		}
+		return nil
+	}
+	f.mu.Unlock()
+	f.add(t0 + 61) // another block 5
+	f.add(t0 + 73)
+	testenv.Eventually(t, time.Minute, "the new branch processed", func() bool {
+		return h.Stats().Processed == 6 && len(store.stored(RuleReorg)) == 1
+	})
+	stop()
+	for _, a := range store.stored("") {
+		if _, err := Canonical(a); err != nil {
+			t.Fatalf("stored %s alert: %v", a.Rule, err)
+		}
+	}
+}
+
+// oneScorer scores every account 1.
+type oneScorer struct{}
+
+func (oneScorer) Score([]float64) (float64, error) { return 1, nil }
+
+// An account scored in a block a reorg replaced is scored again on the
+// new branch: its only verdict must not stay with a block that is gone
+// while the debounce holds for ScoreEvery blocks.
+func TestReorgUndoesTheScoringDebounce(t *testing.T) {
+	f := newFakeChain()
+	const t0 = 1_700_000_000
+	alice, bob := common.HexToAddress("0xa11ce"), common.HexToAddress("0xb0b")
+	for i := uint64(1); i <= 3; i++ {
+		f.add(t0 + 12*i)
+	}
+	f.add(t0+48, fakeTx{from: alice, to: &bob, value: big.NewInt(1)})
+	h, store, stop := startFake(t, f, Config{Scorer: oneScorer{}}, nil)
+	testenv.Eventually(t, time.Minute, "block 4 processed", func() bool { return h.Stats().Processed == 4 })
+	f.mu.Lock()
+	f.blocks, f.receipts = f.blocks[:4], f.receipts[:4]
+	f.mu.Unlock()
+	f.add(t0+49, fakeTx{from: alice, to: &bob, value: big.NewInt(2)}) // another block 4
+	f.add(t0 + 61)
+	newBlock4, _ := f.block(big.NewInt(4))
+	testenv.Eventually(t, time.Minute, "the new branch processed", func() bool {
+		return h.Stats().Processed == 5 && len(store.stored(RuleReorg)) == 1
+	})
+	stop()
+	var onNew bool
+	for _, a := range store.stored("") {
+		if a.Method == MethodModel && a.Account == alice && a.BlockHash == newBlock4.Hash() {
+			onNew = true
+		}
+	}
+	if !onNew {
+		t.Fatal("alice was not scored on the new branch's block 4")
 	}
 }

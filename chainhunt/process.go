@@ -35,6 +35,8 @@ type blockCtx struct {
 	undo     blockUndo
 	// touched are the accounts the block changed.
 	touched map[common.Address]bool
+	// senders are the senders of the block's transactions, in order.
+	senders []common.Address
 }
 
 // alert fills in the block fields of an alert about this block.
@@ -83,6 +85,7 @@ func (h *Hunter) process(ctx context.Context, block *types.Block, receipts []*ty
 			}
 		}
 	}
+	b.senders = senders
 	if err := h.loadAccounts(ctx, involved); err != nil {
 		return err
 	}
@@ -170,6 +173,9 @@ func (h *Hunter) aggregate(ctx context.Context, b *blockCtx, tx *types.Transacti
 		etx.ToContract = c
 	}
 	for _, a := range parties(from, tx.To()) {
+		if a != from && etx.ToContract {
+			continue // a contract's history is not kept: see personal
+		}
 		acc, err := h.touch(b, a)
 		if err != nil {
 			return err
@@ -191,6 +197,11 @@ func (h *Hunter) aggregate(ctx context.Context, b *blockCtx, tx *types.Transacti
 			return err
 		}
 		for _, a := range parties(tr.From, &tr.To) {
+			if ok, err := h.personal(ctx, a, tr); err != nil {
+				return err
+			} else if !ok {
+				continue
+			}
 			acc, err := h.touch(b, a)
 			if err != nil {
 				return err
@@ -199,6 +210,20 @@ func (h *Hunter) aggregate(ctx context.Context, b *blockCtx, tx *types.Transacti
 		}
 	}
 	return nil
+}
+
+// personal says whether the history of party a of transfer tr is kept: not
+// when a is a contract. Contracts are never scored (see score), and their
+// histories are the ones that grow without bound: a token or a router
+// receives from millions of distinct senders, whose exact set would be
+// encoded again for every block that touches it, and kept Window times
+// over in the undo log. (A transaction's sender is always kept: it signed.)
+func (h *Hunter) personal(ctx context.Context, a common.Address, tr TokenTransfer) (bool, error) {
+	if a == tr.To {
+		return !tr.ToContract, nil
+	}
+	c, err := h.isContract(ctx, a)
+	return !c, err
 }
 
 // parties are the accounts whose histories a transaction or transfer from

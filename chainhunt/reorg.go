@@ -44,7 +44,10 @@ func (h *Hunter) reorg(ctx context.Context) error {
 	}
 	first := replaced[0]
 	deep := anc < 0
-	alert := h.reorgAlert(ctx, replaced, newHashes[anc+1:], deep)
+	alert, err := h.reorgAlert(ctx, replaced, newHashes[anc+1:], deep)
+	if err != nil {
+		return err
+	}
 	if err := alert.Validate(); err != nil {
 		return err
 	}
@@ -63,6 +66,16 @@ func (h *Hunter) reorg(ctx context.Context) error {
 		}
 	}
 	h.baseline.dropFrom(first.Number)
+	// An account scored in a replaced block is scored afresh on the new
+	// branch (its verdict would otherwise stay with a block that is gone
+	// for ScoreEvery blocks); what it was due for changed in replaced
+	// blocks only, which are undone.
+	for a, last := range h.lastScored {
+		if last >= first.Number {
+			delete(h.lastScored, a)
+			delete(h.scoreDue, a)
+		}
+	}
 	h.blocks, h.undo = h.blocks[:anc+1], h.undo[:anc+1]
 	if deep && first.Number > 0 {
 		// Go on from the oldest replaced block, whatever its parent: the
@@ -84,8 +97,10 @@ func (h *Hunter) reorg(ctx context.Context) error {
 }
 
 // reorgAlert describes a reorganisation that replaced the given blocks by
-// blocks with the given hashes (zero where the new chain is shorter).
-func (h *Hunter) reorgAlert(ctx context.Context, replaced []BlockRef, newHashes []common.Hash, deep bool) Alert {
+// blocks with the given hashes (zero where the new chain is shorter). It
+// fails when the node does not give the block time: an alert without one
+// cannot be stored (Canonical), and would fail every later commit.
+func (h *Hunter) reorgAlert(ctx context.Context, replaced []BlockRef, newHashes []common.Hash, deep bool) (Alert, error) {
 	first := replaced[0]
 	var old, repl []string
 	for i, r := range replaced {
@@ -113,8 +128,10 @@ func (h *Hunter) reorgAlert(ctx context.Context, replaced []BlockRef, newHashes 
 		ev["deeper_than_window"] = "true"
 		a.Summary = fmt.Sprintf("a chain reorganisation replaced every one of the %d blocks the hunter keeps, from block %d: it is deeper than the window, so how deep is unknown and older changes cannot be undone", len(replaced), first.Number)
 	}
-	if hd, err := h.client.HeaderByNumber(ctx, new(big.Int).SetUint64(first.Number)); err == nil {
-		a.BlockTime = time.Unix(int64(hd.Time), 0).UTC()
+	hd, err := h.client.HeaderByNumber(ctx, new(big.Int).SetUint64(first.Number))
+	if err != nil {
+		return a, fmt.Errorf("reorg from block %d: read its time: %w", first.Number, err)
 	}
-	return a
+	a.BlockTime = time.Unix(int64(hd.Time), 0).UTC()
+	return a, nil
 }

@@ -39,8 +39,9 @@ const (
 	// under another root (critical).
 	RuleRootMismatch = "registry.root_mismatch"
 	// RuleGasSpike, RuleFeeSpike and RuleVolume: a block's gas used,
-	// median effective gas price, or transaction count far above the
-	// rolling baseline of the blocks before it (medium).
+	// median effective gas price, or transaction count (gas and count
+	// without the service's own anchoring) far above the rolling baseline of
+	// the blocks before it (medium).
 	RuleGasSpike = "chain.gas_spike"
 	RuleFeeSpike = "chain.fee_spike"
 	RuleVolume   = "chain.volume"
@@ -145,12 +146,20 @@ func (h *Hunter) registryRules(ctx context.Context, b *blockCtx, tx *types.Trans
 		return nil, nil
 	}
 	var out []Alert
+	// key is the position of the log being looked at among the
+	// transaction's logs ("" for the rules on the transaction itself): one transaction may emit several events of
+	// one rule about one account (a contract anchoring two batches), each
+	// its own finding.
+	key := ""
 	txAlert := func(rule, severity string, account common.Address, summary string, ev map[string]string) {
 		ev["from"] = from.Hex()
 		ev["tx"] = tx.Hash().Hex()
+		if key != "" {
+			ev["tx_log"] = key
+		}
 		out = append(out, b.alert(h.cfg.ChainID, Alert{
 			Subject: SubjectTransaction, Method: MethodRule, Rule: rule, Class: rule, Severity: severity,
-			Score: 1, TxHash: tx.Hash(), Account: account, Summary: summary, Evidence: ev,
+			Score: 1, TxHash: tx.Hash(), Account: account, Summary: summary, Evidence: ev, Key: key,
 		}))
 	}
 	toRegistry := tx.To() != nil && *tx.To() == reg
@@ -187,10 +196,11 @@ func (h *Hunter) registryRules(ctx context.Context, b *blockCtx, tx *types.Trans
 	// The registry's constructor makes its deployer owner and anchorer:
 	// those events are its birth, not a change.
 	deployment := tx.To() == nil && rc.ContractAddress == reg
-	for _, l := range rc.Logs {
+	for i, l := range rc.Logs {
 		if l.Address != reg || len(l.Topics) == 0 || deployment {
 			continue
 		}
+		key = strconv.Itoa(i)
 		switch l.Topics[0] {
 		case evOwnership:
 			e, err := registryABI.UnpackOwnershipTransferredEvent(l)
@@ -320,23 +330,35 @@ func (c RulesConfig) check(s *series, f Floor, v float64) spike {
 }
 
 // baselineRules applies the gas, fee and volume rules to a block, then adds
-// the block's values to the baselines.
+// the block's values to the baselines. The gas and volume leave out the
+// service's own anchoring (its anchorers' calls to the registry): it comes
+// in bursts (record mode sends up to MaxInFlight transactions at once after
+// a quiet spell) that are not anomalies, and the registry rules watch it.
+// The fee counts every transaction: the anchorer pays the market's price.
 func (h *Hunter) baselineRules(b *blockCtx) []Alert {
 	c := h.cfg.Rules
 	n := b.block.NumberU64()
-	gas := float64(b.block.GasUsed())
-	count := float64(len(b.block.Transactions()))
-	var fee float64
-	hasFee := len(b.receipts) > 0
-	if hasFee {
-		prices := make([]float64, len(b.receipts))
-		for i, rc := range b.receipts {
-			p := rc.EffectiveGasPrice
-			if p == nil {
-				p = b.block.Transactions()[i].GasPrice()
-			}
-			prices[i], _ = new(big.Float).SetInt(p).Float64()
+	txs := b.block.Transactions()
+	var (
+		gas, count float64
+		prices     []float64
+	)
+	for i, rc := range b.receipts {
+		own := i < len(b.senders) && h.anchorers[b.senders[i]] && txs[i].To() != nil && *txs[i].To() == h.cfg.Registry
+		if !own {
+			gas += float64(rc.GasUsed)
+			count++
 		}
+		p := rc.EffectiveGasPrice
+		if p == nil {
+			p = txs[i].GasPrice()
+		}
+		price, _ := new(big.Float).SetInt(p).Float64()
+		prices = append(prices, price)
+	}
+	var fee float64
+	hasFee := len(prices) > 0
+	if hasFee {
 		fee = median(prices)
 	}
 	var out []Alert

@@ -201,3 +201,78 @@ func TestBaselineCheck(t *testing.T) {
 		t.Fatalf("%d values after dropping from block 5", len(n.values))
 	}
 }
+
+// huntFake runs a hunter configured by cfg over f until it caught up with
+// the head, and returns its store.
+func huntFake(t *testing.T, f *fakeChain, cfg Config, known KnownBatches) *memStore {
+	t.Helper()
+	h, store, stop := startFake(t, f, cfg, known)
+	testenv.Eventually(t, time.Minute, "the hunter at the head", func() bool { return h.Stats().CaughtUp })
+	stop()
+	return store
+}
+
+// batchAnchoredLog is a BatchAnchored event of registry reg.
+func batchAnchoredLog(reg common.Address, id uint64, root common.Hash, submitter common.Address) *types.Log {
+	data := append(common.LeftPadBytes([]byte{1}, 32), common.LeftPadBytes([]byte{1}, 32)...) // leafCount 1, kind 1
+	return &types.Log{Address: reg, Topics: []common.Hash{evBatch, common.BigToHash(new(big.Int).SetUint64(id)), root,
+		common.BytesToHash(submitter.Bytes())}, Data: data}
+}
+
+// A contract granted the anchoring role that anchors two foreign batches
+// in one transaction raises two registry.foreign_batch alerts: the
+// second finding is not the first raised again, so it must not share its
+// id (and be dropped as a repeat by the Store).
+func TestForeignBatchesInOneTransactionAreEachAlerted(t *testing.T) {
+	f := newFakeChain()
+	reg, rogueContract, rogue := common.HexToAddress("0x4e6"), common.HexToAddress("0xbad"), common.HexToAddress("0xbad1")
+	f.contracts[reg], f.contracts[rogueContract] = true, true
+	f.add(1_700_000_000, fakeTx{from: rogue, to: &rogueContract, logs: []*types.Log{
+		batchAnchoredLog(reg, 100, common.Hash{1}, rogueContract),
+		batchAnchoredLog(reg, 101, common.Hash{2}, rogueContract),
+	}})
+	store := huntFake(t, f, Config{Registry: reg, Anchorers: []common.Address{common.HexToAddress("0xa")}},
+		&knownBatches{roots: map[uint64]common.Hash{}})
+	got := store.stored(RuleForeignBatch)
+	var batches []string
+	for _, a := range got {
+		batches = append(batches, a.Evidence["batch_id"])
+	}
+	slices.Sort(batches)
+	if !slices.Equal(batches, []string{"100", "101"}) {
+		t.Fatalf("foreign batches alerted: %v, want 100 and 101", batches)
+	}
+}
+
+// The service's own anchoring raises no baseline alert: in record mode the
+// worker sends up to MaxInFlight (64) transactions at once after a quiet
+// spell, which lands in one block as a "flood" against a baseline of one
+// anchor per block. The baselines measure the other accounts' traffic (the
+// registry rules watch the anchorers'); a flood from anyone else fires.
+func TestBaselinesIgnoreTheServicesOwnAnchoring(t *testing.T) {
+	f := newFakeChain()
+	reg, anchorer, other := common.HexToAddress("0x4e6"), common.HexToAddress("0xa"), common.HexToAddress("0xb")
+	f.contracts[reg] = true
+	const t0 = 1_700_000_000
+	n := uint64(1)
+	for ; n <= 40; n++ {
+		f.add(t0+12*n, fakeTx{from: anchorer, to: &reg}, fakeTx{from: other, to: &anchorer})
+	}
+	burst := make([]fakeTx, 64)
+	for i := range burst {
+		burst[i] = fakeTx{from: anchorer, to: &reg}
+	}
+	ownBurst := n
+	f.add(t0+12*n, append(burst, fakeTx{from: other, to: &anchorer})...)
+	n++
+	flood := n
+	f.add(t0+12*n, slices.Repeat([]fakeTx{{from: other, to: &anchorer}}, 64)...)
+	store := huntFake(t, f, Config{Registry: reg, Anchorers: []common.Address{anchorer}}, nil)
+	var got []string
+	for _, a := range store.stored("") {
+		got = append(got, fmt.Sprintf("%s@%d", a.Rule, a.BlockNumber))
+	}
+	if want := []string{fmt.Sprintf("%s@%d", RuleVolume, flood)}; !slices.Equal(got, want) {
+		t.Fatalf("alerts %v, want %v (none at the service's own burst in block %d)", got, want, ownBurst)
+	}
+}

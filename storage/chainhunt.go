@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -36,6 +37,10 @@ type ChainHunt struct {
 	// them to the webhooks and wakes the anchoring worker, as ingest does
 	// for flow alerts. Set it before the first Commit.
 	OnStored func([]Alert)
+	// fence is the fencing token of the last lock TryLock took (0: never
+	// taken, commits unfenced): Commit writes nothing once another hunter
+	// took the lock since.
+	fence atomic.Int64
 }
 
 // NewChainHunt returns the chain hunter's store over pool.
@@ -137,7 +142,13 @@ func (h *ChainHunt) Commit(ctx context.Context, cp chainhunt.Checkpoint, alerts 
 		return nil, err
 	}
 	var stored []chainhunt.Alert
+	fence := h.fence.Load()
 	err = pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
+		if fence != 0 {
+			if err := checkHuntFence(ctx, tx, fence); err != nil {
+				return err
+			}
+		}
 		if err := putAccounts(ctx, tx, chainID, cp.Accounts); err != nil {
 			return err
 		}
@@ -328,7 +339,13 @@ func (r *chainAlertRows) insertAlerts(ctx context.Context, tx pgx.Tx, fresh map[
 		ids, times, sensors = append(ids, id), append(times, b.Block.Time), append(sensors, sensor)
 		classes, sevs = append(classes, b.Class), append(sevs, b.Severity)
 		scores, risks = append(scores, b.Score), append(risks, b.Risk)
-		modelIDs, modelVers = append(modelIDs, a.ModelID), append(modelVers, a.ModelVersion)
+		// The model as the body names it (none for a rule), so that the
+		// row is the body's copy whatever the alert carried.
+		var model chainhunt.BodyModel
+		if b.Model != nil {
+			model = *b.Model
+		}
+		modelIDs, modelVers = append(modelIDs, model.ID), append(modelVers, model.Version)
 		chains, blocks = append(chains, int64(a.ChainID)), append(blocks, int64(a.BlockNumber))
 		blockHashes = append(blockHashes, a.BlockHash.Bytes())
 		txs, accts = append(txs, optionalBytes(a.TxHash.Bytes())), append(accts, optionalBytes(a.Account.Bytes()))
@@ -414,11 +431,36 @@ const huntLockKey int64 = 0x6964736c_68756e74 // "idsl" "hunt"
 // TryLock takes the single-hunter lock on a session of its own, or fails
 // with anchor.ErrLockHeld while another instance hunts. The lease's Lost
 // is closed as soon as that session stops answering: the hunter must stop
-// then, and take the lock again before it goes on.
+// then, and take the lock again before it goes on. Taking the lock also
+// takes a new fencing token (migration 000014): from then on, Commit on
+// this ChainHunt fails with anchor.ErrLockLost, writing nothing, once
+// another hunter took the lock, so a hunter that lost it cannot replace
+// the checkpoint and accounts of the one that took over.
 func (h *ChainHunt) TryLock(ctx context.Context) (anchor.Lease, error) {
 	conn, err := trySessionLock(ctx, h.pool, huntLockKey)
 	if err != nil {
 		return nil, fmt.Errorf("chain hunting lock: %w", err)
 	}
-	return newLease(conn, huntLockKey, 0, time.Second), nil
+	var epoch int64
+	if err := conn.QueryRow(ctx, `UPDATE chain_hunt_lease SET epoch = epoch + 1, taken_at = now() RETURNING epoch`).Scan(&epoch); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("chain hunting lock: fencing token: %w", classify(err))
+	}
+	h.fence.Store(epoch)
+	return newLease(conn, huntLockKey, anchor.Fence(epoch), time.Second), nil
+}
+
+// checkHuntFence fails with anchor.ErrLockLost unless fence is the latest
+// hunting lease's token. It share-locks the lease row until tx ends, so a
+// TryLock's increment waits for tx, and tx cannot commit after a newer
+// lease exists.
+func checkHuntFence(ctx context.Context, tx pgx.Tx, fence int64) error {
+	var epoch int64
+	if err := tx.QueryRow(ctx, `SELECT epoch FROM chain_hunt_lease FOR SHARE`).Scan(&epoch); err != nil {
+		return fmt.Errorf("fencing token: %w", err)
+	}
+	if epoch != fence {
+		return fmt.Errorf("%w: chain hunting lease %d was fenced off by lease %d", anchor.ErrLockLost, fence, epoch)
+	}
+	return nil
 }

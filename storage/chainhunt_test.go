@@ -423,3 +423,77 @@ func TestChainHuntLockIsExclusive(t *testing.T) {
 	}
 	lb.Release()
 }
+
+// A hunter that lost its lock must not commit any more: its last commit
+// (Run commits what it processed when its context ends, and serve ends it
+// when the lease is lost) would replace the checkpoint and the accounts of
+// the instance that took the lock meanwhile and resumed from the older
+// checkpoint, which then counts the blocks in between a second time.
+func TestChainHuntCommitAfterLockLostIsRefused(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	a, b := storage.NewChainHunt(db.Pool), storage.NewChainHunt(db.Pool)
+	la, err := a.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := common.HexToAddress("0x01")
+	cp := func(n uint64, state string) chainhunt.Checkpoint {
+		return chainhunt.Checkpoint{ChainID: 1337, Blocks: []chainhunt.BlockRef{{Number: n, Hash: common.HexToHash(fmt.Sprintf("0x%x", n))}},
+			Accounts: map[common.Address][]byte{acct: []byte(state)}, State: []byte(state)}
+	}
+	if _, err := a.Commit(ctx, cp(10, "a10"), nil); err != nil {
+		t.Fatal(err)
+	}
+	la.Release() // as if its session died: the lock is free
+	lb, err := b.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Release()
+	// a, stalled, wakes and commits what it processed since.
+	if _, err := a.Commit(ctx, cp(20, "a20"), chainAlerts(1)); !errors.Is(err, anchor.ErrLockLost) {
+		t.Fatalf("a commit after the lock was taken by another hunter: %v, want ErrLockLost", err)
+	}
+	got, _, err := b.Checkpoint(ctx, 1337)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.State) != "a10" {
+		t.Fatalf("checkpoint state %q after a fenced-off commit, want a10", got.State)
+	}
+	accts, err := b.Accounts(ctx, 1337, []common.Address{acct})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(accts[acct]) != "a10" {
+		t.Fatalf("account %q after a fenced-off commit, want a10", accts[acct])
+	}
+	if n := count(t, db, `SELECT count(*) FROM alerts WHERE source = 'chain'`); n != 0 {
+		t.Fatalf("%d alerts stored by a fenced-off commit", n)
+	}
+	if _, err := b.Commit(ctx, cp(11, "b11"), nil); err != nil {
+		t.Fatalf("the new holder's commit: %v", err)
+	}
+}
+
+// A rule's body names no model (chainhunt.NewBody), so its row must name
+// none either, even when the alert handed to Commit carries a model id:
+// otherwise the stored alert reads as a changed row and never verifies.
+func TestChainHuntRuleAlertRowMatchesBody(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.DB(t)
+	a := chainAlerts(1)[0] // a rule
+	a.ModelID, a.ModelVersion = "stray", "v9"
+	cp := chainhunt.Checkpoint{ChainID: 1337, Blocks: []chainhunt.BlockRef{{Number: 100, Hash: a.BlockHash}}, State: []byte("s")}
+	if _, err := storage.NewChainHunt(db.Pool).Commit(ctx, cp, []chainhunt.Alert{a}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.GetAlert(ctx, a.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := d.RowMismatch(); len(diff) > 0 {
+		t.Fatalf("a rule alert's row differs from its body in %v", diff)
+	}
+}
