@@ -84,8 +84,11 @@ type chainHuntCatchUp struct {
 	Txs         uint64  `json:"transactions"`
 	Seconds     float64 `json:"seconds"`
 	TxPerSecond float64 `json:"transactions_per_second"`
-	RuleAlerts  int     `json:"rule_alerts"`
-	ModelAlerts int     `json:"model_alerts"`
+	// Runs are the transactions per second of each run; the figures
+	// above are the median run's (the counts are the last run's).
+	Runs        []float64 `json:"runs_transactions_per_second"`
+	RuleAlerts  int       `json:"rule_alerts"`
+	ModelAlerts int       `json:"model_alerts"`
 }
 
 // chainHuntRecall is how the registry rules did on one injected pattern.
@@ -116,11 +119,29 @@ type chainHuntReorg struct {
 type chainHuntAccounts struct {
 	Flagged int                 `json:"flagged"`
 	Scores  chaintraffic.Scores `json:"scores"`
+	// Threshold is the model's alert threshold on its score, and the
+	// rest the model's scores of the accounts' features at the end of the
+	// history: each anomalous account's, and the normal accounts' median
+	// and how many of them are at or above the threshold. They say why
+	// the model flags what it flags.
+	Threshold         float64                 `json:"threshold"`
+	AnomalousScores   []chainHuntAccountScore `json:"anomalous_scores"`
+	NormalScoreP50    float64                 `json:"normal_score_p50"`
+	NormalAtThreshold int                     `json:"normal_at_threshold"`
+	Normal            int                     `json:"normal"`
+}
+
+// chainHuntAccountScore is an anomalous account's score.
+type chainHuntAccountScore struct {
+	Pattern chaintraffic.Pattern `json:"pattern"`
+	Account common.Address       `json:"account"`
+	Score   float64              `json:"score"`
 }
 
 // chainHuntFollow is the follow phase: the anchoring worker anchoring
 // while the hunter follows the head.
 type chainHuntFollow struct {
+	Mode             string  `json:"mode"`
 	Seconds          float64 `json:"seconds"`
 	RecordsRate      float64 `json:"records_rate_offered,omitempty"`
 	Records          int64   `json:"records_anchored"`
@@ -155,7 +176,8 @@ type chainHuntAlert struct {
 
 // chainHuntFlags are the bench's settings.
 type chainHuntFlags struct {
-	dbURL, model, pattern                                           string
+	dbURL, model, mode                                              string
+	catchUpRuns                                                     int
 	seed                                                            int64
 	accounts, transfers, drainFanout, floodTxs, victims, rogueCalls int
 	recordsRate                                                     float64
@@ -175,7 +197,9 @@ func runBenchChainHunt(ctx context.Context, args []string) error {
 	fs.IntVar(&f.floodTxs, "flood-txs", 150, "transactions in the flood burst")
 	fs.IntVar(&f.victims, "phishing-victims", 20, "normal accounts paying the phishing account")
 	fs.IntVar(&f.rogueCalls, "rogue-calls", 3, "anchoring calls by the account without the role")
+	fs.StringVar(&f.mode, "mode", "batch", "the anchoring worker's mode while following: batch (a Merkle root per transaction) or record (a transaction per record)")
 	fs.Float64Var(&f.recordsRate, "records-rate", 0, "records per second appended while following (0: as fast as the worker anchors them, its top rate)")
+	fs.IntVar(&f.catchUpRuns, "catch-up-runs", 3, "catch-up runs of each kind (rules only, all detectors), alternated; the median is reported")
 	fs.DurationVar(&f.duration, "duration", time.Minute, "length of the follow phase")
 	fs.DurationVar(&f.poll, "poll", 2*time.Second, "the hunter's poll interval while following (serve's default), and the lag sampling interval")
 	fs.BoolVar(&f.asJSON, "json", false, "print one JSON object instead of a summary")
@@ -192,6 +216,10 @@ func runBenchChainHunt(ctx context.Context, args []string) error {
 		return usagef("--accounts must be at least 2")
 	case f.transfers < 0 || f.drainFanout < 1 || f.floodTxs < 1 || f.victims < 1 || f.rogueCalls < 1:
 		return usagef("--transfers must not be negative; --drain-fanout, --flood-txs, --phishing-victims and --rogue-calls must be positive")
+	case f.mode != string(anchor.ModeBatch) && f.mode != string(anchor.ModeRecord):
+		return usagef("--mode must be batch or record")
+	case f.catchUpRuns < 1:
+		return usagef("--catch-up-runs must be at least 1")
 	case f.recordsRate < 0:
 		return usagef("--records-rate must not be negative")
 	case f.duration <= 0 || f.poll <= 0:
@@ -269,49 +297,57 @@ func runBenchChainHunt(ctx context.Context, args []string) error {
 	}
 	hunt := storage.NewChainHunt(db.Pool)
 
-	// Catch-up: rules only, then (with a model) all detectors, each a
-	// fresh hunter from block 0 over the same history. The last one goes
-	// on to follow the head.
-	// An unmeasured pass first: the first reads of the history warm the
-	// node's caches, which would favour whichever run came second.
+	// Catch-up: a fresh hunter from block 0 over the history, rules only
+	// and (with a model) all detectors, alternately --catch-up-runs times
+	// after an unmeasured pass (the first reads of the history warm the
+	// node's caches, which would favour whichever run came second). The
+	// last hunter goes on to follow the head.
 	progress("catching up once to warm the node's caches")
 	_, warm, err := catchUp(ctx, hcfg, client, hunt, logger, m.LastBlock)
 	if err != nil {
 		return err
 	}
-	if err := warm.stop(); err != nil {
-		return fmt.Errorf("hunter: %w", err)
-	}
-	if err := resetHunt(ctx, db.Pool); err != nil {
+	if err := stopAndReset(ctx, db.Pool, warm); err != nil {
 		return err
 	}
-	progress("catching up with rules only")
-	all, live, err := catchUp(ctx, hcfg, client, hunt, logger, m.LastBlock)
-	if err != nil {
-		return err
-	}
-	all.run.Detectors = "rules"
-	res.CatchUp = append(res.CatchUp, all.run)
+	acfg := hcfg
+	acfg.Scorer = scorer
+	configs := []chainhunt.Config{hcfg}
+	names := []string{"rules"}
 	if scorer != nil {
-		if err := live.stop(); err != nil {
-			return fmt.Errorf("hunter: %w", err)
-		}
-		if err := resetHunt(ctx, db.Pool); err != nil {
-			return err
-		}
-		progress("catching up with all detectors")
-		rulesOnly := all.run
-		acfg := hcfg
-		acfg.Scorer = scorer
-		if all, live, err = catchUp(ctx, acfg, client, hunt, logger, m.LastBlock); err != nil {
-			return err
-		}
 		_, _, kind := scorer.Model()
-		all.run.Detectors = "rules+" + kind
-		res.CatchUp = append(res.CatchUp, all.run)
-		if rulesOnly.TxPerSecond > 0 {
-			res.CatchUpRatio = all.run.TxPerSecond / rulesOnly.TxPerSecond
+		configs, names = append(configs, acfg), append(names, "rules+"+kind)
+	}
+	runs := make([]caughtUpRun, len(configs))
+	rates := make([][]float64, len(configs))
+	var (
+		all  caughtUpRun
+		live *runningHunter
+	)
+	for i := range f.catchUpRuns {
+		for j, cfg := range configs {
+			progress("catching up with %s (%d/%d)", names[j], i+1, f.catchUpRuns)
+			run, h, err := catchUp(ctx, cfg, client, hunt, logger, m.LastBlock)
+			if err != nil {
+				return err
+			}
+			runs[j], rates[j] = run, append(rates[j], run.run.TxPerSecond)
+			if i == f.catchUpRuns-1 && j == len(configs)-1 {
+				all, live = run, h
+			} else if err := stopAndReset(ctx, db.Pool, h); err != nil {
+				return err
+			}
 		}
+	}
+	for j, run := range runs {
+		c := run.run
+		c.Detectors, c.Runs = names[j], rates[j]
+		c.TxPerSecond = detector.Quantile(rates[j], 0.5)
+		c.Seconds = float64(c.Txs) / c.TxPerSecond
+		res.CatchUp = append(res.CatchUp, c)
+	}
+	if len(res.CatchUp) == 2 {
+		res.CatchUpRatio = res.CatchUp[1].TxPerSecond / res.CatchUp[0].TxPerSecond
 	}
 	defer live.stop()
 
@@ -325,6 +361,9 @@ func runBenchChainHunt(ctx context.Context, args []string) error {
 			}
 		}
 		res.Accounts = &chainHuntAccounts{Flagged: len(uniq(flagged)), Scores: m.ScoreAccounts(flagged)}
+		if err := explainScores(ctx, hunt, res.ChainID, scorer, m, res.Accounts); err != nil {
+			return err
+		}
 	}
 
 	// Follow: the same hunter keeps following while the worker anchors.
@@ -513,6 +552,14 @@ func (s *capturingStore) alerts() []chainhunt.Alert {
 	return slices.Clone(s.raised)
 }
 
+// stopAndReset stops r and forgets its state (see resetHunt).
+func stopAndReset(ctx context.Context, pool *pgxpool.Pool, r *runningHunter) error {
+	if err := r.stop(); err != nil {
+		return fmt.Errorf("hunter: %w", err)
+	}
+	return resetHunt(ctx, pool)
+}
+
 // resetHunt forgets the hunter's checkpoints and accounts, so that the next
 // hunter starts from block 0. (Its alerts stay: one raised again is
 // recognised by its id and not stored twice.)
@@ -610,6 +657,7 @@ func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client
 	f chainHuntFlags, logger *slog.Logger, res *chainHuntFollow) error {
 	var records, batches atomic.Int64
 	wcfg := anchor.DefaultWorkerConfig()
+	wcfg.Mode = anchor.Mode(f.mode)
 	wcfg.Logger = logger
 	wcfg.OnConfirmed = func(bs []anchor.Batch, _ []anchor.Confirmation) {
 		for _, b := range bs {
@@ -688,6 +736,7 @@ func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client
 		return fmt.Errorf("hunter: %w", err)
 	}
 
+	res.Mode = f.mode
 	res.RecordsRate = f.recordsRate
 	res.RecordsPerSecond = float64(res.Records) / res.Seconds
 	res.Blocks = head - startHead.Number.Uint64()
@@ -875,14 +924,76 @@ func printChainHunt(res *chainHuntResult) {
 			fmt.Printf("  %-9s precision %.2f recall %.2f (%d/%d anomalous accounts, %d normal accounts flagged)\n",
 				p, s.Precision, s.Recall, s.TruePositives, s.Positives, s.FalsePositives)
 		}
+		for _, sc := range a.AnomalousScores {
+			fmt.Printf("  %-9s account %s scores %.3f (threshold %.3f)\n", sc.Pattern, sc.Account.Hex(), sc.Score, a.Threshold)
+		}
+		fmt.Printf("  normal accounts: median score %.3f, %d of %d at or above the threshold\n", a.NormalScoreP50, a.NormalAtThreshold, a.Normal)
 	}
 	fl := res.Follow
-	fmt.Printf("follow %.0f s: worker anchored %d records (%.0f/s) in %d batches; %d blocks (%.1f/s), %d tx\n",
-		fl.Seconds, fl.Records, fl.RecordsPerSecond, fl.Batches, fl.Blocks, fl.BlocksPerSecond, fl.Txs)
+	fmt.Printf("follow %.0f s, %s mode: worker anchored %d records (%.0f/s) in %d batches; %d blocks (%.1f/s), %d tx\n",
+		fl.Seconds, fl.Mode, fl.Records, fl.RecordsPerSecond, fl.Batches, fl.Blocks, fl.BlocksPerSecond, fl.Txs)
 	fmt.Printf("lag behind the head every %.0f ms: p50 %d, p99 %d, max %d blocks (%d samples); at the end %d\n",
 		fl.PollMS, fl.LagP50, fl.LagP99, fl.LagMax, fl.LagSamples, fl.FinalLag)
 	fmt.Printf("rule alerts on the service's own anchoring: %d\n", len(fl.OwnRuleAlerts))
 	for _, a := range fl.OwnRuleAlerts {
 		fmt.Printf("  %s block %d: %s %v\n", a.Rule, a.Block, a.Summary, a.Evidence)
 	}
+}
+
+// explainScores scores the final features of the manifest's anomalous and
+// normal accounts, as the hunter stored them, into a.
+func explainScores(ctx context.Context, hunt *storage.ChainHunt, chainID uint64, scorer *chainhunt.DetectorScorer, m *chaintraffic.Manifest, a *chainHuntAccounts) error {
+	addrs := slices.Clone(m.NormalAccounts)
+	for _, in := range m.Injections {
+		addrs = append(addrs, in.Anomalous...)
+	}
+	stored, err := hunt.Accounts(ctx, chainID, addrs)
+	if err != nil {
+		return fmt.Errorf("read the accounts: %w", err)
+	}
+	scoreOf := func(addr common.Address) (float64, bool, error) {
+		b, ok := stored[addr]
+		if !ok {
+			return 0, false, nil
+		}
+		var acc chainhunt.Account
+		if err := acc.UnmarshalBinary(b); err != nil {
+			return 0, false, fmt.Errorf("account %s: %w", addr.Hex(), err)
+		}
+		sc, err := scorer.Score(acc.Features())
+		return sc, err == nil, err
+	}
+	a.Threshold = scorer.Threshold()
+	for _, in := range m.Injections {
+		if !slices.Contains([]chaintraffic.Pattern{chaintraffic.Drain, chaintraffic.Flood, chaintraffic.Phishing}, in.Pattern) {
+			continue
+		}
+		for _, addr := range in.Anomalous {
+			sc, ok, err := scoreOf(addr)
+			if err != nil {
+				return err
+			}
+			if ok {
+				a.AnomalousScores = append(a.AnomalousScores, chainHuntAccountScore{Pattern: in.Pattern, Account: addr, Score: sc})
+			}
+		}
+	}
+	var normal []float64
+	for _, addr := range m.NormalAccounts {
+		sc, ok, err := scoreOf(addr)
+		if err != nil {
+			return err
+		}
+		if ok {
+			normal = append(normal, sc)
+			if sc >= a.Threshold {
+				a.NormalAtThreshold++
+			}
+		}
+	}
+	a.Normal = len(normal)
+	if len(normal) > 0 {
+		a.NormalScoreP50 = detector.Quantile(normal, 0.5)
+	}
+	return nil
 }
