@@ -237,19 +237,11 @@ func runBenchChainHunt(ctx context.Context, args []string) error {
 	}
 
 	res := chainHuntResult{Chain: "embedded", LoadStart: loadAverage(), Model: f.model}
-	scratchURL, drop, err := scratchDatabase(ctx, f.dbURL, "idsledger_bench_")
+	db, closeDB, err := openScratchDatabase(ctx, f.dbURL, "idsledger_bench_")
 	if err != nil {
 		return err
 	}
-	defer drop()
-	if err := storage.MigrateUp(scratchURL); err != nil {
-		return fmt.Errorf("migrate scratch database: %w", err)
-	}
-	db, err := storage.Open(ctx, scratchURL, storage.DefaultOptions())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeDB()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	progress := func(format string, a ...any) { fmt.Fprintf(os.Stderr, "chain-hunt: "+format+"\n", a...) }
 
@@ -297,57 +289,9 @@ func runBenchChainHunt(ctx context.Context, args []string) error {
 	}
 	hunt := storage.NewChainHunt(db.Pool)
 
-	// Catch-up: a fresh hunter from block 0 over the history, rules only
-	// and (with a model) all detectors, alternately --catch-up-runs times
-	// after an unmeasured pass (the first reads of the history warm the
-	// node's caches, which would favour whichever run came second). The
-	// last hunter goes on to follow the head.
-	progress("catching up once to warm the node's caches")
-	_, warm, err := catchUp(ctx, hcfg, client, hunt, logger, m.LastBlock)
+	all, live, err := catchUpPhase(ctx, db.Pool, hcfg, client, hunt, scorer, m.LastBlock, f.catchUpRuns, logger, progress, &res)
 	if err != nil {
 		return err
-	}
-	if err := stopAndReset(ctx, db.Pool, warm); err != nil {
-		return err
-	}
-	acfg := hcfg
-	acfg.Scorer = scorer
-	configs := []chainhunt.Config{hcfg}
-	names := []string{"rules"}
-	if scorer != nil {
-		_, _, kind := scorer.Model()
-		configs, names = append(configs, acfg), append(names, "rules+"+kind)
-	}
-	runs := make([]caughtUpRun, len(configs))
-	rates := make([][]float64, len(configs))
-	var (
-		all  caughtUpRun
-		live *runningHunter
-	)
-	for i := range f.catchUpRuns {
-		for j, cfg := range configs {
-			progress("catching up with %s (%d/%d)", names[j], i+1, f.catchUpRuns)
-			run, h, err := catchUp(ctx, cfg, client, hunt, logger, m.LastBlock)
-			if err != nil {
-				return err
-			}
-			runs[j], rates[j] = run, append(rates[j], run.run.TxPerSecond)
-			if i == f.catchUpRuns-1 && j == len(configs)-1 {
-				all, live = run, h
-			} else if err := stopAndReset(ctx, db.Pool, h); err != nil {
-				return err
-			}
-		}
-	}
-	for j, run := range runs {
-		c := run.run
-		c.Detectors, c.Runs = names[j], rates[j]
-		c.TxPerSecond = detector.Quantile(rates[j], 0.5)
-		c.Seconds = float64(c.Txs) / c.TxPerSecond
-		res.CatchUp = append(res.CatchUp, c)
-	}
-	if len(res.CatchUp) == 2 {
-		res.CatchUpRatio = res.CatchUp[1].TxPerSecond / res.CatchUp[0].TxPerSecond
 	}
 	defer live.stop()
 
@@ -413,6 +357,61 @@ func generateHistory(ctx context.Context, c *chain.Chain, key *ecdsa.PrivateKey,
 		h.Injected[in.Pattern] = len(in.Transactions)
 	}
 	return m, nil
+}
+
+// catchUpPhase measures catch-up: a fresh hunter from block 0 over the
+// history up to head, rules only and (with a scorer) all detectors,
+// alternately `runs` times after an unmeasured pass (the first reads of
+// the history warm the node's caches, which would favour whichever run
+// came second). It fills res.CatchUp with each kind's median run, and
+// leaves the last hunter running (to follow the head) and returns it with
+// its run.
+func catchUpPhase(ctx context.Context, pool *pgxpool.Pool, hcfg chainhunt.Config, client chainhunt.Client, hunt *storage.ChainHunt,
+	scorer *chainhunt.DetectorScorer, head uint64, runs int, logger *slog.Logger, progress func(string, ...any), res *chainHuntResult) (caughtUpRun, *runningHunter, error) {
+	progress("catching up once to warm the node's caches")
+	_, warm, err := catchUp(ctx, hcfg, client, hunt, logger, head)
+	if err != nil {
+		return caughtUpRun{}, nil, err
+	}
+	if err := stopAndReset(ctx, pool, warm); err != nil {
+		return caughtUpRun{}, nil, err
+	}
+	configs, names := []chainhunt.Config{hcfg}, []string{"rules"}
+	if scorer != nil {
+		acfg := hcfg
+		acfg.Scorer = scorer
+		_, _, kind := scorer.Model()
+		configs, names = append(configs, acfg), append(names, "rules+"+kind)
+	}
+	last := make([]caughtUpRun, len(configs))
+	rates := make([][]float64, len(configs))
+	var live *runningHunter
+	for i := range runs {
+		for j, cfg := range configs {
+			progress("catching up with %s (%d/%d)", names[j], i+1, runs)
+			run, h, err := catchUp(ctx, cfg, client, hunt, logger, head)
+			if err != nil {
+				return caughtUpRun{}, nil, err
+			}
+			last[j], rates[j] = run, append(rates[j], run.run.TxPerSecond)
+			if i == runs-1 && j == len(configs)-1 {
+				live = h
+			} else if err := stopAndReset(ctx, pool, h); err != nil {
+				return caughtUpRun{}, nil, err
+			}
+		}
+	}
+	for j, run := range last {
+		c := run.run
+		c.Detectors, c.Runs = names[j], rates[j]
+		c.TxPerSecond = detector.Quantile(rates[j], 0.5)
+		c.Seconds = float64(c.Txs) / c.TxPerSecond
+		res.CatchUp = append(res.CatchUp, c)
+	}
+	if len(res.CatchUp) == 2 {
+		res.CatchUpRatio = res.CatchUp[1].TxPerSecond / res.CatchUp[0].TxPerSecond
+	}
+	return last[len(last)-1], live, nil
 }
 
 // caughtUpRun is a catch-up run's figures and the alerts its hunter raised.
