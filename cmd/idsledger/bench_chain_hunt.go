@@ -161,7 +161,13 @@ type chainHuntFollow struct {
 	// OwnRuleAlerts are the rule alerts raised on the blocks of the phase
 	// (the service's own anchoring): the target is none.
 	OwnRuleAlerts []chainHuntAlert `json:"own_rule_alerts"`
-	ModelAlerts   int              `json:"model_alerts"`
+	// ModelAlerts counts the model alerts of the phase, and
+	// ModelAlertsOnHistory those on accounts that took part in the history
+	// (scored late: an account is scored at most once every ScoreEvery
+	// blocks, so one changed near the end of the history is scored in the
+	// first blocks after it).
+	ModelAlerts          int `json:"model_alerts"`
+	ModelAlertsOnHistory int `json:"model_alerts_on_history_accounts"`
 }
 
 // chainHuntAlert is an alert as the report lists it.
@@ -312,7 +318,7 @@ func runBenchChainHunt(ctx context.Context, args []string) error {
 
 	// Follow: the same hunter keeps following while the worker anchors.
 	progress("following the head for %v while the worker anchors", f.duration)
-	if err := followPhase(ctx, db.Pool, c, client, live, m.LastBlock, f, logger, &res.Follow); err != nil {
+	if err := followPhase(ctx, db.Pool, c, client, live, m, f, logger, &res.Follow); err != nil {
 		return err
 	}
 	res.LoadEnd = loadAverage()
@@ -616,7 +622,7 @@ func registryRecall(m *chaintraffic.Manifest, alerts []chainhunt.Alert) (map[cha
 		}
 		return false
 	}
-	var fps []chainHuntAlert
+	fps := []chainHuntAlert{}
 	for _, a := range alerts {
 		switch {
 		case a.Method != chainhunt.MethodRule:
@@ -652,7 +658,7 @@ func uniq(as []common.Address) []common.Address {
 // records at f.recordsRate (or keeping a full batch waiting, so that the
 // worker anchors at its top rate), while the hunter r follows the head; it
 // samples the hunter's lag behind the head every f.poll.
-func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client chainhunt.Client, r *runningHunter, historyHead uint64,
+func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client chainhunt.Client, r *runningHunter, m *chaintraffic.Manifest,
 	f chainHuntFlags, logger *slog.Logger, res *chainHuntFollow) error {
 	var records, batches atomic.Int64
 	wcfg := anchor.DefaultWorkerConfig()
@@ -746,12 +752,24 @@ func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client
 		res.LagP50, res.LagP99, res.LagMax = detector.Quantile(lags, 0.5), detector.Quantile(lags, 0.99), slices.Max(lags)
 	}
 	res.OwnRuleAlerts = []chainHuntAlert{}
+	inHistory := map[common.Address]bool{}
+	for _, tx := range m.Transactions() {
+		inHistory[tx.From] = true
+		for _, a := range []*common.Address{tx.To, tx.TokenTo, tx.Contract} {
+			if a != nil {
+				inHistory[*a] = true
+			}
+		}
+	}
 	for _, a := range r.store.alerts() {
-		if a.BlockNumber <= historyHead {
+		if a.BlockNumber <= m.LastBlock {
 			continue
 		}
 		if a.Method == chainhunt.MethodModel {
 			res.ModelAlerts++
+			if inHistory[a.Account] {
+				res.ModelAlertsOnHistory++
+			}
 		} else {
 			res.OwnRuleAlerts = append(res.OwnRuleAlerts, listAlert(a))
 		}
@@ -933,7 +951,8 @@ func printChainHunt(res *chainHuntResult) {
 		fl.Seconds, fl.Mode, fl.Records, fl.RecordsPerSecond, fl.Batches, fl.Blocks, fl.BlocksPerSecond, fl.Txs)
 	fmt.Printf("lag behind the head every %.0f ms: p50 %d, p99 %d, max %d blocks (%d samples); at the end %d\n",
 		fl.PollMS, fl.LagP50, fl.LagP99, fl.LagMax, fl.LagSamples, fl.FinalLag)
-	fmt.Printf("rule alerts on the service's own anchoring: %d\n", len(fl.OwnRuleAlerts))
+	fmt.Printf("rule alerts on the service's own anchoring: %d; model alerts: %d (%d on accounts of the history)\n",
+		len(fl.OwnRuleAlerts), fl.ModelAlerts, fl.ModelAlertsOnHistory)
 	for _, a := range fl.OwnRuleAlerts {
 		fmt.Printf("  %s block %d: %s %v\n", a.Rule, a.Block, a.Summary, a.Evidence)
 	}
