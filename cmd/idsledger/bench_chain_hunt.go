@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -150,11 +151,13 @@ type chainHuntFollow struct {
 	Blocks           uint64  `json:"blocks"`
 	BlocksPerSecond  float64 `json:"blocks_per_second"`
 	Txs              uint64  `json:"transactions"`
-	PollMS           float64 `json:"poll_ms"`
-	LagSamples       int     `json:"lag_samples"`
-	LagP50           uint64  `json:"lag_p50_blocks"`
-	LagP99           uint64  `json:"lag_p99_blocks"`
-	LagMax           uint64  `json:"lag_max_blocks"`
+	// PollMS is the hunter's poll interval, and the mean interval of
+	// the lag samples.
+	PollMS     float64 `json:"poll_ms"`
+	LagSamples int     `json:"lag_samples"`
+	LagP50     uint64  `json:"lag_p50_blocks"`
+	LagP99     uint64  `json:"lag_p99_blocks"`
+	LagMax     uint64  `json:"lag_max_blocks"`
 	// FinalLag is the lag when the records stopped and the hunter was
 	// given PollInterval×3 to catch up: 0 when it kept up.
 	FinalLag uint64 `json:"final_lag_blocks"`
@@ -657,7 +660,10 @@ func uniq(as []common.Address) []common.Address {
 // followPhase runs the anchoring worker on the real outbox, appending
 // records at f.recordsRate (or keeping a full batch waiting, so that the
 // worker anchors at its top rate), while the hunter r follows the head; it
-// samples the hunter's lag behind the head every f.poll.
+// samples the hunter's lag behind the head once per f.poll on average, at
+// jittered times (uniform in 0.5–1.5 polls apart): samples on a ticker of
+// the poll's own period would all see the same phase of the hunter's
+// polling.
 func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client chainhunt.Client, r *runningHunter, m *chaintraffic.Manifest,
 	f chainHuntFlags, logger *slog.Logger, res *chainHuntFollow) error {
 	var records, batches atomic.Int64
@@ -687,7 +693,8 @@ func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client
 	start := time.Now()
 	end := start.Add(f.duration)
 	var lags []uint64
-	sample := time.NewTicker(f.poll)
+	nextSample := func() time.Duration { return time.Duration((0.5 + rand.Float64()) * float64(f.poll)) }
+	sample := time.NewTimer(nextSample())
 	defer sample.Stop()
 	feed := time.NewTicker(20 * time.Millisecond)
 	defer feed.Stop()
@@ -706,6 +713,7 @@ func followPhase(ctx context.Context, pool *pgxpool.Pool, c *chain.Chain, client
 				return err
 			}
 			lags = append(lags, lag)
+			sample.Reset(nextSample())
 		case <-feed.C:
 			n, err := recordsDue(ctx, pool, f.recordsRate, time.Since(start), appended, wcfg.MaxBatch)
 			if err != nil {
@@ -949,7 +957,7 @@ func printChainHunt(res *chainHuntResult) {
 	fl := res.Follow
 	fmt.Printf("follow %.0f s, %s mode: worker anchored %d records (%.0f/s) in %d batches; %d blocks (%.1f/s), %d tx\n",
 		fl.Seconds, fl.Mode, fl.Records, fl.RecordsPerSecond, fl.Batches, fl.Blocks, fl.BlocksPerSecond, fl.Txs)
-	fmt.Printf("lag behind the head every %.0f ms: p50 %d, p99 %d, max %d blocks (%d samples); at the end %d\n",
+	fmt.Printf("lag behind the head, sampled about every %.0f ms: p50 %d, p99 %d, max %d blocks (%d samples); at the end %d\n",
 		fl.PollMS, fl.LagP50, fl.LagP99, fl.LagMax, fl.LagSamples, fl.FinalLag)
 	fmt.Printf("rule alerts on the service's own anchoring: %d; model alerts: %d (%d on accounts of the history)\n",
 		len(fl.OwnRuleAlerts), fl.ModelAlerts, fl.ModelAlertsOnHistory)
