@@ -27,7 +27,7 @@ func registerBench(b benchmark) {
 func init() {
 	register(command{
 		name:    "bench",
-		summary: "measure throughput and latency (anchor, detector, ingest, query, seed), or generate chain traffic (chain-traffic)",
+		summary: "measure throughput and latency (anchor, chain-hunt, detector, ingest, query, seed), or generate chain traffic (chain-traffic)",
 		run:     runBench,
 	})
 }

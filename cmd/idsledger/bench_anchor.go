@@ -85,19 +85,11 @@ func runBenchAnchor(ctx context.Context, args []string) error {
 		return usagef("--records, --batch-size and --in-flight must be positive")
 	}
 
-	scratchURL, drop, err := scratchDatabase(ctx, *dbURL, "idsledger_bench_")
+	db, closeDB, err := openScratchDatabase(ctx, *dbURL, "idsledger_bench_")
 	if err != nil {
 		return err
 	}
-	defer drop()
-	if err := storage.MigrateUp(scratchURL); err != nil {
-		return fmt.Errorf("migrate scratch database: %w", err)
-	}
-	db, err := storage.Open(ctx, scratchURL, storage.DefaultOptions())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeDB()
 
 	tmp, err := os.MkdirTemp("", "idsledger-bench-")
 	if err != nil {
@@ -391,6 +383,26 @@ func verifyPhase(ctx context.Context, pool *pgxpool.Pool, src anchor.RecordSourc
 	res.Verified = len(lat)
 	res.VerifyP50MS, res.VerifyP99MS = detector.Quantile(lat, 0.5), detector.Quantile(lat, 0.99)
 	return nil
+}
+
+// openScratchDatabase creates a scratch database (see scratchDatabase),
+// applies the migrations and opens it. The function returned closes it and
+// drops it.
+func openScratchDatabase(ctx context.Context, dbURL, prefix string) (*storage.DB, func(), error) {
+	scratchURL, drop, err := scratchDatabase(ctx, dbURL, prefix)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := storage.MigrateUp(scratchURL); err != nil {
+		drop()
+		return nil, nil, fmt.Errorf("migrate scratch database: %w", err)
+	}
+	db, err := storage.Open(ctx, scratchURL, storage.DefaultOptions())
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); drop() }, nil
 }
 
 // scratchDatabase creates an empty database, named prefix and a random
