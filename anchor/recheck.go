@@ -305,6 +305,38 @@ func (r *rangeRequests) done(gen uint64, settled bool, retry time.Time) {
 	}
 }
 
+// RecheckRequests is implemented by an Outbox that keeps RecheckFrom's
+// requests, so that a request outlives a restart and reaches the worker of
+// whichever instance holds the anchoring lock.
+type RecheckRequests interface {
+	// RequestRecheck lowers the kept range's first block to block (or
+	// starts a range there).
+	RequestRecheck(ctx context.Context, block uint64) error
+	// RecheckRequested returns the kept range's first block, if any.
+	RecheckRequested(ctx context.Context) (block uint64, ok bool, err error)
+	// RecheckSettled clears the kept range if it still starts at block (a
+	// request for a lower block meanwhile keeps it).
+	RecheckSettled(ctx context.Context, block uint64) error
+}
+
+// loadRecheckRequest adds the range the Outbox keeps, if it keeps one, to
+// the ranges to re-check: asked for before a restart, or by another
+// instance's follower.
+func (w *Worker) loadRecheckRequest(ctx context.Context) error {
+	kept, ok := w.out.(RecheckRequests)
+	if !ok {
+		return nil
+	}
+	block, asked, err := kept.RecheckRequested(ctx)
+	if err != nil {
+		return fmt.Errorf("read the kept re-check request: %w", err)
+	}
+	if asked {
+		w.ranges.ask(block)
+	}
+	return nil
+}
+
 // RecheckFrom asks the worker to re-check against the chain, on its next
 // pass between units of work, every confirmed batch recorded in block
 // number block or above, rather than only the batches the periodic re-check
@@ -314,7 +346,9 @@ func (r *rangeRequests) done(gen uint64, settled bool, retry time.Time) {
 // gone on two passes in a row, orphaned and its records anchored again. The
 // range is checked again every RecheckRangeRetry until every batch in it is
 // settled (none is waiting for its transaction). Requests add up: the range
-// starts at the lowest block asked for.
+// starts at the lowest block asked for. An Outbox that implements
+// RecheckRequests keeps the request until it is settled, so that a restart
+// or another instance's worker serves it.
 //
 // It never blocks; it works whether or not Run is running (a request made
 // before Run is handled once Run holds the lock). It returns an error only
@@ -322,6 +356,11 @@ func (r *rangeRequests) done(gen uint64, settled bool, retry time.Time) {
 func (w *Worker) RecheckFrom(ctx context.Context, block uint64) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if kept, ok := w.out.(RecheckRequests); ok {
+		if err := kept.RequestRecheck(ctx, block); err != nil {
+			return fmt.Errorf("keep the re-check from block %d: %w", block, err)
+		}
 	}
 	w.ranges.ask(block)
 	w.log.Info("re-check of confirmed batches asked for", "from_block", block)
@@ -366,6 +405,11 @@ func (w *Worker) rangePass(ctx context.Context) error {
 		return err
 	}
 	settled := outcomes[RecheckWaiting] == 0
+	if kept, ok := w.out.(RecheckRequests); ok && settled {
+		if err := kept.RecheckSettled(ctx, from); err != nil {
+			return fmt.Errorf("re-check from block %d: clear the kept request: %w", from, err)
+		}
+	}
 	w.ranges.done(gen, settled, time.Now().Add(w.cfg.RecheckRangeRetry))
 	w.log.Info("re-checked the confirmed batches of a replaced range", "from_block", from,
 		"batches", len(inRange), "outcomes", outcomes, "settled", settled)

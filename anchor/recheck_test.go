@@ -315,3 +315,38 @@ func TestRecheckFromWhileRunning(t *testing.T) {
 	})
 	verifyAll(t, o, reg)
 }
+
+// A request outlives the worker it was made to: asked of a worker that
+// never runs (an instance that crashed, or one that does not hold the
+// anchoring lock), it is served by the next worker over the same outbox,
+// and cleared once settled.
+func TestRecheckFromIsKeptForTheNextWorker(t *testing.T) {
+	sim, reg, o, parent := anchorBatches(t, 2)
+	first := o.AllBatches()[0].Inclusion.BlockNumber
+	dropAll(t, sim, parent)
+
+	cfg := recheckConfig()
+	cfg.RecheckInterval = -1 // only the range asked for
+	cfg.RecheckRangeRetry = 20 * time.Millisecond
+	gone, err := anchor.NewWorker(o, reg, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gone.RecheckFrom(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	runRecheckFrom(t, o, reg, cfg, nil)
+	testenv.Eventually(t, time.Minute, "both dropped batches orphaned and anchored again", func() bool {
+		orphaned := 0
+		for _, b := range o.AllBatches() {
+			if b.Status == anchor.BatchOrphaned {
+				orphaned++
+			}
+		}
+		return orphaned == 2 && o.Count("anchored") == 4
+	})
+	testenv.Eventually(t, time.Minute, "the kept request cleared", func() bool {
+		_, asked, err := o.RecheckRequested(context.Background())
+		return err == nil && !asked
+	})
+}

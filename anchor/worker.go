@@ -242,7 +242,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		var err error
 		switch {
 		case !reconciled:
-			err = w.unit(ctx, lease, w.Reconcile)
+			err = w.unit(ctx, lease, func(uctx context.Context) error {
+				if err := w.loadRecheckRequest(uctx); err != nil {
+					return err
+				}
+				return w.Reconcile(uctx)
+			})
 			reconciled = err == nil
 		case w.ranges.due(time.Now()):
 			// Between units: no batch is in flight.
@@ -250,7 +255,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		case w.cfg.RecheckInterval > 0 && time.Since(lastRecheck) >= w.cfg.RecheckInterval:
 			// Between units: no batch is in flight.
 			lastRecheck = time.Now()
-			err = w.unit(ctx, lease, w.recheckPass)
+			err = w.unit(ctx, lease, func(uctx context.Context) error {
+				// A range another instance's follower asked for
+				// since: served from the next pass on.
+				if err := w.loadRecheckRequest(uctx); err != nil {
+					return err
+				}
+				return w.recheckPass(uctx)
+			})
 		default:
 			var idle time.Duration
 			err = w.unit(ctx, lease, func(uctx context.Context) error {

@@ -639,3 +639,41 @@ func scanStoredRecord(row pgx.CollectableRow) (anchor.StoredRecord, error) {
 	}
 	return r, nil
 }
+
+var _ anchor.RecheckRequests = (*Outbox)(nil)
+
+// RequestRecheck keeps a re-check of the confirmed batches from block up
+// (anchor.Worker.RecheckFrom), lowering a range already kept.
+func (o *Outbox) RequestRecheck(ctx context.Context, block uint64) error {
+	if block > math.MaxInt64 {
+		return fmt.Errorf("re-check from block %d: past the largest block kept", block)
+	}
+	_, err := o.pool.Exec(ctx, `UPDATE anchor_lease SET recheck_from = LEAST(coalesce(recheck_from, $1), $1)`, int64(block))
+	if err != nil {
+		return fmt.Errorf("keep the re-check from block %d: %w", block, classify(err))
+	}
+	return nil
+}
+
+// RecheckRequested returns the first block of the kept re-check, if any.
+func (o *Outbox) RecheckRequested(ctx context.Context) (uint64, bool, error) {
+	var from *int64
+	if err := o.pool.QueryRow(ctx, `SELECT recheck_from FROM anchor_lease`).Scan(&from); err != nil {
+		return 0, false, fmt.Errorf("read the kept re-check: %w", classify(err))
+	}
+	if from == nil {
+		return 0, false, nil
+	}
+	return uint64(*from), true, nil
+}
+
+// RecheckSettled clears the kept re-check if it still starts at block.
+func (o *Outbox) RecheckSettled(ctx context.Context, block uint64) error {
+	if block > math.MaxInt64 {
+		return nil
+	}
+	if _, err := o.pool.Exec(ctx, `UPDATE anchor_lease SET recheck_from = NULL WHERE recheck_from = $1`, int64(block)); err != nil {
+		return fmt.Errorf("clear the kept re-check: %w", classify(err))
+	}
+	return nil
+}

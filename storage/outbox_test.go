@@ -423,3 +423,37 @@ func TestOutboxReconfirmAndOrphan(t *testing.T) {
 		t.Fatalf("a replayed confirmation of the orphaned batch anchored its record: %+v", r)
 	}
 }
+
+// The re-check a follower asks for is kept in the database: the lowest
+// block asked for wins, and a pass that settled the range clears it only
+// if no lower block was asked for meanwhile.
+func TestOutboxKeepsRecheckRequests(t *testing.T) {
+	ctx := context.Background()
+	o := storage.NewOutbox(pgtest.DB(t).Pool)
+	if _, asked, err := o.RecheckRequested(ctx); asked || err != nil {
+		t.Fatalf("a request before any: %v %v", asked, err)
+	}
+	for _, b := range []uint64{40, 30, 35} {
+		if err := o.RequestRecheck(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, asked, err := o.RecheckRequested(ctx); !asked || b != 30 || err != nil {
+		t.Fatalf("kept %d %v %v, want from block 30", b, asked, err)
+	}
+	if err := o.RequestRecheck(ctx, 20); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.RecheckSettled(ctx, 30); err != nil { // a pass that read 30 before 20 came in
+		t.Fatal(err)
+	}
+	if b, asked, _ := o.RecheckRequested(ctx); !asked || b != 20 {
+		t.Fatalf("kept %d %v after a stale settle, want 20 still asked for", b, asked)
+	}
+	if err := o.RecheckSettled(ctx, 20); err != nil {
+		t.Fatal(err)
+	}
+	if _, asked, _ := o.RecheckRequested(ctx); asked {
+		t.Fatal("the request is still kept after its range settled")
+	}
+}

@@ -27,6 +27,40 @@ type Outbox struct {
 	records map[anchor.RecordID]*memRecord
 	batches map[uint64]*anchor.Batch
 	nextID  uint64
+	// recheck is the kept re-check request (anchor.RecheckRequests).
+	recheck *uint64
+}
+
+var _ anchor.RecheckRequests = (*Outbox)(nil)
+
+// RequestRecheck keeps a re-check from block, lowering one kept already.
+func (o *Outbox) RequestRecheck(_ context.Context, block uint64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.recheck == nil || block < *o.recheck {
+		o.recheck = &block
+	}
+	return nil
+}
+
+// RecheckRequested returns the kept re-check's first block, if any.
+func (o *Outbox) RecheckRequested(context.Context) (uint64, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.recheck == nil {
+		return 0, false, nil
+	}
+	return *o.recheck, true, nil
+}
+
+// RecheckSettled clears the kept re-check if it still starts at block.
+func (o *Outbox) RecheckSettled(_ context.Context, block uint64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.recheck != nil && *o.recheck == block {
+		o.recheck = nil
+	}
+	return nil
 }
 
 type memRecord struct {

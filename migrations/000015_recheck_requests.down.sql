@@ -1,0 +1,1 @@
+ALTER TABLE anchor_lease DROP COLUMN recheck_from;
