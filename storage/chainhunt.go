@@ -145,7 +145,7 @@ func (h *ChainHunt) Commit(ctx context.Context, cp chainhunt.Checkpoint, alerts 
 	fence := h.fence.Load()
 	err = pgx.BeginFunc(ctx, h.pool, func(tx pgx.Tx) error {
 		if fence != 0 {
-			if err := checkHuntFence(ctx, tx, fence); err != nil {
+			if err := huntLock.check(ctx, tx, anchor.Fence(fence)); err != nil {
 				return err
 			}
 		}
@@ -423,44 +423,24 @@ var (
 	_ chainhunt.KnownRecords = (*ChainHunt)(nil)
 )
 
-// huntLockKey is the PostgreSQL advisory lock that makes one chain hunter
-// at a time across every instance sharing a database: two would each keep
-// the accounts' aggregates and overwrite each other's checkpoint.
-const huntLockKey int64 = 0x6964736c_68756e74 // "idsl" "hunt"
+// huntLock makes one chain hunter at a time across every instance sharing
+// a database (chain_hunt_lease, migration 000014): two would each keep the
+// accounts' aggregates and overwrite each other's checkpoint.
+var huntLock = fencedLock{name: "chain hunting", key: 0x6964736c_68756e74, table: "chain_hunt_lease"} // "idsl" "hunt"
 
 // TryLock takes the single-hunter lock on a session of its own, or fails
 // with anchor.ErrLockHeld while another instance hunts. The lease's Lost
 // is closed as soon as that session stops answering: the hunter must stop
 // then, and take the lock again before it goes on. Taking the lock also
-// takes a new fencing token (migration 000014): from then on, Commit on
-// this ChainHunt fails with anchor.ErrLockLost, writing nothing, once
-// another hunter took the lock, so a hunter that lost it cannot replace
-// the checkpoint and accounts of the one that took over.
+// takes a new fencing token: from then on, Commit on this ChainHunt fails
+// with anchor.ErrLockLost, writing nothing, once another hunter took the
+// lock, so a hunter that lost it cannot replace the checkpoint and
+// accounts of the one that took over.
 func (h *ChainHunt) TryLock(ctx context.Context) (anchor.Lease, error) {
-	conn, err := trySessionLock(ctx, h.pool, huntLockKey)
+	l, err := huntLock.take(ctx, h.pool, time.Second)
 	if err != nil {
-		return nil, fmt.Errorf("chain hunting lock: %w", err)
+		return nil, err
 	}
-	var epoch int64
-	if err := conn.QueryRow(ctx, `UPDATE chain_hunt_lease SET epoch = epoch + 1, taken_at = now() RETURNING epoch`).Scan(&epoch); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("chain hunting lock: fencing token: %w", classify(err))
-	}
-	h.fence.Store(epoch)
-	return newLease(conn, huntLockKey, anchor.Fence(epoch), time.Second), nil
-}
-
-// checkHuntFence fails with anchor.ErrLockLost unless fence is the latest
-// hunting lease's token. It share-locks the lease row until tx ends, so a
-// TryLock's increment waits for tx, and tx cannot commit after a newer
-// lease exists.
-func checkHuntFence(ctx context.Context, tx pgx.Tx, fence int64) error {
-	var epoch int64
-	if err := tx.QueryRow(ctx, `SELECT epoch FROM chain_hunt_lease FOR SHARE`).Scan(&epoch); err != nil {
-		return fmt.Errorf("fencing token: %w", err)
-	}
-	if epoch != fence {
-		return fmt.Errorf("%w: chain hunting lease %d was fenced off by lease %d", anchor.ErrLockLost, fence, epoch)
-	}
-	return nil
+	h.fence.Store(int64(l.Fence()))
+	return l, nil
 }

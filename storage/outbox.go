@@ -15,9 +15,52 @@ import (
 	"github.com/idsledger/idsledger/anchor"
 )
 
-// anchorLockKey is the PostgreSQL advisory lock that makes one anchoring
-// worker at a time across every instance sharing a database.
-const anchorLockKey int64 = 0x6964736c_616e6368 // "idsl" "anch"
+// fencedLock is a lock that makes one holder at a time across every
+// instance sharing a database: a session-level advisory lock, held on a
+// connection of its own, and a one-row lease table whose epoch grows each
+// time the lock is taken. The epoch is the holder's fencing token: a write
+// that checks it (check) fails once a newer holder exists, so a former
+// holder that lost the lock without noticing yet writes nothing.
+type fencedLock struct {
+	name  string // for errors: "anchoring", "chain hunting"
+	key   int64  // the advisory lock
+	table string // the lease table: one row, epoch and taken_at
+}
+
+// anchorLock makes one anchoring worker at a time (anchor_lease,
+// migration 000010).
+var anchorLock = fencedLock{name: "anchoring", key: 0x6964736c_616e6368, table: "anchor_lease"} // "idsl" "anch"
+
+// take takes the lock and a new fencing token, or fails with
+// anchor.ErrLockHeld while another session holds it. The lease watches the
+// session every check and reports the lock lost as soon as it stops
+// answering.
+func (fl fencedLock) take(ctx context.Context, pool *pgxpool.Pool, check time.Duration) (*lease, error) {
+	conn, err := trySessionLock(ctx, pool, fl.key)
+	if err != nil {
+		return nil, fmt.Errorf("%s lock: %w", fl.name, err)
+	}
+	var epoch int64
+	if err := conn.QueryRow(ctx, `UPDATE `+fl.table+` SET epoch = epoch + 1, taken_at = now() RETURNING epoch`).Scan(&epoch); err != nil {
+		conn.Close(context.Background())
+		return nil, fmt.Errorf("%s lock: fencing token: %w", fl.name, classify(err))
+	}
+	return newLease(conn, fl.key, anchor.Fence(epoch), check), nil
+}
+
+// check fails with anchor.ErrLockLost unless f is the latest lease's
+// token. It share-locks the lease row until tx ends, so a take's increment
+// waits for tx, and tx cannot commit after a newer lease exists.
+func (fl fencedLock) check(ctx context.Context, tx pgx.Tx, f anchor.Fence) error {
+	var epoch int64
+	if err := tx.QueryRow(ctx, `SELECT epoch FROM `+fl.table+` FOR SHARE`).Scan(&epoch); err != nil {
+		return fmt.Errorf("fencing token: %w", classify(err))
+	}
+	if anchor.Fence(epoch) != f {
+		return fmt.Errorf("%w: %s lease %d was fenced off by lease %d", anchor.ErrLockLost, fl.name, f, epoch)
+	}
+	return nil
+}
 
 // Outbox is the PostgreSQL side of anchoring: it implements anchor.Outbox
 // for the worker and anchor.RecordSource for verification.
@@ -52,22 +95,14 @@ func NewOutbox(pool *pgxpool.Pool) *Outbox {
 	return &Outbox{pool: pool, LockCheck: time.Second}
 }
 
-// TryLock takes the session-level advisory lock on a connection taken out
-// of the pool for as long as the lock is held, and a new fencing token
-// (anchor_lease.epoch plus one). The lease reports the lock lost as soon as
-// that session stops answering; the token keeps a holder that has not
-// noticed yet from writing.
+// TryLock takes the anchoring lock (anchorLock) and a new fencing token;
+// every write of the worker's carries the token.
 func (o *Outbox) TryLock(ctx context.Context) (anchor.Lease, error) {
-	conn, err := trySessionLock(ctx, o.pool, anchorLockKey)
+	l, err := anchorLock.take(ctx, o.pool, o.LockCheck)
 	if err != nil {
-		return nil, fmt.Errorf("anchoring lock: %w", err)
+		return nil, err
 	}
-	var epoch int64
-	if err := conn.QueryRow(ctx, `UPDATE anchor_lease SET epoch = epoch + 1, taken_at = now() RETURNING epoch`).Scan(&epoch); err != nil {
-		conn.Close(context.Background())
-		return nil, fmt.Errorf("anchoring lock: fencing token: %w", classify(err))
-	}
-	return newLease(conn, anchorLockKey, anchor.Fence(epoch), o.LockCheck), nil
+	return l, nil
 }
 
 // trySessionLock takes the session-level advisory lock key on a connection
@@ -112,20 +147,6 @@ type lease struct {
 
 func (l *lease) Lost() <-chan struct{} { return l.lost }
 func (l *lease) Fence() anchor.Fence   { return l.fence }
-
-// checkFence fails with anchor.ErrLockLost unless f is the latest lease's
-// token. It share-locks the lease row until tx ends, so a TryLock's
-// increment waits for tx, and tx cannot commit after a newer lease exists.
-func checkFence(ctx context.Context, tx pgx.Tx, f anchor.Fence) error {
-	var epoch int64
-	if err := tx.QueryRow(ctx, `SELECT epoch FROM anchor_lease FOR SHARE`).Scan(&epoch); err != nil {
-		return fmt.Errorf("fencing token: %w", classify(err))
-	}
-	if anchor.Fence(epoch) != f {
-		return fmt.Errorf("%w: lease %d was fenced off by lease %d", anchor.ErrLockLost, f, epoch)
-	}
-	return nil
-}
 
 func (l *lease) watch(every time.Duration) {
 	defer close(l.done)
@@ -228,7 +249,7 @@ func (o *Outbox) Prepare(ctx context.Context, f anchor.Fence, plans []anchor.Bat
 
 	batches := make([]anchor.Batch, len(plans))
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, f); err != nil {
+		if err := anchorLock.check(ctx, tx, f); err != nil {
 			return err
 		}
 		// first_seq is unique among the plans (they share no record), so
@@ -282,7 +303,7 @@ func (o *Outbox) Prepare(ctx context.Context, f anchor.Fence, plans []anchor.Bat
 // MarkSent implements anchor.Outbox.
 func (o *Outbox) MarkSent(ctx context.Context, f anchor.Fence, batchID uint64, sent anchor.Sent) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, f); err != nil {
+		if err := anchorLock.check(ctx, tx, f); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
@@ -320,7 +341,7 @@ func (o *Outbox) Confirm(ctx context.Context, f anchor.Fence, cs []anchor.Confir
 	}
 	taken := 0
 	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, f); err != nil {
+		if err := anchorLock.check(ctx, tx, f); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `
@@ -434,7 +455,7 @@ func (o *Outbox) Confirmed(ctx context.Context, before uint64, limit int) ([]anc
 // Reconfirm implements anchor.Outbox.
 func (o *Outbox) Reconfirm(ctx context.Context, f anchor.Fence, batchID uint64, inc anchor.Inclusion) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, f); err != nil {
+		if err := anchorLock.check(ctx, tx, f); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `
@@ -457,7 +478,7 @@ func (o *Outbox) Reconfirm(ctx context.Context, f anchor.Fence, batchID uint64, 
 // meanwhile has nothing to return.
 func (o *Outbox) Orphan(ctx context.Context, f anchor.Fence, batchID uint64) error {
 	return pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, f); err != nil {
+		if err := anchorLock.check(ctx, tx, f); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `

@@ -17,9 +17,6 @@ import (
 // reorg alerted, no rule alert on the service's own anchoring, the lag
 // sampled and finite, the hunter caught up at the end.
 func TestBenchChainHuntSmall(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs an embedded chain and a simulated one")
-	}
 	var code int
 	out, errOut := capture(t, func() {
 		code = runMain([]string{"bench", "chain-hunt", "--database-url", pgtest.AdminURL(t),
