@@ -109,21 +109,11 @@ func (s *sender) send(ctx context.Context, to *common.Address, data []byte, valu
 	}
 	gas += gas/5 + 5_000 // headroom: state can change between estimate and inclusion
 
-	var (
-		head *types.Header
-		tip  *big.Int
-	)
-	if err := retry(ctx, func() (err error) { head, err = s.client.HeaderByNumber(ctx, nil); return err }); err != nil {
-		return nil, fmt.Errorf("latest header: %w", err)
+	baseFee, tip, err := s.market(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if err := retry(ctx, func() (err error) { tip, err = s.client.SuggestGasTipCap(ctx); return err }); err != nil {
-		return nil, fmt.Errorf("suggest tip: %w", err)
-	}
-	baseFee := head.BaseFee
-	if baseFee == nil {
-		baseFee = new(big.Int)
-	}
-	feeCap := new(big.Int).Add(new(big.Int).Mul(baseFee, big.NewInt(2)), tip)
+	feeCap := feeCapFor(baseFee, tip)
 
 	for attempt := 0; ; attempt++ {
 		if !s.haveNonce {
@@ -358,23 +348,13 @@ func (s *sender) replace(ctx context.Context, f *flight) (*types.Transaction, er
 		s.haveNonce = false
 		return nil, fmt.Errorf("%w: %w (node's next nonce %d, this one %d)", anchor.ErrDropped, errNonceGap, pending, f.nonce)
 	}
-	var (
-		head *types.Header
-		tip  *big.Int
-	)
-	if err := retry(ctx, func() (err error) { head, err = s.client.HeaderByNumber(ctx, nil); return err }); err != nil {
-		return nil, fmt.Errorf("latest header: %w", err)
-	}
-	if err := retry(ctx, func() (err error) { tip, err = s.client.SuggestGasTipCap(ctx); return err }); err != nil {
-		return nil, fmt.Errorf("suggest tip: %w", err)
-	}
-	baseFee := head.BaseFee
-	if baseFee == nil {
-		baseFee = new(big.Int)
+	baseFee, tip, err := s.market(ctx)
+	if err != nil {
+		return nil, err
 	}
 	s.fmu.Lock()
 	tip = bigMax(bump(f.tip), tip)
-	feeCap := bigMax(bump(f.feeCap), new(big.Int).Add(new(big.Int).Mul(baseFee, big.NewInt(2)), tip))
+	feeCap := bigMax(bump(f.feeCap), feeCapFor(baseFee, tip))
 	s.fmu.Unlock()
 	tx, err := types.SignNewTx(s.key, s.signer, &types.DynamicFeeTx{
 		ChainID: s.chainID, Nonce: f.nonce, GasTipCap: tip, GasFeeCap: feeCap,
@@ -480,4 +460,27 @@ func (s *sender) forget(f *flight) {
 	for _, h := range f.hashes {
 		delete(s.flights, h)
 	}
+}
+
+// market reads the fees a transaction pays now: the latest block's base fee
+// (0 before London) and the node's suggested tip.
+func (s *sender) market(ctx context.Context) (baseFee, tip *big.Int, err error) {
+	var head *types.Header
+	if err := retry(ctx, func() (err error) { head, err = s.client.HeaderByNumber(ctx, nil); return err }); err != nil {
+		return nil, nil, fmt.Errorf("latest header: %w", err)
+	}
+	if err := retry(ctx, func() (err error) { tip, err = s.client.SuggestGasTipCap(ctx); return err }); err != nil {
+		return nil, nil, fmt.Errorf("suggest tip: %w", err)
+	}
+	baseFee = head.BaseFee
+	if baseFee == nil {
+		baseFee = new(big.Int)
+	}
+	return baseFee, tip, nil
+}
+
+// feeCapFor is the fee cap sent with tip: twice the base fee plus the tip,
+// so that the transaction stays includable while the base fee doubles.
+func feeCapFor(baseFee, tip *big.Int) *big.Int {
+	return new(big.Int).Add(new(big.Int).Mul(baseFee, big.NewInt(2)), tip)
 }
