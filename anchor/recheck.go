@@ -128,31 +128,9 @@ func (w *Worker) recheckBatches(ctx context.Context, batches []Batch) (map[Reche
 // recheckBatch checks one confirmed batch against the chain; see
 // recheckPass.
 func (w *Worker) recheckBatch(ctx context.Context, b Batch) (RecheckOutcome, error) {
-	var (
-		root  Hash
-		found bool
-		err   error
-	)
-	if b.Mode == ModeRecord {
-		if len(b.RecordIDs) != 1 {
-			return "", fmt.Errorf("per-record batch with %d record ids", len(b.RecordIDs))
-		}
-		var r OnChainRecord
-		r, found, err = w.reg.Record(ctx, b.RecordIDs[0])
-		root = r.Hash
-	} else {
-		var ob OnChainBatch
-		ob, found, err = w.reg.Batch(ctx, b.ID)
-		root = ob.Root
-		if err == nil && found && ob.Root == b.Root && int(ob.LeafCount) != b.LeafCount {
-			return "", fmt.Errorf("%w: batch %d has %d leaves on chain, %d in the database", ErrChainConflict, b.ID, ob.LeafCount, b.LeafCount)
-		}
-	}
+	found, err := w.registryHolds(ctx, b)
 	if err != nil {
-		return "", fmt.Errorf("read registry: %w", err)
-	}
-	if found && root != b.Root {
-		return "", fmt.Errorf("%w: batch %d root %x on chain, %x in the database", ErrChainConflict, b.ID, root, b.Root)
+		return "", err
 	}
 	canonical, ok, err := w.reg.BlockHash(ctx, b.Inclusion.BlockNumber)
 	if err != nil {

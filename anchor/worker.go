@@ -503,39 +503,56 @@ func (w *Worker) markReplaced(ctx context.Context, id uint64) func(Sent) {
 	}
 }
 
+// registryHolds reads batch b from the registry: true when it holds b's
+// root, false when it holds nothing under b's id, and ErrChainConflict when
+// it holds another root (or b's root with another leaf count).
+func (w *Worker) registryHolds(ctx context.Context, b Batch) (bool, error) {
+	var (
+		root  Hash
+		found bool
+		err   error
+	)
+	if b.Mode == ModeRecord {
+		if len(b.RecordIDs) != 1 {
+			return false, fmt.Errorf("per-record batch with %d record ids", len(b.RecordIDs))
+		}
+		var r OnChainRecord
+		r, found, err = w.reg.Record(ctx, b.RecordIDs[0])
+		root = r.Hash
+	} else {
+		var ob OnChainBatch
+		ob, found, err = w.reg.Batch(ctx, b.ID)
+		root = ob.Root
+		if err == nil && found && root == b.Root && int(ob.LeafCount) != b.LeafCount {
+			return false, fmt.Errorf("%w: batch %d has %d leaves on chain, %d in the database",
+				ErrChainConflict, b.ID, ob.LeafCount, b.LeafCount)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("read registry: %w", err)
+	}
+	if found && root != b.Root {
+		return false, fmt.Errorf("%w: batch %d root %x on chain, %x in the database", ErrChainConflict, b.ID, root, b.Root)
+	}
+	return found, nil
+}
+
 // onChain reads batch b from the registry and returns its confirmed
 // inclusion when the registry holds it with b's root. It returns
 // ErrChainConflict when the registry holds a different root, and ErrDropped
 // when it holds nothing.
 func (w *Worker) onChain(ctx context.Context, b Batch) (Inclusion, error) {
-	var (
-		root Hash
-		ok   bool
-		err  error
-	)
-	if b.Mode == ModeRecord {
-		var r OnChainRecord
-		r, ok, err = w.reg.Record(ctx, b.RecordIDs[0])
-		root = r.Hash
-	} else {
-		var ob OnChainBatch
-		ob, ok, err = w.reg.Batch(ctx, b.ID)
-		root = ob.Root
-		if ok && root == b.Root && int(ob.LeafCount) != b.LeafCount {
-			return Inclusion{}, fmt.Errorf("%w: batch %d has %d leaves on chain, %d in the database",
-				ErrChainConflict, b.ID, ob.LeafCount, b.LeafCount)
-		}
-	}
+	found, err := w.registryHolds(ctx, b)
 	if err != nil {
-		return Inclusion{}, fmt.Errorf("read registry: %w", err)
+		return Inclusion{}, err
 	}
-	if !ok {
+	if !found {
 		return Inclusion{}, ErrDropped
 	}
-	if root != b.Root {
-		return Inclusion{}, fmt.Errorf("%w: batch %d root %x on chain, %x in the database", ErrChainConflict, b.ID, root, b.Root)
-	}
-	var inc Inclusion
+	var (
+		inc Inclusion
+		ok  bool
+	)
 	if b.Mode == ModeRecord {
 		inc, ok, err = w.reg.RecordInclusion(ctx, b.RecordIDs[0])
 	} else {
