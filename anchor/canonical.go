@@ -1,6 +1,7 @@
 package anchor
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -41,4 +42,16 @@ func Canonicalize(doc []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNotCanonicalizable, err)
 	}
 	return out, nil
+}
+
+// CanonicalJSON is the canonical form of v's JSON encoding (encoding/json,
+// then Canonicalize): how a record body is made from a Go value. A value
+// encoding/json refuses (a NaN, a channel) yields an error wrapping
+// ErrNotCanonicalizable too.
+func CanonicalJSON(v any) ([]byte, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNotCanonicalizable, err)
+	}
+	return Canonicalize(raw)
 }

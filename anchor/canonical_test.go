@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"reflect"
 	"testing"
@@ -146,4 +147,19 @@ func FuzzCanonicalize(f *testing.F) {
 // the precision RFC 8785 keeps, and -0 equals 0 as RFC 8785 serializes it.
 func jsonEqual(a, b any) bool {
 	return reflect.DeepEqual(a, b)
+}
+
+// CanonicalJSON is Canonicalize over encoding/json's output, and a value
+// encoding/json refuses is not canonicalizable.
+func TestCanonicalJSON(t *testing.T) {
+	got, err := CanonicalJSON(struct {
+		Z string  `json:"z"`
+		A float64 `json:"a"`
+	}{"x", 1.50})
+	if err != nil || string(got) != `{"a":1.5,"z":"x"}` {
+		t.Fatalf("got %s, %v", got, err)
+	}
+	if _, err := CanonicalJSON(math.NaN()); !errors.Is(err, ErrNotCanonicalizable) {
+		t.Fatalf("NaN: %v, want ErrNotCanonicalizable", err)
+	}
 }

@@ -1,7 +1,6 @@
 package chainhunt
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -119,11 +118,7 @@ func Canonical(a Alert) ([]byte, error) {
 			return nil, fmt.Errorf("%w: text %q is not valid UTF-8 without NUL", ErrInvalidAlert, s)
 		}
 	}
-	raw, err := json.Marshal(NewBody(a))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
-	}
-	canon, err := anchor.Canonicalize(raw)
+	canon, err := anchor.CanonicalJSON(NewBody(a))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
 	}

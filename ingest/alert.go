@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -133,11 +132,7 @@ func Canonical(b AlertBody) ([]byte, error) {
 	if canon, ok := fastCanonical(b); ok {
 		return canon, nil
 	}
-	raw, err := json.Marshal(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
-	}
-	canon, err := anchor.Canonicalize(raw)
+	canon, err := anchor.CanonicalJSON(b)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidAlert, err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"time"
@@ -73,11 +72,7 @@ func webhookRef(id uuid.UUID, raw string, minSeverity ingest.Severity) *WebhookR
 func appendAuditEvent(ctx context.Context, q RowQuerier, ev AuditEvent) (uuid.UUID, time.Time, error) {
 	ev.Type = "audit_event"
 	ev.At = time.Now().UTC().Truncate(time.Microsecond)
-	raw, err := json.Marshal(ev)
-	if err != nil {
-		return uuid.Nil, ev.At, err
-	}
-	canon, err := anchor.Canonicalize(raw)
+	canon, err := anchor.CanonicalJSON(ev)
 	if err != nil {
 		return uuid.Nil, ev.At, err
 	}

@@ -1,7 +1,6 @@
 package coordinator
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -125,11 +124,7 @@ type Event struct {
 
 // record makes the record of a body with the given kind.
 func record(kind string, id uuid.UUID, body any) (Record, error) {
-	raw, err := json.Marshal(body)
-	if err != nil {
-		return Record{}, fmt.Errorf("%s record: %w", kind, err)
-	}
-	canon, err := anchor.Canonicalize(raw)
+	canon, err := anchor.CanonicalJSON(body)
 	if err != nil {
 		return Record{}, fmt.Errorf("%s record: %w", kind, err)
 	}

@@ -84,11 +84,7 @@ func (f *fixture) record(kind string, body map[string]any) coordinator.Record {
 	f.t.Helper()
 	id := uuid.Must(uuid.NewV7())
 	body["type"], body["id"] = kind, id
-	raw, err := json.Marshal(body)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	canon, err := anchor.Canonicalize(raw)
+	canon, err := anchor.CanonicalJSON(body)
 	if err != nil {
 		f.t.Fatal(err)
 	}
