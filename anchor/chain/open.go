@@ -338,22 +338,43 @@ func ensureFunds(ctx context.Context, cfg connectConfig, s *sender) error {
 	if !cfg.fundFromDev || cfg.raw == nil {
 		return fmt.Errorf("account %s has no funds to pay for anchoring", s.from.Hex())
 	}
-	var accounts []common.Address
-	if err := cfg.raw.CallContext(ctx, &accounts, "eth_accounts"); err != nil || len(accounts) == 0 {
-		return fmt.Errorf("account %s has no funds and the node offers no dev account to fund it (eth_accounts: %v)", s.from.Hex(), err)
+	dev, hash, err := FundFromDev(ctx, cfg.raw, s.from, devFunding)
+	if errors.Is(err, ErrNoDevAccount) {
+		return fmt.Errorf("account %s has no funds and %w", s.from.Hex(), err)
 	}
-	var hash common.Hash
-	err := cfg.raw.CallContext(ctx, &hash, "eth_sendTransaction", map[string]any{
-		"from": accounts[0], "to": s.from, "value": (*hexutil.Big)(devFunding),
-	})
 	if err != nil {
-		return fmt.Errorf("fund %s from dev account %s: %w", s.from.Hex(), accounts[0].Hex(), err)
+		return err
 	}
 	if _, _, err := s.wait(ctx, hash, 1); err != nil {
 		return fmt.Errorf("fund %s from dev account: %w", s.from.Hex(), err)
 	}
-	cfg.log.Info("service key funded from dev account", "account", s.from.Hex(), "dev", accounts[0].Hex())
+	cfg.log.Info("service key funded from dev account", "account", s.from.Hex(), "dev", dev.Hex())
 	return nil
+}
+
+// ErrNoDevAccount: the node offers no unlocked dev account to pay from
+// (eth_accounts lists none, or is refused): only geth --dev and the like do.
+var ErrNoDevAccount = errors.New("the node offers no dev account to fund it")
+
+// FundFromDev sends amount wei to `to` from the node's first dev account
+// (eth_accounts, eth_sendTransaction: geth --dev's unlocked account) and
+// returns that account and the transaction's hash; the caller waits for it.
+func FundFromDev(ctx context.Context, raw *rpc.Client, to common.Address, amount *big.Int) (dev common.Address, tx common.Hash, err error) {
+	var accounts []common.Address
+	if err := raw.CallContext(ctx, &accounts, "eth_accounts"); err != nil || len(accounts) == 0 {
+		why := "it lists none"
+		if err != nil {
+			why = err.Error()
+		}
+		return dev, tx, fmt.Errorf("%w (eth_accounts: %s)", ErrNoDevAccount, why)
+	}
+	dev = accounts[0]
+	if err := raw.CallContext(ctx, &tx, "eth_sendTransaction", map[string]any{
+		"from": dev, "to": to, "value": (*hexutil.Big)(amount),
+	}); err != nil {
+		return dev, tx, fmt.Errorf("fund %s from dev account %s: %w", to.Hex(), dev.Hex(), err)
+	}
+	return dev, tx, nil
 }
 
 // ParseKey reads a hex secp256k1 private key (with or without 0x), as

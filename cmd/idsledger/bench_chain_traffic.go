@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"time"
 
+	bind "github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -242,14 +242,6 @@ func (c *optionalCount) config() int {
 // unlocked account (geth --dev's developer account) with enough for the
 // run.
 func fundFromDevAccount(ctx context.Context, rc *rpc.Client, client *ethclient.Client, cfg chaintraffic.Config) (*ecdsa.PrivateKey, error) {
-	var accounts []common.Address
-	if err := rc.CallContext(ctx, &accounts, "eth_accounts"); err != nil || len(accounts) == 0 {
-		why := "it lists no account"
-		if err != nil {
-			why = err.Error()
-		}
-		return nil, usagef("--key-file is needed: the node offers no dev account to fund the traffic (eth_accounts: %s); against `serve --chain-http`, give the service key (DATA_DIR/chain/service.key)", why)
-	}
 	key, err := crypto.GenerateKey()
 	if err != nil {
 		return nil, err
@@ -258,28 +250,19 @@ func fundFromDevAccount(ctx context.Context, rc *rpc.Client, client *ethclient.C
 	// Every generated account's fund, with room for the extra actors of the
 	// injections and for gas.
 	amount := new(big.Int).Mul(cfg.Fund, big.NewInt(int64(cfg.Accounts+len(cfg.Inject)+2)))
-	var hash common.Hash
-	if err := rc.CallContext(ctx, &hash, "eth_sendTransaction", map[string]any{
-		"from": accounts[0], "to": addr, "value": (*hexutil.Big)(amount),
-	}); err != nil {
-		return nil, fmt.Errorf("fund a key from dev account %s: %w", accounts[0].Hex(), err)
+	dev, hash, err := chain.FundFromDev(ctx, rc, addr, amount)
+	if errors.Is(err, chain.ErrNoDevAccount) {
+		return nil, usagef("--key-file is needed: %v; against `serve --chain-http`, give the service key (DATA_DIR/chain/service.key)", err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		_, err := client.TransactionReceipt(ctx, hash)
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("fund a key from dev account: transaction %s: %w", hash.Hex(), err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "chain-traffic: key %s funded from dev account %s\n", addr.Hex(), accounts[0].Hex())
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := bind.WaitMined(wctx, client, hash); err != nil {
+		return nil, fmt.Errorf("fund a key from dev account: transaction %s: %w", hash.Hex(), err)
+	}
+	fmt.Fprintf(os.Stderr, "chain-traffic: key %s funded from dev account %s\n", addr.Hex(), dev.Hex())
 	return key, nil
 }
 
