@@ -62,15 +62,7 @@ func runPG(t testing.TB, pool *pgxpool.Pool, reg anchor.Registry, cfg anchor.Wor
 func TestWorkerOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	sim, err := chain.NewSimulated()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	c, err := sim.Open(ctx, storage.NewChainMeta(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := simulatedOn(t, pool)
 	const n = 1000
 	var ids []anchor.RecordID
 	for i := range n {
@@ -143,15 +135,7 @@ func TestWorkerOnPostgres(t *testing.T) {
 func benchSetup(b *testing.B, n int) (*pgxpool.Pool, *chain.Registry, []anchor.RecordID) {
 	b.Helper()
 	pool := pgtest.Pool(b)
-	sim, err := chain.NewSimulated()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { sim.Close() })
-	c, err := sim.Open(context.Background(), storage.NewChainMeta(pool))
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, c := simulatedOn(b, pool)
 	return pool, c.Registry, copyRecords(b, pool, n)
 }
 
@@ -232,15 +216,7 @@ func quietLog() *slog.Logger {
 func TestStalledFormerHolderOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	sim, err := chain.NewSimulated()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	c, err := sim.Open(ctx, storage.NewChainMeta(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, c := simulatedOn(t, pool)
 	const n = 300
 	ids := appendRecords(t, pool, n, func(i int) string { return fmt.Sprintf(`{"flow":%d,"kind":"alert"}`, i) })
 	cfg := testConfig(anchor.ModeBatch)
@@ -308,15 +284,7 @@ func TestStalledFormerHolderOnPostgres(t *testing.T) {
 func TestRecheckOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	sim, err := chain.NewSimulated()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-	c, err := sim.Open(ctx, storage.NewChainMeta(pool))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, c := simulatedOn(t, pool)
 	parent, err := sim.Backend.Client().HeaderByNumber(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -376,4 +344,20 @@ func TestRecheckOnPostgres(t *testing.T) {
 			t.Fatalf("verify %x: %+v %v", id, p, err)
 		}
 	}
+}
+
+// simulatedOn opens a simulated chain whose meta (registry address, chain
+// id) the database behind pool keeps, closed when the test ends.
+func simulatedOn(t testing.TB, pool *pgxpool.Pool) (*chain.Simulated, *chain.Chain) {
+	t.Helper()
+	sim, err := chain.NewSimulated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	c, err := sim.Open(context.Background(), storage.NewChainMeta(pool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, c
 }
