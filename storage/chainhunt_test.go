@@ -317,6 +317,25 @@ func TestChainAlertAnchorsAndVerifies(t *testing.T) {
 
 // schemaOf describes db's public schema (columns, constraints, indexes,
 // relations and their options) as sorted lines, to compare a schema before
+// migratorOnEmpty is a migrator and a connection over a new empty database
+// (no migration applied), for the tests of one migration going down and up;
+// both are closed when the test ends.
+func migratorOnEmpty(t *testing.T) (*storage.Migrator, *storage.DB) {
+	t.Helper()
+	u := pgtest.EmptyURL(t)
+	m, err := storage.NewMigrator(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	db, err := storage.Open(context.Background(), u, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return m, db
+}
+
 // and after a migration.
 func schemaOf(t *testing.T, db *storage.DB) string {
 	t.Helper()
@@ -343,17 +362,7 @@ func schemaOf(t *testing.T, db *storage.DB) string {
 // stays as it was.
 func TestChainAlertsMigrationDownUp(t *testing.T) {
 	ctx := context.Background()
-	u := pgtest.EmptyURL(t)
-	m, err := storage.NewMigrator(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	db, err := storage.Open(ctx, u, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	m, db := migratorOnEmpty(t)
 	if err := m.To(12); err != nil {
 		t.Fatal(err)
 	}

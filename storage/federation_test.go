@@ -251,17 +251,7 @@ func TestActiveModelPersists(t *testing.T) {
 // down (it would lose them) and stays as it was.
 func TestFederationMigrationDownUp(t *testing.T) {
 	ctx := context.Background()
-	u := pgtest.EmptyURL(t)
-	m, err := storage.NewMigrator(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	db, err := storage.Open(ctx, u, storage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	m, db := migratorOnEmpty(t)
 	schema := func() string { return schemaOf(t, db) }
 	if err := m.To(5); err != nil {
 		t.Fatal(err)
